@@ -1,0 +1,7 @@
+## drivers/mock/ - the mock driver: in-memory or file-backed, the
+## reference implementation of the driver ABI.
+
+driver_LTLIBRARIES += drivers/mock/mock.la
+drivers_mock_mock_la_SOURCES = drivers/mock/mock.c
+drivers_mock_mock_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-export-symbols-regex '^dbmigrate_driver_entry$$'

@@ -1,0 +1,10 @@
+## drivers/postgres/ - the PostgreSQL driver on libpq.
+
+if POSTGRES
+driver_LTLIBRARIES += drivers/postgres/postgres.la
+drivers_postgres_postgres_la_SOURCES = drivers/postgres/pg.c
+drivers_postgres_postgres_la_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS)
+drivers_postgres_postgres_la_LIBADD = $(LIBPQ_LIBS)
+drivers_postgres_postgres_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-export-symbols-regex '^dbmigrate_driver_entry$$'
+endif

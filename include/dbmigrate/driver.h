@@ -1,0 +1,232 @@
+/*
+ * dbmigrate/driver.h - the driver ABI: what a database backend implements.
+ *
+ * A driver is a shared object <name>.so that exports exactly one symbol,
+ * dbmigrate_driver_entry, a function returning a pointer to a static const
+ * struct dbmigrate_driver (write it with DBMIGRATE_DRIVER_DEFINE). The core
+ * checks abi_version, then struct_size, then name, before it touches any
+ * function pointer. Drivers never link against libdbmigrate: everything
+ * they need from the host comes in struct dbmigrate_host, given to open().
+ *
+ * ABI rules:
+ *  - DBMIGRATE_DRIVER_ABI_VERSION is bumped by hand when a member is
+ *    added; it is not the package version;
+ *  - members are only ever appended, each later one marked "since ABI n";
+ *  - an optional operation is NULL when the driver lacks it; the core
+ *    turns that into a clear "not supported by driver X" error;
+ *  - every operation returns a dbmigrate_code; on failure it first reports
+ *    the error through host->error() (the core copies everything).
+ *
+ * drivers/mock/mock.c is the reference driver: read it as the template.
+ */
+#ifndef DBMIGRATE_DRIVER_H
+#define DBMIGRATE_DRIVER_H
+
+#include <stddef.h>
+
+#include <dbmigrate.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DBMIGRATE_DRIVER_ABI_VERSION 1u
+
+/* The one symbol a driver exports. */
+#define DBMIGRATE_DRIVER_ENTRY_SYMBOL "dbmigrate_driver_entry"
+
+/* A connection; each driver defines the struct. */
+typedef struct dbmigrate_conn dbmigrate_conn;
+
+/* Log levels for host->log(). */
+enum dbmigrate_log_level {
+	DBMIGRATE_LOG_DEBUG,   /* shown with -v */
+	DBMIGRATE_LOG_NOTICE,  /* a message the server sent (NOTICE, INFO) */
+	DBMIGRATE_LOG_WARNING, /* shown unless -q */
+	DBMIGRATE_LOG_LOCK_WAIT/* waiting for another runner's lock */
+};
+
+/* An error as a driver reports it; the host copies every string. */
+struct dbmigrate_driver_error {
+	dbmigrate_code code;   /* EMIGRATION for a failed migration statement,
+				  ECONNECT, ELOCK, EINTERRUPTED, EDATABASE... */
+	const char *message;   /* short, lowercase, no final period */
+	const char *detail;    /* full sentences, or NULL */
+	const char *hint;      /* full sentences, or NULL */
+	const char *sqlstate;  /* five characters, or NULL */
+	unsigned position;     /* 1-based character (not byte) position in the
+				  failing statement, 0 when unknown */
+	size_t statement;      /* index in apply()'s array of the statement
+				  that failed, or DBMIGRATE_NO_STATEMENT */
+};
+
+#define DBMIGRATE_NO_STATEMENT ((size_t)-1)
+
+/* A word of SQL as host->sql_words() returns it. */
+struct dbmigrate_word {
+	const char *s; /* points into the statement */
+	size_t len;
+};
+
+/* What the host offers the driver. Valid until close(). */
+struct dbmigrate_host {
+	unsigned abi_version;  /* DBMIGRATE_DRIVER_ABI_VERSION of the host */
+	size_t struct_size;    /* sizeof(struct dbmigrate_host) of the host */
+	void *ctx;             /* pass back as the first argument below */
+
+	/* Record an error; call it before returning a failure code. */
+	void (*error)(void *ctx, const struct dbmigrate_driver_error *e);
+	/* Log a message (not an error); the host decides what to show. */
+	void (*log)(void *ctx, enum dbmigrate_log_level level,
+		    const char *message);
+	/* Nonzero once the user asked to stop: end waits and loops early. */
+	int (*interrupted)(void *ctx);
+	/*
+	 * Split the start of a statement into words, skipping white space,
+	 * comments and the contents of string literals: keywords and bare
+	 * identifiers as written (compare them case-insensitively), quoted
+	 * identifiers with their quotes, and every other character as a
+	 * word of its own. Returns how many of at most max it stored.
+	 */
+	size_t (*sql_words)(const char *sql, size_t len,
+			    struct dbmigrate_word *words, size_t max);
+};
+
+/* How to connect; NULL members are unset. */
+struct dbmigrate_params {
+	size_t struct_size;      /* sizeof(struct dbmigrate_params) */
+	const char *url;         /* URL or keyword string; when set, the
+				    members host..password are NULL */
+	const char *host;
+	const char *port;
+	const char *database;
+	const char *user;
+	const char *password;
+	const char *application_name; /* default "dbmigrate" */
+	double connect_timeout;  /* seconds; 0 = the driver's default */
+};
+
+/* A row of the tracking table. */
+struct dbmigrate_row {
+	const char *id;          /* "001" */
+	const char *name;        /* "create_users_table" */
+	const char *executed_at; /* ISO 8601 UTC; NULL in record() = now */
+	const char *checksum;    /* 64 hex digits, or NULL */
+	int batch;
+};
+
+/* One SQL statement; sql[len] is '\0'. */
+struct dbmigrate_stmt {
+	const char *sql;
+	size_t len;
+};
+
+/* Called once per tracking row; a nonzero return stops the listing. */
+typedef int (*dbmigrate_row_fn)(void *ctx, const struct dbmigrate_row *row);
+
+/* Capability bits. */
+#define DBMIGRATE_CAP_TRANSACTIONAL_DDL 0x1u /* DDL rolls back */
+#define DBMIGRATE_CAP_LOCK              0x2u /* lock() excludes other runners */
+#define DBMIGRATE_CAP_CANCEL            0x4u /* cancel() stops a statement */
+
+/* The vtable. Identity first; then operations, append-only. */
+struct dbmigrate_driver {
+	unsigned abi_version;    /* DBMIGRATE_DRIVER_ABI_VERSION */
+	size_t struct_size;      /* sizeof(struct dbmigrate_driver) */
+	const char *name;        /* equal to the file name without ".so" */
+	const char *description; /* one line for `dbmigrate drivers` */
+	unsigned caps;           /* DBMIGRATE_CAP_* */
+
+	/*
+	 * Connect. host stays valid until close(). On failure *out is left
+	 * NULL and the error is reported (code DBMIGRATE_ECONNECT); the
+	 * message must never contain the password.
+	 */
+	dbmigrate_code (*open)(const struct dbmigrate_host *host,
+			       const struct dbmigrate_params *params,
+			       dbmigrate_conn **out);
+	/* Disconnect and free c (which may be NULL); releases held locks. */
+	void (*close)(dbmigrate_conn *c);
+
+	/* Start a transaction. apply() then runs inside it. */
+	dbmigrate_code (*begin)(dbmigrate_conn *c);
+	/* Commit the transaction begin() started. */
+	dbmigrate_code (*commit)(dbmigrate_conn *c);
+	/* Roll it back; also the way out of a failed transaction. */
+	dbmigrate_code (*rollback)(dbmigrate_conn *c);
+
+	/*
+	 * Optional. Take the runner lock for this database and tracking
+	 * table, held by the session (not a transaction) until unlock() or
+	 * close(); wait at most timeout seconds, polling and checking
+	 * host->interrupted(). On timeout: DBMIGRATE_ELOCK with a message
+	 * that names the holder when the backend can tell.
+	 */
+	dbmigrate_code (*lock)(dbmigrate_conn *c, const char *table,
+			       double timeout);
+	/* Optional (with lock). Release the runner lock. */
+	dbmigrate_code (*unlock)(dbmigrate_conn *c, const char *table);
+
+	/*
+	 * Create the tracking table (id, name, executed_at, batch, checksum)
+	 * if it does not exist; a table without the checksum column (older
+	 * tools) gets it added. table may be schema-qualified ("s.t").
+	 */
+	dbmigrate_code (*ensure_table)(dbmigrate_conn *c, const char *table);
+	/* Set *exists to 1 when the tracking table exists, else 0. */
+	dbmigrate_code (*table_exists)(dbmigrate_conn *c, const char *table,
+				       int *exists);
+	/* Call fn for each tracking row, in any order; none if no table. */
+	dbmigrate_code (*read_rows)(dbmigrate_conn *c, const char *table,
+				    dbmigrate_row_fn fn, void *ctx);
+	/* Drop the tracking table. */
+	dbmigrate_code (*drop_table)(dbmigrate_conn *c, const char *table);
+
+	/*
+	 * Run one migration: the statements in order, then insert the row
+	 * record (when not NULL) or delete the row whose id is unrecord_id
+	 * (when not NULL). Inside a transaction (after begin()) everything
+	 * runs in it, ideally in one round trip. Outside one, each statement
+	 * runs and commits on its own, and the row is written only after all
+	 * succeeded. On failure, the error's statement member names the
+	 * statement that failed; the transaction, if any, is then aborted
+	 * and the core calls rollback().
+	 */
+	dbmigrate_code (*apply)(dbmigrate_conn *c, const char *table,
+				const struct dbmigrate_stmt *stmts, size_t n,
+				const struct dbmigrate_row *record,
+				const char *unrecord_id);
+
+	/*
+	 * Optional. Return 1 when the statement cannot run inside a
+	 * transaction block, setting *reason to a static sentence such as
+	 * "CREATE INDEX CONCURRENTLY cannot run inside a transaction block";
+	 * else 0. Called after open(), before anything runs.
+	 */
+	int (*classify)(dbmigrate_conn *c, const char *sql, size_t len,
+			const char **reason);
+
+	/*
+	 * Optional. Ask the server to cancel the statement running on c.
+	 * Must be async-signal-safe: it is called from a signal handler.
+	 */
+	void (*cancel)(dbmigrate_conn *c);
+};
+
+/* Define the entry function returning the driver's vtable. */
+#define DBMIGRATE_DRIVER_DEFINE(vtable)                                       \
+	const struct dbmigrate_driver *dbmigrate_driver_entry(void);          \
+	__attribute__((visibility("default"))) const struct dbmigrate_driver \
+		*dbmigrate_driver_entry(void)                                 \
+	{                                                                     \
+		return &(vtable);                                             \
+	}
+
+/* The type of the entry function, for the loader. */
+typedef const struct dbmigrate_driver *(*dbmigrate_driver_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DBMIGRATE_DRIVER_H */

@@ -1,0 +1,2 @@
+## migrations/ - the demo set (the seed's examples).
+EXTRA_DIST += migrations

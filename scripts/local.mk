@@ -1,0 +1,2 @@
+## scripts/ - developer tools: the throwaway PostgreSQL server.
+dist_noinst_SCRIPTS += scripts/devdb

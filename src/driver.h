@@ -1,0 +1,61 @@
+/*
+ * driver.h - loading a driver and calling it. driver_load() finds
+ * <name>.so in DBMIGRATE_DRIVER_PATH then the installed directory (never
+ * the current directory), dlopens it RTLD_NOW|RTLD_LOCAL and checks the
+ * vtable's identity before any function pointer is touched. The
+ * driver_* wrappers turn a NULL optional operation into a clear
+ * "not supported" error. Drivers are never unloaded (see driver.c).
+ */
+#ifndef DBMIGRATE_DRIVER_INTERNAL_H
+#define DBMIGRATE_DRIVER_INTERNAL_H
+
+#include "dbmigrate.h"
+#include "dbmigrate/driver.h"
+
+struct driver {
+	const struct dbmigrate_driver *vt;
+	char *path;           /* the file it was loaded from */
+	dbmigrate_conn *conn; /* after driver_open() */
+};
+
+/* Called for each candidate driver file by driver_list(). */
+typedef void (*driver_list_fn)(const char *name, const char *path,
+			       const char *description, const char *problem,
+			       void *ctx);
+
+/*
+ * Load the driver called name. Errors (DBMIGRATE_ECONNECT): a name that
+ * is not [a-z0-9_]+, no such driver (listing where it looked), a file
+ * that is not a regular file, dlopen failure (with dlerror and a hint to
+ * check ldd), a missing entry symbol, a wrong ABI version or struct size.
+ */
+dbmigrate_code driver_load(const char *name, struct driver *d,
+			   dbmigrate_error *err);
+
+/* Report each <name>.so of the search path, loadable or not. */
+dbmigrate_code driver_list(driver_list_fn fn, void *ctx);
+
+/* The search directories: DBMIGRATE_DRIVER_PATH's, then the installed. */
+const char *driver_installed_dir(void);
+
+/* Connect (the driver reports errors through host). */
+dbmigrate_code driver_open(struct driver *d, const struct dbmigrate_host *host,
+			   const struct dbmigrate_params *p,
+			   dbmigrate_error *err);
+
+/* Close the connection, keep the driver loaded. */
+void driver_close(struct driver *d);
+
+/* Optional lock ops: DBMIGRATE_EUNSUPPORTED-free no-ops when absent
+   (a driver without locking simply cannot exclude other runners). */
+dbmigrate_code driver_lock(struct driver *d, const char *table, double timeout);
+dbmigrate_code driver_unlock(struct driver *d, const char *table);
+
+/* Classify; 0 when the driver has no classify op. */
+int driver_classify(struct driver *d, const char *sql, size_t len,
+		    const char **reason);
+
+/* Cancel; nothing when absent. Async-signal-safe. */
+void driver_cancel(struct driver *d);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * strbuf.c - a growable byte buffer with a sticky allocation-failure
+ * flag, so builders can append freely and check once at the end.
+ */
+#include "strbuf.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool strbuf_reserve(struct strbuf *b, size_t n)
+{
+	size_t want, cap;
+	char *s;
+
+	if (b->failed)
+		return false;
+	if (n > SIZE_MAX - b->len - 1) {
+		b->failed = true;
+		return false;
+	}
+	want = b->len + n + 1;
+	if (want <= b->cap)
+		return true;
+	cap = b->cap < 64 ? 64 : b->cap;
+	while (cap < want)
+		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+	s = realloc(b->s, cap);
+	if (s == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->s = s;
+	b->cap = cap;
+	return true;
+}
+
+bool strbuf_add(struct strbuf *b, const void *p, size_t n)
+{
+	if (!strbuf_reserve(b, n))
+		return false;
+	if (n > 0)
+		memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return true;
+}
+
+bool strbuf_puts(struct strbuf *b, const char *s)
+{
+	return strbuf_add(b, s, strlen(s));
+}
+
+bool strbuf_putc(struct strbuf *b, char c)
+{
+	return strbuf_add(b, &c, 1);
+}
+
+bool strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return false;
+	}
+	if (!strbuf_reserve(b, (size_t)n))
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return true;
+}
+
+char *strbuf_steal(struct strbuf *b)
+{
+	char *s;
+
+	if (b->failed) {
+		strbuf_free(b);
+		return NULL;
+	}
+	if (b->s == NULL && !strbuf_reserve(b, 0))
+		return NULL;
+	if (b->len == 0)
+		b->s[0] = '\0';
+	s = b->s;
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+void strbuf_free(struct strbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->failed = false;
+}

@@ -1,0 +1,146 @@
+## tests/ - Check programs, one per module, plus the CLI and the
+## PostgreSQL integration suites. Every program links the core's
+## convenience library, so internals are reachable despite hidden symbols.
+
+EXTRA_DIST += tests/data
+
+# Drivers come from the build tree, exactly as a user's dlopen path.
+AM_TESTS_ENVIRONMENT = \
+	DBMIGRATE_DRIVER_PATH='$(abs_top_builddir)/drivers/mock/.libs:$(abs_top_builddir)/drivers/postgres/.libs:$(abs_top_builddir)/tests/.libs'; \
+	export DBMIGRATE_DRIVER_PATH; \
+	DBMIGRATE_BIN='$(abs_top_builddir)/dbmigrate'; export DBMIGRATE_BIN; \
+	DBMIGRATE_SRCDIR='$(abs_top_srcdir)'; export DBMIGRATE_SRCDIR; \
+	DBMIGRATE_BUILDDIR='$(abs_top_builddir)'; export DBMIGRATE_BUILDDIR; \
+	CK_VERBOSITY=normal; export CK_VERBOSITY;
+
+if TESTS
+TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src -I$(top_srcdir)/tests
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+TEST_LDADD = src/libdbmigrate-core.la $(CHECK_LIBS)
+
+# Broken drivers the loader must refuse; never installed.
+check_LTLIBRARIES += tests/bad_abi.la tests/no_entry.la tests/bad_size.la tests/bad_name.la
+TEST_DRIVER_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -rpath /nowhere
+tests_bad_abi_la_SOURCES = tests/drivers/bad_abi.c
+tests_bad_abi_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
+tests_no_entry_la_SOURCES = tests/drivers/no_entry.c
+tests_no_entry_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
+tests_bad_size_la_SOURCES = tests/drivers/bad_size.c
+tests_bad_size_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
+tests_bad_name_la_SOURCES = tests/drivers/bad_name.c
+tests_bad_name_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
+
+check_PROGRAMS += tests/check_util
+TESTS += tests/check_util
+tests_check_util_SOURCES = tests/check_util.c tests/testutil.c tests/testutil.h
+tests_check_util_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_util_CFLAGS = $(TEST_CFLAGS)
+tests_check_util_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_name
+TESTS += tests/check_name
+tests_check_name_SOURCES = tests/check_name.c tests/testutil.c tests/testutil.h
+tests_check_name_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_name_CFLAGS = $(TEST_CFLAGS)
+tests_check_name_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_discover
+TESTS += tests/check_discover
+tests_check_discover_SOURCES = tests/check_discover.c tests/testutil.c tests/testutil.h
+tests_check_discover_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_discover_CFLAGS = $(TEST_CFLAGS)
+tests_check_discover_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_parse
+TESTS += tests/check_parse
+tests_check_parse_SOURCES = tests/check_parse.c tests/testutil.c tests/testutil.h
+tests_check_parse_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_parse_CFLAGS = $(TEST_CFLAGS)
+tests_check_parse_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_checksum
+TESTS += tests/check_checksum
+tests_check_checksum_SOURCES = tests/check_checksum.c tests/testutil.c tests/testutil.h
+tests_check_checksum_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_checksum_CFLAGS = $(TEST_CFLAGS)
+tests_check_checksum_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_lexer
+TESTS += tests/check_lexer
+tests_check_lexer_SOURCES = tests/check_lexer.c tests/testutil.c tests/testutil.h
+tests_check_lexer_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_lexer_CFLAGS = $(TEST_CFLAGS)
+tests_check_lexer_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_txcontrol
+TESTS += tests/check_txcontrol
+tests_check_txcontrol_SOURCES = tests/check_txcontrol.c tests/testutil.c tests/testutil.h
+tests_check_txcontrol_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_txcontrol_CFLAGS = $(TEST_CFLAGS)
+tests_check_txcontrol_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_dotenv
+TESTS += tests/check_dotenv
+tests_check_dotenv_SOURCES = tests/check_dotenv.c tests/testutil.c tests/testutil.h
+tests_check_dotenv_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_dotenv_CFLAGS = $(TEST_CFLAGS)
+tests_check_dotenv_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_config
+TESTS += tests/check_config
+tests_check_config_SOURCES = tests/check_config.c tests/testutil.c tests/testutil.h
+tests_check_config_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_config_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_driver
+TESTS += tests/check_driver
+tests_check_driver_SOURCES = tests/check_driver.c tests/testutil.c tests/testutil.h
+tests_check_driver_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_driver_CFLAGS = $(TEST_CFLAGS)
+tests_check_driver_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_create
+TESTS += tests/check_create
+tests_check_create_SOURCES = tests/check_create.c tests/testutil.c tests/testutil.h
+tests_check_create_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_create_CFLAGS = $(TEST_CFLAGS)
+tests_check_create_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_plan
+TESTS += tests/check_plan
+tests_check_plan_SOURCES = tests/check_plan.c tests/testutil.c tests/testutil.h
+tests_check_plan_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_plan_CFLAGS = $(TEST_CFLAGS)
+tests_check_plan_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_mock
+TESTS += tests/check_mock
+tests_check_mock_SOURCES = tests/check_mock.c tests/testutil.c tests/testutil.h
+tests_check_mock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_mock_CFLAGS = $(TEST_CFLAGS)
+tests_check_mock_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_api
+TESTS += tests/check_api
+tests_check_api_SOURCES = tests/check_api.c tests/testutil.c tests/testutil.h
+tests_check_api_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_api_CFLAGS = $(TEST_CFLAGS)
+tests_check_api_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_cli
+TESTS += tests/check_cli
+tests_check_cli_SOURCES = tests/check_cli.c tests/testutil.c tests/testutil.h
+tests_check_cli_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_cli_CFLAGS = $(TEST_CFLAGS)
+tests_check_cli_LDADD = $(TEST_LDADD)
+
+if POSTGRES
+check_PROGRAMS += tests/check_pg
+TESTS += tests/check_pg
+tests_check_pg_SOURCES = tests/check_pg.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+endif
+endif

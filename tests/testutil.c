@@ -1,0 +1,289 @@
+/*
+ * testutil.c - see testutil.h. Test-only code: aborts on failure rather
+ * than returning errors, since a broken harness must stop the test.
+ */
+#define _GNU_SOURCE /* asprintf, strndup in test code */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Print why the harness cannot go on, and abort the test process. */
+static void tu_die(const char *what)
+{
+	fprintf(stderr, "testutil: %s: %s\n", what, strerror(errno));
+	abort();
+}
+
+char *tu_mkdtemp(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *p;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (asprintf(&p, "%s/dbmigrate-test.XXXXXX", tmp) < 0)
+		tu_die("asprintf");
+	if (mkdtemp(p) == NULL)
+		tu_die("mkdtemp");
+	return p;
+}
+
+/* nftw callback removing one entry. */
+static int tu_rm_one(const char *path, const struct stat *st, int flag,
+		     struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void tu_rm_rf(const char *path)
+{
+	if (path != NULL)
+		nftw(path, tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_write_n(const char *dir, const char *name, const char *content,
+		 size_t len)
+{
+	char *path;
+	FILE *f;
+
+	if (dir != NULL) {
+		if (asprintf(&path, "%s/%s", dir, name) < 0)
+			tu_die("asprintf");
+	} else if ((path = strdup(name)) == NULL) {
+		tu_die("strdup");
+	}
+	f = fopen(path, "wb");
+	if (f == NULL)
+		tu_die(path);
+	if (len > 0 && fwrite(content, 1, len, f) != len)
+		tu_die(path);
+	if (fclose(f) != 0)
+		tu_die(path);
+	return path;
+}
+
+char *tu_write(const char *dir, const char *name, const char *content)
+{
+	return tu_write_n(dir, name, content, strlen(content));
+}
+
+char *tu_read(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 4096;
+			buf = realloc(buf, cap + 1);
+			if (buf == NULL)
+				tu_die("realloc");
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+	} while (got > 0);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+int tu_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Append n bytes to a growing string. */
+static void tu_append(char **s, size_t *len, const char *p, size_t n)
+{
+	*s = realloc(*s, *len + n + 1);
+	if (*s == NULL)
+		tu_die("realloc");
+	memcpy(*s + *len, p, n);
+	*len += n;
+	(*s)[*len] = '\0';
+}
+
+struct tu_result tu_run(const char *const *argv, const char *cwd,
+			const char *const *env, const char *in)
+{
+	struct tu_result r = { -1, NULL, NULL };
+	int outp[2], errp[2], inp[2];
+	size_t outlen = 0, errlen = 0;
+	pid_t pid;
+	int st;
+	time_t deadline = time(NULL) + 120;
+
+	if (pipe(outp) < 0 || pipe(errp) < 0 || pipe(inp) < 0)
+		tu_die("pipe");
+	pid = fork();
+	if (pid < 0)
+		tu_die("fork");
+	if (pid == 0) {
+		dup2(inp[0], 0);
+		dup2(outp[1], 1);
+		dup2(errp[1], 2);
+		close(inp[0]); close(inp[1]);
+		close(outp[0]); close(outp[1]);
+		close(errp[0]); close(errp[1]);
+		if (in == NULL) {
+			int fd = open("/dev/null", O_RDONLY);
+			if (fd >= 0) {
+				dup2(fd, 0);
+				close(fd);
+			}
+		}
+		if (cwd != NULL && chdir(cwd) < 0)
+			_exit(126);
+		for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+			const char *eq = strchr(env[i], '=');
+			if (eq == NULL) {
+				unsetenv(env[i]);
+			} else {
+				char *k = strndup(env[i], (size_t)(eq - env[i]));
+				setenv(k, eq + 1, 1);
+				free(k);
+			}
+		}
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	close(inp[0]);
+	if (in != NULL) {
+		size_t n = strlen(in);
+		signal(SIGPIPE, SIG_IGN);
+		if (write(inp[1], in, n) < 0 && errno != EPIPE)
+			tu_die("write");
+	}
+	close(inp[1]);
+	tu_append(&r.out, &outlen, "", 0);
+	tu_append(&r.err, &errlen, "", 0);
+	for (int open_fds = 2; open_fds > 0;) {
+		struct pollfd p[2] = { { outp[0], POLLIN, 0 },
+				       { errp[0], POLLIN, 0 } };
+		char buf[8192];
+		int n = poll(p, 2, 1000);
+
+		if (n < 0 && errno != EINTR)
+			tu_die("poll");
+		if (time(NULL) > deadline) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t got;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			got = read(p[i].fd, buf, sizeof buf);
+			if (got <= 0) {
+				close(p[i].fd);
+				if (i == 0)
+					outp[0] = -1;
+				else
+					errp[0] = -1;
+				open_fds--;
+			} else if (i == 0) {
+				tu_append(&r.out, &outlen, buf, (size_t)got);
+			} else {
+				tu_append(&r.err, &errlen, buf, (size_t)got);
+			}
+		}
+	}
+	if (outp[0] >= 0)
+		close(outp[0]);
+	if (errp[0] >= 0)
+		close(errp[0]);
+	if (waitpid(pid, &st, 0) < 0)
+		tu_die("waitpid");
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return r;
+}
+
+struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
+{
+	static const char *const scrub[] = {
+		"NO_COLOR=1", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME",
+		"DB_USER", "DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
+		"DBMIGRATE_DRIVER", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
+		"PGPASSWORD", NULL
+	};
+	const char *argv[64];
+	const char *allenv[128];
+	size_t n = 0, e = 0;
+	va_list ap;
+	const char *a;
+
+	argv[n++] = tu_env("DBMIGRATE_BIN");
+	va_start(ap, env);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 63)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	for (size_t i = 0; scrub[i] != NULL; i++)
+		allenv[e++] = scrub[i];
+	for (size_t i = 0; env != NULL && env[i] != NULL && e < 127; i++)
+		allenv[e++] = env[i];
+	allenv[e] = NULL;
+	return tu_run(argv, cwd, allenv, NULL);
+}
+
+void tu_result_free(struct tu_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+const char *tu_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0') {
+		fprintf(stderr,
+			"testutil: %s is not set; run the tests with make check\n",
+			name);
+		abort();
+	}
+	return v;
+}
+
+int tu_count(const char *haystack, const char *needle)
+{
+	int n = 0;
+	size_t len = strlen(needle);
+
+	if (len == 0)
+		return 0;
+	for (const char *p = haystack; (p = strstr(p, needle)) != NULL; p += len)
+		n++;
+	return n;
+}

@@ -1,0 +1,64 @@
+/*
+ * testutil.h - helpers shared by the Check programs: scratch directories,
+ * files, and running the built dbmigrate binary with a chosen
+ * environment and capturing what it prints.
+ */
+#ifndef DBMIGRATE_TESTUTIL_H
+#define DBMIGRATE_TESTUTIL_H
+
+#include <stddef.h>
+
+/* A new empty directory under $TMPDIR (or /tmp); caller frees the name. */
+char *tu_mkdtemp(void);
+
+/* Remove a directory tree (best effort). */
+void tu_rm_rf(const char *path);
+
+/* Write content to dir/name (dir may be NULL: name is a path). Returns
+   the path, to free. Aborts the test on failure. */
+char *tu_write(const char *dir, const char *name, const char *content);
+
+/* Like tu_write with an explicit length (content may hold NUL bytes). */
+char *tu_write_n(const char *dir, const char *name, const char *content,
+		 size_t len);
+
+/* Read a whole file (NUL-terminated), or NULL when it cannot be read. */
+char *tu_read(const char *path);
+
+/* True when path exists. */
+int tu_exists(const char *path);
+
+/* The result of tu_run(). */
+struct tu_result {
+	int status;  /* exit code, or 128 + signal number */
+	char *out;   /* everything written to stdout */
+	char *err;   /* everything written to stderr */
+};
+
+/*
+ * Run argv[0] (a path) with argv in directory cwd (NULL: current), its
+ * environment the current one plus env (NULL-terminated "K=V" strings;
+ * "K" alone unsets K), stdin from in (NULL: /dev/null). Waits at most
+ * 120 s. Free with tu_result_free().
+ */
+struct tu_result tu_run(const char *const *argv, const char *cwd,
+			const char *const *env, const char *in);
+
+/*
+ * Run the built dbmigrate ($DBMIGRATE_BIN) with the given arguments
+ * (NULL-terminated), in cwd, with extra env. NO_COLOR=1 is always set
+ * and DATABASE_URL, DB_* and PG* variables of the caller are unset
+ * (pass them in env to test them).
+ */
+struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...);
+
+void tu_result_free(struct tu_result *r);
+
+/* The value of an environment variable the harness must set (aborts
+   with a clear message when it is missing). */
+const char *tu_env(const char *name);
+
+/* Count non-overlapping occurrences of needle in haystack. */
+int tu_count(const char *haystack, const char *needle);
+
+#endif
