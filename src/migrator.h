@@ -1,0 +1,27 @@
+/*
+ * migrator.h - the state behind a dbmigrate handle (the public API's
+ * opaque struct), shared with the tests.
+ */
+#ifndef DBMIGRATE_MIGRATOR_H
+#define DBMIGRATE_MIGRATOR_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "dbmigrate.h"
+#include "driver.h"
+
+struct dbmigrate {
+	struct config cfg;
+	dbmigrate_error err;           /* the last call's failure */
+	dbmigrate_event_fn on_event;
+	void *event_ctx;
+	struct driver drv;             /* drv.vt once loaded, drv.conn once open */
+	struct dbmigrate_host host;    /* what the driver gets; ctx = this */
+	volatile sig_atomic_t interrupted; /* set by dbmigrate_interrupt() */
+	size_t drv_statement;          /* from the driver's last error */
+	unsigned drv_position;
+};
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * plan.c - the planner: files and tracking rows merged into one ordered
+ * list, and the selections `up` and `down` make from it. It never talks
+ * to a database; migrator.c feeds it what the driver read.
+ */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+/* strdup that treats NULL as NULL; sets *fail on no memory. */
+static char *plan_dup(const char *s, bool *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*fail = true;
+	return d;
+}
+
+dbmigrate_code applied_add(struct applied_set *s, const char *id,
+			   const char *name, const char *executed_at,
+			   const char *checksum, int batch,
+			   dbmigrate_error *err)
+{
+	struct applied *a;
+	bool fail = false;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct applied *v = realloc(s->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return errors_nomem(err);
+		s->v = v;
+		s->cap = cap;
+	}
+	a = &s->v[s->n];
+	memset(a, 0, sizeof *a);
+	a->id = plan_dup(id != NULL ? id : "", &fail);
+	a->name = plan_dup(name != NULL ? name : "", &fail);
+	a->executed_at = plan_dup(executed_at, &fail);
+	a->checksum = plan_dup(checksum, &fail);
+	a->batch = batch;
+	if (fail) {
+		free(a->id);
+		free(a->name);
+		free(a->executed_at);
+		free(a->checksum);
+		return errors_nomem(err);
+	}
+	a->numeric = migration_parse_id(a->id, &a->number);
+	s->n++;
+	return DBMIGRATE_OK;
+}
+
+void applied_free(struct applied_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].id);
+		free(s->v[i].name);
+		free(s->v[i].executed_at);
+		free(s->v[i].checksum);
+	}
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* Order rows: numeric ids by number, then the others by id text. */
+static int plan_cmp_rows(const void *a, const void *b)
+{
+	const struct applied *x = *(const struct applied *const *)a;
+	const struct applied *y = *(const struct applied *const *)b;
+
+	if (x->numeric != y->numeric)
+		return x->numeric ? -1 : 1;
+	if (x->numeric)
+		return x->number < y->number ? -1 : x->number > y->number;
+	return strcmp(x->id, y->id);
+}
+
+dbmigrate_code plan_build(struct migration_set *files,
+			  struct applied_set *rows, struct plan *out,
+			  dbmigrate_error *err)
+{
+	struct applied **sorted = NULL;
+	size_t i = 0, j = 0, n = 0;
+	uint64_t newest = 0;
+	bool any_applied = false;
+
+	memset(out, 0, sizeof *out);
+	if (rows->n > 0) {
+		sorted = malloc(rows->n * sizeof *sorted);
+		if (sorted == NULL)
+			return errors_nomem(err);
+		for (size_t k = 0; k < rows->n; k++)
+			sorted[k] = &rows->v[k];
+		qsort(sorted, rows->n, sizeof *sorted, plan_cmp_rows);
+	}
+	for (size_t k = 0; k + 1 < rows->n; k++) {
+		if (sorted[k]->numeric && sorted[k + 1]->numeric &&
+		    sorted[k]->number == sorted[k + 1]->number) {
+			errors_set(err, DBMIGRATE_EDATABASE,
+				   "the tracking table records migration %s twice (as \"%s\" and \"%s\")",
+				   sorted[k]->id, sorted[k]->id, sorted[k + 1]->id);
+			errors_hint(err, "Delete the duplicate row from the tracking table.");
+			free(sorted);
+			return DBMIGRATE_EDATABASE;
+		}
+	}
+	out->v = calloc(files->n + rows->n + 1, sizeof *out->v);
+	if (out->v == NULL) {
+		free(sorted);
+		return errors_nomem(err);
+	}
+	/* Merge two sorted lists; numeric rows sort before the others. */
+	while (i < files->n || j < rows->n) {
+		struct plan_item *it = &out->v[n++];
+		struct applied *r = j < rows->n ? sorted[j] : NULL;
+		struct migration *f = i < files->n ? &files->v[i] : NULL;
+
+		if (f != NULL && r != NULL) {
+			if (!r->numeric || r->number > f->number)
+				r = NULL; /* the file comes first: pending */
+			else if (r->number < f->number)
+				f = NULL; /* the row comes first: missing */
+		}
+		it->mig = f;
+		it->row = r;
+		if (f != NULL)
+			i++;
+		if (r != NULL)
+			j++;
+		if (r == NULL) {
+			it->state = DBMIGRATE_PENDING;
+			continue;
+		}
+		it->state = f != NULL ? DBMIGRATE_EXECUTED : DBMIGRATE_MISSING;
+		if (r->batch > out->max_batch)
+			out->max_batch = r->batch;
+		if (r->numeric && (!any_applied || r->number > newest))
+			newest = r->number;
+		any_applied = true;
+		if (f != NULL && r->checksum != NULL && r->checksum[0] != '\0' &&
+		    f->checksum[0] != '\0' && strcmp(r->checksum, f->checksum) != 0)
+			it->modified = true;
+	}
+	out->n = n;
+	for (size_t k = 0; k < n && any_applied; k++)
+		if (out->v[k].state == DBMIGRATE_PENDING &&
+		    out->v[k].mig->number < newest)
+			out->v[k].out_of_order = true;
+	free(sorted);
+	return DBMIGRATE_OK;
+}
+
+/* Parse a --to id; EUSAGE when it is not one. */
+static dbmigrate_code plan_parse_to(const char *to, uint64_t *number,
+				    dbmigrate_error *err)
+{
+	if (!migration_parse_id(to, number)) {
+		errors_set(err, DBMIGRATE_EUSAGE, "invalid migration id \"%s\" for --to", to);
+		errors_hint(err, "Give the digits a migration file name starts with, e.g. --to 002.");
+		return DBMIGRATE_EUSAGE;
+	}
+	return DBMIGRATE_OK;
+}
+
+dbmigrate_code plan_select_up(const struct plan *p, unsigned step,
+			      const char *to, size_t **idx, size_t *n,
+			      dbmigrate_error *err)
+{
+	uint64_t limit = UINT64_MAX;
+	size_t *v, k = 0;
+
+	*idx = NULL;
+	*n = 0;
+	if (to != NULL) {
+		bool known = false;
+
+		if (plan_parse_to(to, &limit, err) != DBMIGRATE_OK)
+			return DBMIGRATE_EUSAGE;
+		for (size_t i = 0; i < p->n; i++)
+			if (p->v[i].mig != NULL && p->v[i].mig->number == limit)
+				known = true;
+		if (!known) {
+			errors_set(err, DBMIGRATE_EUSAGE, "no migration file has id %s (--to)", to);
+			errors_hint(err, "Run `dbmigrate status` to see the ids.");
+			return DBMIGRATE_EUSAGE;
+		}
+	}
+	v = malloc((p->n + 1) * sizeof *v);
+	if (v == NULL)
+		return errors_nomem(err);
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].state != DBMIGRATE_PENDING || p->v[i].mig->number > limit)
+			continue;
+		if (step > 0 && k == step)
+			break;
+		v[k++] = i;
+	}
+	*idx = v;
+	*n = k;
+	return DBMIGRATE_OK;
+}
+
+/* A rollback candidate: its batch and its index in the plan. */
+struct plan_down_key {
+	int batch;
+	size_t index;
+};
+
+/* Newest batch first, then the later plan position (higher number). */
+static int plan_cmp_down(const void *a, const void *b)
+{
+	const struct plan_down_key *x = a, *y = b;
+
+	if (x->batch != y->batch)
+		return x->batch > y->batch ? -1 : 1;
+	return x->index > y->index ? -1 : x->index < y->index;
+}
+
+/* Sort plan indices v[0..n) into rollback order. */
+static dbmigrate_code plan_sort_down(size_t *v, size_t n, const struct plan *p,
+				     dbmigrate_error *err)
+{
+	struct plan_down_key *keys;
+
+	if (n < 2)
+		return DBMIGRATE_OK;
+	keys = malloc(n * sizeof *keys);
+	if (keys == NULL)
+		return errors_nomem(err);
+	for (size_t i = 0; i < n; i++) {
+		keys[i].batch = p->v[v[i]].row->batch;
+		keys[i].index = v[i];
+	}
+	qsort(keys, n, sizeof *keys, plan_cmp_down);
+	for (size_t i = 0; i < n; i++)
+		v[i] = keys[i].index;
+	free(keys);
+	return DBMIGRATE_OK;
+}
+
+dbmigrate_code plan_select_down(const struct plan *p, unsigned step,
+				const char *to, bool all, size_t **idx,
+				size_t *n, dbmigrate_error *err)
+{
+	uint64_t floor = 0;
+	size_t *v, k = 0;
+
+	*idx = NULL;
+	*n = 0;
+	if (to != NULL && plan_parse_to(to, &floor, err) != DBMIGRATE_OK)
+		return DBMIGRATE_EUSAGE;
+	v = malloc((p->n + 1) * sizeof *v);
+	if (v == NULL)
+		return errors_nomem(err);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_item *it = &p->v[i];
+
+		if (it->row == NULL)
+			continue;
+		if (all || step > 0)
+			v[k++] = i;
+		else if (to != NULL) {
+			if (!it->row->numeric || it->row->number > floor)
+				v[k++] = i;
+		} else if (it->row->batch == p->max_batch)
+			v[k++] = i;
+	}
+	if (plan_sort_down(v, k, p, err) != DBMIGRATE_OK) {
+		free(v);
+		return DBMIGRATE_ENOMEM;
+	}
+	if (step > 0 && k > step)
+		k = step;
+	*idx = v;
+	*n = k;
+	return DBMIGRATE_OK;
+}
+
+void plan_free(struct plan *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof *p);
+}

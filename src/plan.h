@@ -1,0 +1,91 @@
+/*
+ * plan.h - matching migration files with tracking rows: which
+ * migrations are pending, executed, missing (applied, file gone),
+ * modified (file changed since applied) or out of order (pending but
+ * numbered below the newest applied), and which of them `up` and `down`
+ * select.
+ */
+#ifndef DBMIGRATE_PLAN_H
+#define DBMIGRATE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dbmigrate.h"
+#include "migration.h"
+
+/* A row of the tracking table, as read. */
+struct applied {
+	char *id;          /* as recorded: "001" */
+	uint64_t number;   /* its value, when numeric */
+	bool numeric;      /* false for ids no file name could have */
+	char *name;
+	char *executed_at; /* ISO 8601 UTC, or NULL */
+	char *checksum;    /* hex, or NULL for rows of older tools */
+	int batch;
+};
+
+struct applied_set {
+	struct applied *v;
+	size_t n;
+	size_t cap;
+};
+
+/* One migration in the plan: a file, a row, or both. */
+struct plan_item {
+	struct migration *mig; /* NULL when missing */
+	struct applied *row;   /* NULL when pending */
+	dbmigrate_state state;
+	bool modified;         /* checksums differ (rows without one never) */
+	bool out_of_order;     /* pending, below the newest applied number */
+};
+
+struct plan {
+	struct plan_item *v; /* numeric order; non-numeric rows last */
+	size_t n;
+	int max_batch;       /* 0 when nothing is applied */
+};
+
+/* Add a row (copying strings). Returns DBMIGRATE_ENOMEM on failure. */
+dbmigrate_code applied_add(struct applied_set *s, const char *id,
+			   const char *name, const char *executed_at,
+			   const char *checksum, int batch,
+			   dbmigrate_error *err);
+
+/* Free the rows. */
+void applied_free(struct applied_set *s);
+
+/*
+ * Merge files and rows into a plan. Two rows with the same number are a
+ * DBMIGRATE_EDATABASE error (the tracking table is inconsistent).
+ */
+dbmigrate_code plan_build(struct migration_set *files,
+			  struct applied_set *rows, struct plan *out,
+			  dbmigrate_error *err);
+
+/*
+ * The pending items `up` runs, in numeric order: all, the first step
+ * (step > 0), or those numbered up to and including to (to != NULL; an
+ * id that names no migration is DBMIGRATE_EUSAGE). *idx gets indices
+ * into p->v (free it).
+ */
+dbmigrate_code plan_select_up(const struct plan *p, unsigned step,
+			      const char *to, size_t **idx, size_t *n,
+			      dbmigrate_error *err);
+
+/*
+ * The executed or missing items `down` rolls back, newest first (batch
+ * descending, then number descending): the newest batch by default, the
+ * last step migrations whatever their batch (step > 0), or every one
+ * numbered above to (to != NULL; "0" means all). all=true selects
+ * every applied migration (reset).
+ */
+dbmigrate_code plan_select_down(const struct plan *p, unsigned step,
+				const char *to, bool all, size_t **idx,
+				size_t *n, dbmigrate_error *err);
+
+/* Free the plan (not the files or rows it points to). */
+void plan_free(struct plan *p);
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * check_api.c - the public API (dbmigrate.h) end to end against the mock
+ * driver, loaded with dlopen from $DBMIGRATE_DRIVER_PATH exactly as a
+ * user's program loads it: the seed workflow, atomic batches, errors
+ * with file and line, transaction rules, events, drift, interrupts.
+ */
+#define _GNU_SOURCE /* asprintf in test code */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dbmigrate.h"
+#include "testutil.h"
+
+static const char seed001[] =
+	"export const up = `\n"
+	"  CREATE TABLE users (\n"
+	"    id SERIAL PRIMARY KEY,\n"
+	"    email VARCHAR(255) UNIQUE NOT NULL,\n"
+	"    created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP\n"
+	"  );\n"
+	"`;\n\n"
+	"export const down = `\n"
+	"  DROP TABLE users;\n"
+	"`;\n";
+static const char seed002[] =
+	"-- migrate:up\n"
+	"CREATE TABLE user_sessions (\n"
+	"  id SERIAL PRIMARY KEY,\n"
+	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
+	");\n\n"
+	"-- migrate:down\n"
+	"DROP TABLE user_sessions;\n";
+static const char seed003[] =
+	"export const up = `\n"
+	"  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
+	"  ON users(LOWER(email));\n"
+	"`;\n\n"
+	"export const down = `\n"
+	"  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
+	"`;\n";
+
+/* A scratch project: a directory with migrations/ and a mock state file. */
+struct project {
+	char *root;
+	char *dir;
+	char *url;
+};
+
+/* Make a project holding the seed's three migrations. */
+static struct project project_new(void)
+{
+	struct project p;
+
+	p.root = tu_mkdtemp();
+	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
+	ck_assert_int_ne(asprintf(&p.url, "mock:%s/state.db", p.root), -1);
+	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
+	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
+	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	return p;
+}
+
+static void project_free(struct project *p)
+{
+	tu_rm_rf(p->root);
+	free(p->root);
+	free(p->dir);
+	free(p->url);
+}
+
+/* A migrator on the project, with an optional URL suffix ("?fail=x"). */
+static dbmigrate *open_project(const struct project *p, const char *suffix)
+{
+	dbmigrate *m = dbmigrate_new();
+	char *url;
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_ne(asprintf(&url, "%s%s", p->url, suffix ? suffix : ""), -1);
+	ck_assert_int_eq(dbmigrate_set(m, "url", url), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_set(m, "dir", p->dir), DBMIGRATE_OK);
+	free(url);
+	return m;
+}
+
+/* Count entries of a status report in a state. */
+static size_t count_state(dbmigrate *m, dbmigrate_state st)
+{
+	dbmigrate_report *r;
+	size_t n = 0;
+
+	ck_assert_int_eq(dbmigrate_status(m, &r), DBMIGRATE_OK);
+	for (size_t i = 0; i < dbmigrate_report_count(r); i++)
+		n += dbmigrate_report_get(r, i)->state == st;
+	dbmigrate_report_free(r);
+	return n;
+}
+
+/* Events recorded by record_event. */
+struct events {
+	char log[8192];
+	int plan_outside;
+};
+
+static void record_event(const dbmigrate_event *ev, void *ctx)
+{
+	struct events *e = ctx;
+	static const char *const names[] = { "PLAN", "START", "DONE", "COMMIT",
+					     "WARNING", "NOTICE", "DEBUG", "LOCK" };
+	size_t len = strlen(e->log);
+
+	if (ev->kind == DBMIGRATE_EVENT_DEBUG)
+		return;
+	snprintf(e->log + len, sizeof e->log - len, "%s %s%s\n", names[ev->kind],
+		 ev->entry ? ev->entry->id : (ev->message ? ev->message : ""),
+		 ev->outside_transaction ? " outside" : "");
+	if (ev->kind == DBMIGRATE_EVENT_PLAN && ev->outside_transaction) {
+		e->plan_outside++;
+		ck_assert_ptr_nonnull(ev->reason);
+		ck_assert_ptr_nonnull(strstr(ev->reason, "CONCURRENTLY"));
+	}
+}
+
+START_TEST(seed_workflow)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	struct events ev = { "", 0 };
+	dbmigrate_report *r;
+
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_init(m), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 3);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	/* 003 holds CREATE INDEX CONCURRENTLY: it runs on its own, after the
+	   transaction of 001 and 002 committed. */
+	ck_assert_int_eq(ev.plan_outside, 1);
+	ck_assert_ptr_nonnull(strstr(ev.log,
+		"PLAN 001\nPLAN 002\nPLAN 003 outside\nSTART 001\nDONE 001\n"
+		"START 002\nDONE 002\nCOMMIT \nSTART 003 outside\nDONE 003 outside\n"));
+	ck_assert_int_eq(dbmigrate_status(m, &r), DBMIGRATE_OK);
+	ck_assert_uint_eq(dbmigrate_report_count(r), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const dbmigrate_entry *e = dbmigrate_report_get(r, i);
+
+		ck_assert_int_eq(e->state, DBMIGRATE_EXECUTED);
+		ck_assert_int_eq(e->batch, 1);
+		ck_assert_ptr_nonnull(e->executed_at);
+		ck_assert_uint_eq(strlen(e->checksum), 64);
+		ck_assert_str_eq(e->checksum, e->recorded_checksum);
+	}
+	ck_assert_str_eq(dbmigrate_report_get(r, 0)->name, "create_users_table");
+	dbmigrate_report_free(r);
+	dbmigrate_close(m);
+
+	/* A new run sees the persisted state; down undoes the last batch. */
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK); /* nothing */
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 3);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 3);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(batches_and_down_of_last_batch_only)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_run_options one = { .step = 1 };
+	dbmigrate_report *r;
+
+	ck_assert_int_eq(dbmigrate_migrate(m, &one), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_status(m, &r), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_report_get(r, 0)->batch, 1);
+	ck_assert_int_eq(dbmigrate_report_get(r, 1)->batch, 2);
+	ck_assert_int_eq(dbmigrate_report_get(r, 2)->batch, 2);
+	dbmigrate_report_free(r);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 1);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK); /* nothing left */
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(to_and_step)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_run_options to2 = { .to = "002" }, to1 = { .to = "1" };
+	dbmigrate_run_options step2 = { .step = 2 }, bad = { .to = "9" };
+
+	ck_assert_int_eq(dbmigrate_migrate(m, &to2), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 2);
+	ck_assert_int_eq(dbmigrate_migrate(m, &bad), DBMIGRATE_EUSAGE);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	/* down --step 2 crosses batches: 003 (batch 2) and 002 (batch 1) */
+	ck_assert_int_eq(dbmigrate_rollback(m, &step2), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 1);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_rollback(m, &to1), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 1);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(failure_rolls_back_the_whole_batch)
+{
+	struct project p = project_new();
+	dbmigrate *m;
+	const dbmigrate_error *e;
+
+	/* 003 -> make a transactional failing migration 004 after 001, 002 */
+	unlink(tu_write(p.dir, "003_add_email_index_to_users.ts", "x"));
+	free(tu_write(p.dir, "003_bad.sql",
+		      "-- migrate:up\nCREATE TABLE posts (id int);\n"
+		      "INSERT INTO posts VALUES (1);\n  SELECT boom FROM posts;\n"
+		      "-- migrate:down\nDROP TABLE posts;\n"));
+	m = open_project(&p, "?fail=boom");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	e = dbmigrate_last_error(m);
+	ck_assert_int_eq(e->code, DBMIGRATE_EMIGRATION);
+	ck_assert_ptr_nonnull(strstr(e->file, "003_bad.sql"));
+	ck_assert_uint_eq(e->line, 4);
+	ck_assert_uint_eq(e->column, 3);
+	ck_assert_str_eq(e->source_line, "  SELECT boom FROM posts;");
+	ck_assert_str_eq(e->sqlstate, "XX000");
+	ck_assert_str_eq(e->migration, "003_bad");
+	ck_assert_ptr_nonnull(strstr(e->detail, "none of its 3 migrations"));
+	dbmigrate_close(m);
+	/* Nothing of the batch is recorded, and nothing of it remains. */
+	m = open_project(&p, NULL);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	/* With the fault gone, the same batch applies: users did not survive
+	   the rolled-back batch (else CREATE TABLE users would fail). */
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(wrapped_migration_rolls_back_with_the_batch)
+{
+	struct project p = project_new();
+	dbmigrate *m;
+	char *state;
+
+	unlink(tu_write(p.dir, "003_add_email_index_to_users.ts", "x"));
+	free(tu_write(p.dir, "003_wrapped.ts",
+		      "export const up = `\n  BEGIN;\n  ALTER TABLE users ADD COLUMN temp TEXT;\n"
+		      "  COMMIT;\n`;\nexport const down = `ALTER TABLE users DROP COLUMN temp;`;\n"));
+	free(tu_write(p.dir, "004_fails.sql", "-- migrate:up\nSELECT kaboom;\n"));
+	m = open_project(&p, "?fail=kaboom");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	dbmigrate_close(m);
+	m = open_project(&p, NULL);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+	/* The wrapper was not sent: the mock would have logged BEGIN/COMMIT
+	   statements in its journal. Nothing was committed at all. */
+	state = tu_read(p.url + strlen("mock:"));
+	ck_assert(state == NULL || strstr(state, "temp") == NULL);
+	free(state);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(commit_in_the_middle_is_refused)
+{
+	struct project p = project_new();
+	dbmigrate *m;
+	const dbmigrate_error *e;
+
+	free(tu_write(p.dir, "004_commit.sql",
+		      "-- migrate:up\nCREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n"));
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
+	e = dbmigrate_last_error(m);
+	ck_assert_ptr_nonnull(strstr(e->file, "004_commit.sql"));
+	ck_assert_uint_eq(e->line, 3);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(bad_files_apply_nothing)
+{
+	struct project p = project_new();
+	dbmigrate *m;
+
+	free(tu_write(p.dir, "004_quote.sql", "-- migrate:up\nSELECT 'unterminated;\n"));
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_uint_eq(dbmigrate_last_error(m)->line, 2);
+	dbmigrate_close(m);
+	unlink(tu_write(p.dir, "004_quote.sql", ""));
+	free(tu_write(p.dir, "1_dup.sql", "-- migrate:up\nSELECT 1;\n"));
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "1_dup.sql"));
+	dbmigrate_close(m);
+	/* Nothing ran: no state file was ever written. */
+	ck_assert(!tu_exists(p.url + strlen("mock:")));
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(down_needs_every_down_section)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+
+	free(tu_write(p.dir, "004_nodown.sql", "-- migrate:up\nCREATE TABLE x (id int);\n"));
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "004_nodown"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 4);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(drift_is_reported)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_report *r;
+	char *path;
+
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	dbmigrate_close(m);
+	/* CRLF line endings alone are not a change. */
+	path = tu_write(p.dir, "002_create_user_sessions_table.sql",
+			"-- migrate:up\r\nCREATE TABLE user_sessions (\r\n  id SERIAL PRIMARY KEY,\r\n"
+			"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\r\n);\r\n\r\n"
+			"-- migrate:down\r\nDROP TABLE user_sessions;\r\n");
+	free(path);
+	free(tu_write(p.dir, "001_create_users_table.ts", "export const up = `SELECT 2;`;\n"));
+	path = tu_write(p.dir, "003_add_email_index_to_users.ts", "");
+	unlink(path);
+	free(path);
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_status(m, &r), DBMIGRATE_OK);
+	ck_assert(dbmigrate_report_get(r, 0)->modified);
+	ck_assert(!dbmigrate_report_get(r, 1)->modified);
+	ck_assert_int_eq(dbmigrate_report_get(r, 2)->state, DBMIGRATE_MISSING);
+	ck_assert_str_eq(dbmigrate_report_get(r, 2)->name, "add_email_index_to_users");
+	dbmigrate_report_free(r);
+	ck_assert_int_eq(dbmigrate_validate(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->detail, "001_create_users_table"));
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(reset_drops_everything)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_run_options one = { .step = 1 };
+
+	ck_assert_int_eq(dbmigrate_migrate(m, &one), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_reset(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	/* and up again works from scratch (tables were dropped) */
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 3);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(dry_run_changes_nothing)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_run_options dry = { .dry_run = true };
+	struct events ev = { "", 0 };
+
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, &dry), DBMIGRATE_OK);
+	ck_assert_ptr_nonnull(strstr(ev.log, "PLAN 003 outside"));
+	ck_assert_ptr_null(strstr(ev.log, "START"));
+	ck_assert(!tu_exists(p.url + strlen("mock:")));
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(options_are_validated)
+{
+	dbmigrate *m = dbmigrate_new();
+
+	ck_assert_int_eq(dbmigrate_set(m, "nosuch", "x"), DBMIGRATE_EUSAGE);
+	ck_assert_int_eq(dbmigrate_set(m, "port", "99999"), DBMIGRATE_EUSAGE);
+	ck_assert_int_eq(dbmigrate_set(m, "driver", "../evil"), DBMIGRATE_EUSAGE);
+	ck_assert_int_eq(dbmigrate_set(m, "password", "hunter2"), DBMIGRATE_OK);
+	ck_assert_ptr_null(dbmigrate_get(m, "password"));
+	ck_assert_int_eq(dbmigrate_set(m, "table", "public.schema_migrations"), DBMIGRATE_OK);
+	ck_assert_str_eq(dbmigrate_get(m, "table"), "public.schema_migrations");
+	ck_assert_int_eq(dbmigrate_set(m, "table", "x; DROP TABLE y"), DBMIGRATE_EUSAGE);
+	dbmigrate_close(m);
+}
+END_TEST
+
+START_TEST(connection_refused_and_unknown_driver)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, "?refuse=1");
+
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_ECONNECT);
+	dbmigrate_close(m);
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_set(m, "driver", "nosuchdriver"), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_ECONNECT);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "nosuchdriver"));
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(lock_held_by_another_runner)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, "?lock=held");
+
+	ck_assert_int_eq(dbmigrate_set(m, "lock_timeout", "0.3"), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_ELOCK);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "lock"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+/* Interrupt a migrator after a short delay, from another thread. */
+static void *interrupt_later(void *arg)
+{
+	usleep(300000);
+	dbmigrate_interrupt(arg);
+	return NULL;
+}
+
+START_TEST(interrupt_rolls_back)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, "?sleep=5000");
+	pthread_t t;
+
+	pthread_create(&t, NULL, interrupt_later, m);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EINTERRUPTED);
+	pthread_join(t, NULL);
+	dbmigrate_close(m);
+	m = open_project(&p, NULL);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(create_numbers_files)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	char *path = NULL;
+
+	ck_assert_int_eq(dbmigrate_create(m, "Add Posts Table", &path), DBMIGRATE_OK);
+	ck_assert_ptr_nonnull(strstr(path, "/004_add_posts_table.sql"));
+	ck_assert(tu_exists(path));
+	free(path);
+	/* the new file's up section is empty: up refuses it, naming it */
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->file, "004_add_posts_table.sql"));
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("api");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, seed_workflow);
+	tcase_add_test(tc, batches_and_down_of_last_batch_only);
+	tcase_add_test(tc, to_and_step);
+	tcase_add_test(tc, failure_rolls_back_the_whole_batch);
+	tcase_add_test(tc, wrapped_migration_rolls_back_with_the_batch);
+	tcase_add_test(tc, commit_in_the_middle_is_refused);
+	tcase_add_test(tc, bad_files_apply_nothing);
+	tcase_add_test(tc, down_needs_every_down_section);
+	tcase_add_test(tc, drift_is_reported);
+	tcase_add_test(tc, reset_drops_everything);
+	tcase_add_test(tc, dry_run_changes_nothing);
+	tcase_add_test(tc, options_are_validated);
+	tcase_add_test(tc, connection_refused_and_unknown_driver);
+	tcase_add_test(tc, lock_held_by_another_runner);
+	tcase_add_test(tc, interrupt_rolls_back);
+	tcase_add_test(tc, create_numbers_files);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
