@@ -1,0 +1,565 @@
+/*
+ * discover.c - listing the migrations directory: every file whose name
+ * starts with a digit must be a well-formed migration, numbers must be
+ * unique (001 and 1 are the same number), a .down.sql needs its .up.sql,
+ * and migration names must be regular files. Every problem of the
+ * directory is found in one pass, so a user fixes them all at once: the
+ * first becomes the error, the others are listed in its detail.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "errors.h"
+#include "fsutil.h"
+#include "migration.h"
+#include "strbuf.h"
+
+/* How many further problems the detail of the error lists. */
+#define DISCOVER_MAX_LISTED 10
+
+/* One directory entry that is, or tries to be, a migration file. */
+struct discover_entry {
+	char *file;             /* the name as listed; info.name points in */
+	enum name_kind kind;    /* NAME_MIGRATION or NAME_MALFORMED */
+	struct name_info info;  /* NAME_MIGRATION only */
+	const char *why;        /* NAME_MALFORMED only: static */
+	uint64_t key;           /* leading number (saturated), for sorting */
+	int stat_errno;         /* lstat/stat failed with this, or 0 */
+	mode_t mode;            /* what the name leads to (after a link) */
+	bool link;              /* the entry itself is a symbolic link */
+};
+
+/* One problem found, all strings owned. */
+struct discover_problem {
+	char *message;
+	char *detail;
+	char *hint;
+	char *file;
+	bool list_reason;       /* listed among others with its detail's
+				   first sentence (the specific reason) */
+};
+
+/* The state of one discover_dir() call. */
+struct discover_ctx {
+	char *dir;              /* as given, without trailing slashes */
+	struct discover_entry *v;
+	size_t n, cap;
+	struct discover_problem *p;
+	size_t np, pcap;
+	bool nomem;
+};
+
+/* printf into a new string; NULL when out of memory. */
+static char *discover_vformat(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *s;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+/* A copy of s, or NULL for NULL (and when out of memory). */
+static char *discover_strdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/*
+ * Record a problem about file (a name in the directory): message is
+ * formatted, detail and hint are copied. Memory failures are sticky.
+ */
+static void discover_problem(struct discover_ctx *c, const char *file,
+			     const char *detail, const char *hint,
+			     const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void discover_problem(struct discover_ctx *c, const char *file,
+			     const char *detail, const char *hint,
+			     const char *fmt, ...)
+{
+	struct discover_problem *p;
+	va_list ap;
+
+	if (c->nomem)
+		return;
+	if (c->np == c->pcap) {
+		size_t cap = c->pcap ? c->pcap * 2 : 8;
+		struct discover_problem *v = realloc(c->p, cap * sizeof *v);
+
+		if (v == NULL) {
+			c->nomem = true;
+			return;
+		}
+		c->p = v;
+		c->pcap = cap;
+	}
+	p = &c->p[c->np];
+	p->list_reason = false;
+	va_start(ap, fmt);
+	p->message = discover_vformat(fmt, ap);
+	va_end(ap);
+	p->detail = discover_strdup(detail);
+	p->hint = discover_strdup(hint);
+	p->file = fsutil_join(c->dir, file);
+	c->np++;
+	if (p->message == NULL || (detail != NULL && p->detail == NULL) ||
+	    (hint != NULL && p->hint == NULL) || p->file == NULL)
+		c->nomem = true;
+}
+
+/* Free everything the context holds. */
+static void discover_ctx_free(struct discover_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].file);
+	free(c->v);
+	free(c->dir);
+	for (size_t i = 0; i < c->np; i++) {
+		free(c->p[i].message);
+		free(c->p[i].detail);
+		free(c->p[i].hint);
+		free(c->p[i].file);
+	}
+	free(c->p);
+}
+
+/* The number a name starts with, saturated: sorts malformed names too. */
+static uint64_t discover_leading_number(const char *s)
+{
+	uint64_t v = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return UINT64_MAX;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	return v;
+}
+
+/* Order entries by number, migrations before malformed names, role, name. */
+static int discover_cmp(const void *pa, const void *pb)
+{
+	const struct discover_entry *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind == NAME_MIGRATION ? -1 : 1;
+	if (a->kind == NAME_MIGRATION && a->info.role != b->info.role)
+		return a->info.role < b->info.role ? -1 : 1;
+	return strcmp(a->file, b->file);
+}
+
+/* Add one listed name that starts with a digit; stat what it leads to. */
+static void discover_add(struct discover_ctx *c, int dfd, const char *file)
+{
+	struct discover_entry *e;
+	struct stat st;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 32;
+		struct discover_entry *v = realloc(c->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			c->nomem = true;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	e = &c->v[c->n];
+	memset(e, 0, sizeof *e);
+	e->file = strdup(file);
+	if (e->file == NULL) {
+		c->nomem = true;
+		return;
+	}
+	c->n++;
+	/* Parse the copy: info.name must outlive the dirent buffer. */
+	e->kind = name_parse(e->file, &e->info, &e->why);
+	e->key = e->kind == NAME_MIGRATION ? e->info.number
+					   : discover_leading_number(e->file);
+	if (e->kind != NAME_MIGRATION)
+		return;
+	if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		e->stat_errno = errno;
+		return;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		/* A link to a regular file is fine (shared migrations). */
+		e->link = true;
+		if (fstatat(dfd, file, &st, 0) < 0) {
+			e->stat_errno = errno;
+			return;
+		}
+	}
+	e->mode = st.st_mode;
+}
+
+/* Report an entry that is not a readable regular file, if it is not. */
+static void discover_check_file(struct discover_ctx *c,
+				const struct discover_entry *e)
+{
+	static const char move_hint[] = "Migrations must be regular files; "
+		"move it out of the migrations directory, or rename it so "
+		"that its name does not start with a digit.";
+	const char *kind;
+
+	if (e->stat_errno == ELOOP) {
+		discover_problem(c, e->file, NULL, "Point the link at the "
+				 "migration file, or remove it.",
+				 "%s/%s is a symbolic link loop", c->dir,
+				 e->file);
+		return;
+	}
+	if (e->stat_errno == ENOENT && e->link) {
+		discover_problem(c, e->file, NULL, "Point the link at an "
+				 "existing migration file, or remove it.",
+				 "%s/%s is a broken symbolic link", c->dir,
+				 e->file);
+		return;
+	}
+	if (e->stat_errno != 0) {
+		discover_problem(c, e->file, NULL, "Check that the file "
+				 "exists and that its directory can be "
+				 "searched.", "cannot read %s/%s: %s", c->dir,
+				 e->file, strerror(e->stat_errno));
+		return;
+	}
+	if (S_ISREG(e->mode))
+		return;
+	if (S_ISDIR(e->mode))
+		kind = "a directory";
+	else if (S_ISFIFO(e->mode))
+		kind = "a FIFO";
+	else if (S_ISSOCK(e->mode))
+		kind = "a socket";
+	else if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
+		kind = "a device";
+	else
+		kind = "not a regular file";
+	discover_problem(c, e->file, NULL, move_hint,
+			 "%s/%s is %s, not a migration file", c->dir, e->file,
+			 kind);
+}
+
+/* True when a and b are NNN_name.up.sql and NNN_name.down.sql. */
+static bool discover_is_pair(const struct discover_entry *a,
+			     const struct discover_entry *b)
+{
+	return a->info.role == NAME_ROLE_UP && b->info.role == NAME_ROLE_DOWN &&
+	       strcmp(a->info.id, b->info.id) == 0 &&
+	       a->info.name_len == b->info.name_len &&
+	       memcmp(a->info.name, b->info.name, a->info.name_len) == 0;
+}
+
+/* Report two entries that share a number without being a pair. */
+static void discover_duplicate(struct discover_ctx *c,
+			       const struct discover_entry *a,
+			       const struct discover_entry *b)
+{
+	const char *detail;
+
+	if (strcmp(a->info.id, b->info.id) == 0 &&
+	    a->info.name_len == b->info.name_len &&
+	    memcmp(a->info.name, b->info.name, a->info.name_len) == 0)
+		detail = "The same migration exists in two formats; only a "
+			 "NNN_name.up.sql and NNN_name.down.sql pair may share "
+			 "a number.";
+	else if ((a->info.role == NAME_ROLE_UP && b->info.role == NAME_ROLE_DOWN) ||
+		 (a->info.role == NAME_ROLE_DOWN && b->info.role == NAME_ROLE_UP))
+		detail = "An up/down pair must have the same number, written "
+			 "the same way, and the same name.";
+	else
+		detail = "Each migration needs its own number, and leading "
+			 "zeros do not count: 001 and 1 are the same number.";
+	discover_problem(c, a->file, detail,
+			 "Keep one of them, or give the other a number higher "
+			 "than every existing migration.",
+			 "duplicate migration number %llu: %s/%s and %s/%s",
+			 (unsigned long long)a->info.number, c->dir, a->file,
+			 c->dir, b->file);
+}
+
+/* Report a .down.sql that has no .up.sql. */
+static void discover_orphan(struct discover_ctx *c,
+			    const struct discover_entry *e)
+{
+	char *hint = NULL;
+	struct strbuf b = STRBUF_INIT;
+
+	strbuf_printf(&b, "Add %s_%.*s.up.sql with the SQL to apply, or "
+		      "delete the .down.sql file.", e->info.id,
+		      (int)e->info.name_len, e->info.name);
+	hint = strbuf_steal(&b);
+	if (hint == NULL) {
+		c->nomem = true;
+		return;
+	}
+	discover_problem(c, e->file,
+			 "A .down.sql file holds the rollback of the .up.sql "
+			 "file with the same number and name.", hint,
+			 "%s/%s has no matching %s_%.*s.up.sql", c->dir,
+			 e->file, e->info.id, (int)e->info.name_len,
+			 e->info.name);
+	free(hint);
+}
+
+/*
+ * Check the entries [i, j) that share one number; returns true when they
+ * make one good migration.
+ */
+static bool discover_check_group(struct discover_ctx *c, size_t i, size_t j)
+{
+	const struct discover_entry *e = &c->v[i];
+	bool ok = true;
+
+	for (size_t k = i; k < j; k++) {
+		size_t before = c->np;
+
+		discover_check_file(c, &c->v[k]);
+		if (c->np != before)
+			ok = false;
+	}
+	if (j - i == 1 && e->info.role == NAME_ROLE_DOWN) {
+		discover_orphan(c, e);
+		return false;
+	}
+	if (j - i == 2 && discover_is_pair(e, &c->v[i + 1]))
+		return ok;
+	for (size_t k = i + 1; k < j; k++) {
+		discover_duplicate(c, e, &c->v[k]);
+		ok = false;
+	}
+	return ok;
+}
+
+/* Turn the error of the first problem into err, listing the others. */
+static dbmigrate_code discover_fail(struct discover_ctx *c,
+				    dbmigrate_error *err)
+{
+	const struct discover_problem *first = &c->p[0];
+	struct strbuf b = STRBUF_INIT;
+
+	if (c->nomem)
+		return errors_nomem(err);
+	errors_set(err, DBMIGRATE_EFILES, "%s", first->message);
+	if (first->detail != NULL)
+		strbuf_puts(&b, first->detail);
+	if (c->np > 1) {
+		if (b.len > 0)
+			strbuf_putc(&b, '\n');
+		strbuf_printf(&b, "%zu more problem%s in %s:", c->np - 1,
+			      c->np == 2 ? "" : "s", c->dir);
+		for (size_t i = 1; i < c->np && i <= DISCOVER_MAX_LISTED; i++) {
+			const struct discover_problem *p = &c->p[i];
+			/* The reason is the detail's first sentence. */
+			const char *end = p->detail ? strstr(p->detail, ". ") : NULL;
+
+			strbuf_printf(&b, "\n  %s", p->message);
+			if (p->list_reason && end != NULL)
+				strbuf_printf(&b, ": %.*s", (int)(end - p->detail),
+					      p->detail);
+		}
+		if (c->np - 1 > DISCOVER_MAX_LISTED)
+			strbuf_printf(&b, "\n  ... and %zu more",
+				      c->np - 1 - DISCOVER_MAX_LISTED);
+	}
+	if (b.len > 0) {
+		if (strbuf_failed(&b)) {
+			strbuf_free(&b);
+			return errors_nomem(err);
+		}
+		errors_detail(err, "%s", b.s);
+	}
+	strbuf_free(&b);
+	if (first->hint != NULL)
+		errors_hint(err, "%s", first->hint);
+	errors_location(err, first->file, 0, 0, NULL, 0);
+	return DBMIGRATE_EFILES;
+}
+
+/* Fill one migration from the entries [i, j) of a good group. */
+static bool discover_build(struct discover_ctx *c, size_t i, size_t j,
+			   struct migration *m)
+{
+	const struct discover_entry *e = &c->v[i];
+	size_t idlen = strlen(e->info.id);
+
+	memset(m, 0, sizeof *m);
+	m->number = e->info.number;
+	m->id = strdup(e->info.id);
+	m->name = strndup(e->info.name, e->info.name_len);
+	m->label = malloc(idlen + 1 + e->info.name_len + 1);
+	m->path = fsutil_join(c->dir, e->file);
+	if (m->label != NULL) {
+		memcpy(m->label, e->info.id, idlen);
+		m->label[idlen] = '_';
+		memcpy(m->label + idlen + 1, e->info.name, e->info.name_len);
+		m->label[idlen + 1 + e->info.name_len] = '\0';
+	}
+	switch (e->info.role) {
+	case NAME_ROLE_SQL:
+		m->format = MIGRATION_FORMAT_SQL;
+		break;
+	case NAME_ROLE_JS:
+		m->format = MIGRATION_FORMAT_JS;
+		break;
+	case NAME_ROLE_UP:
+	case NAME_ROLE_DOWN:
+		/* An .up.sql alone is a pair that cannot be rolled back. */
+		m->format = MIGRATION_FORMAT_PAIR;
+		if (j - i == 2 &&
+		    (m->down_path = fsutil_join(c->dir, c->v[i + 1].file)) == NULL)
+			return false;
+		break;
+	}
+	return m->id != NULL && m->name != NULL && m->label != NULL &&
+	       m->path != NULL;
+}
+
+/* End of the group of entries starting at i (same number, migrations). */
+static size_t discover_group_end(const struct discover_ctx *c, size_t i)
+{
+	size_t j = i + 1;
+
+	if (c->v[i].kind != NAME_MIGRATION)
+		return j;
+	while (j < c->n && c->v[j].kind == NAME_MIGRATION &&
+	       c->v[j].info.number == c->v[i].info.number)
+		j++;
+	return j;
+}
+
+/* Open dir for listing, explaining a failure in err. */
+static DIR *discover_open(const char *dir, dbmigrate_error *err)
+{
+	DIR *d = opendir(dir);
+	int e = errno;
+
+	if (d != NULL)
+		return d;
+	if (e == ENOENT) {
+		errors_set(err, DBMIGRATE_EFILES,
+			   "migrations directory %s does not exist", dir);
+		errors_hint(err, "Run `dbmigrate init` to create it, or pass "
+			    "--dir with the directory that holds your "
+			    "migrations.");
+	} else if (e == ENOTDIR) {
+		errors_set(err, DBMIGRATE_EFILES,
+			   "migrations directory %s is not a directory", dir);
+		errors_hint(err, "Pass --dir with the directory that holds "
+			    "your migrations.");
+	} else {
+		errors_set_errno(err, DBMIGRATE_EFILES, e,
+				 "cannot read migrations directory %s", dir);
+		errors_hint(err, "Check the directory's permissions: dbmigrate "
+			    "needs to list it and read its files.");
+	}
+	errors_location(err, dir, 0, 0, NULL, 0);
+	return NULL;
+}
+
+/* List dir into c; false (err set) when the directory cannot be read. */
+static bool discover_list(struct discover_ctx *c, dbmigrate_error *err)
+{
+	DIR *d = discover_open(c->dir, err);
+	struct dirent *de;
+
+	if (d == NULL)
+		return false;
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL)
+			break;
+		if (name_parse(de->d_name, NULL, NULL) == NAME_IGNORED)
+			continue;
+		discover_add(c, dirfd(d), de->d_name);
+	}
+	if (errno != 0) {
+		errors_set_errno(err, DBMIGRATE_EFILES, errno,
+				 "cannot read migrations directory %s", c->dir);
+		errors_location(err, c->dir, 0, 0, NULL, 0);
+		closedir(d);
+		return false;
+	}
+	closedir(d);
+	return true;
+}
+
+/* List dir into out, or report every problem of it in err. */
+dbmigrate_code discover_dir(const char *dir, struct migration_set *out,
+			    dbmigrate_error *err)
+{
+	struct discover_ctx c = { 0 };
+	size_t groups = 0, k = 0, dl = strlen(dir);
+	dbmigrate_code rc;
+
+	memset(out, 0, sizeof *out);
+	/* Messages say dir/file: drop trailing slashes ("migrations/"). */
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	c.dir = strndup(dir, dl);
+	if (c.dir == NULL)
+		return errors_nomem(err);
+	if (!discover_list(&c, err)) {
+		discover_ctx_free(&c);
+		return err->code;
+	}
+	if (c.nomem) {
+		discover_ctx_free(&c);
+		return errors_nomem(err);
+	}
+	if (c.n > 0)
+		qsort(c.v, c.n, sizeof *c.v, discover_cmp);
+	for (size_t i = 0, j; i < c.n; i = j) {
+		j = discover_group_end(&c, i);
+		if (c.v[i].kind == NAME_MALFORMED) {
+			discover_problem(&c, c.v[i].file, c.v[i].why,
+					 "Rename it, or move it out of the "
+					 "migrations directory if it is not a "
+					 "migration.",
+					 "invalid migration file name %s/%s",
+					 c.dir, c.v[i].file);
+			if (!c.nomem)
+				c.p[c.np - 1].list_reason = true;
+		}
+		else if (discover_check_group(&c, i, j))
+			groups++;
+	}
+	if (c.np > 0 || c.nomem) {
+		rc = discover_fail(&c, err);
+		discover_ctx_free(&c);
+		return rc;
+	}
+	out->dir = strdup(dir);
+	out->v = calloc(groups > 0 ? groups : 1, sizeof *out->v);
+	if (out->dir == NULL || out->v == NULL)
+		goto nomem;
+	for (size_t i = 0, j; i < c.n; i = j, k++) {
+		j = discover_group_end(&c, i);
+		out->n = k + 1;
+		if (!discover_build(&c, i, j, &out->v[k]))
+			goto nomem;
+	}
+	discover_ctx_free(&c);
+	return DBMIGRATE_OK;
+nomem:
+	discover_ctx_free(&c);
+	migration_set_free(out);
+	return errors_nomem(err);
+}

@@ -1,0 +1,229 @@
+/*
+ * migration.c - loading one migration: read its file(s), refuse what is
+ * not text (a NUL byte, invalid UTF-8, an empty file) with the place of
+ * the fault, compute the drift checksum over the text as read, and hand
+ * the text to the parser of its format. Also the set's lookup and the
+ * destructors.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "errors.h"
+#include "fsutil.h"
+#include "migration.h"
+#include "strbuf.h"
+
+/* At most this many bytes of a bad line are shown (binary files). */
+#define MIGRATION_SHOWN_LINE 200
+
+/* Free a body's SQL when it owns it, and reset the body. */
+static void migration_body_free(struct migration_body *b)
+{
+	if (b->owned)
+		free(b->sql);
+	memset(b, 0, sizeof *b);
+}
+
+/* Drop what a (failed or earlier) load left: texts, bodies, checksum. */
+static void migration_unload(struct migration *m)
+{
+	free(m->text);
+	free(m->down_text);
+	m->text = m->down_text = NULL;
+	m->text_len = m->down_text_len = 0;
+	migration_body_free(&m->up);
+	migration_body_free(&m->down);
+	m->no_transaction = false;
+	m->no_transaction_line = 0;
+	m->checksum[0] = '\0';
+	m->loaded = false;
+}
+
+/*
+ * Point err at the bad byte at offset bad of text. The shown line is a
+ * copy with every byte that is not valid text replaced by '?', so the
+ * terminal showing the error gets text; the column counts characters.
+ */
+static void migration_locate_bad(dbmigrate_error *err, const char *path,
+				 const char *text, size_t len, size_t bad)
+{
+	size_t start = bad, end = bad, i;
+	unsigned line = 1, column = 1;
+	struct strbuf b = STRBUF_INIT;
+
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	for (i = 0; i < start; i++)
+		if (text[i] == '\n')
+			line++;
+	/* Everything before bad is valid UTF-8: count its characters. */
+	for (i = start; i < bad; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			column++;
+	while (end < len && text[end] != '\n' &&
+	       end - start < MIGRATION_SHOWN_LINE)
+		end++;
+	for (i = start; i < end;) {
+		size_t at;
+		const char *why;
+
+		if (fsutil_check_text(text + i, end - i, &at, &why)) {
+			strbuf_add(&b, text + i, end - i);
+			break;
+		}
+		strbuf_add(&b, text + i, at);
+		strbuf_putc(&b, '?');
+		i += at + 1;
+	}
+	errors_location(err, path, line, column, strbuf_failed(&b) ? NULL : b.s,
+			b.len);
+	strbuf_free(&b);
+}
+
+/* Read one file of m and check that it is non-empty text. */
+static dbmigrate_code migration_read(const struct migration *m,
+				     const char *path, char **text,
+				     size_t *len, dbmigrate_error *err)
+{
+	dbmigrate_code rc;
+	const char *why;
+	size_t bad;
+
+	rc = fsutil_read_file(path, text, len, err);
+	if (rc != DBMIGRATE_OK) {
+		errors_location(err, path, 0, 0, NULL, 0);
+		return rc;
+	}
+	if (*len == 0) {
+		errors_set(err, DBMIGRATE_EFILES, "empty migration file %s", path);
+		if (m->format == MIGRATION_FORMAT_SQL)
+			errors_hint(err, "Write the migration: a line `-- migrate:up`, "
+				    "the SQL to apply, then `-- migrate:down` and "
+				    "the SQL that undoes it.");
+		else if (m->format == MIGRATION_FORMAT_JS)
+			errors_hint(err, "Write the migration: export const up = "
+				    "`...SQL to apply...`; export const down = "
+				    "`...SQL that undoes it...`;");
+		else
+			errors_hint(err, "Write the SQL in it, or delete it if "
+				    "it is a .down.sql and the migration cannot "
+				    "be rolled back.");
+		errors_location(err, path, 0, 0, NULL, 0);
+		return DBMIGRATE_EFILES;
+	}
+	if (!fsutil_check_text(*text, *len, &bad, &why)) {
+		errors_set(err, DBMIGRATE_EFILES, "%s in %s", why, path);
+		if ((*text)[bad] == '\0')
+			errors_hint(err, "Migration files are text; this one "
+				    "looks binary. Check that it is the file "
+				    "you meant.");
+		else
+			errors_hint(err, "Save the file as UTF-8 (most editors "
+				    "offer it under \"encoding\").");
+		migration_locate_bad(err, path, *text, *len, bad);
+		return DBMIGRATE_EFILES;
+	}
+	return DBMIGRATE_OK;
+}
+
+/* Read, check, checksum and parse m; on failure m is left unloaded. */
+dbmigrate_code migration_load(struct migration *m, dbmigrate_error *err)
+{
+	dbmigrate_code rc;
+
+	migration_unload(m);
+	rc = migration_read(m, m->path, &m->text, &m->text_len, err);
+	if (rc == DBMIGRATE_OK && m->format == MIGRATION_FORMAT_PAIR &&
+	    m->down_path != NULL)
+		rc = migration_read(m, m->down_path, &m->down_text,
+				    &m->down_text_len, err);
+	if (rc == DBMIGRATE_OK &&
+	    !checksum_compute(m->text, m->text_len, m->down_text,
+			      m->down_text_len, m->checksum))
+		rc = errors_set(err, DBMIGRATE_EIO,
+				"cannot compute the checksum of %s: libcrypto "
+				"failed", m->path);
+	if (rc == DBMIGRATE_OK) {
+		switch (m->format) {
+		case MIGRATION_FORMAT_SQL:
+		case MIGRATION_FORMAT_PAIR:
+			rc = parse_sql(m, err);
+			break;
+		case MIGRATION_FORMAT_JS:
+			rc = parse_js(m, err);
+			break;
+		default:
+			rc = errors_set(err, DBMIGRATE_EFILES,
+					"unknown format of migration %s",
+					m->path);
+			break;
+		}
+	}
+	if (rc != DBMIGRATE_OK) {
+		if (rc != DBMIGRATE_ENOMEM)
+			errors_migration(err, m->label);
+		migration_unload(m);
+		return rc;
+	}
+	m->loaded = true;
+	return DBMIGRATE_OK;
+}
+
+/* Binary search: the set is sorted by number. */
+struct migration *migration_set_find(const struct migration_set *s,
+				     uint64_t number)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].number == number)
+			return &s->v[mid];
+		if (s->v[mid].number < number)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Free m's members and zero it. */
+void migration_free(struct migration *m)
+{
+	migration_unload(m);
+	free(m->id);
+	free(m->name);
+	free(m->label);
+	free(m->path);
+	free(m->down_path);
+	memset(m, 0, sizeof *m);
+}
+
+/* Free every migration of s, and s's own members. */
+void migration_set_free(struct migration_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		migration_free(&s->v[i]);
+	free(s->v);
+	free(s->dir);
+	memset(s, 0, sizeof *s);
+}
+
+/* Parse an id of 1 to 18 digits; *number is untouched on failure. */
+bool migration_parse_id(const char *id, uint64_t *number)
+{
+	uint64_t v = 0;
+	size_t n;
+
+	for (n = 0; id[n] != '\0'; n++) {
+		if (id[n] < '0' || id[n] > '9' || n == MIGRATION_MAX_DIGITS)
+			return false;
+		v = v * 10 + (uint64_t)(id[n] - '0');
+	}
+	if (n == 0)
+		return false;
+	*number = v;
+	return true;
+}
