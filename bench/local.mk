@@ -1,0 +1,2 @@
+## bench/ - benchmark scripts; they print figures, they are not tests.
+EXTRA_DIST += bench/lexer-bench.c bench/lexer-bench.sh
