@@ -28,17 +28,39 @@ typedef void (*driver_list_fn)(const char *name, const char *path,
  * is not [a-z0-9_]+, no such driver (listing where it looked), a file
  * that is not a regular file, dlopen failure (with dlerror and a hint to
  * check ldd), a missing entry symbol, a wrong ABI version or struct size.
+ * d must not hold a driver yet; on success d->vt and d->path (the
+ * caller frees it) are set and d->conn is NULL.
  */
 dbmigrate_code driver_load(const char *name, struct driver *d,
 			   dbmigrate_error *err);
 
-/* Report each <name>.so of the search path, loadable or not. */
+/*
+ * Check a driver's vtable as driver_load() does once the file is open:
+ * abi_version first (1..DBMIGRATE_DRIVER_ABI_VERSION), then struct_size,
+ * then that its name equals name, then the mandatory operations. path
+ * names the file in messages. DBMIGRATE_ECONNECT when it is refused.
+ */
+dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
+			    const char *name, const char *path,
+			    dbmigrate_error *err);
+
+/*
+ * Report each <name>.so of the search path, loadable or not, in search
+ * order (sorted by name within a directory). A driver hidden by one of
+ * the same name earlier on the path is reported with that problem.
+ */
 dbmigrate_code driver_list(driver_list_fn fn, void *ctx);
 
-/* The search directories: DBMIGRATE_DRIVER_PATH's, then the installed. */
+/* The installed driver directory (DBMIGRATE_DRIVER_DIR), searched after
+   the directories of DBMIGRATE_DRIVER_PATH. */
 const char *driver_installed_dir(void);
 
-/* Connect (the driver reports errors through host). */
+/*
+ * Connect. err is cleared first, and host->error() must write into the
+ * same err (the migrator's host does: both are the handle's error). So
+ * when open fails, err already holds what the driver reported; if the
+ * driver failed without reporting, a generic error naming it is set.
+ */
 dbmigrate_code driver_open(struct driver *d, const struct dbmigrate_host *host,
 			   const struct dbmigrate_params *p,
 			   dbmigrate_error *err);

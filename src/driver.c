@@ -1,0 +1,616 @@
+/*
+ * driver.c - finding, loading and checking drivers, and the wrappers
+ * that call them. A driver is <name>.so, looked up by name only in the
+ * directories of DBMIGRATE_DRIVER_PATH and then in the installed driver
+ * directory (never in the current directory, never by a path the user
+ * gives), loaded RTLD_NOW | RTLD_LOCAL, and checked field by field
+ * before any of its function pointers is touched (PostgreSQL's fmgr
+ * magic block, collectd's plugin loader).
+ *
+ * Drivers are never dlclose()d, not even one refused by the checks: a
+ * driver linking libpq pulls in OpenSSL, which registers atexit()
+ * handlers that would run into unmapped code at exit, and
+ * LeakSanitizer cannot symbolise the stacks of code that was unloaded.
+ * A process loads a handful of drivers at most, so nothing accumulates.
+ */
+#include "driver.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "errors.h"
+#include "strbuf.h"
+
+#ifndef DBMIGRATE_DRIVER_DIR
+/* The build defines it from configure's driverdir; this is for direct
+   compiles of the sources. */
+#define DBMIGRATE_DRIVER_DIR "/usr/local/lib/dbmigrate/drivers"
+#endif
+
+/* One directory of the search path: a slice of a longer string. */
+struct driver_dir {
+	const char *s;
+	size_t len;
+};
+
+/* The search path: DBMIGRATE_DRIVER_PATH's entries, then the installed
+   directory; relative entries are left out and listed in ignored. */
+struct driver_path {
+	struct driver_dir *v;
+	size_t n;
+	struct strbuf ignored;
+};
+
+const char *driver_installed_dir(void)
+{
+	return DBMIGRATE_DRIVER_DIR;
+}
+
+/* True for a driver name: [a-z0-9_]+. */
+static int driver_valid_name(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Append the directory s (len bytes) unless the path has it already,
+   so a directory listed twice is neither searched nor listed twice. */
+static void driver_path_add(struct driver_path *dp, const char *s, size_t len)
+{
+	for (size_t i = 0; i < dp->n; i++)
+		if (dp->v[i].len == len && memcmp(dp->v[i].s, s, len) == 0)
+			return;
+	dp->v[dp->n].s = s;
+	dp->v[dp->n].len = len;
+	dp->n++;
+}
+
+/* Build the search path; false when out of memory. */
+static int driver_path_init(struct driver_path *dp)
+{
+	const char *env = getenv("DBMIGRATE_DRIVER_PATH");
+	const char *p;
+	size_t max = 1;
+
+	memset(dp, 0, sizeof *dp);
+	if (env != NULL)
+		for (p = env; *p != '\0'; p++)
+			max += *p == ':';
+	max += env != NULL;
+	dp->v = calloc(max, sizeof *dp->v);
+	if (dp->v == NULL)
+		return 0;
+	for (p = env; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, ":");
+
+		/* Empty entries are skipped rather than taken as ".", and
+		   relative ones refused: either would make the current
+		   directory (an untrusted checkout, /tmp) a source of code. */
+		if (len > 0 && p[0] == '/') {
+			driver_path_add(dp, p, len);
+		} else if (len > 0) {
+			if (dp->ignored.len > 0)
+				strbuf_puts(&dp->ignored, ", ");
+			strbuf_add(&dp->ignored, p, len);
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	driver_path_add(dp, DBMIGRATE_DRIVER_DIR, strlen(DBMIGRATE_DRIVER_DIR));
+	return !strbuf_failed(&dp->ignored);
+}
+
+/* Free the search path. */
+static void driver_path_free(struct driver_path *dp)
+{
+	free(dp->v);
+	strbuf_free(&dp->ignored);
+}
+
+/* dir/file as a new string, or NULL. */
+static char *driver_join(const struct driver_dir *dir, const char *file,
+			 size_t flen)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	strbuf_add(&b, dir->s, dir->len);
+	if (dir->len == 0 || dir->s[dir->len - 1] != '/')
+		strbuf_putc(&b, '/');
+	strbuf_add(&b, file, flen);
+	return strbuf_steal(&b);
+}
+
+/*
+ * Check that path is a regular file we may load. Returns 0 when it is,
+ * 1 when it does not exist, -1 with err set otherwise.
+ */
+static int driver_stat(const char *path, dbmigrate_error *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 1;
+		errors_set_errno(err, DBMIGRATE_ECONNECT, errno,
+				 "cannot access driver file %s", path);
+		return -1;
+	}
+	/*
+	 * A symbolic link would let whoever can write the link's target
+	 * (anywhere on the system) choose the code dbmigrate runs, which
+	 * defeats keeping drivers to a few known directories; the
+	 * installed layout never needs one.
+	 */
+	if (S_ISLNK(st.st_mode)) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver file %s is a symbolic link", path);
+		errors_detail(err, "Symbolic links are refused, so that only "
+				   "files placed in a driver directory are "
+				   "loaded.");
+		errors_hint(err, "Copy the driver into the directory, or add "
+				 "the directory it really lives in to "
+				 "DBMIGRATE_DRIVER_PATH.");
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver file %s is not a regular file", path);
+		errors_hint(err, "Remove it, or put a driver built with "
+				 "dbmigrate/driver.h in its place.");
+		return -1;
+	}
+	return 0;
+}
+
+dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
+			    const char *name, const char *path,
+			    dbmigrate_error *err)
+{
+	static const char rebuild[] =
+		"Rebuild the driver against the dbmigrate/driver.h of this "
+		"dbmigrate, or reinstall dbmigrate and its drivers together.";
+	size_t need;
+
+	/* The version comes first: in a block of another ABI, the members
+	   after it may not even be where this one expects them. */
+	if (vt->abi_version < 1 ||
+	    vt->abi_version > DBMIGRATE_DRIVER_ABI_VERSION) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver %s was built for driver ABI %u, this "
+			   "dbmigrate loads ABI %u",
+			   name, vt->abi_version, DBMIGRATE_DRIVER_ABI_VERSION);
+		errors_detail(err, "%s declares abi_version %u; this dbmigrate "
+				   "accepts 1 to %u.",
+			      path, vt->abi_version,
+			      DBMIGRATE_DRIVER_ABI_VERSION);
+		errors_hint(err, "%s", rebuild);
+		return DBMIGRATE_ECONNECT;
+	}
+	/* Every ABI so far is 1, which needs the whole struct as declared;
+	   a later ABI accepts older drivers up to their last member. */
+	need = sizeof(struct dbmigrate_driver);
+	if (vt->struct_size < need) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver %s has a truncated vtable", name);
+		errors_detail(err, "%s declares struct_size %zu, but driver "
+				   "ABI %u needs at least %zu bytes.",
+			      path, vt->struct_size, vt->abi_version, need);
+		errors_hint(err, "%s", rebuild);
+		return DBMIGRATE_ECONNECT;
+	}
+	if (vt->name == NULL || strcmp(vt->name, name) != 0) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver file %s calls itself \"%s\", not \"%s\"",
+			   path, vt->name != NULL ? vt->name : "", name);
+		errors_detail(err, "The name in a driver's vtable must equal "
+				   "its file name without .so.");
+		errors_hint(err, "Rename the file after the driver, or "
+				 "rebuild the driver with the right name.");
+		return DBMIGRATE_ECONNECT;
+	}
+	{
+		const struct {
+			const char *op;
+			int present;
+		} ops[] = {
+			{ "open", vt->open != NULL },
+			{ "close", vt->close != NULL },
+			{ "begin", vt->begin != NULL },
+			{ "commit", vt->commit != NULL },
+			{ "rollback", vt->rollback != NULL },
+			{ "ensure_table", vt->ensure_table != NULL },
+			{ "table_exists", vt->table_exists != NULL },
+			{ "read_rows", vt->read_rows != NULL },
+			{ "drop_table", vt->drop_table != NULL },
+			{ "apply", vt->apply != NULL },
+		};
+
+		for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+			if (ops[i].present)
+				continue;
+			errors_set(err, DBMIGRATE_ECONNECT,
+				   "driver %s lacks the mandatory operation "
+				   "%s()",
+				   name, ops[i].op);
+			errors_detail(err, "Every driver implements open, "
+					   "close, begin, commit, rollback, "
+					   "ensure_table, table_exists, "
+					   "read_rows, drop_table and apply.");
+			errors_hint(err, "Fix the driver; drivers/mock/mock.c "
+					 "is the template.");
+			return DBMIGRATE_ECONNECT;
+		}
+	}
+	return DBMIGRATE_OK;
+}
+
+/* dlopen path (a regular file) as driver name, check it, fill d. */
+static dbmigrate_code driver_load_file(const char *name, const char *path,
+				       struct driver *d, dbmigrate_error *err)
+{
+	const struct dbmigrate_driver *vt;
+	dbmigrate_driver_entry_fn entry;
+	void *handle, *sym;
+	char *copy;
+	const char *why;
+	dbmigrate_code rc;
+
+	/* RTLD_NOW: a missing symbol fails here, with a message, rather
+	   than in the middle of a migration. RTLD_LOCAL: a driver's
+	   symbols (and its libpq) stay out of the global namespace. */
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL) {
+		why = dlerror();
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "cannot load driver %s from %s", name, path);
+		errors_detail(err, "%s", why != NULL ? why : "dlopen failed");
+		errors_hint(err, "Check its dependencies with ldd(1): ldd %s",
+			    path);
+		return DBMIGRATE_ECONNECT;
+	}
+	dlerror();
+	sym = dlsym(handle, DBMIGRATE_DRIVER_ENTRY_SYMBOL);
+	if (sym == NULL) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "%s is not a dbmigrate driver", path);
+		errors_detail(err, "It does not export the function "
+				   "%s().",
+			      DBMIGRATE_DRIVER_ENTRY_SYMBOL);
+		errors_hint(err, "A driver defines its entry point with "
+				 "DBMIGRATE_DRIVER_DEFINE() from "
+				 "dbmigrate/driver.h.");
+		return DBMIGRATE_ECONNECT;
+	}
+	/* POSIX guarantees a function's address survives the trip through
+	   void *; memcpy avoids the object-to-function pointer cast. */
+	memcpy(&entry, &sym, sizeof entry);
+	vt = entry();
+	if (vt == NULL) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver %s returned no vtable", name);
+		errors_detail(err, "%s() in %s returned NULL.",
+			      DBMIGRATE_DRIVER_ENTRY_SYMBOL, path);
+		errors_hint(err, "Fix the driver; drivers/mock/mock.c is the "
+				 "template.");
+		return DBMIGRATE_ECONNECT;
+	}
+	rc = driver_check(vt, name, path, err);
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	copy = strdup(path);
+	if (copy == NULL)
+		return errors_nomem(err);
+	d->vt = vt;
+	d->path = copy;
+	d->conn = NULL;
+	return DBMIGRATE_OK;
+}
+
+dbmigrate_code driver_load(const char *name, struct driver *d,
+			   dbmigrate_error *err)
+{
+	struct driver_path dp;
+	struct strbuf where = STRBUF_INIT;
+	char file[256];
+	size_t nlen = strlen(name);
+	dbmigrate_code rc = DBMIGRATE_OK;
+
+	if (!driver_valid_name(name, nlen) || nlen + 4 > sizeof file) {
+		errors_set(err, DBMIGRATE_ECONNECT, "invalid driver name \"%s\"",
+			   name);
+		errors_hint(err, "A driver name is lowercase letters, digits "
+				 "and underscores, such as postgres or mock; "
+				 "it is looked up as NAME.so in the driver "
+				 "directories, never as a path.");
+		return DBMIGRATE_ECONNECT;
+	}
+	memcpy(file, name, nlen);
+	memcpy(file + nlen, ".so", 4);
+	if (!driver_path_init(&dp)) {
+		driver_path_free(&dp);
+		return errors_nomem(err);
+	}
+	for (size_t i = 0; i < dp.n; i++) {
+		char *path = driver_join(&dp.v[i], file, nlen + 3);
+		int r;
+
+		if (path == NULL) {
+			strbuf_free(&where);
+			driver_path_free(&dp);
+			return errors_nomem(err);
+		}
+		r = driver_stat(path, err);
+		if (r == 0)
+			rc = driver_load_file(name, path, d, err);
+		free(path);
+		if (r <= 0) {
+			strbuf_free(&where);
+			driver_path_free(&dp);
+			return r == 0 ? rc : DBMIGRATE_ECONNECT;
+		}
+		if (i > 0)
+			strbuf_puts(&where, i + 1 < dp.n ? ", " : " and ");
+		strbuf_add(&where, dp.v[i].s, dp.v[i].len);
+	}
+	if (strbuf_failed(&where)) {
+		strbuf_free(&where);
+		driver_path_free(&dp);
+		return errors_nomem(err);
+	}
+	errors_set(err, DBMIGRATE_ECONNECT, "driver \"%s\" not found", name);
+	if (dp.ignored.len > 0)
+		errors_detail(err, "Looked for %s in %s. Relative entries of "
+				   "DBMIGRATE_DRIVER_PATH are ignored: %s.",
+			      file, where.s, dp.ignored.s);
+	else
+		errors_detail(err, "Looked for %s in %s.", file, where.s);
+	errors_hint(err, "Run `dbmigrate drivers` to see the drivers it can "
+			 "load, or add the directory holding %s to "
+			 "DBMIGRATE_DRIVER_PATH.",
+		    file);
+	strbuf_free(&where);
+	driver_path_free(&dp);
+	return DBMIGRATE_ECONNECT;
+}
+
+/* qsort comparison of two strings. */
+static int driver_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.so names of dir, sorted; *n of them. NULL with *n = 0 when the
+   directory cannot be read; *nomem when out of memory. */
+static char **driver_scan(const char *dir, size_t *n, int *nomem)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (dh == NULL)
+		return NULL;
+	while ((de = readdir(dh)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char *copy;
+
+		if (len <= 3 || strcmp(de->d_name + len - 3, ".so") != 0)
+			continue;
+		if (*n == cap) {
+			size_t ncap = cap == 0 ? 16 : cap * 2;
+			char **nv = realloc(v, ncap * sizeof *v);
+
+			if (nv == NULL)
+				break;
+			v = nv;
+			cap = ncap;
+		}
+		if ((copy = strdup(de->d_name)) == NULL)
+			break;
+		v[(*n)++] = copy;
+	}
+	if (de != NULL)
+		*nomem = 1;
+	closedir(dh);
+	if (*n > 1)
+		qsort(v, *n, sizeof *v, driver_cmp);
+	return v;
+}
+
+/* The path among seen (nseen of them) of a file named file, or NULL. */
+static const char *driver_seen(char *const *seen, size_t nseen,
+			       const char *file)
+{
+	for (size_t i = 0; i < nseen; i++) {
+		const char *base = strrchr(seen[i], '/');
+
+		if (strcmp(base != NULL ? base + 1 : seen[i], file) == 0)
+			return seen[i];
+	}
+	return NULL;
+}
+
+/* Report one candidate file to fn; seen holds the paths of the files
+   found earlier in the search order, which hide later namesakes. */
+static void driver_list_one(const char *file, const char *path,
+			    char *const *seen, size_t nseen,
+			    driver_list_fn fn, void *ctx)
+{
+	dbmigrate_error err = { .code = DBMIGRATE_OK };
+	struct driver d = { 0 };
+	size_t nlen = strlen(file) - 3;
+	const char *first = driver_seen(seen, nseen, file);
+	const char *desc = "", *problem = NULL;
+	char *name = strdup(file), *full = NULL;
+
+	if (name == NULL)
+		return;
+	name[nlen] = '\0';
+	if (first != NULL) {
+		errors_set(&err, DBMIGRATE_ECONNECT,
+			   "hidden by %s, found first", first);
+	} else if (!driver_valid_name(name, nlen)) {
+		errors_set(&err, DBMIGRATE_ECONNECT,
+			   "\"%s\" is not a valid driver name (lowercase "
+			   "letters, digits and underscores)",
+			   name);
+	} else if (driver_stat(path, &err) == 0 &&
+		   driver_load_file(name, path, &d, &err) == DBMIGRATE_OK) {
+		if (d.vt->description != NULL)
+			desc = d.vt->description;
+	}
+	if (err.code != DBMIGRATE_OK) {
+		struct strbuf b = STRBUF_INIT;
+
+		/* One line: the detail carries dlerror() and the like. */
+		if (err.detail != NULL &&
+		    strbuf_printf(&b, "%s: %s", err.message, err.detail))
+			full = strbuf_steal(&b);
+		problem = full != NULL ? full : err.message;
+	}
+	fn(name, path, desc, problem, ctx);
+	free(full);
+	free(d.path);
+	free(name);
+	errors_clear(&err);
+}
+
+dbmigrate_code driver_list(driver_list_fn fn, void *ctx)
+{
+	struct driver_path dp;
+	char **seen = NULL;
+	size_t nseen = 0, cap = 0;
+	int nomem = 0;
+
+	if (!driver_path_init(&dp)) {
+		driver_path_free(&dp);
+		return DBMIGRATE_ENOMEM;
+	}
+	for (size_t i = 0; i < dp.n && !nomem; i++) {
+		char *dir = driver_join(&dp.v[i], "", 0);
+		char **files = NULL;
+		size_t n = 0;
+
+		if (dir == NULL)
+			nomem = 1;
+		else
+			files = driver_scan(dir, &n, &nomem);
+		for (size_t j = 0; j < n; j++) {
+			char *path = NULL;
+
+			if (!nomem && nseen == cap) {
+				size_t ncap = cap == 0 ? 16 : cap * 2;
+				char **nv = realloc(seen, ncap * sizeof *nv);
+
+				if (nv != NULL) {
+					seen = nv;
+					cap = ncap;
+				}
+			}
+			if (!nomem && nseen < cap)
+				path = driver_join(&dp.v[i], files[j],
+						   strlen(files[j]));
+			if (path != NULL) {
+				driver_list_one(files[j], path, seen, nseen,
+						fn, ctx);
+				seen[nseen++] = path;
+			} else {
+				nomem = 1;
+			}
+			free(files[j]);
+		}
+		free(files);
+		free(dir);
+	}
+	for (size_t i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	driver_path_free(&dp);
+	return nomem ? DBMIGRATE_ENOMEM : DBMIGRATE_OK;
+}
+
+dbmigrate_code driver_open(struct driver *d, const struct dbmigrate_host *host,
+			   const struct dbmigrate_params *p,
+			   dbmigrate_error *err)
+{
+	dbmigrate_conn *conn = NULL;
+	dbmigrate_code rc;
+
+	if (d->conn != NULL)
+		return DBMIGRATE_OK;
+	errors_clear(err);
+	rc = d->vt->open(host, p, &conn);
+	if (rc == DBMIGRATE_OK && conn != NULL) {
+		d->conn = conn;
+		return DBMIGRATE_OK;
+	}
+	if (conn != NULL)
+		d->vt->close(conn); /* the contract says NULL; be safe */
+	if (rc == DBMIGRATE_OK)
+		rc = DBMIGRATE_ECONNECT;
+	/* host->error() writes into err: a code there means the driver
+	   said what went wrong. */
+	if (err->code == DBMIGRATE_OK) {
+		errors_set(err, rc, "driver %s could not connect",
+			   d->vt->name);
+		errors_detail(err, "The driver failed without describing the "
+				   "error.");
+		errors_hint(err, "Report this as a bug of the %s driver (%s).",
+			    d->vt->name, d->path != NULL ? d->path : "?");
+	}
+	return rc;
+}
+
+void driver_close(struct driver *d)
+{
+	if (d->vt != NULL && d->conn != NULL)
+		d->vt->close(d->conn);
+	d->conn = NULL;
+}
+
+dbmigrate_code driver_lock(struct driver *d, const char *table, double timeout)
+{
+	if (d->vt->lock == NULL)
+		return DBMIGRATE_OK;
+	return d->vt->lock(d->conn, table, timeout);
+}
+
+dbmigrate_code driver_unlock(struct driver *d, const char *table)
+{
+	if (d->vt->unlock == NULL)
+		return DBMIGRATE_OK;
+	return d->vt->unlock(d->conn, table);
+}
+
+int driver_classify(struct driver *d, const char *sql, size_t len,
+		    const char **reason)
+{
+	const char *ignored;
+
+	/* The driver may always store a reason. */
+	if (reason == NULL)
+		reason = &ignored;
+	*reason = NULL;
+	if (d->vt->classify == NULL)
+		return 0;
+	return d->vt->classify(d->conn, sql, len, reason);
+}
+
+void driver_cancel(struct driver *d)
+{
+	/* Called from a signal handler, possibly before anything was
+	   loaded or after the connection closed. */
+	if (d->vt != NULL && d->vt->cancel != NULL && d->conn != NULL)
+		d->vt->cancel(d->conn);
+}
