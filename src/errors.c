@@ -24,6 +24,9 @@ static void errors_free_str(const char **p)
 
 /* vasprintf without _GNU_SOURCE: NULL on failure. */
 static char *errors_vformat(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static char *errors_vformat(const char *fmt, va_list ap)
 {
 	va_list ap2;
 	char *s;

@@ -456,18 +456,21 @@ static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 		migrator_locate(&m->err, mig, b, lerr.offset);
 		return DBMIGRATE_EFILES;
 	}
-	if (txcontrol_check(b->sql, &r->lex, &r->first, &r->count, &unwrapped,
-			    &bad, &why) != 0) {
+	if (mig->no_transaction) {
+		/* Declared to run outside a transaction: its own BEGIN and
+		   COMMIT are meaningful and are sent as written. */
+		r->outside = true;
+		r->reason = "declared transaction:false";
+		r->first = 0;
+		r->count = r->lex.n;
+	} else if (txcontrol_check(b->sql, &r->lex, &r->first, &r->count,
+				   &unwrapped, &bad, &why) != 0) {
 		errors_set(&m->err, DBMIGRATE_EFILES,
 			   "transaction control inside migration %s", mig->label);
 		errors_detail(&m->err, "%s", why);
 		errors_hint(&m->err, "dbmigrate runs each batch in a transaction; a migration that must manage its own transactions should be marked transaction:false.");
 		migrator_locate(&m->err, mig, b, r->lex.v[bad].offset);
 		return DBMIGRATE_EFILES;
-	}
-	if (mig->no_transaction) {
-		r->outside = true;
-		r->reason = "declared transaction:false";
 	}
 	for (size_t i = r->first; i < r->first + r->count; i++) {
 		const struct lexer_stmt *st = &r->lex.v[i];

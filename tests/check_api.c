@@ -44,6 +44,16 @@ static const char seed003[] =
 	"  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
 	"`;\n";
 
+/* Delete dir/name. */
+static void remove_file(const char *dir, const char *name)
+{
+	char *path;
+
+	ck_assert_int_ne(asprintf(&path, "%s/%s", dir, name), -1);
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+}
+
 /* A scratch project: a directory with migrations/ and a mock state file. */
 struct project {
 	char *root;
@@ -222,7 +232,7 @@ START_TEST(failure_rolls_back_the_whole_batch)
 	const dbmigrate_error *e;
 
 	/* 003 -> make a transactional failing migration 004 after 001, 002 */
-	unlink(tu_write(p.dir, "003_add_email_index_to_users.ts", "x"));
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
 	free(tu_write(p.dir, "003_bad.sql",
 		      "-- migrate:up\nCREATE TABLE posts (id int);\n"
 		      "INSERT INTO posts VALUES (1);\n  SELECT boom FROM posts;\n"
@@ -256,7 +266,7 @@ START_TEST(wrapped_migration_rolls_back_with_the_batch)
 	dbmigrate *m;
 	char *state;
 
-	unlink(tu_write(p.dir, "003_add_email_index_to_users.ts", "x"));
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
 	free(tu_write(p.dir, "003_wrapped.ts",
 		      "export const up = `\n  BEGIN;\n  ALTER TABLE users ADD COLUMN temp TEXT;\n"
 		      "  COMMIT;\n`;\nexport const down = `ALTER TABLE users DROP COLUMN temp;`;\n"));
@@ -305,7 +315,7 @@ START_TEST(bad_files_apply_nothing)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
 	ck_assert_uint_eq(dbmigrate_last_error(m)->line, 2);
 	dbmigrate_close(m);
-	unlink(tu_write(p.dir, "004_quote.sql", ""));
+	remove_file(p.dir, "004_quote.sql");
 	free(tu_write(p.dir, "1_dup.sql", "-- migrate:up\nSELECT 1;\n"));
 	m = open_project(&p, NULL);
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);

@@ -3,6 +3,7 @@
  * select, from hand-made files and tracking rows (no database).
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
