@@ -1,0 +1,1072 @@
+/*
+ * mock.c - the mock driver: a fake database kept in memory or in a file,
+ * for the core's tests and for users who test a migration set without a
+ * server. It is also the reference implementation of the driver ABI
+ * (include/dbmigrate/driver.h): each operation below carries its
+ * contract, so start from this file to write a new driver.
+ *
+ * Like every driver it includes only the public headers, never links
+ * libdbmigrate (what it needs from the core comes in struct
+ * dbmigrate_host: errors, logging, the interrupt flag, the SQL word
+ * splitter), keeps no global mutable state (everything lives in struct
+ * dbmigrate_conn) and exports one symbol, dbmigrate_driver_entry.
+ *
+ * URLs: "mock:" or "mock://" is an in-memory database living as long as
+ * the connection; "mock:PATH", "mock://PATH" and "mock:///abs/path" keep
+ * it in the file PATH (mock-state.c) across runs. Query parameters after
+ * "?", joined by "&" and percent-decoded, inject faults:
+ *   fail=TEXT   the first statement containing TEXT fails (XX000), once;
+ *   refuse=1    open() fails as if the server refused the connection;
+ *   lock=held   lock() waits its timeout, then fails naming a fake holder;
+ *   log=PATH    each statement that succeeds is appended to PATH, one a
+ *               line (escaped like the journal), with BEGIN, COMMIT and
+ *               ROLLBACK lines around transactions;
+ *   sleep=MS    each statement takes MS milliseconds, ended early with
+ *               57014 by an interrupt or cancel().
+ *
+ * The emulated server behaves as PostgreSQL where a core bug would show:
+ * begin() snapshots the state and rollback() restores it, so a rolled-back
+ * batch leaves no row, object or journal line; a failed statement aborts
+ * the transaction (25P02 for everything until rollback()); outside a
+ * transaction each statement commits on its own; a statement PostgreSQL
+ * refuses in a transaction block is refused there (25001); tracking rows
+ * have a primary key (23505); and object names are checked (mock-sql.c).
+ * Another process's commits are seen at the next operation outside a
+ * transaction; the runner lock is an exclusive flock(2) on PATH.lock
+ * holding its owner's pid.
+ */
+#include "mock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MOCK_SLICE_MS 10         /* how often a sleep checks interrupts */
+#define MOCK_BACKOFF_MS 200      /* longest wait between lock attempts */
+#define MOCK_HELD_PID 4242       /* the fake holder of lock=held */
+#define MOCK_SLEEP_MAX 86400000u /* sleep=: a day at most */
+
+/* Report an error through the host; returns its code. */
+static dbmigrate_code mock_vreport(dbmigrate_conn *c, dbmigrate_code code,
+				   const char *sqlstate, const char *detail,
+				   const char *hint, const char *fmt,
+				   va_list ap)
+	__attribute__((format(printf, 6, 0)));
+
+static dbmigrate_code mock_vreport(dbmigrate_conn *c, dbmigrate_code code,
+				   const char *sqlstate, const char *detail,
+				   const char *hint, const char *fmt,
+				   va_list ap)
+{
+	struct dbmigrate_driver_error e;
+	char message[2048];
+
+	vsnprintf(message, sizeof message, fmt, ap);
+	memset(&e, 0, sizeof e);
+	e.code = code;
+	e.message = message;
+	e.detail = detail;
+	e.hint = hint;
+	e.sqlstate = sqlstate;
+	e.position = 0; /* the mock never knows where in a statement */
+	e.statement = c->stmt;
+	c->host->error(c->host->ctx, &e);
+	return code;
+}
+
+/* Report an error of the driver itself (no SQLSTATE). */
+dbmigrate_code mock_report(dbmigrate_conn *c, dbmigrate_code code,
+			   const char *detail, const char *hint,
+			   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = mock_vreport(c, code, NULL, detail, hint, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Report an error of the emulated server, with its SQLSTATE. */
+dbmigrate_code mock_server_error(dbmigrate_conn *c, const char *sqlstate,
+				 const char *detail, const char *fmt, ...)
+{
+	va_list ap;
+	dbmigrate_code code;
+
+	va_start(ap, fmt);
+	code = mock_vreport(c, c->sql_code, sqlstate, detail, NULL, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Report a statement cancelled by an interrupt, as PostgreSQL words it. */
+static dbmigrate_code mock_cancelled(dbmigrate_conn *c)
+{
+	struct dbmigrate_driver_error e;
+
+	memset(&e, 0, sizeof e);
+	e.code = DBMIGRATE_EINTERRUPTED;
+	e.message = "canceling statement due to user request";
+	e.sqlstate = "57014";
+	e.statement = c->stmt;
+	c->host->error(c->host->ctx, &e);
+	return e.code;
+}
+
+/* Report that memory ran out. */
+dbmigrate_code mock_nomem(dbmigrate_conn *c)
+{
+	return mock_report(c, DBMIGRATE_ENOMEM, NULL, NULL, "out of memory");
+}
+
+/* Send a message to the host's log. */
+void mock_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
+	      const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	c->host->log(c->host->ctx, level, message);
+}
+
+/* Milliseconds on a monotonic clock. */
+static long long mock_clock_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The monotonic time, in milliseconds, timeout seconds from now. */
+static long long mock_deadline(double timeout)
+{
+	/* Clamped: a day is more than any lock wait, and no overflow. */
+	if (!(timeout > 0))
+		timeout = 0;
+	if (timeout > 86400)
+		timeout = 86400;
+	return mock_clock_ms() + (long long)(timeout * 1000);
+}
+
+/* Sleep ms milliseconds (a signal may end it early; callers loop). */
+static void mock_nap(long long ms)
+{
+	struct timespec t;
+
+	t.tv_sec = (time_t)(ms / 1000);
+	t.tv_nsec = (long)(ms % 1000) * 1000000L;
+	nanosleep(&t, NULL);
+}
+
+/* True when the user asked to stop. */
+static int mock_interrupted(dbmigrate_conn *c)
+{
+	return c->host->interrupted(c->host->ctx) != 0;
+}
+
+/* True when s[0, len) contains the string needle. */
+static int mock_contains(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++)
+		if (memcmp(s + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append one line to the log=PATH file: text escaped like the journal. */
+static void mock_log_line(dbmigrate_conn *c, const char *text, size_t len)
+{
+	if (c->log == NULL)
+		return;
+	mock_state_escape(c->log, text, len);
+	putc('\n', c->log);
+	/* The log is a test aid: a failed write is a warning, not a failed
+	   migration. */
+	if ((fflush(c->log) != 0 || ferror(c->log)) && !c->log_failed) {
+		c->log_failed = 1;
+		mock_log(c, DBMIGRATE_LOG_WARNING,
+			 "mock: cannot write log file %s: %s", c->log_path,
+			 strerror(errno));
+	}
+}
+
+/* The transaction is aborted: what PostgreSQL answers to any statement. */
+static dbmigrate_code mock_aborted(dbmigrate_conn *c)
+{
+	return mock_server_error(c, "25P02", NULL,
+				 "current transaction is aborted, commands "
+				 "ignored until end of transaction block");
+}
+
+/* Put back the state begin() saw. */
+static void mock_restore(dbmigrate_conn *c)
+{
+	mock_state_free(&c->state);
+	c->state = c->snap;
+	memset(&c->snap, 0, sizeof c->snap);
+}
+
+/* Make the working state durable (file-backed databases only). */
+static dbmigrate_code mock_persist(dbmigrate_conn *c)
+{
+	return c->path != NULL ? mock_state_write(c) : DBMIGRATE_OK;
+}
+
+/*
+ * Prepare one change. Inside a transaction, refuse when it is aborted.
+ * Outside one, start an implicit transaction (*implicit set) on the
+ * latest committed state, since each change then commits on its own.
+ */
+static dbmigrate_code mock_change_begin(dbmigrate_conn *c, int *implicit)
+{
+	dbmigrate_code rc;
+
+	*implicit = !c->in_tx;
+	if (c->in_tx)
+		return c->aborted ? mock_aborted(c) : DBMIGRATE_OK;
+	if ((rc = mock_state_refresh(c, DBMIGRATE_EDATABASE)) != DBMIGRATE_OK)
+		return rc;
+	if (mock_state_copy(&c->snap, &c->state) != 0)
+		return mock_nomem(c);
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Finish a change whose result is rc: an implicit transaction commits on
+ * success and rolls back on failure; a failure aborts an explicit one.
+ */
+static dbmigrate_code mock_change_end(dbmigrate_conn *c, int implicit,
+				      dbmigrate_code rc)
+{
+	if (!implicit) {
+		if (rc != DBMIGRATE_OK)
+			c->aborted = 1;
+		return rc;
+	}
+	if (rc == DBMIGRATE_OK)
+		rc = mock_persist(c);
+	if (rc != DBMIGRATE_OK)
+		mock_restore(c);
+	else
+		mock_state_free(&c->snap);
+	return rc;
+}
+
+/* Prepare a read: the working state in a transaction, else the latest. */
+static dbmigrate_code mock_read_begin(dbmigrate_conn *c)
+{
+	if (c->in_tx)
+		return c->aborted ? mock_aborted(c) : DBMIGRATE_OK;
+	return mock_state_refresh(c, DBMIGRATE_EDATABASE);
+}
+
+/*
+ * Sleep sleep=MS milliseconds, as a slow statement; an interrupt from
+ * the host or cancel() ends it with 57014, as a cancelled query.
+ */
+static dbmigrate_code mock_sleep(dbmigrate_conn *c)
+{
+	long long end, left;
+
+	if (c->sleep_ms == 0)
+		return DBMIGRATE_OK;
+	/* A cancel only stops the statement running when it arrives, as a
+	   server ignores a cancel request between statements. */
+	c->cancelled = 0;
+	end = mock_clock_ms() + c->sleep_ms;
+	while ((left = end - mock_clock_ms()) > 0) {
+		if (c->cancelled || mock_interrupted(c)) {
+			c->cancelled = 0;
+			return mock_cancelled(c);
+		}
+		mock_nap(left < MOCK_SLICE_MS ? left : MOCK_SLICE_MS);
+	}
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Run one statement on the working state, as the emulated server: the
+ * transaction-block check, the injected fault, the sleep, the catalogue;
+ * then journal and log it.
+ */
+static dbmigrate_code mock_exec(dbmigrate_conn *c,
+				const struct dbmigrate_stmt *s)
+{
+	const char *refusal;
+	dbmigrate_code rc;
+
+	if (c->in_tx && (refusal = mock_sql_refusal(c, s->sql, s->len)) != NULL)
+		return mock_server_error(c, "25001", NULL, "%s", refusal);
+	if (c->fail != NULL && mock_contains(s->sql, s->len, c->fail)) {
+		rc = mock_server_error(c, "XX000", NULL,
+				       "mock: injected failure on statement "
+				       "containing \"%s\"",
+				       c->fail);
+		free(c->fail); /* it fires once */
+		c->fail = NULL;
+		return rc;
+	}
+	if ((rc = mock_sleep(c)) != DBMIGRATE_OK)
+		return rc;
+	if ((rc = mock_sql_catalogue(c, s)) != DBMIGRATE_OK)
+		return rc;
+	if (mock_state_journal_add(&c->state, s->sql, s->len) != 0)
+		return mock_nomem(c);
+	mock_log_line(c, s->sql, s->len);
+	return DBMIGRATE_OK;
+}
+
+/* The current time as ISO 8601 UTC, "2026-11-24T10:00:00Z". */
+static void mock_now(char *buf, size_t size)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "1970-01-01T00:00:00Z");
+}
+
+/* Insert the tracking row record and/or delete the row unrecord_id. */
+static dbmigrate_code mock_track(dbmigrate_conn *c, const char *table,
+				 const struct dbmigrate_row *record,
+				 const char *unrecord_id)
+{
+	struct mock_table *t = mock_state_table_find(&c->state, table);
+	const char *base = strrchr(table, '.');
+	char now[32], detail[512];
+	long at;
+
+	base = base != NULL ? base + 1 : table;
+	if (t == NULL)
+		return mock_server_error(
+		    c, "42P01", NULL, "relation \"%s\" does not exist", table);
+	if (record != NULL) {
+		if (record->id == NULL || record->name == NULL)
+			return mock_server_error(
+			    c, "23502", NULL,
+			    "null value in column \"%s\" of "
+			    "relation \"%s\" violates "
+			    "not-null constraint",
+			    record->id == NULL ? "id" : "name", base);
+		if (mock_state_row_find(t, record->id) >= 0) {
+			snprintf(detail, sizeof detail,
+				 "Key (id)=(%s) already exists.", record->id);
+			return mock_server_error(c, "23505", detail,
+						 "duplicate key value "
+						 "violates unique constraint "
+						 "\"%s_pkey\"",
+						 base);
+		}
+		mock_now(now, sizeof now);
+		if (mock_state_row_add(
+			t, record->id, record->name,
+			record->executed_at != NULL ? record->executed_at : now,
+			record->checksum, record->batch) != 0)
+			return mock_nomem(c);
+	}
+	if (unrecord_id != NULL) {
+		/* Deleting no row is no error in SQL; say so, since it
+		   means the caller and the table disagree. */
+		if ((at = mock_state_row_find(t, unrecord_id)) < 0) {
+			mock_log(
+			    c, DBMIGRATE_LOG_WARNING,
+			    "mock: no row with id \"%s\" in \"%s\" to delete",
+			    unrecord_id, table);
+			return DBMIGRATE_OK;
+		}
+		mock_state_row_delete(t, (size_t)at);
+	}
+	return DBMIGRATE_OK;
+}
+
+/* The value of hex digit ch, or -1. */
+static int mock_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Decode %XX escapes of s[0, len) into a new string; a malformed
+   escape stays as written. NULL when out of memory. */
+static char *mock_decode(const char *s, size_t len)
+{
+	char *d = malloc(len + 1), *w = d;
+
+	if (d == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%' && i + 2 < len && mock_hex(s[i + 1]) >= 0 &&
+		    mock_hex(s[i + 2]) >= 0) {
+			*w++ = (char)(mock_hex(s[i + 1]) * 16 +
+				      mock_hex(s[i + 2]));
+			i += 2;
+		} else {
+			*w++ = s[i];
+		}
+	}
+	*w = '\0';
+	return d;
+}
+
+/* The parameters a mock URL may carry, in the order of mock_param(). */
+static const char *const mock_params[] = {"fail", "refuse", "lock",
+					  "log",  "sleep",  NULL};
+
+/* Apply one URL parameter; *refuse is set by refuse=1. */
+static dbmigrate_code mock_param(dbmigrate_conn *c, const char *key,
+				 const char *value, unsigned *seen, int *refuse)
+{
+	static const char hint[] =
+		"The mock driver's URL parameters are fail=TEXT, refuse=1, "
+		"lock=held, log=PATH and sleep=MS.";
+	unsigned long ms;
+	char *end;
+	size_t p;
+
+	for (p = 0; mock_params[p] != NULL; p++)
+		if (strcmp(key, mock_params[p]) == 0)
+			break;
+	if (mock_params[p] == NULL)
+		return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+				   "mock: unknown URL parameter \"%s\"", key);
+	if (*seen & (1u << p))
+		return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+				   "mock: URL parameter \"%s\" given twice",
+				   key);
+	*seen |= 1u << p;
+	if (value == NULL || value[0] == '\0')
+		return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+				   "mock: URL parameter \"%s\" needs a value",
+				   key);
+	switch (p) {
+	case 0:
+		if ((c->fail = strdup(value)) == NULL)
+			return mock_nomem(c);
+		return DBMIGRATE_OK;
+	case 1:
+		if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+			return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+					   "mock: refuse must be 0 or 1, not "
+					   "\"%s\"",
+					   value);
+		*refuse = value[0] == '1';
+		return DBMIGRATE_OK;
+	case 2:
+		if (strcmp(value, "held") != 0)
+			return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+					   "mock: lock must be \"held\", not "
+					   "\"%s\"",
+					   value);
+		c->lock_held = 1;
+		return DBMIGRATE_OK;
+	case 3:
+		if ((c->log_path = strdup(value)) == NULL)
+			return mock_nomem(c);
+		return DBMIGRATE_OK;
+	default:
+		errno = 0;
+		ms = strtoul(value, &end, 10);
+		if (errno != 0 || *end != '\0' || value[0] < '0' ||
+		    value[0] > '9' || ms > MOCK_SLEEP_MAX)
+			return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+					   "mock: sleep must be a number of "
+					   "milliseconds up to %u, not \"%s\"",
+					   MOCK_SLEEP_MAX, value);
+		c->sleep_ms = (unsigned)ms;
+		return DBMIGRATE_OK;
+	}
+}
+
+/*
+ * Take a mock URL apart: "mock:" or "mock://", then the state file path
+ * (none: in memory), then "?" and parameters joined by "&". The URL is
+ * never quoted in a message: a URL meant for another driver may hold a
+ * password.
+ */
+static dbmigrate_code mock_parse_url(dbmigrate_conn *c, const char *url)
+{
+	const char *rest, *q, *end, *amp, *eq;
+	unsigned seen = 0;
+	int refuse = 0;
+	dbmigrate_code rc = DBMIGRATE_OK;
+
+	if (strncasecmp(url, "mock:", 5) != 0)
+		return mock_report(
+		    c, DBMIGRATE_ECONNECT, NULL,
+		    "Use \"mock:\" for an in-memory database, or "
+		    "\"mock:PATH\" for one kept in the file PATH.",
+		    "mock: the URL does not start with \"mock:\"");
+	rest = url + 5;
+	if (rest[0] == '/' && rest[1] == '/')
+		rest += 2;
+	q = strchr(rest, '?');
+	end = q != NULL ? q : rest + strlen(rest);
+	if (end > rest &&
+	    (c->path = mock_decode(rest, (size_t)(end - rest))) == NULL)
+		return mock_nomem(c);
+	for (const char *p = q != NULL ? q + 1 : end;
+	     *p != '\0' && rc == DBMIGRATE_OK;
+	     p = *amp != '\0' ? amp + 1 : amp) {
+		char *key, *value = NULL;
+
+		amp = p + strcspn(p, "&");
+		if (amp == p)
+			continue;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		key = mock_decode(p, (size_t)((eq != NULL ? eq : amp) - p));
+		if (eq != NULL)
+			value = mock_decode(eq + 1, (size_t)(amp - eq - 1));
+		if (key == NULL || (eq != NULL && value == NULL))
+			rc = mock_nomem(c);
+		else
+			rc = mock_param(c, key, value, &seen, &refuse);
+		free(key);
+		free(value);
+	}
+	if (rc == DBMIGRATE_OK && refuse)
+		rc = mock_report(
+		    c, DBMIGRATE_ECONNECT,
+		    "The URL asks the mock driver to act as a "
+		    "server that refuses connections.",
+		    NULL, "mock: connection refused (refuse=1 in the URL)");
+	return rc;
+}
+
+/* Check that a state file that does not exist yet can be created. */
+static dbmigrate_code mock_check_dir(dbmigrate_conn *c)
+{
+	char *dir = mock_state_dirname(c->path);
+	const char *why = NULL;
+	struct stat st;
+	dbmigrate_code rc = DBMIGRATE_OK;
+
+	if (dir == NULL)
+		return mock_nomem(c);
+	if (stat(dir, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	if (why != NULL)
+		rc = mock_report(c, DBMIGRATE_ECONNECT, NULL,
+				 "The mock driver creates the state file, but "
+				 "not its directory.",
+				 "mock: cannot use state file %s: %s: %s",
+				 c->path, dir, why);
+	free(dir);
+	return rc;
+}
+
+/* Close a connection's lock file, releasing the lock. */
+static void mock_lock_release(dbmigrate_conn *c)
+{
+	if (c->lock_fd < 0)
+		return;
+	/* No pid left behind; close() releases the flock. A failed
+	   truncate only leaves a stale pid for a message. */
+	if (ftruncate(c->lock_fd, 0) != 0)
+		mock_log(c, DBMIGRATE_LOG_DEBUG,
+			 "mock: cannot clear %s.lock: %s", c->path,
+			 strerror(errno));
+	close(c->lock_fd);
+	c->lock_fd = -1;
+}
+
+/*
+ * Disconnect and free c (which may be NULL), releasing the lock. A
+ * transaction still open is rolled back, as a server does when the
+ * client goes away.
+ */
+static void mock_close(dbmigrate_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->in_tx)
+		mock_restore(c);
+	mock_lock_release(c);
+	if (c->log != NULL)
+		fclose(c->log);
+	mock_state_free(&c->state);
+	mock_state_free(&c->snap);
+	free(c->path);
+	free(c->fail);
+	free(c->log_path);
+	free(c);
+}
+
+/*
+ * Connect: parse the URL, read the state file (a missing one is an
+ * empty database) and open the log. params->url NULL (host, port...
+ * given instead) is an in-memory database. On failure *out stays NULL
+ * and the error (DBMIGRATE_ECONNECT) has been reported.
+ *
+ * Every member of host and params used here exists since ABI 1; a
+ * driver reading a member added later checks first that struct_size
+ * covers it.
+ */
+static dbmigrate_code mock_open(const struct dbmigrate_host *host,
+				const struct dbmigrate_params *params,
+				dbmigrate_conn **out)
+{
+	struct dbmigrate_driver_error nomem = {
+		.code = DBMIGRATE_ENOMEM, .message = "out of memory",
+		.statement = DBMIGRATE_NO_STATEMENT,
+	};
+	dbmigrate_conn *c;
+	dbmigrate_code rc = DBMIGRATE_OK;
+	int fd;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		host->error(host->ctx, &nomem);
+		return DBMIGRATE_ENOMEM;
+	}
+	c->host = host;
+	c->lock_fd = -1;
+	c->sql_code = DBMIGRATE_EDATABASE;
+	c->stmt = DBMIGRATE_NO_STATEMENT;
+	if (params->url != NULL)
+		rc = mock_parse_url(c, params->url);
+	if (rc == DBMIGRATE_OK && c->path != NULL) {
+		rc = mock_state_refresh(c, DBMIGRATE_ECONNECT);
+		if (rc == DBMIGRATE_OK && !c->have_loaded)
+			rc = mock_check_dir(c);
+	}
+	if (rc == DBMIGRATE_OK && c->log_path != NULL) {
+		fd = open(c->log_path,
+			  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0 || (c->log = fdopen(fd, "a")) == NULL) {
+			rc = mock_report(c, DBMIGRATE_ECONNECT, NULL, NULL,
+					 "mock: cannot open log file %s: %s",
+					 c->log_path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	if (rc != DBMIGRATE_OK) {
+		mock_close(c);
+		return rc;
+	}
+	if (c->path != NULL)
+		mock_log(c, DBMIGRATE_LOG_DEBUG, "mock: database in %s%s",
+			 c->path, c->have_loaded ? "" : " (new)");
+	else
+		mock_log(c, DBMIGRATE_LOG_DEBUG,
+			 "mock: in-memory database, gone at disconnect");
+	*out = c;
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Start a transaction: snapshot the latest committed state. begin()
+ * inside a transaction is an error (a server would only warn, but it is
+ * a bug of the caller, which the mock exists to catch).
+ */
+static dbmigrate_code mock_begin(dbmigrate_conn *c)
+{
+	dbmigrate_code rc;
+
+	if (c->in_tx)
+		return mock_server_error(c, "25001",
+					 "begin() was called twice without "
+					 "commit() or rollback() in between.",
+					 "there is already a transaction in "
+					 "progress");
+	if ((rc = mock_state_refresh(c, DBMIGRATE_EDATABASE)) != DBMIGRATE_OK)
+		return rc;
+	if (mock_state_copy(&c->snap, &c->state) != 0)
+		return mock_nomem(c);
+	c->in_tx = 1;
+	c->aborted = 0;
+	mock_log_line(c, "BEGIN", 5);
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Commit: make the working state durable. Committing an aborted
+ * transaction rolls it back and fails (PostgreSQL answers ROLLBACK to
+ * such a COMMIT, without an error a careless driver would notice).
+ */
+static dbmigrate_code mock_commit(dbmigrate_conn *c)
+{
+	dbmigrate_code rc;
+
+	if (!c->in_tx)
+		return mock_server_error(c, "25P01",
+					 "commit() was called without begin().",
+					 "there is no transaction in progress");
+	c->in_tx = 0;
+	if (c->aborted) {
+		mock_restore(c);
+		mock_log_line(c, "ROLLBACK", 8);
+		return mock_server_error(c, "25P02",
+					 "A statement of the transaction "
+					 "failed, so nothing of it was "
+					 "committed.",
+					 "current transaction is aborted; "
+					 "commit rolled it back");
+	}
+	if ((rc = mock_persist(c)) != DBMIGRATE_OK) {
+		mock_restore(c);
+		mock_log_line(c, "ROLLBACK", 8);
+		return rc;
+	}
+	mock_state_free(&c->snap);
+	mock_log_line(c, "COMMIT", 6);
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Roll back: restore the state begin() saw, so a rolled-back batch
+ * leaves no row, object or journal entry. Outside a transaction there is
+ * nothing to undo and it succeeds (the core calls it to clean up after
+ * any failure).
+ */
+static dbmigrate_code mock_rollback(dbmigrate_conn *c)
+{
+	if (!c->in_tx)
+		return DBMIGRATE_OK;
+	mock_restore(c);
+	c->in_tx = 0;
+	c->aborted = 0;
+	mock_log_line(c, "ROLLBACK", 8);
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Wait out lock=held: the timeout passes (or the user interrupts), then
+ * fail as if another runner held the lock.
+ */
+static dbmigrate_code mock_lock_held(dbmigrate_conn *c, double timeout)
+{
+	long long end = mock_deadline(timeout), left;
+
+	mock_log(c, DBMIGRATE_LOG_LOCK_WAIT,
+		 "waiting for the migration lock, held by pid %d (mock: "
+		 "lock=held)",
+		 MOCK_HELD_PID);
+	while ((left = end - mock_clock_ms()) > 0) {
+		if (mock_interrupted(c))
+			return mock_report(c, DBMIGRATE_EINTERRUPTED, NULL,
+					   NULL,
+					   "interrupted while waiting for the "
+					   "migration lock");
+		mock_nap(left < MOCK_SLICE_MS ? left : MOCK_SLICE_MS);
+	}
+	return mock_report(c, DBMIGRATE_ELOCK,
+			   "The URL asks the mock driver to act as if another "
+			   "run held the lock.",
+			   "Remove lock=held from the URL.",
+			   "could not acquire the migration lock within %g s: "
+			   "lock held by another dbmigrate (mock: lock=held; "
+			   "pid %d)",
+			   timeout, MOCK_HELD_PID);
+}
+
+/* The pid written in a lock file, or 0 when there is none. */
+static long mock_lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Optional. Take the runner lock, held by the session until unlock() or
+ * close(), waiting at most timeout seconds: an exclusive flock(2) on
+ * PATH.lock, tried without blocking with a backoff from 10 to 200 ms, so
+ * that host->interrupted() is seen. One lock per state file, whatever
+ * the table. In memory nothing else can run, so it always succeeds
+ * (unless lock=held). On timeout DBMIGRATE_ELOCK names the holder's pid.
+ */
+static dbmigrate_code mock_lock(dbmigrate_conn *c, const char *table,
+				double timeout)
+{
+	long long end = mock_deadline(timeout), left;
+	long long delay = 10;
+	dbmigrate_code rc = DBMIGRATE_OK;
+	char *path, detail[256], who[64];
+	size_t plen;
+	int fd, waited = 0;
+	long holder;
+
+	(void)table;
+	if (c->lock_held)
+		return mock_lock_held(c, timeout);
+	if (c->path == NULL || c->lock_fd >= 0)
+		return DBMIGRATE_OK;
+	plen = strlen(c->path);
+	if ((path = malloc(plen + sizeof ".lock")) == NULL)
+		return mock_nomem(c);
+	memcpy(path, c->path, plen);
+	memcpy(path + plen, ".lock", sizeof ".lock");
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		rc = mock_report(c, DBMIGRATE_EDATABASE, NULL, NULL,
+				 "mock: cannot open lock file %s: %s", path,
+				 strerror(errno));
+		free(path);
+		return rc;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			rc = mock_report(c, DBMIGRATE_EDATABASE, NULL, NULL,
+					 "mock: cannot lock %s: %s", path,
+					 strerror(errno));
+			break;
+		}
+		holder = mock_lock_holder(fd);
+		if (mock_interrupted(c)) {
+			rc = mock_report(c, DBMIGRATE_EINTERRUPTED, NULL, NULL,
+					 "interrupted while waiting for the "
+					 "migration lock on %s",
+					 path);
+			break;
+		}
+		if (holder > 0)
+			snprintf(who, sizeof who, "pid %ld", holder);
+		else
+			snprintf(who, sizeof who, "another process");
+		if ((left = end - mock_clock_ms()) <= 0) {
+			snprintf(detail, sizeof detail,
+				 "Another dbmigrate (%s) is migrating the same "
+				 "state file.",
+				 who);
+			rc = mock_report(c, DBMIGRATE_ELOCK, detail,
+					 "Wait for it to finish, or give it "
+					 "more time with --lock-timeout.",
+					 "could not acquire the migration lock "
+					 "on %s within %g s (held by %s)",
+					 path, timeout, who);
+			break;
+		}
+		if (!waited++)
+			mock_log(c, DBMIGRATE_LOG_LOCK_WAIT,
+				 "waiting for the migration lock on %s, held "
+				 "by %s",
+				 path, who);
+		mock_nap(delay < left ? delay : left);
+		delay =
+		    delay * 2 < MOCK_BACKOFF_MS ? delay * 2 : MOCK_BACKOFF_MS;
+	}
+	free(path);
+	if (rc != DBMIGRATE_OK) {
+		close(fd);
+		return rc;
+	}
+	c->lock_fd = fd;
+	/* The pid, for the message of whoever waits for us. */
+	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		mock_log(c, DBMIGRATE_LOG_DEBUG,
+			 "mock: cannot write the pid into the lock file: %s",
+			 strerror(errno));
+	return DBMIGRATE_OK;
+}
+
+/* Optional (with lock). Release the runner lock; nothing when not held. */
+static dbmigrate_code mock_unlock(dbmigrate_conn *c, const char *table)
+{
+	(void)table;
+	mock_lock_release(c);
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Create the tracking table if it does not exist. (A real backend also
+ * adds the checksum column to a table of an older tool; the mock's
+ * tables always have it.) Inside a transaction it is part of it.
+ */
+static dbmigrate_code mock_ensure_table(dbmigrate_conn *c, const char *table)
+{
+	char name[MOCK_NAME_MAX];
+	dbmigrate_code rc;
+	int implicit;
+
+	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK)
+		return rc;
+	if ((rc = mock_change_begin(c, &implicit)) != DBMIGRATE_OK)
+		return rc;
+	if (mock_state_table_find(&c->state, name) == NULL &&
+	    mock_state_table_add(&c->state, name) == NULL)
+		rc = mock_nomem(c);
+	return mock_change_end(c, implicit, rc);
+}
+
+/* Set *exists to 1 when the tracking table exists, else 0. */
+static dbmigrate_code mock_table_exists(dbmigrate_conn *c, const char *table,
+					int *exists)
+{
+	char name[MOCK_NAME_MAX];
+	dbmigrate_code rc;
+
+	*exists = 0;
+	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK ||
+	    (rc = mock_read_begin(c)) != DBMIGRATE_OK)
+		return rc;
+	*exists = mock_state_table_find(&c->state, name) != NULL;
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Call fn for each tracking row, in insert order, until it returns
+ * nonzero; none when the table does not exist. The row's strings are
+ * valid during the call only.
+ */
+static dbmigrate_code mock_read_rows(dbmigrate_conn *c, const char *table,
+				     dbmigrate_row_fn fn, void *ctx)
+{
+	char name[MOCK_NAME_MAX];
+	const struct mock_table *t;
+	dbmigrate_code rc;
+
+	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK ||
+	    (rc = mock_read_begin(c)) != DBMIGRATE_OK)
+		return rc;
+	if ((t = mock_state_table_find(&c->state, name)) == NULL)
+		return DBMIGRATE_OK;
+	for (size_t i = 0; i < t->nrows; i++) {
+		struct dbmigrate_row r = {
+			.id = t->rows[i].id,
+			.name = t->rows[i].name,
+			.executed_at = t->rows[i].executed_at,
+			.checksum = t->rows[i].checksum,
+			.batch = t->rows[i].batch,
+		};
+
+		if (fn(ctx, &r) != 0)
+			break;
+	}
+	return DBMIGRATE_OK;
+}
+
+/* Drop the tracking table and its rows; 42P01 when it does not exist. */
+static dbmigrate_code mock_drop_table(dbmigrate_conn *c, const char *table)
+{
+	char name[MOCK_NAME_MAX];
+	struct mock_table *t;
+	dbmigrate_code rc;
+	int implicit;
+
+	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK)
+		return rc;
+	if ((rc = mock_change_begin(c, &implicit)) != DBMIGRATE_OK)
+		return rc;
+	if ((t = mock_state_table_find(&c->state, name)) == NULL) {
+		rc = mock_server_error(c, "42P01", NULL,
+				       "table \"%s\" does not exist", name);
+	} else {
+		mock_state_table_drop(&c->state, t);
+	}
+	return mock_change_end(c, implicit, rc);
+}
+
+/*
+ * Run one migration: each statement in order, then insert record or
+ * delete the row unrecord_id. In a transaction everything joins it, and
+ * the first failure aborts it (25P02 for anything else until rollback()).
+ * Outside one, each statement commits on its own, and the row only after
+ * all of them succeeded. A failure is reported with code
+ * DBMIGRATE_EMIGRATION (DBMIGRATE_EINTERRUPTED for a cancelled sleep),
+ * the SQLSTATE, and the index of the failing statement, or
+ * DBMIGRATE_NO_STATEMENT when writing the row failed.
+ */
+static dbmigrate_code mock_apply(dbmigrate_conn *c, const char *table,
+				 const struct dbmigrate_stmt *stmts, size_t n,
+				 const struct dbmigrate_row *record,
+				 const char *unrecord_id)
+{
+	char name[MOCK_NAME_MAX];
+	dbmigrate_code rc;
+	int implicit;
+
+	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK)
+		return rc;
+	c->sql_code = DBMIGRATE_EMIGRATION;
+	if (c->in_tx && c->aborted) {
+		c->stmt = n > 0 ? 0 : DBMIGRATE_NO_STATEMENT;
+		rc = mock_aborted(c);
+	}
+	for (size_t i = 0; rc == DBMIGRATE_OK && i < n; i++) {
+		c->stmt = i;
+		if ((rc = mock_change_begin(c, &implicit)) == DBMIGRATE_OK)
+			rc = mock_change_end(c, implicit,
+					     mock_exec(c, &stmts[i]));
+	}
+	c->stmt = DBMIGRATE_NO_STATEMENT;
+	if (rc == DBMIGRATE_OK && (record != NULL || unrecord_id != NULL) &&
+	    (rc = mock_change_begin(c, &implicit)) == DBMIGRATE_OK)
+		rc = mock_change_end(c, implicit,
+				     mock_track(c, name, record, unrecord_id));
+	c->sql_code = DBMIGRATE_EDATABASE;
+	return rc;
+}
+
+/*
+ * Optional. Return 1 when PostgreSQL refuses the statement inside a
+ * transaction block, with *reason a static sentence; else 0.
+ */
+static int mock_classify(dbmigrate_conn *c, const char *sql, size_t len,
+			 const char **reason)
+{
+	*reason = mock_sql_refusal(c, sql, len);
+	return *reason != NULL;
+}
+
+/*
+ * Optional. Cancel the running statement: a sleep=MS statement ends
+ * with 57014. Async-signal-safe (it only sets a flag), since the core
+ * calls it from a signal handler.
+ */
+static void mock_cancel(dbmigrate_conn *c)
+{
+	if (c != NULL)
+		c->cancelled = 1;
+}
+
+/* The vtable: identity first, then the operations (see driver.h). */
+static const struct dbmigrate_driver mock_driver = {
+	.abi_version = DBMIGRATE_DRIVER_ABI_VERSION,
+	.struct_size = sizeof(struct dbmigrate_driver),
+	.name = "mock",
+	.description = "a fake database in memory (mock:) or in a file "
+		       "(mock:PATH), with fault injection, for tests",
+	.caps = DBMIGRATE_CAP_TRANSACTIONAL_DDL | DBMIGRATE_CAP_LOCK |
+		DBMIGRATE_CAP_CANCEL,
+	.open = mock_open,
+	.close = mock_close,
+	.begin = mock_begin,
+	.commit = mock_commit,
+	.rollback = mock_rollback,
+	.lock = mock_lock,
+	.unlock = mock_unlock,
+	.ensure_table = mock_ensure_table,
+	.table_exists = mock_table_exists,
+	.read_rows = mock_read_rows,
+	.drop_table = mock_drop_table,
+	.apply = mock_apply,
+	.classify = mock_classify,
+	.cancel = mock_cancel,
+};
+
+DBMIGRATE_DRIVER_DEFINE(mock_driver)

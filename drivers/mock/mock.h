@@ -1,0 +1,222 @@
+/*
+ * mock.h - the mock driver's insides, shared by its three files: mock.c
+ * (the connection, the URL, transactions, locking and the driver
+ * operations: start reading there), mock-state.c (the emulated database
+ * in memory and in its state file) and mock-sql.c (what the emulated
+ * server checks: object names, statements refused in a transaction).
+ * Nothing here leaves the driver, which exports only
+ * dbmigrate_driver_entry.
+ */
+#ifndef DBMIGRATE_MOCK_H
+#define DBMIGRATE_MOCK_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <dbmigrate/driver.h>
+
+/* Shared between the driver's files, hidden from everyone else: the
+   driver exports dbmigrate_driver_entry only, even when built without
+   libtool's export list. */
+#pragma GCC visibility push(hidden)
+
+#define MOCK_NAME_MAX 200 /* a normalised name, db.schema.name, with room */
+
+/* What the catalogue knows; tables, indexes, views and sequences are
+   relations and share one namespace, as in PostgreSQL's pg_class. */
+enum mock_kind {
+	MOCK_TABLE,
+	MOCK_INDEX,
+	MOCK_VIEW,
+	MOCK_SEQUENCE,
+	MOCK_TYPE,
+	MOCK_FUNCTION,
+	MOCK_SCHEMA,
+	MOCK_EXTENSION,
+	MOCK_TRIGGER,
+	MOCK_NKINDS
+};
+
+/* A kind's keyword and the SQLSTATEs PostgreSQL gives for it. */
+struct mock_kind_info {
+	const char *word;    /* keyword, lowercase; also its name in messages */
+	int relation;	     /* shares the relation namespace */
+	const char *exists;  /* SQLSTATE when the name is taken */
+	const char *missing; /* SQLSTATE when it does not exist */
+};
+
+/* A row of a tracking table. */
+struct mock_row {
+	char *id;
+	char *name;
+	char *executed_at;
+	char *checksum; /* NULL for rows of older tools */
+	int batch;
+};
+
+/* A tracking table: its normalised name and its rows, in insert order. */
+struct mock_table {
+	char *name;
+	struct mock_row *rows;
+	size_t nrows;
+};
+
+/* An object of the catalogue. */
+struct mock_object {
+	enum mock_kind kind;
+	char *name;  /* normalised; a trigger's own name */
+	char *owner; /* the relation of an index or trigger, else NULL */
+};
+
+/* Everything the emulated database holds. */
+struct mock_state {
+	struct mock_table *tables;
+	size_t ntables;
+	struct mock_object *objects;
+	size_t nobjects;
+	char **journal; /* committed statements, oldest first */
+	size_t njournal;
+};
+
+/* A connection: the database, its options and the session. */
+struct dbmigrate_conn {
+	const struct dbmigrate_host *host;
+
+	/* From the URL. */
+	char *path;    /* the state file; NULL for an in-memory database */
+	char *fail;    /* fail=TEXT; NULL once it fired */
+	int lock_held; /* lock=held */
+	unsigned sleep_ms;
+	char *log_path; /* log=PATH */
+	FILE *log;
+	int log_failed; /* a log write failed (warned once) */
+
+	/* The database. */
+	struct mock_state state; /* committed; in a transaction, working */
+	struct mock_state snap;	 /* the state begin() saw, for rollback() */
+	int in_tx;		 /* between begin() and commit()/rollback() */
+	int aborted;		 /* a statement of the transaction failed */
+	struct stat loaded;	 /* the state file state was read from */
+	int have_loaded;	 /* loaded is set */
+
+	/* The session. */
+	int lock_fd; /* PATH.lock while held, else -1 */
+	dbmigrate_code
+	    sql_code; /* code for SQL errors: EMIGRATION in apply() */
+	size_t stmt;  /* index of the statement apply() runs */
+	volatile sig_atomic_t cancelled; /* set by cancel(), a signal handler */
+};
+
+/* mock.c: reporting to the host. */
+
+/* Report an error of the driver itself (no SQLSTATE); returns code. */
+dbmigrate_code mock_report(dbmigrate_conn *c, dbmigrate_code code,
+			   const char *detail, const char *hint,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Report an error of the emulated server with its SQLSTATE, with code
+   c->sql_code and statement c->stmt; returns the code. */
+dbmigrate_code mock_server_error(dbmigrate_conn *c, const char *sqlstate,
+				 const char *detail, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Report that memory ran out; returns DBMIGRATE_ENOMEM. */
+dbmigrate_code mock_nomem(dbmigrate_conn *c);
+
+/* Send a message to the host's log. */
+void mock_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
+	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* mock-state.c: the emulated database. Functions returning int give
+   -1 when out of memory, leaving the state as it was. */
+
+/* Free everything a state holds and empty it. */
+void mock_state_free(struct mock_state *st);
+
+/* Make dst a deep copy of src (dst is overwritten, not freed). */
+int mock_state_copy(struct mock_state *dst, const struct mock_state *src);
+
+/* The tracking table called name (normalised), or NULL. */
+struct mock_table *mock_state_table_find(const struct mock_state *st,
+					 const char *name);
+
+/* Add an empty tracking table; NULL when out of memory. */
+struct mock_table *mock_state_table_add(struct mock_state *st,
+					const char *name);
+
+/* Drop tracking table t (a member of st) and its rows. */
+void mock_state_table_drop(struct mock_state *st, struct mock_table *t);
+
+/* The index of the row with this id, or -1. */
+long mock_state_row_find(const struct mock_table *t, const char *id);
+
+/* Append a row; checksum may be NULL. */
+int mock_state_row_add(struct mock_table *t, const char *id, const char *name,
+		       const char *executed_at, const char *checksum,
+		       int batch);
+
+/* Delete row i, keeping the order of the others. */
+void mock_state_row_delete(struct mock_table *t, size_t i);
+
+/*
+ * The index of the object a statement about kind k means, or -1: any
+ * relation of that name for a relation kind, a trigger of that name on
+ * owner (any owner when NULL), else the kind and name.
+ */
+long mock_state_object_find(const struct mock_state *st, enum mock_kind k,
+			    const char *name, const char *owner);
+
+/* Add an object; owner may be NULL. */
+int mock_state_object_add(struct mock_state *st, enum mock_kind k,
+			  const char *name, const char *owner);
+
+/* Remove object i, keeping the order of the others. */
+void mock_state_object_remove(struct mock_state *st, size_t i);
+
+/* Append a statement (len bytes) to the journal. */
+int mock_state_journal_add(struct mock_state *st, const char *sql, size_t len);
+
+/* Write s[0, len) with backslash, tab, newline and CR escaped. */
+void mock_state_escape(FILE *f, const char *s, size_t len);
+
+/* The directory holding path, as a new string ("." for a bare name). */
+char *mock_state_dirname(const char *path);
+
+/*
+ * Read the state file c->path into *out. A missing file is an empty
+ * database. Errors are reported with code, naming the file and line.
+ */
+dbmigrate_code mock_state_read(dbmigrate_conn *c, struct mock_state *out,
+			       dbmigrate_code code);
+
+/* Write c->state to the state file, atomically and durably. */
+dbmigrate_code mock_state_write(dbmigrate_conn *c);
+
+/* Reread the state file into c->state when another connection changed
+   it since (never call it inside a transaction). */
+dbmigrate_code mock_state_refresh(dbmigrate_conn *c, dbmigrate_code code);
+
+/* mock-sql.c: the emulated server's checks. */
+
+/* The kinds of objects, indexed by enum mock_kind. */
+extern const struct mock_kind_info mock_sql_kinds[MOCK_NKINDS];
+
+/* Normalise a table argument ("public.migrations") into out
+   (MOCK_NAME_MAX bytes); DBMIGRATE_EDATABASE when it is no name. */
+dbmigrate_code mock_sql_table_name(dbmigrate_conn *c, const char *table,
+				   char *out);
+
+/* Apply a statement's effect on the catalogue of c->state, or fail
+   with PostgreSQL's SQLSTATE. */
+dbmigrate_code mock_sql_catalogue(dbmigrate_conn *c,
+				  const struct dbmigrate_stmt *s);
+
+/* The static reason a statement cannot run inside a transaction block,
+   or NULL. */
+const char *mock_sql_refusal(dbmigrate_conn *c, const char *sql, size_t len);
+
+#pragma GCC visibility pop
+
+#endif
