@@ -1,0 +1,126 @@
+/*
+ * pg.h - what the files of the PostgreSQL driver share: the connection
+ * and the few functions one file offers the others. Private to
+ * drivers/postgres/; the module exports only dbmigrate_driver_entry.
+ */
+#ifndef DBMIGRATE_PG_H
+#define DBMIGRATE_PG_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "dbmigrate/driver.h"
+
+#define PG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* A connection: everything the driver keeps between calls. */
+struct dbmigrate_conn {
+	const struct dbmigrate_host *host;
+	PGconn *pg;
+	PGcancel *cancel;   /* made at open(), so cancel() allocates nothing */
+	int server_version; /* PQserverVersion(), e.g. 150004 */
+	int cancel_sent;    /* the wait loop cancelled the running work */
+	int locked;	    /* lock() holds the advisory lock below */
+	char lock_key[24];  /* its key as text; kept so that unlock() frees
+			       the same key even if a migration changed
+			       search_path since */
+};
+
+/* A tracking table name, split and quoted. */
+struct pg_table {
+	char *schema; /* as given, or NULL when unqualified */
+	char *name;   /* as given */
+	char *quoted; /* "schema"."name" or "name", ready for SQL text */
+};
+
+/* Flags for pg_exec_run(). */
+#define PG_EXEC_SIMPLE 0x1u	 /* simple protocol (PQsendQuery) */
+#define PG_EXEC_CANCELLABLE 0x2u /* cancel it when the user interrupts */
+
+/* pg-exec.c: running statements and reporting errors. */
+
+/*
+ * Run one statement and wait for it, polling so that an interrupt is
+ * noticed. Returns the result that decides (the first failure, else the
+ * last), or NULL when it could not be sent (see PQerrorMessage). A COPY
+ * is ended at once and its result returned: pg_exec_ok() refuses it.
+ */
+PGresult *pg_exec_run(dbmigrate_conn *c, const char *sql, int nparams,
+		      const char *const *params, unsigned flags);
+
+/*
+ * Send what libpq holds in its output buffer; -1 on a broken connection.
+ * Whoever sends a cancellable statement without pg_exec_run() clears
+ * c->cancel_sent first.
+ */
+int pg_exec_flush(dbmigrate_conn *c, unsigned flags);
+
+/*
+ * Collect the results of one query: read until PQgetResult() returns
+ * NULL, keeping the deciding one as pg_exec_run() does. In pipeline mode
+ * it also returns a PGRES_PIPELINE_SYNC result at once, since no NULL
+ * follows it.
+ */
+PGresult *pg_exec_collect(dbmigrate_conn *c, unsigned flags);
+
+/* True when res is a success (NULL is not). */
+int pg_exec_ok(const PGresult *res);
+
+/*
+ * Report the failure res stands for (or the connection's error when res
+ * is NULL) through host->error(): the server's message, detail, hint,
+ * SQLSTATE and position, what (when not NULL) prefixed to the message.
+ * A statement cancelled while the user interrupts becomes
+ * DBMIGRATE_EINTERRUPTED. Returns the code reported.
+ */
+dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
+			    const PGresult *res, size_t statement,
+			    const char *what);
+
+/* Report an error the driver itself found. Returns code. */
+dbmigrate_code pg_exec_error(dbmigrate_conn *c, dbmigrate_code code,
+			     const char *detail, const char *hint,
+			     const char *fmt, ...) PG_PRINTF(5, 6);
+
+/* Report running out of memory. Returns DBMIGRATE_ENOMEM. */
+dbmigrate_code pg_exec_nomem(dbmigrate_conn *c);
+
+/* Log a formatted message through host->log(). */
+void pg_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
+		 const char *fmt, ...) PG_PRINTF(3, 4);
+
+/* Send a cancel request for what c runs now; async-signal-safe. */
+void pg_exec_cancel(dbmigrate_conn *c);
+
+/* pg-table.c: the tracking table. */
+
+/* Split and quote a table name ("name" or "schema.name"). */
+dbmigrate_code pg_table_parse(dbmigrate_conn *c, const char *table,
+			      struct pg_table *t);
+
+/* Free what pg_table_parse() made. */
+void pg_table_free(struct pg_table *t);
+
+dbmigrate_code pg_table_ensure(dbmigrate_conn *c, const char *table);
+dbmigrate_code pg_table_exists(dbmigrate_conn *c, const char *table,
+			       int *exists);
+dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
+			     dbmigrate_row_fn fn, void *ctx);
+dbmigrate_code pg_table_drop(dbmigrate_conn *c, const char *table);
+
+/* pg-apply.c: running a migration. */
+dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,
+			const struct dbmigrate_stmt *stmts, size_t n,
+			const struct dbmigrate_row *record,
+			const char *unrecord_id);
+
+/* pg-lock.c: the runner lock. */
+dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout);
+dbmigrate_code pg_lock_release(dbmigrate_conn *c, const char *table);
+
+/* pg-classify.c: statements that cannot run in a transaction block. */
+int pg_classify(dbmigrate_conn *c, const char *sql, size_t len,
+		const char **reason);
+
+#endif

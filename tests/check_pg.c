@@ -1,0 +1,1334 @@
+/*
+ * check_pg.c - the postgres driver against a real server: connecting,
+ * the tracking table, applying migrations in and out of transactions,
+ * the runner lock, cancelling, and statement classification.
+ *
+ * The driver is loaded with dlopen() from DBMIGRATE_DRIVER_PATH, as the
+ * core loads it, and driven through a test host that records what the
+ * driver reports. One server runs for the whole program (pgserver.h);
+ * each test works in a database of its own. pg_driver_suite() is one
+ * suite; more (the CLI against PostgreSQL) can be added in main().
+ */
+#define _GNU_SOURCE /* strcasestr in test code */
+#include <check.h>
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dbmigrate/driver.h"
+#include "lexer.h"
+#include "pgserver.h"
+#include "testutil.h"
+
+/* The driver's vtable, loaded in main() before the tests fork. */
+static const struct dbmigrate_driver *vt;
+
+/* A test host: records the last error and every log message. */
+struct host {
+	struct dbmigrate_host h;
+	dbmigrate_code code;
+	char message[4096];
+	char detail[4096];
+	char hint[2048];
+	char sqlstate[8];
+	unsigned position;
+	size_t statement;
+	int errors;
+	char log[16384];
+	int lock_waits;
+	int notices;
+	atomic_int interrupted;
+};
+
+/* host->error: keep a copy of the error. */
+static void host_error(void *ctx, const struct dbmigrate_driver_error *e)
+{
+	struct host *h = ctx;
+
+	h->errors++;
+	h->code = e->code;
+	snprintf(h->message, sizeof h->message, "%s",
+		 e->message != NULL ? e->message : "(null)");
+	snprintf(h->detail, sizeof h->detail, "%s",
+		 e->detail != NULL ? e->detail : "");
+	snprintf(h->hint, sizeof h->hint, "%s", e->hint != NULL ? e->hint : "");
+	snprintf(h->sqlstate, sizeof h->sqlstate, "%s",
+		 e->sqlstate != NULL ? e->sqlstate : "");
+	h->position = e->position;
+	h->statement = e->statement;
+}
+
+/* host->log: append "[level] message" lines. */
+static void host_log(void *ctx, enum dbmigrate_log_level level,
+		     const char *message)
+{
+	static const char *const names[] = {"debug", "notice", "warning",
+					    "lock-wait"};
+	struct host *h = ctx;
+	size_t o = strlen(h->log);
+
+	if (level == DBMIGRATE_LOG_LOCK_WAIT)
+		h->lock_waits++;
+	if (level == DBMIGRATE_LOG_NOTICE)
+		h->notices++;
+	if (o < sizeof h->log)
+		snprintf(h->log + o, sizeof h->log - o, "[%s] %s\n",
+			 (unsigned)level < 4 ? names[level] : "?", message);
+}
+
+/* host->interrupted. */
+static int host_interrupted(void *ctx)
+{
+	struct host *h = ctx;
+
+	return atomic_load(&h->interrupted);
+}
+
+/* A new test host (the lexer gives sql_words, as in the core). */
+static struct host *host_new(void)
+{
+	struct host *h = calloc(1, sizeof *h);
+
+	ck_assert_ptr_nonnull(h);
+	h->h.abi_version = DBMIGRATE_DRIVER_ABI_VERSION;
+	h->h.struct_size = sizeof h->h;
+	h->h.ctx = h;
+	h->h.error = host_error;
+	h->h.log = host_log;
+	h->h.interrupted = host_interrupted;
+	h->h.sql_words = lexer_words;
+	h->statement = DBMIGRATE_NO_STATEMENT;
+	atomic_init(&h->interrupted, 0);
+	return h;
+}
+
+/* Forget the last error (before a call expected to succeed or fail). */
+static void host_reset(struct host *h)
+{
+	h->errors = 0;
+	h->code = DBMIGRATE_OK;
+	h->message[0] = h->detail[0] = h->hint[0] = h->sqlstate[0] = '\0';
+	h->position = 0;
+	h->statement = DBMIGRATE_NO_STATEMENT;
+}
+
+/* Load postgres.so from DBMIGRATE_DRIVER_PATH, as the core does. */
+static const struct dbmigrate_driver *load_driver(void)
+{
+	char *path = strdup(tu_env("DBMIGRATE_DRIVER_PATH"));
+	char *save = NULL;
+
+	for (char *d = strtok_r(path, ":", &save); d != NULL;
+	     d = strtok_r(NULL, ":", &save)) {
+		char file[4096];
+		dbmigrate_driver_entry_fn entry;
+		void *so;
+
+		snprintf(file, sizeof file, "%s/postgres.so", d);
+		if (access(file, R_OK) != 0)
+			continue;
+		/* Never unloaded: libpq does not like it (see STYLE.md). */
+		so = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+		if (so == NULL) {
+			fprintf(stderr, "check_pg: %s\n", dlerror());
+			exit(EXIT_FAILURE);
+		}
+		*(void **)&entry = dlsym(so, DBMIGRATE_DRIVER_ENTRY_SYMBOL);
+		if (entry == NULL) {
+			fprintf(stderr, "check_pg: %s has no entry\n", file);
+			exit(EXIT_FAILURE);
+		}
+		free(path);
+		return entry();
+	}
+	fprintf(stderr, "check_pg: no postgres.so in DBMIGRATE_DRIVER_PATH\n");
+	exit(EXIT_FAILURE);
+}
+
+/* Seconds on the monotonic clock. */
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Open a connection by URL; fails the test when it cannot. */
+static dbmigrate_conn *open_url(struct host *h, const char *url,
+				const char *app)
+{
+	struct dbmigrate_params p = {
+	    .struct_size = sizeof p, .url = url, .application_name = app};
+	dbmigrate_conn *c = NULL;
+
+	ck_assert_msg(vt->open(&h->h, &p, &c) == DBMIGRATE_OK,
+		      "open failed: %s", h->message);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+/* Assert that sql on url returns expected (NULL: no row or NULL). */
+static void assert_sql(const char *url, const char *sql, const char *expected)
+{
+	char *got = pgserver_psql(url, sql);
+
+	if (expected == NULL)
+		ck_assert_msg(got == NULL, "%s returned %s, expected nothing",
+			      sql, got);
+	else
+		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
+			      "%s returned %s, expected %s", sql,
+			      got != NULL ? got : "(nothing)", expected);
+	free(got);
+}
+
+/* A statement for apply(). */
+static struct dbmigrate_stmt stmt(const char *sql)
+{
+	struct dbmigrate_stmt s = {sql, strlen(sql)};
+
+	return s;
+}
+
+/* The application_name of the other session on url's database. */
+static char *other_app(const char *url)
+{
+	return pgserver_psql(url,
+			     "SELECT string_agg(application_name, ',') FROM "
+			     "pg_stat_activity WHERE datname = "
+			     "current_database() AND pid <> pg_backend_pid()");
+}
+
+/* Rows read by read_rows, as collected by collect_row. */
+struct rows {
+	int n;
+	int stop_after;
+	struct dbmigrate_row v[8];
+	char text[8][5][80];
+};
+
+/* read_rows callback: copy the row. */
+static int collect_row(void *ctx, const struct dbmigrate_row *r)
+{
+	struct rows *rs = ctx;
+
+	if (rs->n < 8) {
+		const char *f[5] = {r->id, r->name, r->executed_at, r->checksum,
+				    NULL};
+		struct dbmigrate_row *d = &rs->v[rs->n];
+
+		for (int i = 0; i < 4; i++)
+			if (f[i] != NULL)
+				snprintf(rs->text[rs->n][i], 80, "%s", f[i]);
+		d->id = rs->text[rs->n][0];
+		d->name = rs->text[rs->n][1];
+		d->executed_at = r->executed_at ? rs->text[rs->n][2] : NULL;
+		d->checksum = r->checksum ? rs->text[rs->n][3] : NULL;
+		d->batch = r->batch;
+	}
+	rs->n++;
+	return rs->stop_after > 0 && rs->n >= rs->stop_after;
+}
+
+/* True when s looks like 2026-11-24T10:00:00Z. */
+static int is_iso_utc(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	if (s == NULL || strlen(s) != sizeof pat - 1)
+		return 0;
+	for (size_t i = 0; pat[i] != '\0'; i++)
+		if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
+			return 0;
+	return 1;
+}
+
+static const char checksum64[] =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/* ---- connecting ---- */
+
+START_TEST(connect_by_url)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	char *app = other_app(url);
+
+	ck_assert_str_eq(app, "dbmigrate");
+	ck_assert_msg(strstr(h->log, "[debug] connected to PostgreSQL ") !=
+			  NULL,
+		      "no server version in the log: %s", h->log);
+	vt->close(c);
+	free(app);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(connect_by_parts)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	struct dbmigrate_params p = {.struct_size = sizeof p,
+				     .host = pgserver_host(),
+				     .port = pgserver_port(),
+				     .database = pgserver_dbname(url),
+				     .user = pgserver_user(),
+				     .password = pgserver_password(),
+				     .application_name = "parts-app",
+				     .connect_timeout = 5};
+	dbmigrate_conn *c = NULL;
+	char *app;
+
+	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_OK);
+	app = other_app(url);
+	ck_assert_str_eq(app, "parts-app");
+	vt->close(c);
+	free(app);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(url_application_name_wins)
+{
+	char *url = pgserver_new_database();
+	char full[512];
+	struct host *h = host_new();
+	dbmigrate_conn *c;
+	char *app;
+
+	snprintf(full, sizeof full, "%s?application_name=from-url", url);
+	c = open_url(h, full, "from-params");
+	app = other_app(url);
+	ck_assert_str_eq(app, "from-url");
+	vt->close(c);
+	free(app);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(wrong_password)
+{
+	static const char bad[] = "Wr0ng-Passw0rd-4711";
+	char *url = pgserver_new_database();
+	char badurl[512];
+	struct host *h = host_new();
+	struct dbmigrate_params p = {.struct_size = sizeof p, .url = badurl};
+	struct dbmigrate_params q = {.struct_size = sizeof q,
+				     .host = pgserver_host(),
+				     .port = pgserver_port(),
+				     .database = pgserver_dbname(url),
+				     .user = pgserver_user(),
+				     .password = bad};
+	dbmigrate_conn *c = NULL;
+
+	snprintf(badurl, sizeof badurl, "postgres://%s:%s@%s:%s/%s",
+		 pgserver_user(), bad, pgserver_host(), pgserver_port(),
+		 pgserver_dbname(url));
+	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_ECONNECT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(h->message, "password authentication failed"),
+		      "message: %s", h->message);
+	ck_assert_ptr_null(strstr(h->message, bad));
+	ck_assert_ptr_null(strstr(h->detail, bad));
+	ck_assert_ptr_nonnull(strstr(h->hint, "password"));
+	ck_assert_msg(h->message[strlen(h->message) - 1] != '\n',
+		      "message ends with a newline");
+
+	host_reset(h);
+	ck_assert_int_eq(vt->open(&h->h, &q, &c), DBMIGRATE_ECONNECT);
+	ck_assert_ptr_nonnull(strstr(h->message, "password authentication"));
+	ck_assert_ptr_null(strstr(h->message, bad));
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* libpq quotes a malformed URI whole in its error: the password must not
+   come out with it. */
+START_TEST(malformed_url_hides_password)
+{
+	struct host *h = host_new();
+	struct dbmigrate_params p = {.struct_size = sizeof p,
+				     .url =
+					 "postgres://bob:S3cret-Pw%21@[::1/db"};
+	dbmigrate_conn *c = NULL;
+
+	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_ECONNECT);
+	ck_assert_msg(h->message[0] != '\0', "no message");
+	ck_assert_msg(strstr(h->message, "S3cret") == NULL &&
+			  strstr(h->detail, "S3cret") == NULL,
+		      "password leaked: %s / %s", h->message, h->detail);
+	free(h);
+}
+END_TEST
+
+START_TEST(refused_port_fails_fast)
+{
+	struct host *h = host_new();
+	struct dbmigrate_params p = {.struct_size = sizeof p,
+				     .host = "127.0.0.1",
+				     .port = "1",
+				     .database = "x",
+				     .user = "x",
+				     .connect_timeout = 2};
+	dbmigrate_conn *c = NULL;
+	double t0 = now();
+
+	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_ECONNECT);
+	ck_assert_double_lt(now() - t0, 3.0);
+	ck_assert_msg(strstr(h->message, "127.0.0.1") != NULL,
+		      "message does not name the server: %s", h->message);
+	free(h);
+}
+END_TEST
+
+/*
+ * A server that accepts TCP connections and then says nothing: a
+ * listening socket nobody accepts on. Returns it; *port gets its port.
+ */
+static int silent_server(char *port, size_t size)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	snprintf(port, size, "%d", ntohs(a.sin_port));
+	return fd;
+}
+
+/* connect_timeout ends the wait for a server that never answers. */
+START_TEST(silent_server_times_out)
+{
+	struct host *h = host_new();
+	char port[16];
+	int fd = silent_server(port, sizeof port);
+	struct dbmigrate_params p = {.struct_size = sizeof p,
+				     .host = "127.0.0.1",
+				     .port = port,
+				     .database = "x",
+				     .user = "x",
+				     .connect_timeout = 1.5};
+	dbmigrate_conn *c = NULL;
+	double t0, dt;
+
+	t0 = now();
+	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_ECONNECT);
+	dt = now() - t0;
+	/* 1.5 s rounds up to libpq's whole seconds: 2. */
+	ck_assert_msg(dt > 1.5 && dt < 4.0, "took %.2f s", dt);
+	ck_assert_msg(strstr(h->message, "timeout") != NULL &&
+			  strstr(h->message, port) != NULL,
+		      "message: %s", h->message);
+	ck_assert_ptr_nonnull(strstr(h->hint, "--connect-timeout"));
+	close(fd);
+	free(h);
+}
+END_TEST
+
+/* ---- the tracking table ---- */
+
+START_TEST(ensure_table_fresh)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	int exists = -1;
+
+	ck_assert_int_eq(vt->table_exists(c, "migrations", &exists),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(exists, 0);
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->table_exists(c, "migrations", &exists),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(exists, 1);
+	assert_sql(url,
+		   "SELECT string_agg(column_name || ' ' || data_type, ', ' "
+		   "ORDER BY ordinal_position) FROM information_schema.columns "
+		   "WHERE table_name = 'migrations'",
+		   "id character varying, name character varying, "
+		   "executed_at timestamp with time zone, batch integer, "
+		   "checksum character varying");
+	/* Idempotent, and without "already exists, skipping" notices. */
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(h->notices, 0);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(seed_table_is_adopted)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	struct rows rs = {0};
+	dbmigrate_conn *c;
+
+	free(pgserver_psql(
+	    url, "CREATE TABLE migrations (id VARCHAR(255) PRIMARY KEY, "
+		 "name VARCHAR(255) NOT NULL, executed_at TIMESTAMP "
+		 "WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP, batch "
+		 "INTEGER NOT NULL);"
+		 "INSERT INTO migrations VALUES ('001', "
+		 "'create_users_table', '2026-11-24 12:00:00+02', 1)"));
+	c = open_url(h, url, NULL);
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(h->notices, 0);
+	assert_sql(url,
+		   "SELECT data_type FROM information_schema.columns WHERE "
+		   "table_name = 'migrations' AND column_name = 'checksum'",
+		   "character varying");
+	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_str_eq(rs.v[0].id, "001");
+	ck_assert_str_eq(rs.v[0].name, "create_users_table");
+	ck_assert_str_eq(rs.v[0].executed_at, "2026-11-24T10:00:00Z");
+	ck_assert_ptr_null(rs.v[0].checksum);
+	ck_assert_int_eq(rs.v[0].batch, 1);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(schema_qualified_table)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_row row = {.id = "001", .name = "first", .batch = 1};
+	struct rows rs = {0};
+
+	ck_assert_int_eq(vt->ensure_table(c, "app.migrations"),
+			 DBMIGRATE_EDATABASE);
+	ck_assert_msg(strstr(h->message, "schema \"app\"") != NULL &&
+			  strstr(h->message, "does not exist") != NULL,
+		      "message: %s", h->message);
+	ck_assert_msg(strstr(h->hint, "CREATE SCHEMA") != NULL, "hint: %s",
+		      h->hint);
+	free(pgserver_psql(url, "CREATE SCHEMA app"));
+	ck_assert_int_eq(vt->ensure_table(c, "app.migrations"), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('app.migrations') IS NOT NULL",
+		   "t");
+	assert_sql(url, "SELECT to_regclass('public.migrations') IS NULL", "t");
+	ck_assert_int_eq(vt->apply(c, "app.migrations", NULL, 0, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->read_rows(c, "app.migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_str_eq(rs.v[0].name, "first");
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* A name needing quotes is used as written and cannot inject SQL. */
+START_TEST(table_name_needing_quotes)
+{
+	static const char name[] = "Odd \"Table\"; DROP TABLE x --";
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_row row = {
+	    .id = "7", .name = "n", .batch = 2, .checksum = checksum64};
+	struct rows rs = {0};
+	int exists = 0;
+
+	free(pgserver_psql(url, "CREATE TABLE x (a int)"));
+	ck_assert_int_eq(vt->ensure_table(c, name), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->table_exists(c, name, &exists), DBMIGRATE_OK);
+	ck_assert_int_eq(exists, 1);
+	ck_assert_int_eq(vt->apply(c, name, NULL, 0, &row, NULL), DBMIGRATE_OK);
+	assert_sql(
+	    url, "SELECT checksum FROM \"Odd \"\"Table\"\"; DROP TABLE x --\"",
+	    checksum64);
+	assert_sql(url, "SELECT to_regclass('x') IS NOT NULL", "t");
+	ck_assert_int_eq(vt->read_rows(c, name, collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_int_eq(rs.v[0].batch, 2);
+	ck_assert_int_eq(vt->drop_table(c, name), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->table_exists(c, name, &exists), DBMIGRATE_OK);
+	ck_assert_int_eq(exists, 0);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(bad_table_names)
+{
+	static const char *const bad[] = {"a.b.c", ".x", "x.", ""};
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		host_reset(h);
+		ck_assert_int_eq(vt->ensure_table(c, bad[i]), DBMIGRATE_EUSAGE);
+		ck_assert_ptr_nonnull(strstr(h->message, "table name"));
+	}
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(read_rows_without_table_and_stopping)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct rows rs = {0};
+
+	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 0);
+	ck_assert_int_eq(h->errors, 0);
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	free(pgserver_psql(url, "INSERT INTO migrations (id, name, batch) "
+				"VALUES ('1', 'a', 1), ('2', 'b', 1), "
+				"('3', 'c', 2)"));
+	rs.stop_after = 1;
+	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_msg(is_iso_utc(rs.v[0].executed_at), "executed_at %s",
+		      rs.v[0].executed_at);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* ---- apply ---- */
+
+START_TEST(apply_in_transaction_second_fails)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[3] = {stmt("CREATE TABLE t1 (id int)"),
+				      stmt("INSERT INTO nosuch VALUES (1)"),
+				      stmt("CREATE TABLE t2 (id int)")};
+	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(h->statement, 1);
+	ck_assert_str_eq(h->sqlstate, "42P01");
+	ck_assert_uint_eq(h->position, 13);
+	ck_assert_str_eq(h->message, "relation \"nosuch\" does not exist");
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('t1')", NULL);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	/* The connection is usable again. */
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, &row, NULL),
+			 DBMIGRATE_OK);
+	assert_sql(url, "SELECT count(*) FROM migrations", "1");
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(apply_records_and_unrecords)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE users (id int)"),
+				      stmt("INSERT INTO users VALUES (1)")};
+	struct dbmigrate_stmt d[1] = {stmt("DROP TABLE users")};
+	struct dbmigrate_row row = {.id = "001",
+				    .name = "create_users",
+				    .batch = 3,
+				    .checksum = checksum64};
+	struct rows rs = {0};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_str_eq(rs.v[0].id, "001");
+	ck_assert_str_eq(rs.v[0].name, "create_users");
+	ck_assert_str_eq(rs.v[0].checksum, checksum64);
+	ck_assert_int_eq(rs.v[0].batch, 3);
+	ck_assert_msg(is_iso_utc(rs.v[0].executed_at), "executed_at %s",
+		      rs.v[0].executed_at);
+	assert_sql(url, "SELECT count(*) FROM users", "1");
+
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", d, 1, NULL, "001"),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	assert_sql(url, "SELECT to_regclass('users')", NULL);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* A given executed_at is stored as given. */
+START_TEST(apply_keeps_given_time)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_row row = {.id = "9",
+				    .name = "n",
+				    .batch = 1,
+				    .executed_at = "2026-01-02T03:04:05Z"};
+	struct rows rs = {0};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_str_eq(rs.v[0].executed_at, "2026-01-02T03:04:05Z");
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* The position counts characters, not bytes. */
+START_TEST(error_position_in_characters)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[1] = {
+	    stmt("SELECT '\xc3\xa9\xc3\xa9', nosuchcol")};
+
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "42703");
+	ck_assert_uint_eq(h->statement, 0);
+	ck_assert_uint_eq(h->position, 14);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(tracking_failure_has_no_statement)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[1] = {stmt("CREATE TABLE t (a int)")};
+	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	free(pgserver_psql(url, "INSERT INTO migrations (id, name, batch) "
+				"VALUES ('001', 'm', 1)"));
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(h->statement, DBMIGRATE_NO_STATEMENT);
+	ck_assert_str_eq(h->sqlstate, "23505");
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('t')", NULL);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(apply_outside_transaction_concurrently)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[2] = {
+	    stmt("CREATE INDEX CONCURRENTLY t_a ON t (a)"),
+	    stmt("DROP INDEX CONCURRENTLY IF EXISTS nosuch_index")};
+	struct dbmigrate_row row = {.id = "002", .name = "index", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	free(pgserver_psql(url, "CREATE TABLE t (a int)"));
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, &row, NULL),
+			 DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('t_a') IS NOT NULL", "t");
+	assert_sql(url, "SELECT name FROM migrations WHERE id = '002'",
+		   "index");
+	/* Inside a transaction the server refuses it: hence classify(). */
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "25001");
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(apply_outside_transaction_stops_at_failure)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[3] = {stmt("CREATE TABLE a1 (x int)"),
+				      stmt("CREATE TABLE a1 (x int)"),
+				      stmt("CREATE TABLE a2 (x int)")};
+	struct dbmigrate_row row = {.id = "003", .name = "m", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(h->statement, 1);
+	ck_assert_str_eq(h->sqlstate, "42P07");
+	assert_sql(url, "SELECT to_regclass('a1') IS NOT NULL", "t");
+	assert_sql(url, "SELECT to_regclass('a2')", NULL);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(copy_is_refused_cleanly)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt in[3] = {stmt("CREATE TABLE c (x int)"),
+				       stmt("COPY c FROM STDIN"),
+				       stmt("CREATE TABLE d (x int)")};
+	struct dbmigrate_stmt out[1] = {stmt("COPY (SELECT 1) TO STDOUT")};
+	struct dbmigrate_stmt ok[1] = {stmt("SELECT 1")};
+
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", in, 3, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(h->statement, 1);
+	ck_assert_ptr_nonnull(strstr(h->message, "COPY"));
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('c')", NULL);
+
+	host_reset(h);
+	ck_assert_int_eq(vt->apply(c, "migrations", out, 1, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(h->statement, 0);
+	ck_assert_ptr_nonnull(strstr(h->message, "COPY"));
+	/* Both left the connection in a usable state. */
+	ck_assert_int_eq(vt->apply(c, "migrations", ok, 1, NULL, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", ok, 1, NULL, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* COMMIT of a failed transaction answers ROLLBACK: not a success. */
+START_TEST(commit_after_failure_fails)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE k (x int)"),
+				      stmt("SELECT 1/0")};
+
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "22012");
+	host_reset(h);
+	ck_assert_int_ne(vt->commit(c), DBMIGRATE_OK);
+	ck_assert_ptr_nonnull(strstr(h->message, "rolled back"));
+	assert_sql(url, "SELECT to_regclass('k')", NULL);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(notices_are_forwarded)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[2] = {
+	    stmt("DO $$BEGIN RAISE NOTICE 'hello from %', 'migration'; END$$"),
+	    stmt("DO $$BEGIN RAISE WARNING 'careful'; END$$")};
+
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	ck_assert_msg(strstr(h->log, "[notice] NOTICE: hello from migration"),
+		      "log: %s", h->log);
+	ck_assert_msg(strstr(h->log, "[notice] WARNING: careful"), "log: %s",
+		      h->log);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* ---- the lock ---- */
+
+/* What a helper thread does after its delay. */
+struct later {
+	int delay_ms;
+	struct host *interrupt; /* set its interrupted flag */
+	dbmigrate_conn *cancel; /* cancel what runs on it */
+	dbmigrate_conn *unlock; /* release its lock */
+	pthread_t thread;
+};
+
+/* Thread body: sleep, then act. */
+static void *later_run(void *arg)
+{
+	struct later *l = arg;
+	struct timespec ts = {l->delay_ms / 1000,
+			      (long)(l->delay_ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+	if (l->interrupt != NULL)
+		atomic_store(&l->interrupt->interrupted, 1);
+	if (l->cancel != NULL)
+		vt->cancel(l->cancel);
+	if (l->unlock != NULL)
+		vt->unlock(l->unlock, "migrations");
+	return NULL;
+}
+
+/* Start the helper thread. */
+static void later_start(struct later *l)
+{
+	ck_assert_int_eq(pthread_create(&l->thread, NULL, later_run, l), 0);
+}
+
+/* Wait for the helper thread. */
+static void later_join(struct later *l)
+{
+	pthread_join(l->thread, NULL);
+}
+
+START_TEST(lock_timeout_names_holder)
+{
+	char *url = pgserver_new_database();
+	struct host *ha = host_new(), *hb = host_new();
+	dbmigrate_conn *a = open_url(ha, url, "holder-app");
+	dbmigrate_conn *b = open_url(hb, url, NULL);
+	char *pid = pgserver_psql(url, "SELECT pid FROM pg_stat_activity "
+				       "WHERE application_name = 'holder-app'");
+	char want[64];
+	double t0, dt;
+
+	ck_assert_ptr_nonnull(pid);
+	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
+	t0 = now();
+	ck_assert_int_eq(vt->lock(b, "migrations", 1), DBMIGRATE_ELOCK);
+	dt = now() - t0;
+	ck_assert_msg(dt >= 0.9 && dt < 2.5, "waited %.2f s", dt);
+	ck_assert_str_eq(hb->message,
+			 "could not acquire the migration lock within 1 s");
+	snprintf(want, sizeof want, "PID %s", pid);
+	ck_assert_msg(strstr(hb->detail, want) != NULL &&
+			  strstr(hb->detail, "holder-app") != NULL &&
+			  strstr(hb->detail, "from 127.0.0.1") != NULL,
+		      "detail: %s", hb->detail);
+	ck_assert_ptr_nonnull(strstr(hb->hint, "--lock-timeout"));
+	ck_assert_int_eq(hb->lock_waits, 1);
+	ck_assert_ptr_nonnull(strstr(hb->log, "holder-app"));
+
+	/* Other tables, or the same name in another schema, are free. */
+	ck_assert_int_eq(vt->lock(b, "other", 0), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->unlock(b, "other"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(b, "app.migrations", 0), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->unlock(b, "app.migrations"), DBMIGRATE_OK);
+	/* The unqualified name is keyed on its schema: the same lock. */
+	ck_assert_int_eq(vt->lock(b, "public.migrations", 0), DBMIGRATE_ELOCK);
+
+	ck_assert_int_eq(vt->unlock(a, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(b, "migrations", 0), DBMIGRATE_OK);
+	/* Session-level: it survives a transaction's rollback. */
+	ck_assert_int_eq(vt->begin(b), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->rollback(b), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(a, "migrations", 0), DBMIGRATE_ELOCK);
+	vt->close(a);
+	vt->close(b);
+	free(pid);
+	free(url);
+	free(ha);
+	free(hb);
+}
+END_TEST
+
+START_TEST(lock_waits_for_release)
+{
+	char *url = pgserver_new_database();
+	struct host *ha = host_new(), *hb = host_new();
+	dbmigrate_conn *a = open_url(ha, url, NULL);
+	dbmigrate_conn *b = open_url(hb, url, NULL);
+	struct later l = {.delay_ms = 200, .unlock = a};
+	double t0, dt;
+
+	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
+	later_start(&l);
+	t0 = now();
+	ck_assert_int_eq(vt->lock(b, "migrations", 10), DBMIGRATE_OK);
+	dt = now() - t0;
+	later_join(&l);
+	ck_assert_msg(dt >= 0.15 && dt < 2.0, "waited %.2f s", dt);
+	ck_assert_int_eq(hb->lock_waits, 1);
+	vt->close(a);
+	vt->close(b);
+	free(url);
+	free(ha);
+	free(hb);
+}
+END_TEST
+
+START_TEST(lock_released_by_close)
+{
+	char *url = pgserver_new_database();
+	struct host *ha = host_new(), *hb = host_new();
+	dbmigrate_conn *a = open_url(ha, url, NULL);
+	dbmigrate_conn *b = open_url(hb, url, NULL);
+
+	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
+	vt->close(a);
+	ck_assert_int_eq(vt->lock(b, "migrations", 5), DBMIGRATE_OK);
+	vt->close(b);
+	free(url);
+	free(ha);
+	free(hb);
+}
+END_TEST
+
+START_TEST(lock_wait_is_interruptible)
+{
+	char *url = pgserver_new_database();
+	struct host *ha = host_new(), *hb = host_new();
+	dbmigrate_conn *a = open_url(ha, url, NULL);
+	dbmigrate_conn *b = open_url(hb, url, NULL);
+	struct later l = {.delay_ms = 300, .interrupt = hb};
+	double t0, dt;
+
+	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
+	later_start(&l);
+	t0 = now();
+	ck_assert_int_eq(vt->lock(b, "migrations", 30), DBMIGRATE_EINTERRUPTED);
+	dt = now() - t0;
+	later_join(&l);
+	ck_assert_msg(dt < 1.5, "took %.2f s", dt);
+	vt->close(a);
+	vt->close(b);
+	free(url);
+	free(ha);
+	free(hb);
+}
+END_TEST
+
+/* ---- cancel ---- */
+
+START_TEST(cancel_from_thread)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE z (x int)"),
+				      stmt("SELECT pg_sleep(30)")};
+	struct later l = {.delay_ms = 300, .cancel = c};
+	double t0, dt;
+
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	later_start(&l);
+	t0 = now();
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	dt = now() - t0;
+	later_join(&l);
+	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
+	ck_assert_str_eq(h->sqlstate, "57014");
+	ck_assert_uint_eq(h->statement, 1);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('z')", NULL);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* The connection a SIGALRM handler cancels. */
+static dbmigrate_conn *volatile alarm_conn;
+static struct host *volatile alarm_host;
+
+/* SIGALRM: what the CLI's SIGINT handler does. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+	atomic_store(&alarm_host->interrupted, 1);
+	vt->cancel(alarm_conn);
+}
+
+/* Interrupted by a signal, outside a transaction: EINTERRUPTED. */
+START_TEST(cancel_from_signal_handler)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[2] = {stmt("SELECT pg_sleep(30)"),
+				      stmt("CREATE TABLE never (x int)")};
+	struct itimerval it = {.it_value = {0, 300000}};
+	struct sigaction sa = {.sa_handler = on_alarm};
+	double t0, dt;
+
+	alarm_conn = c;
+	alarm_host = h;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	t0 = now();
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
+			 DBMIGRATE_EINTERRUPTED);
+	dt = now() - t0;
+	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
+	ck_assert_str_eq(h->sqlstate, "57014");
+	ck_assert_uint_eq(h->statement, 0);
+	assert_sql(url, "SELECT to_regclass('never')", NULL);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/*
+ * An interrupt whose cancel request was lost (sent before the statement
+ * started): the driver notices the flag while waiting and cancels.
+ */
+START_TEST(interrupt_without_cancel_still_stops)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[1] = {stmt("SELECT pg_sleep(30)")};
+	struct later l = {.delay_ms = 300, .interrupt = h};
+	double t0, dt;
+
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	later_start(&l);
+	t0 = now();
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, NULL, NULL),
+			 DBMIGRATE_EINTERRUPTED);
+	dt = now() - t0;
+	later_join(&l);
+	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* Without a timeout, an interrupt still ends the wait for a server. */
+START_TEST(connect_is_interruptible)
+{
+	struct host *h = host_new();
+	char port[16];
+	int fd = silent_server(port, sizeof port);
+	struct dbmigrate_params p = {.struct_size = sizeof p,
+				     .host = "127.0.0.1",
+				     .port = port,
+				     .database = "x",
+				     .user = "x"};
+	struct later l = {.delay_ms = 300, .interrupt = h};
+	dbmigrate_conn *c = NULL;
+	double t0, dt;
+
+	later_start(&l);
+	t0 = now();
+	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_EINTERRUPTED);
+	dt = now() - t0;
+	later_join(&l);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(dt < 1.5, "took %.2f s", dt);
+	close(fd);
+	free(h);
+}
+END_TEST
+
+/* ---- classify ---- */
+
+START_TEST(classify_statements)
+{
+	static const struct {
+		const char *sql;
+		const char *reason; /* a part of the reason, NULL: in a tx */
+	} cases[] = {
+	    {"CREATE INDEX CONCURRENTLY i ON t (a)",
+	     "CREATE INDEX CONCURRENTLY"},
+	    {"create unique index concurrently i on t (a)",
+	     "CREATE INDEX CONCURRENTLY"},
+	    {"CREATE /* c */ INDEX\n  CONCURRENTLY IF NOT EXISTS i ON t (a)",
+	     "CREATE INDEX CONCURRENTLY"},
+	    {"CREATE INDEX i ON t (a)", NULL},
+	    {"CREATE INDEX \"concurrently\" ON t (a)", NULL},
+	    {"DROP INDEX CONCURRENTLY IF EXISTS i", "DROP INDEX CONCURRENTLY"},
+	    {"DROP INDEX i", NULL},
+	    {"REINDEX INDEX CONCURRENTLY i", "REINDEX CONCURRENTLY"},
+	    {"REINDEX TABLE CONCURRENTLY t", "REINDEX CONCURRENTLY"},
+	    {"REINDEX (VERBOSE) TABLE CONCURRENTLY t", "REINDEX CONCURRENTLY"},
+	    {"REINDEX (CONCURRENTLY, VERBOSE) TABLE t", "REINDEX CONCURRENTLY"},
+	    {"REINDEX (CONCURRENTLY false) TABLE t", NULL},
+	    {"REINDEX TABLE t", NULL},
+	    {"REINDEX SCHEMA public", "REINDEX SCHEMA"},
+	    {"REINDEX DATABASE d", "REINDEX DATABASE"},
+	    {"REINDEX SYSTEM d", "REINDEX SYSTEM"},
+	    {"VACUUM", "VACUUM"},
+	    {"vacuum (analyze) t", "VACUUM"},
+	    {"ANALYZE t", NULL},
+	    {"CREATE DATABASE x", "CREATE DATABASE"},
+	    {"DROP DATABASE IF EXISTS x", "DROP DATABASE"},
+	    {"CREATE TABLESPACE s LOCATION '/x'", "CREATE TABLESPACE"},
+	    {"DROP TABLESPACE s", "DROP TABLESPACE"},
+	    {"ALTER SYSTEM SET work_mem = '8MB'", "ALTER SYSTEM"},
+	    {"CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p",
+	     "CREATE SUBSCRIPTION"},
+	    {"ALTER SUBSCRIPTION s REFRESH PUBLICATION", "ALTER SUBSCRIPTION"},
+	    {"DROP SUBSCRIPTION s", "DROP SUBSCRIPTION"},
+	    {"ALTER DATABASE d SET TABLESPACE s", "SET TABLESPACE"},
+	    {"ALTER DATABASE d SET work_mem = '8MB'", NULL},
+	    {"CLUSTER", "CLUSTER without a table name"},
+	    {"CLUSTER VERBOSE", "CLUSTER without a table name"},
+	    {"CLUSTER t USING i", NULL},
+	    {"CLUSTER VERBOSE t", NULL},
+	    {"DISCARD ALL", "DISCARD ALL"},
+	    {"DISCARD PLANS", NULL},
+	    {"ALTER TABLE p DETACH PARTITION c CONCURRENTLY",
+	     "DETACH PARTITION CONCURRENTLY"},
+	    {"ALTER TABLE p DETACH PARTITION c", NULL},
+	    /* Fine from PostgreSQL 12 on; the test server is newer. */
+	    {"ALTER TYPE mood ADD VALUE 'meh'", NULL},
+	    {"REFRESH MATERIALIZED VIEW CONCURRENTLY v", NULL},
+	    {"SELECT 'VACUUM'", NULL},
+	    {"-- VACUUM\nSELECT 1", NULL},
+	    {"CREATE TABLE vacuum (a int)", NULL},
+	};
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *reason = "unset";
+		int r = vt->classify(c, cases[i].sql, strlen(cases[i].sql),
+				     &reason);
+
+		if (cases[i].reason == NULL) {
+			ck_assert_msg(r == 0, "%s: classified as \"%s\"",
+				      cases[i].sql, reason);
+		} else {
+			ck_assert_msg(r == 1 && reason != NULL &&
+					  strstr(reason, cases[i].reason) &&
+					  strstr(reason, "transaction block"),
+				      "%s: got %d \"%s\"", cases[i].sql, r,
+				      r ? reason : "");
+		}
+	}
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* The driver's tests, one TCase: the lead adds CLI suites beside it. */
+static Suite *pg_driver_suite(void)
+{
+	Suite *s = suite_create("postgres driver");
+	TCase *tc = tcase_create("driver");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, connect_by_url);
+	tcase_add_test(tc, connect_by_parts);
+	tcase_add_test(tc, url_application_name_wins);
+	tcase_add_test(tc, wrong_password);
+	tcase_add_test(tc, malformed_url_hides_password);
+	tcase_add_test(tc, refused_port_fails_fast);
+	tcase_add_test(tc, silent_server_times_out);
+	tcase_add_test(tc, ensure_table_fresh);
+	tcase_add_test(tc, seed_table_is_adopted);
+	tcase_add_test(tc, schema_qualified_table);
+	tcase_add_test(tc, table_name_needing_quotes);
+	tcase_add_test(tc, bad_table_names);
+	tcase_add_test(tc, read_rows_without_table_and_stopping);
+	tcase_add_test(tc, apply_in_transaction_second_fails);
+	tcase_add_test(tc, apply_records_and_unrecords);
+	tcase_add_test(tc, apply_keeps_given_time);
+	tcase_add_test(tc, error_position_in_characters);
+	tcase_add_test(tc, tracking_failure_has_no_statement);
+	tcase_add_test(tc, apply_outside_transaction_concurrently);
+	tcase_add_test(tc, apply_outside_transaction_stops_at_failure);
+	tcase_add_test(tc, copy_is_refused_cleanly);
+	tcase_add_test(tc, commit_after_failure_fails);
+	tcase_add_test(tc, notices_are_forwarded);
+	tcase_add_test(tc, lock_timeout_names_holder);
+	tcase_add_test(tc, lock_waits_for_release);
+	tcase_add_test(tc, lock_released_by_close);
+	tcase_add_test(tc, lock_wait_is_interruptible);
+	tcase_add_test(tc, cancel_from_thread);
+	tcase_add_test(tc, cancel_from_signal_handler);
+	tcase_add_test(tc, interrupt_without_cancel_still_stops);
+	tcase_add_test(tc, connect_is_interruptible);
+	tcase_add_test(tc, classify_statements);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Load the driver, start the server, run the suite. */
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	vt = load_driver();
+	/* Before the tests fork, so that they all share one server. */
+	pgserver_start();
+	sr = srunner_create(pg_driver_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	pgserver_stop();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
