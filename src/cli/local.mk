@@ -18,3 +18,7 @@ dbmigrate_SOURCES = \
 	src/cli/output.c \
 	src/cli/xalloc.c
 dbmigrate_LDADD = src/libdbmigrate.la
+
+# The bash completion is shipped in the tarball; see its header for where
+# to install it (bash-completion wants it named plainly "dbmigrate").
+EXTRA_DIST += scripts/dbmigrate.bash-completion

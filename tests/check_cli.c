@@ -1,0 +1,1308 @@
+/*
+ * check_cli.c - the dbmigrate command as a user runs it: the built binary
+ * ($DBMIGRATE_BIN) against the mock driver, in scratch directories with
+ * migration files written here. Covers help and usage errors, the seed
+ * workflow with the seed's exact status text, JSON, options after the
+ * command, prefixes, every exit code class, dry runs, --step/--to, the
+ * reset prompt on a terminal, colours, configuration precedence,
+ * signals, and that a password never shows (not even in ps).
+ */
+#define _GNU_SOURCE /* asprintf, posix_openpt in test code */
+#include <check.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Run dbmigrate in cwd with extra env and the given arguments. */
+#define RUN(cwd, env, ...) tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+
+static const char seed001[] =
+	"export const up = `\n"
+	"  CREATE TABLE users (\n"
+	"    id SERIAL PRIMARY KEY,\n"
+	"    email VARCHAR(255) UNIQUE NOT NULL\n"
+	"  );\n"
+	"`;\n\n"
+	"export const down = `\n"
+	"  DROP TABLE users;\n"
+	"`;\n";
+static const char seed002[] =
+	"-- migrate:up\n"
+	"CREATE TABLE user_sessions (\n"
+	"  id SERIAL PRIMARY KEY,\n"
+	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
+	");\n\n"
+	"-- migrate:down\n"
+	"DROP TABLE user_sessions;\n";
+static const char seed003[] =
+	"export const up = `\n"
+	"  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
+	"  ON users(LOWER(email));\n"
+	"`;\n\n"
+	"export const down = `\n"
+	"  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
+	"`;\n";
+
+/* The seed's status text for two executed migrations and one pending. */
+static const char status_2_1[] =
+	"📊 Migration Status:\n"
+	"===================\n"
+	"✅ Executed 001_create_users_table (batch: 1)\n"
+	"✅ Executed 002_create_user_sessions_table (batch: 1)\n"
+	"⏳ Pending 003_add_email_index_to_users\n"
+	"\n"
+	"Total: 3 | Executed: 2 | Pending: 1\n";
+
+/* A scratch project: root (the cwd of every run), root/migrations, and
+   a file-backed mock database root/state.db. */
+struct project {
+	char *root;
+	char *dir;
+	char *state;
+	char *url;
+};
+
+/* Make an empty project (no migrations directory). */
+static struct project project_empty(void)
+{
+	struct project p;
+
+	p.root = tu_mkdtemp();
+	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
+	ck_assert_int_ne(asprintf(&p.state, "%s/state.db", p.root), -1);
+	ck_assert_int_ne(asprintf(&p.url, "mock:%s", p.state), -1);
+	return p;
+}
+
+/* Make a project holding the seed's three migrations. */
+static struct project project_new(void)
+{
+	struct project p = project_empty();
+
+	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
+	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
+	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	return p;
+}
+
+static void project_free(struct project *p)
+{
+	tu_rm_rf(p->root);
+	free(p->root);
+	free(p->dir);
+	free(p->state);
+	free(p->url);
+}
+
+/* Remove dir/name. */
+static void remove_file(const char *dir, const char *name)
+{
+	char *path;
+
+	ck_assert_int_ne(asprintf(&path, "%s/%s", dir, name), -1);
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+}
+
+/* The project's URL with a suffix such as "?fail=boom" (to free). */
+static char *url_with(const struct project *p, const char *suffix)
+{
+	char *u;
+
+	ck_assert_int_ne(asprintf(&u, "%s%s", p->url, suffix), -1);
+	return u;
+}
+
+/* Assert the exit status, showing what the command printed if not. */
+static void expect_status(const struct tu_result *r, int status)
+{
+	ck_assert_msg(r->status == status,
+		      "exit status %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
+		      r->status, status, r->out, r->err);
+}
+
+/* Assert that haystack (named what) contains needle. */
+static void expect_has(const char *what, const char *haystack,
+		       const char *needle)
+{
+	ck_assert_msg(strstr(haystack, needle) != NULL,
+		      "%s lacks \"%s\":\n%s", what, needle, haystack);
+}
+
+/* Assert that haystack (named what) does not contain needle. */
+static void expect_lacks(const char *what, const char *haystack,
+			 const char *needle)
+{
+	ck_assert_msg(strstr(haystack, needle) == NULL,
+		      "%s holds \"%s\":\n%s", what, needle, haystack);
+}
+
+/* Run status on the project and return its stdout (to free). */
+static char *status_of(const struct project *p)
+{
+	struct tu_result r = RUN(p->root, NULL, "status", "--url", p->url);
+	char *out;
+
+	expect_status(&r, 0);
+	out = r.out;
+	r.out = NULL;
+	tu_result_free(&r);
+	return out;
+}
+
+/* Assert the project's status has this totals line. */
+static void expect_totals(const struct project *p, const char *totals)
+{
+	char *out = status_of(p);
+
+	expect_has("status", out, totals);
+	free(out);
+}
+
+/* --- a small JSON checker, to prove --format json is valid JSON --- */
+
+static const char *json_value(const char *p, int depth);
+
+/* Skip JSON white space. */
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* End of the JSON string at p, or NULL. */
+static const char *json_string(const char *p)
+{
+	if (p == NULL || *p != '"')
+		return NULL;
+	for (p++; *p != '"'; p++) {
+		if (*p == '\0' || (unsigned char)*p < 0x20)
+			return NULL;
+		if (*p != '\\')
+			continue;
+		p++;
+		if (*p == 'u') {
+			for (int i = 1; i <= 4; i++)
+				if (!isxdigit((unsigned char)p[i]))
+					return NULL;
+			p += 4;
+		} else if (*p == '\0' || strchr("\"\\/bfnrt", *p) == NULL) {
+			return NULL;
+		}
+	}
+	return p + 1;
+}
+
+/* End of the JSON number at p, or NULL. */
+static const char *json_number(const char *p)
+{
+	const char *start;
+
+	if (*p == '-')
+		p++;
+	start = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == start || (*start == '0' && p - start > 1))
+		return NULL;
+	if (*p == '.') {
+		start = ++p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (p == start)
+			return NULL;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		start = p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (p == start)
+			return NULL;
+	}
+	return p;
+}
+
+/* End of the members of an object or array at p (after the bracket). */
+static const char *json_members(const char *p, int depth, bool object)
+{
+	char close = object ? '}' : ']';
+
+	p = json_ws(p);
+	if (*p == close)
+		return p + 1;
+	for (;;) {
+		if (object) {
+			p = json_string(json_ws(p));
+			if (p == NULL || *(p = json_ws(p)) != ':')
+				return NULL;
+			p++;
+		}
+		p = json_value(p, depth + 1);
+		if (p == NULL)
+			return NULL;
+		p = json_ws(p);
+		if (*p == close)
+			return p + 1;
+		if (*p != ',')
+			return NULL;
+		p++;
+	}
+}
+
+/* End of the JSON value at p, or NULL when it is not one. */
+static const char *json_value(const char *p, int depth)
+{
+	if (depth > 64)
+		return NULL;
+	p = json_ws(p);
+	switch (*p) {
+	case '{':
+		return json_members(p + 1, depth, true);
+	case '[':
+		return json_members(p + 1, depth, false);
+	case '"':
+		return json_string(p);
+	case 't':
+		return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+	case 'f':
+		return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+	case 'n':
+		return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+	default:
+		return json_number(p);
+	}
+}
+
+/* True when s is exactly one JSON value (and white space). */
+static bool json_valid(const char *s)
+{
+	const char *end = json_value(s, 0);
+
+	return end != NULL && *json_ws(end) == '\0';
+}
+
+/* --- running with a terminal, and in the background --- */
+
+/* Variables a test must not inherit from the developer's shell. */
+static const char *const scrubbed[] = {
+	"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
+	"DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE", "DBMIGRATE_DRIVER",
+	"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "NO_COLOR",
+	NULL
+};
+
+/* In a child: clean environment plus env ("K=V", or "K" to unset). */
+static void child_env(const char *const *env)
+{
+	for (size_t i = 0; scrubbed[i] != NULL; i++)
+		unsetenv(scrubbed[i]);
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+		const char *eq = strchr(env[i], '=');
+
+		if (eq == NULL) {
+			unsetenv(env[i]);
+		} else {
+			char *k = strndup(env[i], (size_t)(eq - env[i]));
+
+			setenv(k, eq + 1, 1);
+			free(k);
+		}
+	}
+}
+
+/* argv for execv: $DBMIGRATE_BIN then args (NULL-terminated). */
+static void make_argv(const char **argv, size_t max, const char *const *args)
+{
+	size_t n = 0;
+
+	argv[n++] = tu_env("DBMIGRATE_BIN");
+	for (size_t i = 0; args[i] != NULL && n < max - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+}
+
+/* Append n bytes to a growing NUL-terminated string. */
+static void append(char **s, size_t *len, const char *p, size_t n)
+{
+	*s = realloc(*s, *len + n + 1);
+	ck_assert_ptr_nonnull(*s);
+	memcpy(*s + *len, p, n);
+	*len += n;
+	(*s)[*len] = '\0';
+}
+
+/* What run_pty saw. */
+struct pty_result {
+	int status;    /* exit status, or 128 + signal */
+	char *out;     /* stdout and stderr together, as the terminal showed */
+	char *cmdline; /* /proc/PID/cmdline when the prompt appeared */
+};
+
+/* The command line of a running process, NULs turned into spaces. */
+static char *proc_cmdline(pid_t pid)
+{
+	char path[64], buf[8192], *s;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+	f = fopen(path, "rb");
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+	}
+	s = malloc(n + 1);
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < n; i++)
+		s[i] = buf[i] == '\0' ? ' ' : buf[i];
+	s[n] = '\0';
+	return s;
+}
+
+/*
+ * Run dbmigrate with stdin, stdout and stderr on a new terminal. When
+ * prompt appears in its output, record its /proc cmdline and type
+ * answer. TERM is xterm; NO_COLOR is unset unless env sets it.
+ */
+static struct pty_result run_pty(const char *cwd, const char *const *env,
+				 const char *const *args, const char *prompt,
+				 const char *answer)
+{
+	struct pty_result r = { -1, NULL, NULL };
+	const char *argv[32];
+	size_t len = 0;
+	bool sent = false;
+	time_t deadline = time(NULL) + 60;
+	int master, st;
+	char *slave;
+	pid_t pid;
+
+	make_argv(argv, 32, args);
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = strdup(ptsname(master));
+	ck_assert_ptr_nonnull(slave);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd;
+
+		setsid();
+		fd = open(slave, O_RDWR); /* becomes the controlling terminal */
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+		close(master);
+		if (chdir(cwd) < 0)
+			_exit(126);
+		setenv("TERM", "xterm", 1);
+		child_env(env);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	free(slave);
+	append(&r.out, &len, "", 0);
+	while (time(NULL) < deadline) {
+		struct pollfd pfd = { master, POLLIN, 0 };
+		char buf[4096];
+		ssize_t got;
+
+		if (poll(&pfd, 1, 500) <= 0)
+			continue;
+		got = read(master, buf, sizeof buf);
+		if (got <= 0)
+			break; /* EIO: the child closed the terminal */
+		append(&r.out, &len, buf, (size_t)got);
+		if (prompt != NULL && !sent && strstr(r.out, prompt) != NULL) {
+			r.cmdline = proc_cmdline(pid);
+			ck_assert_int_eq(write(master, answer, strlen(answer)),
+					 (ssize_t)strlen(answer));
+			sent = true;
+		}
+	}
+	if (time(NULL) >= deadline)
+		kill(pid, SIGKILL);
+	close(master);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (r.cmdline == NULL)
+		r.cmdline = strdup("");
+	return r;
+}
+
+static void pty_result_free(struct pty_result *r)
+{
+	free(r->out);
+	free(r->cmdline);
+}
+
+/*
+ * Start dbmigrate in cwd, wait until its stdout holds marker (or a few
+ * seconds pass), send sig, and return how it ended: exited says whether
+ * it exited by itself (rather than being killed by the signal).
+ */
+static int run_and_signal(const char *cwd, const char *const *args,
+			  const char *marker, int sig, bool *exited,
+			  char **out_text)
+{
+	const char *argv[32];
+	int outp[2];
+	char *out = NULL;
+	size_t len = 0;
+	bool signalled = false;
+	struct timespec t0, now;
+	int st;
+	pid_t pid;
+
+	make_argv(argv, 32, args);
+	ck_assert_int_eq(pipe(outp), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 2);
+		dup2(outp[1], 1);
+		close(outp[0]);
+		close(outp[1]);
+		if (chdir(cwd) < 0)
+			_exit(126);
+		child_env((const char *const[]){ "NO_COLOR=1", NULL });
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(outp[1]);
+	append(&out, &len, "", 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { outp[0], POLLIN, 0 };
+		char buf[4096];
+		ssize_t got;
+		double waited;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (double)(now.tv_sec - t0.tv_sec) +
+			 (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (!signalled && (strstr(out, marker) != NULL || waited > 5)) {
+			/* Give the run a moment to be inside the migration. */
+			usleep(200000);
+			kill(pid, sig);
+			signalled = true;
+		}
+		if (waited > 60) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		got = read(outp[0], buf, sizeof buf);
+		if (got <= 0)
+			break;
+		append(&out, &len, buf, (size_t)got);
+	}
+	close(outp[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	*exited = WIFEXITED(st);
+	*out_text = out;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* --- the tests --- */
+
+START_TEST(help_and_version_exit_0)
+{
+	char *root = tu_mkdtemp();
+	struct tu_result r;
+	static const char *const commands[] = {
+		"help", "init", "create", "up", "migrate", "status", "down",
+		"rollback", "reset", "validate", "version", "drivers", NULL
+	};
+
+	r = RUN(root, NULL, "help");
+	expect_status(&r, 0);
+	expect_has("help", r.out, "Usage: dbmigrate");
+	for (size_t i = 0; commands[i] != NULL; i++)
+		expect_has("help", r.out, commands[i]);
+	expect_has("help", r.out, "--lock-timeout");
+	expect_has("help", r.out, "DATABASE_URL");
+	expect_has("help", r.out, "DBMIGRATE_DRIVER_PATH");
+	expect_has("help", r.out, "130");
+	ck_assert_str_eq(r.err, "");
+	tu_result_free(&r);
+
+	r = RUN(root, NULL, "--help");
+	expect_status(&r, 0);
+	expect_has("--help", r.out, "Usage: dbmigrate [OPTIONS] COMMAND");
+	tu_result_free(&r);
+
+	/* --help anywhere shows that command's help, even after a bad option */
+	r = RUN(root, NULL, "status", "--step", "1", "--help");
+	expect_status(&r, 0);
+	expect_has("status --help", r.out, "Usage: dbmigrate status");
+	expect_has("status --help", r.out, "--format");
+	expect_lacks("status --help", r.out, "--step");
+	tu_result_free(&r);
+
+	r = RUN(root, NULL, "-h", "roll");
+	expect_status(&r, 0);
+	expect_has("-h roll", r.out, "Usage: dbmigrate down");
+	tu_result_free(&r);
+
+	r = RUN(root, NULL, "help", "up");
+	expect_status(&r, 0);
+	expect_has("help up", r.out, "Usage: dbmigrate up");
+	expect_has("help up", r.out, "migrate");
+	expect_has("help up", r.out, "--dry-run");
+	tu_result_free(&r);
+
+	r = RUN(root, NULL, "version");
+	expect_status(&r, 0);
+	{
+		unsigned abi = 0;
+		char end[4] = "";
+
+		/* "dbmigrate VERSION (driver ABI N)\n" */
+		ck_assert_int_eq(strncmp(r.out, "dbmigrate ", 10), 0);
+		ck_assert_msg(sscanf(strstr(r.out, "(driver ABI ") != NULL ?
+				     strstr(r.out, "(driver ABI ") : "",
+				     "(driver ABI %u%3[)\n]", &abi, end) == 2 &&
+			      abi >= 1 && strcmp(end, ")\n") == 0,
+			      "version says: %s", r.out);
+	}
+	tu_result_free(&r);
+
+	r = RUN(root, NULL, "--version");
+	expect_status(&r, 0);
+	expect_has("--version", r.out, "(driver ABI ");
+	tu_result_free(&r);
+
+	r = RUN(root, NULL, "-V");
+	expect_status(&r, 0);
+	expect_has("-V", r.out, "(driver ABI ");
+	tu_result_free(&r);
+
+	/* No command: usage on stderr, nothing on stdout, exit 2. */
+	r = RUN(root, NULL, "-q");
+	expect_status(&r, 2);
+	ck_assert_str_eq(r.out, "");
+	expect_has("usage", r.err, "Usage: dbmigrate");
+	tu_result_free(&r);
+	tu_rm_rf(root);
+	free(root);
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2)
+{
+	static const struct {
+		const char *argv[6];
+		const char *says;
+	} cases[] = {
+		{ { "frobnicate" }, "unknown command 'frobnicate'" },
+		{ { "--frob", "status" }, "--frob" },
+		{ { "-x", "status" }, "-x" },
+		{ { "status", "--step", "1" }, "--step" },
+		{ { "up", "--format", "json" }, "--format" },
+		{ { "status", "--force" }, "--force" },
+		{ { "create", "--url", "mock:" }, "--url" },
+		{ { "create" }, "NAME" },
+		{ { "create", "a", "b" }, "'b'" },
+		{ { "status", "extra" }, "extra" },
+		{ { "up", "--step", "abc" }, "--step" },
+		{ { "up", "--step", "0" }, "--step" },
+		{ { "down", "--step=-1" }, "--step" },
+		{ { "--lock-timeout", "soon", "up" }, "--lock-timeout" },
+		{ { "--connect-timeout", "-3", "status" }, "--connect-timeout" },
+		{ { "status", "--format", "xml" }, "xml" },
+		{ { "status", "--url" }, "--url" },
+		{ { "--force=yes", "reset" }, "--force" },
+		{ { "r" }, "rollback" },
+		{ { "help", "nosuch" }, "nosuch" },
+		{ { "up", "--", "--step" }, "--step" },
+	};
+	char *root = tu_mkdtemp();
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *const *a = cases[i].argv;
+		struct tu_result r = RUN(root, NULL, a[0], a[1], a[2], a[3], a[4]);
+
+		ck_assert_msg(r.status == 2, "case %zu (%s %s): exit %d\n%s%s", i,
+			      a[0], a[1] ? a[1] : "", r.status, r.out, r.err);
+		expect_has("usage error", r.err, cases[i].says);
+		expect_has("usage error", r.err, "Try 'dbmigrate help'.");
+		ck_assert_str_eq(r.out, "");
+		tu_result_free(&r);
+	}
+	/* An ambiguous prefix names every candidate. */
+	{
+		struct tu_result r = RUN(root, NULL, "r");
+
+		expect_has("ambiguous", r.err, "reset");
+		expect_has("ambiguous", r.err, "rollback");
+		tu_result_free(&r);
+	}
+	tu_rm_rf(root);
+	free(root);
+}
+END_TEST
+
+START_TEST(seed_workflow)
+{
+	struct project p = project_empty();
+	struct tu_result r;
+	char *path, *nl;
+
+	/* init creates ./migrations and the table; a second init is fine */
+	r = RUN(p.root, NULL, "init", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("init", r.out, "migrations");
+	ck_assert(tu_exists(p.dir));
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "init", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+
+	/* create prints the new file's path and nothing else */
+	r = RUN(p.root, NULL, "create", "Create Users Table");
+	expect_status(&r, 0);
+	nl = strchr(r.out, '\n');
+	ck_assert_ptr_nonnull(nl);
+	ck_assert_str_eq(nl, "\n");
+	*nl = '\0';
+	expect_has("create", r.out, "001_create_users_table.sql");
+	if (r.out[0] == '/')
+		path = strdup(r.out);
+	else
+		ck_assert_int_ne(asprintf(&path, "%s/%s", p.root, r.out), -1);
+	ck_assert_msg(tu_exists(path), "%s not created", path);
+	tu_result_free(&r);
+	/* Fill it in (.sql replaces the empty template), add two more. */
+	unlink(path);
+	free(path);
+	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
+	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--to", "002");
+	expect_status(&r, 0);
+	expect_has("up", r.out, "✅ Applied 001_create_users_table (");
+	expect_has("up", r.out, "✅ Applied 002_create_user_sessions_table (");
+	expect_lacks("up", r.out, "003_");
+	tu_result_free(&r);
+
+	/* status: exactly the seed's format */
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	expect_status(&r, 0);
+	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.err, "");
+	tu_result_free(&r);
+
+	/* the plan says 003 runs outside the transaction, and why */
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("up", r.out, "Batch 2:");
+	expect_has("up", r.out, "003_add_email_index_to_users  (outside the transaction");
+	expect_has("up", r.out, "CONCURRENTLY");
+	expect_has("up", r.out, "✅ Applied 003_add_email_index_to_users (");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	expect_has("status", r.out, "✅ Executed 003_add_email_index_to_users (batch: 2)\n");
+	expect_has("status", r.out, "Total: 3 | Executed: 3 | Pending: 0\n");
+	tu_result_free(&r);
+
+	/* up again: nothing to do */
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("up", r.out, "Nothing to migrate");
+	tu_result_free(&r);
+
+	/* down undoes batch 2 only */
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("down", r.out, "Rolled back 003_add_email_index_to_users");
+	expect_lacks("down", r.out, "Rolled back 002");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	ck_assert_str_eq(r.out, status_2_1);
+	tu_result_free(&r);
+
+	/* reset --force rolls back everything */
+	r = RUN(p.root, NULL, "reset", "--force", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("reset", r.out, "Rolled back 001_create_users_table");
+	tu_result_free(&r);
+	expect_totals(&p, "Total: 3 | Executed: 0 | Pending: 3\n");
+
+	/* down with nothing applied */
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("down", r.out, "Nothing to roll back.");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(status_json_is_valid_json)
+{
+	struct project p = project_new();
+	struct tu_result r, r2;
+
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "2");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "status", "--format", "json", "--url", p.url);
+	expect_status(&r, 0);
+	ck_assert_msg(json_valid(r.out), "not JSON:\n%s", r.out);
+	expect_has("json", r.out, "\"migrations\": [");
+	expect_has("json", r.out, "{\"id\": \"001\", \"name\": \"create_users_table\", \"state\": \"executed\", \"batch\": 1, \"executed_at\": \"");
+	expect_has("json", r.out, "{\"id\": \"003\", \"name\": \"add_email_index_to_users\", \"state\": \"pending\", \"batch\": null, \"executed_at\": null, \"modified\": false, \"out_of_order\": false");
+	expect_has("json", r.out, "\"total\": 3");
+	expect_has("json", r.out, "\"executed\": 2");
+	expect_has("json", r.out, "\"pending\": 1");
+	ck_assert_int_eq(tu_count(r.out, "\"state\": \"executed\""), 2);
+	/* the same with the option before the command, and a prefix */
+	r2 = RUN(p.root, NULL, "--format", "json", "--url", p.url, "stat");
+	expect_status(&r2, 0);
+	ck_assert_str_eq(r2.out, r.out);
+	tu_result_free(&r2);
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(options_after_command_and_prefixes)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *elsewhere = tu_mkdtemp();
+
+	/* "mig" is the alias migrate; options after the command; -d DIR
+	   from another working directory */
+	r = RUN(elsewhere, NULL, "mig", "-d", p.dir, "--url", p.url, "--step", "2");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "st", "--url", p.url);
+	expect_status(&r, 0);
+	ck_assert_str_eq(r.out, status_2_1);
+	tu_result_free(&r);
+	r = RUN(elsewhere, NULL, "--url", p.url, "--dir", p.dir, "roll", "--step=1");
+	expect_status(&r, 0);
+	expect_has("roll", r.out, "Rolled back 002_create_user_sessions_table");
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 1 | Pending: 2\n");
+	tu_rm_rf(elsewhere);
+	free(elsewhere);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(failing_migration_exit_1_names_file_and_line)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *bad = url_with(&p, "?fail=boom");
+
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
+	free(tu_write(p.dir, "003_bad.sql",
+		      "-- migrate:up\nCREATE TABLE posts (id int);\n"
+		      "INSERT INTO posts VALUES (1);\n  SELECT boom FROM posts;\n"
+		      "-- migrate:down\nDROP TABLE posts;\n"));
+	r = RUN(p.root, NULL, "up", "--url", bad);
+	expect_status(&r, 1);
+	expect_has("stderr", r.err, "003_bad.sql:4:");
+	expect_has("stderr", r.err, "error: ");
+	expect_has("stderr", r.err, "[SQLSTATE ");
+	expect_has("stderr", r.err, "SELECT boom FROM posts;");
+	expect_has("stderr", r.err, "^");
+	expect_has("stderr", r.err, "rolled back");
+	expect_lacks("stdout", r.out, "Batch 1: applied");
+	tu_result_free(&r);
+	/* nothing of the batch was recorded */
+	expect_totals(&p, "Total: 3 | Executed: 0 | Pending: 3\n");
+	free(bad);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(bad_file_exit_3_nothing_applied)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *path = tu_write(p.dir, "004-oops.sql", "-- migrate:up\nSELECT 1;\n");
+
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 3);
+	expect_has("stderr", r.err, "004-oops.sql");
+	tu_result_free(&r);
+	ck_assert(!tu_exists(p.state));
+	unlink(path);
+	free(path);
+	/* an unterminated quote: exit 3, file and line named */
+	free(tu_write(p.dir, "004_quote.sql", "-- migrate:up\nSELECT 1;\nSELECT 'oops;\n"));
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 3);
+	expect_has("stderr", r.err, "004_quote.sql:3:");
+	tu_result_free(&r);
+	/* validate says the same, with exit 3 */
+	r = RUN(p.root, NULL, "validate");
+	expect_status(&r, 3);
+	expect_has("stderr", r.err, "004_quote.sql:3:");
+	tu_result_free(&r);
+	remove_file(p.dir, "004_quote.sql");
+	expect_totals(&p, "Total: 3 | Executed: 0 | Pending: 3\n");
+	r = RUN(p.root, NULL, "validate");
+	expect_status(&r, 0);
+	expect_has("validate", r.out, "3 migrations valid");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(dry_run_changes_nothing)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	r = RUN(p.root, NULL, "up", "--dry-run", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("up --dry-run", r.out, "001_create_users_table");
+	expect_has("up --dry-run", r.out, "003_add_email_index_to_users");
+	expect_has("up --dry-run", r.out, "Dry run: nothing was changed.");
+	expect_lacks("up --dry-run", r.out, "Applied");
+	tu_result_free(&r);
+	ck_assert(!tu_exists(p.state));
+	expect_totals(&p, "Executed: 0 | Pending: 3\n");
+
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "down", "--dry-run", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("down --dry-run", r.out, "Dry run: nothing was changed.");
+	tu_result_free(&r);
+	/* reset --dry-run needs no --force: it changes nothing */
+	r = RUN(p.root, NULL, "reset", "--dry-run", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("reset --dry-run", r.out, "Dry run: nothing was changed.");
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 3 | Pending: 0\n");
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(step_and_to)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *out;
+
+	r = RUN(p.root, NULL, "up", "--step", "1", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 1 | Pending: 2\n");
+	r = RUN(p.root, NULL, "up", "--to", "002", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	out = status_of(&p);
+	expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
+	expect_has("status", out, "✅ Executed 002_create_user_sessions_table (batch: 2)\n");
+	expect_has("status", out, "✅ Executed 003_add_email_index_to_users (batch: 3)\n");
+	free(out);
+
+	/* down --step 2 crosses batches */
+	r = RUN(p.root, NULL, "down", "--step", "2", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 1 | Pending: 2\n");
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	/* down --to 001 keeps 001 */
+	r = RUN(p.root, NULL, "down", "--to", "001", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	out = status_of(&p);
+	expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
+	expect_has("status", out, "Executed: 1 | Pending: 2\n");
+	free(out);
+	/* an id that does not exist is a usage error */
+	r = RUN(p.root, NULL, "up", "--to", "9", "--url", p.url);
+	expect_status(&r, 2);
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 1 | Pending: 2\n");
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(reset_needs_force_without_a_terminal)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	/* tu_dbmigrate's stdin is /dev/null: not a terminal */
+	r = RUN(p.root, NULL, "reset", "--url", p.url);
+	expect_status(&r, 2);
+	expect_has("reset", r.err, "--force");
+	expect_has("reset", r.err, "not a terminal");
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 3 | Pending: 0\n");
+	r = RUN(p.root, NULL, "reset", "--url", p.url, "--force");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 0 | Pending: 3\n");
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(reset_prompt_on_a_terminal)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	struct pty_result t;
+	const char *prompt = "Type 'yes' to roll back every migration";
+
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+
+	t = run_pty(p.root, NULL,
+		    (const char *const[]){ "reset", "--url", p.url, NULL },
+		    prompt, "no\n");
+	ck_assert_msg(t.status == 1, "exit %d:\n%s", t.status, t.out);
+	expect_has("terminal", t.out, prompt);
+	expect_has("terminal", t.out, "reset cancelled; nothing was changed");
+	pty_result_free(&t);
+	expect_totals(&p, "Executed: 3 | Pending: 0\n");
+
+	t = run_pty(p.root, NULL,
+		    (const char *const[]){ "reset", "--url", p.url, NULL },
+		    prompt, "yes\n");
+	ck_assert_msg(t.status == 0, "exit %d:\n%s", t.status, t.out);
+	pty_result_free(&t);
+	expect_totals(&p, "Executed: 0 | Pending: 3\n");
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(colors_only_on_a_terminal_without_no_color)
+{
+	static const char *const unset_no_color[] = { "NO_COLOR", NULL };
+	struct project p = project_new();
+	struct tu_result r;
+	struct pty_result t;
+
+	t = run_pty(p.root, NULL,
+		    (const char *const[]){ "status", "--url", p.url, NULL }, NULL, NULL);
+	ck_assert_int_eq(t.status, 0);
+	expect_has("terminal", t.out, "\033[");
+	expect_has("terminal", t.out, "Migration Status:");
+	pty_result_free(&t);
+
+	t = run_pty(p.root, (const char *const[]){ "NO_COLOR=1", NULL },
+		    (const char *const[]){ "status", "--url", p.url, NULL }, NULL, NULL);
+	ck_assert_int_eq(t.status, 0);
+	expect_lacks("NO_COLOR", t.out, "\033");
+	expect_has("NO_COLOR", t.out, "Migration Status:");
+	pty_result_free(&t);
+
+	t = run_pty(p.root, NULL,
+		    (const char *const[]){ "status", "--no-color", "--url", p.url, NULL },
+		    NULL, NULL);
+	ck_assert_int_eq(t.status, 0);
+	expect_lacks("--no-color", t.out, "\033");
+	pty_result_free(&t);
+
+	/* errors on a terminal are coloured too, and not through a pipe */
+	t = run_pty(p.root, NULL, (const char *const[]){ "frob", NULL }, NULL, NULL);
+	ck_assert_int_eq(t.status, 2);
+	expect_has("terminal", t.out, "\033[");
+	pty_result_free(&t);
+	r = RUN(p.root, unset_no_color, "frob");
+	expect_status(&r, 2);
+	expect_lacks("pipe", r.err, "\033");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(password_never_printed)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	struct pty_result t;
+	static const char *const urls[] = {
+		"postgres://u:SECRETPW@127.0.0.1:1/db",
+		"postgresql://u:SECRETPW@127.0.0.1:1/db?sslmode=disable",
+		"host=127.0.0.1 port=1 dbname=db user=u password=SECRETPW",
+		NULL
+	};
+	static const char *const db_env[] = {
+		"DB_HOST=127.0.0.1", "DB_PORT=1", "DB_PASSWORD=SECRETPW", NULL
+	};
+
+	for (size_t i = 0; urls[i] != NULL; i++) {
+		r = RUN(p.root, NULL, "status", "-v", "--url", urls[i],
+			"--connect-timeout", "1");
+		expect_status(&r, 4);
+		expect_lacks("stdout", r.out, "SECRETPW");
+		expect_lacks("stderr", r.err, "SECRETPW");
+		tu_result_free(&r);
+	}
+	/* DB_PASSWORD from the environment neither */
+	r = RUN(p.root, db_env, "up", "-v", "--connect-timeout", "1");
+	expect_status(&r, 4);
+	expect_lacks("stderr", r.err, "SECRETPW");
+	expect_lacks("stdout", r.out, "SECRETPW");
+	tu_result_free(&r);
+
+	/* nor in ps: the reset prompt keeps the process alive to look */
+	t = run_pty(p.root, NULL,
+		    (const char *const[]){ "reset", "--url", urls[0], NULL },
+		    "Type 'yes'", "no\n");
+	ck_assert_int_eq(t.status, 1);
+	expect_has("cmdline", t.cmdline, "--url postgres://u:");
+	expect_has("cmdline", t.cmdline, "@127.0.0.1:1/db");
+	expect_lacks("cmdline", t.cmdline, "SECRETPW");
+	expect_lacks("terminal", t.out, "SECRETPW");
+	pty_result_free(&t);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(driver_and_connection_errors)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *url;
+
+	r = RUN(p.root, NULL, "status", "--driver", "nosuch", "--url", p.url);
+	expect_status(&r, 4);
+	expect_has("stderr", r.err, "nosuch");
+	tu_result_free(&r);
+
+	/* a driver name is never a path */
+	r = RUN(p.root, NULL, "status", "--driver", "../x", "--url", p.url);
+	ck_assert_msg(r.status == 2 || r.status == 4, "exit %d\n%s", r.status, r.err);
+	expect_has("stderr", r.err, "driver");
+	tu_result_free(&r);
+
+	url = url_with(&p, "?refuse=1");
+	r = RUN(p.root, NULL, "up", "--url", url);
+	expect_status(&r, 4);
+	tu_result_free(&r);
+	free(url);
+
+	url = url_with(&p, "?lock=held");
+	r = RUN(p.root, NULL, "up", "--url", url, "--lock-timeout", "0.3");
+	expect_status(&r, 5);
+	expect_has("stderr", r.err, "lock");
+	tu_result_free(&r);
+	free(url);
+	expect_totals(&p, "Executed: 0 | Pending: 3\n");
+
+	/* down refuses a batch with a migration that has no down section */
+	free(tu_write(p.dir, "004_nodown.sql", "-- migrate:up\nCREATE TABLE x (id int);\n"));
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	expect_status(&r, 3);
+	expect_has("stderr", r.err, "004_nodown");
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 4 | Pending: 0\n");
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(database_url_precedence)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *path;
+	const char *const env[] = { "DATABASE_URL=mock:env.db", NULL };
+
+	free(tu_write(p.root, ".env", "# the project's database\nDATABASE_URL=\"mock:dotenv.db\"\n"));
+	/* .env alone */
+	r = RUN(p.root, NULL, "up", "--step", "1");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	ck_assert_int_ne(asprintf(&path, "%s/dotenv.db", p.root), -1);
+	ck_assert(tu_exists(path));
+	free(path);
+	/* the environment wins over .env */
+	r = RUN(p.root, env, "up", "--step", "2");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	ck_assert_int_ne(asprintf(&path, "%s/env.db", p.root), -1);
+	ck_assert(tu_exists(path));
+	free(path);
+	r = RUN(p.root, env, "status");
+	expect_has("status", r.out, "Executed: 2 | Pending: 1\n");
+	tu_result_free(&r);
+	/* the flag wins over both */
+	r = RUN(p.root, env, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	ck_assert(tu_exists(p.state));
+	r = RUN(p.root, NULL, "status");
+	expect_has("status", r.out, "Executed: 1 | Pending: 2\n");
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 3 | Pending: 0\n");
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(drift_is_shown_and_validate_fails)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	free(tu_write(p.dir, "001_create_users_table.ts", "export const up = `SELECT 2;`;\n"));
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	expect_status(&r, 0); /* status reports; validate judges */
+	expect_has("status", r.out, "✅ Executed 001_create_users_table (batch: 1) ⚠️ modified since applied\n");
+	expect_has("status", r.out, "❌ Missing 003_add_email_index_to_users (batch: 1) file not found\n");
+	expect_has("status", r.out, "dbmigrate validate");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "status", "--format", "json", "--url", p.url);
+	expect_status(&r, 0);
+	ck_assert_msg(json_valid(r.out), "not JSON:\n%s", r.out);
+	expect_has("json", r.out, "\"state\": \"missing\"");
+	expect_has("json", r.out, "\"modified\": true");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "validate", "--url", p.url);
+	expect_status(&r, 3);
+	expect_has("validate", r.out, "001_create_users_table");
+	expect_has("validate", r.out, "003_add_email_index_to_users");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(quiet_and_verbose)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	r = RUN(p.root, NULL, "up", "-q", "--url", p.url, "--step", "1");
+	expect_status(&r, 0);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "-v", "up", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("-v", r.err, "debug: ");
+	expect_has("-v", r.out, "Applying 002_create_user_sessions_table");
+	tu_result_free(&r);
+	/* -q keeps errors */
+	r = RUN(p.root, NULL, "-q", "status", "--driver", "nosuch", "--url", p.url);
+	expect_status(&r, 4);
+	expect_has("-q", r.err, "error");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+/* Interrupt a slow up with sig; expect 128 + sig and nothing applied. */
+static void interrupt_with(int sig)
+{
+	struct project p = project_new();
+	char *slow = url_with(&p, "?sleep=5000");
+	bool exited;
+	char *out;
+	int status;
+
+	status = run_and_signal(p.root,
+				(const char *const[]){ "up", "--url", slow, NULL },
+				"Batch 1", sig, &exited, &out);
+	/* It exited by itself (handled the signal), with 128 + sig. */
+	ck_assert_msg(exited, "killed by the signal instead of handling it:\n%s", out);
+	ck_assert_int_eq(status, 128 + sig);
+	free(out);
+	free(slow);
+	expect_totals(&p, "Executed: 0 | Pending: 3\n");
+	project_free(&p);
+}
+
+START_TEST(sigint_exits_130)
+{
+	interrupt_with(SIGINT);
+}
+END_TEST
+
+START_TEST(sigterm_exits_143)
+{
+	interrupt_with(SIGTERM);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, help_and_version_exit_0);
+	tcase_add_test(tc, usage_errors_exit_2);
+	tcase_add_test(tc, seed_workflow);
+	tcase_add_test(tc, status_json_is_valid_json);
+	tcase_add_test(tc, options_after_command_and_prefixes);
+	tcase_add_test(tc, failing_migration_exit_1_names_file_and_line);
+	tcase_add_test(tc, bad_file_exit_3_nothing_applied);
+	tcase_add_test(tc, dry_run_changes_nothing);
+	tcase_add_test(tc, step_and_to);
+	tcase_add_test(tc, reset_needs_force_without_a_terminal);
+	tcase_add_test(tc, reset_prompt_on_a_terminal);
+	tcase_add_test(tc, colors_only_on_a_terminal_without_no_color);
+	tcase_add_test(tc, password_never_printed);
+	tcase_add_test(tc, driver_and_connection_errors);
+	tcase_add_test(tc, database_url_precedence);
+	tcase_add_test(tc, drift_is_shown_and_validate_fails);
+	tcase_add_test(tc, quiet_and_verbose);
+	tcase_add_test(tc, sigint_exits_130);
+	tcase_add_test(tc, sigterm_exits_143);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
