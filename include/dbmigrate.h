@@ -139,8 +139,13 @@ DBMIGRATE_API dbmigrate *dbmigrate_new(void);
 DBMIGRATE_API dbmigrate_code dbmigrate_set(dbmigrate *m, const char *key,
 					   const char *value);
 
-/* An option's current value, or NULL; the password is never returned. */
-DBMIGRATE_API const char *dbmigrate_get(const dbmigrate *m, const char *key);
+/*
+ * An option's value in effect, or NULL when unset: for dir, table and
+ * driver the default applies when unset ("migrations" or
+ * "db/migrations", "migrations", the URL's scheme or "postgres"). The
+ * password is never returned. Valid until the next call on m.
+ */
+DBMIGRATE_API const char *dbmigrate_get(dbmigrate *m, const char *key);
 
 /*
  * Fill the options not set yet from the process environment, then from a

@@ -176,13 +176,23 @@ dbmigrate_code dbmigrate_set(dbmigrate *m, const char *key, const char *value)
 	return config_set(&m->cfg, (enum config_key)k, value, CONFIG_FROM_CALLER, &m->err);
 }
 
-const char *dbmigrate_get(const dbmigrate *m, const char *key)
+const char *dbmigrate_get(dbmigrate *m, const char *key)
 {
 	int k = key != NULL ? config_key(key) : -1;
 
-	if (k < 0 || k == CONFIG_PASSWORD)
+	switch (k) {
+	case -1:
+	case CONFIG_PASSWORD:
 		return NULL;
-	return m->cfg.value[k];
+	case CONFIG_DIR:
+		return config_dir(&m->cfg);
+	case CONFIG_TABLE:
+		return config_table(&m->cfg);
+	case CONFIG_DRIVER:
+		return config_driver(&m->cfg, m->driver_name, sizeof m->driver_name);
+	default:
+		return m->cfg.value[k];
+	}
 }
 
 dbmigrate_code dbmigrate_load_env(dbmigrate *m, const char *dotenv_path)
@@ -572,7 +582,13 @@ static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 	if (!strbuf_failed(&b))
 		errors_detail(&m->err, "%s", b.s);
 	strbuf_free(&b);
-	if (r->outside && failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT &&
+	if (m->err.sqlstate != NULL && strcmp(m->err.sqlstate, "53200") == 0 &&
+	    !r->outside) {
+		/* PostgreSQL's lock table is shared and sized by
+		   max_locks_per_transaction x max_connections: one transaction
+		   creating thousands of tables runs out of it. */
+		errors_hint(&m->err, "The batch holds more locks than one transaction may (each table, index and sequence a migration creates or alters is locked until the batch commits). Apply it in smaller batches with `dbmigrate up --step N` (e.g. --step 500), or raise max_locks_per_transaction in postgresql.conf and restart the server.");
+	} else if (r->outside && failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT &&
 	    m->err.hint == NULL)
 		errors_hint(&m->err, "Fix the failing statement, then either undo the statements that ran or make them safe to repeat (IF NOT EXISTS, IF EXISTS), and run dbmigrate again.");
 }
@@ -737,6 +753,31 @@ static void migrator_warn_drift(dbmigrate *m, const struct plan *p)
 	}
 }
 
+/*
+ * Migrations in one transaction above which the plan warns: every object
+ * a migration creates stays locked until commit, and a server's lock
+ * table is finite (PostgreSQL's default fits about 2,000 small CREATE
+ * TABLE migrations in one transaction).
+ */
+#define MIGRATOR_BIG_TRANSACTION 1000
+
+/* Warn when a run of transactional migrations is large enough to risk
+   exhausting the server's lock table. */
+static void migrator_warn_big_transactions(dbmigrate *m,
+					   const struct run_item *v, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j < n && !v[j].outside)
+			j++;
+		if (j - i >= MIGRATOR_BIG_TRANSACTION)
+			migrator_warn(m, "%zu migrations will run in one transaction; a transaction this large can exhaust the server's lock table (PostgreSQL: \"out of shared memory\", max_locks_per_transaction). If it fails so, use --step to apply them in smaller batches.",
+				      j - i);
+		i = j < n ? j + 1 : j;
+	}
+}
+
 /* The shared body of migrate, rollback and reset. */
 static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 				   bool down, bool reset)
@@ -770,6 +811,7 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 			migrator_warn(m, "%s is numbered below the newest applied migration; it runs now, out of order",
 				      migrator_label(items[i].it));
 	batch = s.plan.max_batch + 1;
+	migrator_warn_big_transactions(m, items, n);
 	migrator_emit_plan(m, items, n, down, batch);
 	if (o->dry_run)
 		goto out;

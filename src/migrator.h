@@ -22,6 +22,7 @@ struct dbmigrate {
 	volatile sig_atomic_t interrupted; /* set by dbmigrate_interrupt() */
 	size_t drv_statement;          /* from the driver's last error */
 	unsigned drv_position;
+	char driver_name[64];          /* dbmigrate_get("driver") from a URL */
 };
 
 #endif

@@ -499,6 +499,29 @@ START_TEST(create_numbers_files)
 }
 END_TEST
 
+START_TEST(big_batch_warns)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_run_options dry = { .dry_run = true };
+	struct events ev = { "", 0 };
+
+	for (int i = 4; i <= 1003; i++) {
+		char name[64];
+
+		snprintf(name, sizeof name, "%04d_t%d.sql", i, i);
+		free(tu_write(p.dir, name, "-- migrate:up\nCREATE TABLE t (id int);\n"));
+	}
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, &dry), DBMIGRATE_OK);
+	/* 001, 002 and 004..1003 share one transaction; 003 runs outside */
+	ck_assert_ptr_nonnull(strstr(ev.log, "WARNING 1000 migrations will run in one transaction"));
+	ck_assert_ptr_nonnull(strstr(ev.log, "--step"));
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -523,6 +546,7 @@ int main(void)
 	tcase_add_test(tc, lock_held_by_another_runner);
 	tcase_add_test(tc, interrupt_rolls_back);
 	tcase_add_test(tc, create_numbers_files);
+	tcase_add_test(tc, big_batch_warns);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
