@@ -364,7 +364,7 @@ static void migrator_entry(const struct plan_item *it, dbmigrate_entry *e)
 /* The label of a plan item: "001_name". */
 static const char *migrator_label(const struct plan_item *it)
 {
-	return it->mig != NULL ? it->mig->label : it->row->id;
+	return it->mig != NULL ? it->mig->label : it->row->label;
 }
 
 /* The text of the file a body comes from. */
@@ -571,12 +571,11 @@ static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 				      failed_stmt == 1 ? "" : " to ", failed_stmt,
 				      failed_stmt == 1 ? "s" : "", verb);
 	} else {
-		strbuf_printf(&b, "The transaction was rolled back: none of its %zu migration%s %s %s.",
-			      rolled_back, rolled_back == 1 ? "" : "s",
-			      rolled_back == 1 ? "was" : "were", verb);
+		strbuf_printf(&b, "The transaction was rolled back: nothing of its %zu migration%s was %s or recorded.",
+			      rolled_back, rolled_back == 1 ? "" : "s", verb);
 	}
 	if (committed > 0)
-		strbuf_printf(&b, " %zu migration%s of this run had already been committed and stay%s %s.",
+		strbuf_printf(&b, " %zu earlier migration%s of this batch had already been committed (before a migration that runs outside the transaction) and stay%s %s.",
 			      committed, committed == 1 ? "" : "s",
 			      committed == 1 ? "s" : "", verb);
 	if (!strbuf_failed(&b))
@@ -707,9 +706,13 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 		for (; j < n && !v[j].outside; j++) {
 			rc = migrator_apply(m, &v[j], down, batch);
 			if (rc != DBMIGRATE_OK) {
+				size_t k = j;
+
+				while (k < n && !v[k].outside)
+					k++;
 				migrator_cleanup_rollback(m);
 				migrator_explain_failure(m, &v[j], m->drv_statement,
-							 committed, j - i + 1, down);
+							 committed, k - i, down);
 				return rc;
 			}
 		}

@@ -5,6 +5,7 @@
  */
 #include "plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,12 +45,21 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 	memset(a, 0, sizeof *a);
 	a->id = plan_dup(id != NULL ? id : "", &fail);
 	a->name = plan_dup(name != NULL ? name : "", &fail);
+	a->label = malloc(strlen(a->id != NULL ? a->id : "") +
+			  strlen(a->name != NULL ? a->name : "") + 2);
+	if (a->label == NULL || a->id == NULL || a->name == NULL)
+		fail = true;
+	else if (a->name[0] != '\0')
+		sprintf(a->label, "%s_%s", a->id, a->name);
+	else
+		strcpy(a->label, a->id);
 	a->executed_at = plan_dup(executed_at, &fail);
 	a->checksum = plan_dup(checksum, &fail);
 	a->batch = batch;
 	if (fail) {
 		free(a->id);
 		free(a->name);
+		free(a->label);
 		free(a->executed_at);
 		free(a->checksum);
 		return errors_nomem(err);
@@ -64,6 +74,7 @@ void applied_free(struct applied_set *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].id);
 		free(s->v[i].name);
+		free(s->v[i].label);
 		free(s->v[i].executed_at);
 		free(s->v[i].checksum);
 	}

@@ -21,6 +21,7 @@ struct applied {
 	uint64_t number;   /* its value, when numeric */
 	bool numeric;      /* false for ids no file name could have */
 	char *name;
+	char *label;       /* "001_name", or the id when the name is empty */
 	char *executed_at; /* ISO 8601 UTC, or NULL */
 	char *checksum;    /* hex, or NULL for rows of older tools */
 	int batch;
