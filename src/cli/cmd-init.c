@@ -27,7 +27,7 @@ static int cmd_init_exec(struct cli *cli)
 	if (cli->out.quiet)
 		return CLI_EXIT_OK;
 	if (existed)
-		printf("✅ Already initialised: %s%s exists and the tracking table \"%s\" is ready.\n",
+		printf("✅ %s%s exists; the tracking table \"%s\" is ready.\n",
 		       dir, slash, cli->out.table);
 	else
 		printf("✅ Created %s%s; the tracking table \"%s\" is ready.\n",
