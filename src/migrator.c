@@ -565,11 +565,12 @@ static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 		if (failed_stmt == 0 || failed_stmt == DBMIGRATE_NO_STATEMENT)
 			strbuf_printf(&b, "%s runs outside a transaction; none of its statements had run.",
 				      migrator_label(r->it));
+		else if (failed_stmt == 1)
+			strbuf_printf(&b, "%s runs outside a transaction: its statement 1 ran and stays applied, and the migration was not recorded as %s.",
+				      migrator_label(r->it), verb);
 		else
-			strbuf_printf(&b, "%s runs outside a transaction: its statement%s 1%s%zu ran and stay%s applied, and the migration was not recorded as %s.",
-				      migrator_label(r->it), failed_stmt == 1 ? "" : "s",
-				      failed_stmt == 1 ? "" : " to ", failed_stmt,
-				      failed_stmt == 1 ? "s" : "", verb);
+			strbuf_printf(&b, "%s runs outside a transaction: its statements 1 to %zu ran and stay applied, and the migration was not recorded as %s.",
+				      migrator_label(r->it), failed_stmt, verb);
 	} else {
 		strbuf_printf(&b, "The transaction was rolled back: nothing of its %zu migration%s was %s or recorded.",
 			      rolled_back, rolled_back == 1 ? "" : "s", verb);
@@ -814,15 +815,16 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 			migrator_warn(m, "%s is numbered below the newest applied migration; it runs now, out of order",
 				      migrator_label(items[i].it));
 	batch = s.plan.max_batch + 1;
-	migrator_warn_big_transactions(m, items, n);
-	migrator_emit_plan(m, items, n, down, batch);
-	if (o->dry_run)
-		goto out;
-	if (!down) {
+	if (!down && !o->dry_run) {
+		/* Before the plan is shown, so a bad --table fails first. */
 		rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
 		if (rc != DBMIGRATE_OK)
 			goto out;
 	}
+	migrator_warn_big_transactions(m, items, n);
+	migrator_emit_plan(m, items, n, down, batch);
+	if (o->dry_run)
+		goto out;
 	rc = migrator_execute(m, items, n, down, batch);
 	if (rc == DBMIGRATE_OK && reset) {
 		int exists = 0;

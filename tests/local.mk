@@ -142,5 +142,12 @@ tests_check_pg_SOURCES = tests/check_pg.c tests/testutil.c tests/testutil.h test
 tests_check_pg_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+check_PROGRAMS += tests/check_pg_cli
+TESTS += tests/check_pg_cli
+tests_check_pg_cli_SOURCES = tests/check_pg_cli.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_cli_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_cli_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_cli_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 endif
 endif

@@ -256,25 +256,31 @@ dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
 			     dbmigrate_row_fn fn, void *ctx)
 {
 	struct pg_table t;
-	int exists = 0;
+	int exists = 0, has_checksum = 0;
 	dbmigrate_code rc = pg_table_parse(c, table, &t);
 	PGresult *res = NULL;
 	char *sql = NULL;
 
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	rc = pg_table_probe(c, &t, &exists, NULL);
+	rc = pg_table_probe(c, &t, &exists, &has_checksum);
 	if (rc != DBMIGRATE_OK || !exists)
 		goto out;
 	/*
 	 * The cast makes a seed table's TIMESTAMP (without time zone) read
 	 * in the session's zone, as it was written, before turning to UTC.
+	 * A table written by the seed's tool has no checksum column until
+	 * ensure_table() adds it; reading (status) must not alter it.
 	 */
 	sql = pg_table_sql(
 	    c,
-	    "SELECT id, name, to_char(executed_at::timestamptz "
-	    "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-	    "batch, checksum FROM ",
+	    has_checksum
+		? "SELECT id, name, to_char(executed_at::timestamptz "
+		  "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+		  "batch, checksum FROM "
+		: "SELECT id, name, to_char(executed_at::timestamptz "
+		  "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+		  "batch, NULL FROM ",
 	    &t, "");
 	if (sql == NULL) {
 		rc = DBMIGRATE_ENOMEM;
