@@ -219,6 +219,14 @@ DBMIGRATE_API void dbmigrate_interrupt(dbmigrate *m);
 /* Disconnect and free everything; m may be NULL. */
 DBMIGRATE_API void dbmigrate_close(dbmigrate *m);
 
+/*
+ * Overwrite in place, with '*' characters, every password a connection
+ * string holds: a URI's userinfo password, a password= query parameter,
+ * the password keyword of a libpq keyword string. The length never
+ * changes, so it can mask argv. Async-signal-unsafe; s may be NULL.
+ */
+DBMIGRATE_API void dbmigrate_mask_password(char *s);
+
 /* A driver found on the search path, as dbmigrate_list_drivers reports. */
 typedef void (*dbmigrate_driver_fn)(const char *name, const char *path,
 				    const char *description,

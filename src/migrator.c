@@ -30,6 +30,7 @@
 #include "plan.h"
 #include "strbuf.h"
 #include "txcontrol.h"
+#include "url.h"
 
 #ifndef DBMIGRATE_VERSION
 #define DBMIGRATE_VERSION "unknown"
@@ -1103,6 +1104,11 @@ void dbmigrate_close(dbmigrate *m)
 	config_free(&m->cfg);
 	errors_clear(&m->err);
 	free(m);
+}
+
+void dbmigrate_mask_password(char *s)
+{
+	url_mask(s);
 }
 
 dbmigrate_code dbmigrate_list_drivers(dbmigrate_driver_fn fn, void *ctx)

@@ -70,11 +70,13 @@ static void url_scan_uri(const char *url, size_t scheme, url_span_fn fn,
 
 	if (p[0] == '/' && p[1] == '/') {
 		const char *auth = p + 2;
-		size_t alen = strcspn(auth, "/?#");
+		/* libpq ends the userinfo at the first '@' before any '/', even
+		   past a '?' or '#'; a lenient reader takes the last '@'. Mask
+		   from the first ':' to the last '@' before a '/', which covers
+		   both readings. */
+		size_t alen = strcspn(auth, "/");
 		const char *at = NULL;
 
-		/* The last '@' ends the userinfo; a literal '@' in a
-		   password should be %40, but be lenient. */
 		for (size_t i = 0; i < alen; i++)
 			if (auth[i] == '@')
 				at = auth + i;
@@ -85,8 +87,9 @@ static void url_scan_uri(const char *url, size_t scheme, url_span_fn fn,
 			if (colon != NULL && at > colon + 1)
 				fn(ctx, (size_t)(colon + 1 - url),
 				   (size_t)(at - colon - 1));
+			auth = at + 1;
 		}
-		p = auth + alen;
+		p = auth + strcspn(auth, "/?#");
 	}
 	q = strchr(p, '?');
 	if (q == NULL)
@@ -174,6 +177,18 @@ const char *url_driver(const char *url, char *buf, size_t n)
 	if (strcmp(buf, "postgresql") == 0)
 		buf[8] = '\0';
 	return buf;
+}
+
+/* url_span_fn for url_mask: star the span out. */
+static void url_mask_span(void *ctx, size_t off, size_t len)
+{
+	memset((char *)ctx + off, '*', len);
+}
+
+void url_mask(char *url)
+{
+	if (url != NULL)
+		url_scan(url, url_mask_span, url);
 }
 
 /* State of url_redact: the copy and how far url was copied. */

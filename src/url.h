@@ -23,6 +23,10 @@ const char *url_driver(const char *url, char *buf, size_t n);
  */
 char *url_redact(const char *url);
 
+/* Overwrite each of those passwords in place with '*' characters; the
+   length never changes, so it works on argv strings. */
+void url_mask(char *url);
+
 /* True when url contains a password in any of those forms. */
 int url_has_password(const char *url);
 

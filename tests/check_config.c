@@ -535,6 +535,30 @@ START_TEST(url_passwords_are_masked)
 }
 END_TEST
 
+/* Regressions found by fuzz/fuzz_config.c: passwords libpq would read
+   must be masked, in a copy (url_redact) and in place (url_mask). */
+START_TEST(fuzz_found_password_leaks)
+{
+	static const char *const cases[][2] = {
+		{ "user='a'password=secret host=h", "secret" },
+		{ "postgres://u:pa?s3cret@127.0.0.1:1/db", "s3cret" },
+		{ "postgres://u:p#w@h/db", "p#w" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *copy = url_redact(cases[i][0]);
+		char *inplace = strdup(cases[i][0]);
+
+		url_mask(inplace);
+		ck_assert_msg(strstr(copy, cases[i][1]) == NULL, "redact: %s", copy);
+		ck_assert_msg(strstr(inplace, cases[i][1]) == NULL, "mask: %s", inplace);
+		ck_assert_uint_eq(strlen(inplace), strlen(cases[i][0]));
+		free(copy);
+		free(inplace);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -560,6 +584,7 @@ int main(void)
 	tcase_add_test(tc, missing_dotenv_is_fine_and_bad_dotenv_is_not);
 	tcase_add_test(tc, url_driver_names);
 	tcase_add_test(tc, url_passwords_are_masked);
+	tcase_add_test(tc, fuzz_found_password_leaks);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

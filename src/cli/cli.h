@@ -181,7 +181,6 @@ void output_debug(const struct output *o, const char *fmt, ...)
 	CLI_PRINTF(2, 3);
 void output_json_string(FILE *f, const char *s);
 char *output_label(const dbmigrate_entry *e);
-void output_mask_password(char *s);
 void output_duration(char *buf, size_t n, double seconds);
 
 /* xalloc.c */

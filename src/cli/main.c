@@ -110,7 +110,7 @@ static void main_option(struct main_args *a, int i, char *value)
 		free(a->url);
 		a->url = xstrdup(value);
 		a->value[i] = a->url;
-		output_mask_password(value);
+		dbmigrate_mask_password(value);
 		break;
 	case CLI_OPT_LOCK_TIMEOUT:
 	case CLI_OPT_CONNECT_TIMEOUT:
@@ -382,7 +382,7 @@ static int main_configure(struct main_args *a, struct cli *cli)
 		url = dbmigrate_get(m, "url");
 		if (url != NULL) {
 			shown = xstrdup(url);
-			output_mask_password(shown);
+			dbmigrate_mask_password(shown);
 		}
 		driver = dbmigrate_get(m, "driver");
 		output_debug(&cli->out, "directory %s, tracking table %s, driver %s, %s%s",
