@@ -2,7 +2,7 @@
 ## PostgreSQL integration suites. Every program links the core's
 ## convenience library, so internals are reachable despite hidden symbols.
 
-EXTRA_DIST += tests/data
+EXTRA_DIST += tests/data tests/fuzz-smoke.sh
 
 # Drivers come from the build tree, exactly as a user's dlopen path.
 AM_TESTS_ENVIRONMENT = \
@@ -14,6 +14,9 @@ AM_TESTS_ENVIRONMENT = \
 	CK_VERBOSITY=normal; export CK_VERBOSITY;
 
 if TESTS
+# The libFuzzer harnesses of fuzz/, a few seconds each (needs clang).
+TESTS += tests/fuzz-smoke.sh
+
 TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src -I$(top_srcdir)/tests
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDADD = src/libdbmigrate-core.la $(CHECK_LIBS)
@@ -149,5 +152,12 @@ tests_check_pg_cli_SOURCES = tests/check_pg_cli.c tests/testutil.c tests/testuti
 tests_check_pg_cli_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_cli_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_cli_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+check_PROGRAMS += tests/check_pg_versions
+TESTS += tests/check_pg_versions
+tests_check_pg_versions_SOURCES = tests/check_pg_versions.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_versions_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_versions_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_versions_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 endif
 endif

@@ -1,0 +1,211 @@
+/*
+ * fuzz_parse_sql.c - libFuzzer harness for the .sql formats (dbmate's
+ * `-- migrate:up` / `-- migrate:down` sections, and .up.sql/.down.sql
+ * pairs), followed by what the migrator does next with each body:
+ * split it into statements and check its transaction control. Any text
+ * a file can hold (migration_load() lets only non-empty UTF-8 without
+ * NUL bytes through, so that is what is fed) must parse or fail cleanly,
+ * and a parsed body must be an exact slice of the file at the offset,
+ * line and column it claims, up before down, both inside the file.
+ *
+ * The first input byte picks the format: even, one .sql file; odd, a
+ * pair whose .up.sql and .down.sql texts are the rest of the input cut
+ * where the second byte says.
+ *
+ * tests/fuzz-smoke.sh builds it (make check, make fuzz); by hand:
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
+ *       fuzz/fuzz_parse_sql.c src/parse-sql.c src/parse-js.c \
+ *       src/migration.c src/checksum.c src/fsutil.c src/errors.c \
+ *       src/strbuf.c src/lexer.c src/txcontrol.c -lcrypto -o fuzz_parse_sql
+ *   mkdir -p corpus && ./fuzz_parse_sql -max_total_time=60 corpus \
+ *       tests/data/fuzz/parse_sql
+ *
+ * (The first directory receives new inputs: never the seed corpus.)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "fsutil.h"
+#include "lexer.h"
+#include "migration.h"
+#include "txcontrol.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Stop the run: an invariant does not hold. */
+#define FUZZ_ASSERT(cond)        \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
+	} while (0)
+
+/* A NUL-terminated copy of n bytes, or NULL when they are not file text. */
+static char *fuzz_text(const uint8_t *p, size_t n)
+{
+	size_t bad;
+	const char *why;
+	char *t;
+
+	if (n == 0 || !fsutil_check_text((const char *)p, n, &bad, &why))
+		return NULL;
+	if ((t = malloc(n + 1)) == NULL)
+		abort();
+	memcpy(t, p, n);
+	t[n] = '\0';
+	return t;
+}
+
+/* A copy of a string that must not fail. */
+static char *fuzz_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+/* The number of lines of text (a last line without '\n' counts). */
+static unsigned fuzz_lines(const char *text, size_t len)
+{
+	unsigned n = 1;
+
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n')
+			n++;
+	return n;
+}
+
+/* Check that line and column (bytes) describe text[off]. */
+static void fuzz_check_position(const char *text, size_t off, unsigned line,
+				unsigned column)
+{
+	unsigned l = 1;
+	size_t start = 0;
+
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			l++;
+			start = i + 1;
+		}
+	}
+	FUZZ_ASSERT(line == l);
+	FUZZ_ASSERT(column == off - start + 1);
+}
+
+/* Check a parsed body: an exact, terminated slice of its file's text. */
+static void fuzz_check_body(const struct migration_body *b, const char *path,
+			    const char *text, size_t len)
+{
+	FUZZ_ASSERT(b->sql != NULL && b->path == path);
+	FUZZ_ASSERT(b->verbatim);
+	FUZZ_ASSERT(b->offset <= len && b->len <= len - b->offset);
+	FUZZ_ASSERT(b->sql[b->len] == '\0');
+	FUZZ_ASSERT(memcmp(b->sql, text + b->offset, b->len) == 0);
+	fuzz_check_position(text, b->offset, b->line, b->column);
+}
+
+/* Do what migrator_prepare() does with a body: split, check BEGIN/COMMIT. */
+static void fuzz_prepare(const struct migration *m,
+			 const struct migration_body *b)
+{
+	struct lexer_result r = { 0 };
+	struct lexer_error lerr = { 0 };
+	size_t first = 0, count = 0, bad = 0;
+	const char *why = NULL;
+	int unwrapped = 0;
+	enum lexer_status ls = lexer_split(b->sql, b->len, &r, &lerr);
+
+	FUZZ_ASSERT(ls == LEXER_OK || ls == LEXER_SYNTAX);
+	if (ls == LEXER_SYNTAX) {
+		FUZZ_ASSERT(lerr.message != NULL && lerr.offset < b->len);
+	} else if (!m->no_transaction) {
+		if (txcontrol_check(b->sql, &r, &first, &count, &unwrapped,
+				    &bad, &why) == 0) {
+			FUZZ_ASSERT(first <= r.n && count <= r.n - first);
+			/* Unwrapping drops exactly BEGIN and COMMIT. */
+			FUZZ_ASSERT(!unwrapped || (first == 1 && count + 2 == r.n));
+			FUZZ_ASSERT(unwrapped || (first == 0 && count == r.n));
+		} else {
+			FUZZ_ASSERT(bad < r.n && why != NULL);
+		}
+	}
+	lexer_result_free(&r);
+}
+
+/* Check a failure: a message, and a place inside the file. */
+static void fuzz_check_error(const dbmigrate_error *err, const char *text,
+			     size_t len)
+{
+	FUZZ_ASSERT(err->code == DBMIGRATE_EFILES);
+	FUZZ_ASSERT(err->message != NULL && err->message[0] != '\0');
+	if (err->line > 0 && text != NULL)
+		FUZZ_ASSERT(err->line <= fuzz_lines(text, len));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct migration m;
+	dbmigrate_error err = { .code = DBMIGRATE_OK };
+	size_t cut;
+	dbmigrate_code rc;
+
+	if (size < 2)
+		return 0;
+	memset(&m, 0, sizeof m);
+	m.id = fuzz_strdup("1");
+	m.number = 1;
+	m.name = fuzz_strdup("fuzz");
+	m.label = fuzz_strdup("1_fuzz");
+	if (data[0] & 1) {
+		/* A pair: the down file may be absent (cut at the end). */
+		cut = (size - 2) * data[1] / 255;
+		m.format = MIGRATION_FORMAT_PAIR;
+		m.path = fuzz_strdup("1_fuzz.up.sql");
+		m.text = fuzz_text(data + 2, cut);
+		if (cut < size - 2) {
+			m.down_path = fuzz_strdup("1_fuzz.down.sql");
+			m.down_text = fuzz_text(data + 2 + cut, size - 2 - cut);
+			m.down_text_len = size - 2 - cut;
+			if (m.down_text == NULL)
+				goto out;
+		}
+		m.text_len = cut;
+	} else {
+		m.format = MIGRATION_FORMAT_SQL;
+		m.path = fuzz_strdup("1_fuzz.sql");
+		m.text = fuzz_text(data + 1, size - 1);
+		m.text_len = size - 1;
+	}
+	if (m.text == NULL)
+		goto out;
+	rc = parse_sql(&m, &err);
+	if (rc != DBMIGRATE_OK) {
+		fuzz_check_error(&err, m.text, m.text_len);
+		goto out;
+	}
+	FUZZ_ASSERT(err.code == DBMIGRATE_OK);
+	FUZZ_ASSERT(m.up.present);
+	fuzz_check_body(&m.up, m.path, m.text, m.text_len);
+	fuzz_prepare(&m, &m.up);
+	if (m.no_transaction)
+		FUZZ_ASSERT(strstr(m.text, "transaction:false") != NULL);
+	if (m.down.present) {
+		if (m.format == MIGRATION_FORMAT_PAIR) {
+			fuzz_check_body(&m.down, m.down_path, m.down_text,
+					m.down_text_len);
+		} else {
+			fuzz_check_body(&m.down, m.path, m.text, m.text_len);
+			/* The down section follows the up section. */
+			FUZZ_ASSERT(m.up.offset + m.up.len <= m.down.offset);
+		}
+		fuzz_prepare(&m, &m.down);
+	}
+out:
+	errors_clear(&err);
+	migration_free(&m);
+	return 0;
+}

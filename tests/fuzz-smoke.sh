@@ -1,0 +1,61 @@
+#!/bin/sh
+# Build every libFuzzer harness in fuzz/ with clang and run each for a few
+# seconds on its seed corpus (tests/data/fuzz/<name>/). Part of make check;
+# `make fuzz` (configure --enable-fuzzing) runs them for longer. Skips
+# (exit 77) when clang or its libFuzzer runtime is missing, except in CI.
+set -u
+srcdir=${DBMIGRATE_SRCDIR:?run from make check}
+out=${DBMIGRATE_BUILDDIR:?run from make check}/tests/fuzz-smoke
+seconds=${FUZZ_SMOKE_SECONDS:-3}
+CLANG=${CLANG:-clang}
+flags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -fsanitize=fuzzer-no-link,address,undefined -I$srcdir/include -I$srcdir/src $(pkg-config --cflags libpq 2>/dev/null)"
+libs="-lcrypto -ldl $(pkg-config --libs libpq 2>/dev/null)"
+
+skip() {
+	echo "SKIP: $1"
+	[ "${CI:-}" = true ] && { echo "CI=true: the fuzz smoke test must run in CI"; exit 1; }
+	exit 77
+}
+# CI runs the smoke test in its main build only: the ASan and distcheck
+# runs set DBMIGRATE_FUZZ_SMOKE=off (the fuzzers carry ASan themselves).
+if [ "${DBMIGRATE_FUZZ_SMOKE:-on}" = off ]; then
+	echo "SKIP: disabled by DBMIGRATE_FUZZ_SMOKE=off"
+	exit 77
+fi
+command -v "$CLANG" >/dev/null 2>&1 || skip "clang not found (install clang to run the fuzzers)"
+mkdir -p "$out/obj"
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; return (int)n * 0; }\n' >"$out/probe.c"
+"$CLANG" -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" 2>/dev/null ||
+	skip "clang cannot link libFuzzer (install libclang-rt-dev or clang's compiler-rt)"
+
+# The core, compiled once with coverage instrumentation.
+objs=
+for c in "$srcdir"/src/*.c; do
+	o="$out/obj/$(basename "$c" .c).o"
+	"$CLANG" $flags -DDBMIGRATE_DRIVER_DIR='"/nowhere"' -c "$c" -o "$o" || exit 1
+	objs="$objs $o"
+done
+rm -f "$out/libcore.a"
+ar rcs "$out/libcore.a" $objs || exit 1
+
+status=0 total=0
+for h in "$srcdir"/fuzz/fuzz_*.c; do
+	name=$(basename "$h" .c)
+	corpus="$srcdir/tests/data/fuzz/${name#fuzz_}"
+	"$CLANG" $flags -fsanitize=fuzzer "$h" "$out/libcore.a" $libs -o "$out/$name" || exit 1
+	mkdir -p "$out/corpus-$name"
+	log="$out/$name.log"
+	if "$out/$name" -max_total_time="$seconds" -rss_limit_mb=2048 \
+		-artifact_prefix="$out/$name-" "$out/corpus-$name" \
+		$( [ -d "$corpus" ] && echo "$corpus" ) >"$log" 2>&1; then
+		runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' | tail -n1)
+		total=$((total + ${runs:-0}))
+		echo "$name: ${runs:-?} executions in ${seconds} s, no crash"
+	else
+		echo "$name: CRASH"
+		tail -n 40 "$log"
+		status=1
+	fi
+done
+echo "fuzz smoke: $total executions"
+exit $status
