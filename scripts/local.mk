@@ -1,2 +1,26 @@
-## scripts/ - developer tools: the throwaway PostgreSQL server.
-dist_noinst_SCRIPTS += scripts/devdb scripts/deps scripts/check scripts/test-summary scripts/demo
+## scripts/ - developer tools (the throwaway PostgreSQL server, the test
+## and demo drivers) and the bash completion.
+dist_noinst_SCRIPTS += scripts/devdb scripts/deps scripts/check scripts/test-summary scripts/demo scripts/pg-matrix
+
+# The integration suites on PostgreSQL 13 to 18 (npm's embedded-postgres
+# binaries, cached outside the tree); see scripts/pg-matrix.
+check-matrix: all $(check_PROGRAMS) $(check_LTLIBRARIES)
+	$(top_srcdir)/scripts/pg-matrix '$(abs_top_builddir)'
+.PHONY: check-matrix \
+	scripts/package-check
+
+# bash-completion loads a command's completion on demand from a file named
+# after the command, so the file is installed as "dbmigrate".
+EXTRA_DIST += scripts/dbmigrate.bash-completion
+install-data-local: scripts-install-completion
+uninstall-local: scripts-uninstall-completion
+
+scripts-install-completion:
+	$(MKDIR_P) '$(DESTDIR)$(bashcompletiondir)'
+	$(INSTALL_DATA) '$(srcdir)/scripts/dbmigrate.bash-completion' \
+		'$(DESTDIR)$(bashcompletiondir)/dbmigrate'
+
+scripts-uninstall-completion:
+	rm -f '$(DESTDIR)$(bashcompletiondir)/dbmigrate'
+
+.PHONY: scripts-install-completion scripts-uninstall-completion
