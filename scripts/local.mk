@@ -1,13 +1,13 @@
-## scripts/ - developer tools (the throwaway PostgreSQL server, the test
-## and demo drivers) and the bash completion.
-dist_noinst_SCRIPTS += scripts/devdb scripts/deps scripts/check scripts/test-summary scripts/demo scripts/pg-matrix
+## scripts/ - developer tools (the throwaway PostgreSQL server, the test,
+## demo, PostgreSQL-matrix and packaging checks) and the bash completion.
+dist_noinst_SCRIPTS += scripts/devdb scripts/deps scripts/check scripts/test-summary scripts/demo scripts/pg-matrix \
+	scripts/package-check
 
 # The integration suites on PostgreSQL 13 to 18 (npm's embedded-postgres
 # binaries, cached outside the tree); see scripts/pg-matrix.
 check-matrix: all $(check_PROGRAMS) $(check_LTLIBRARIES)
 	$(top_srcdir)/scripts/pg-matrix '$(abs_top_builddir)'
-.PHONY: check-matrix \
-	scripts/package-check
+.PHONY: check-matrix
 
 # bash-completion loads a command's completion on demand from a file named
 # after the command, so the file is installed as "dbmigrate".
