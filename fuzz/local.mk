@@ -3,7 +3,9 @@
 ## `make fuzz` runs each for FUZZ_SECONDS (default 60) on a scratch corpus
 ## (tests/fuzz-smoke/ in the build tree) seeded from tests/data/fuzz/<name>/.
 
-EXTRA_DIST += fuzz tests/data/fuzz
+# Files, not the directory: "fuzz" is also the phony target below.
+EXTRA_DIST += fuzz/fuzz_config.c fuzz/fuzz_dotenv.c fuzz/fuzz_lexer.c \
+	fuzz/fuzz_name.c fuzz/fuzz_parse_js.c fuzz/fuzz_parse_sql.c tests/data/fuzz
 FUZZ_SECONDS = 60
 
 fuzz:
