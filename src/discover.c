@@ -57,6 +57,9 @@ struct discover_ctx {
 
 /* printf into a new string; NULL when out of memory. */
 static char *discover_vformat(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static char *discover_vformat(const char *fmt, va_list ap)
 {
 	va_list ap2;
 	char *s;
