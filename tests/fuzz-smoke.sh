@@ -3,10 +3,19 @@
 # seconds on its seed corpus (tests/data/fuzz/<name>/). Part of make check;
 # `make fuzz` (configure --enable-fuzzing) runs them for longer. Skips
 # (exit 77) when clang or its libFuzzer runtime is missing, except in CI.
+#
+# In make check the run is reproducible: a fixed seed (FUZZ_SMOKE_SEED,
+# default 1), a fixed number of inputs per harness (FUZZ_SMOKE_RUNS,
+# default 100000) and a fresh scratch corpus, so CI and a developer see
+# the same inputs; FUZZ_SMOKE_SECONDS only caps the time. `make fuzz`
+# sets FUZZ_SMOKE_RUNS=0: a random seed, for FUZZ_SECONDS, on a corpus
+# that it keeps and grows between runs.
 set -u
 srcdir=${DBMIGRATE_SRCDIR:?run from make check}
 out=${DBMIGRATE_BUILDDIR:?run from make check}/tests/fuzz-smoke
-seconds=${FUZZ_SMOKE_SECONDS:-3}
+seconds=${FUZZ_SMOKE_SECONDS:-120}
+runs=${FUZZ_SMOKE_RUNS:-100000}
+seed=${FUZZ_SMOKE_SEED:-1}
 CLANG=${CLANG:-clang}
 flags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -fsanitize=fuzzer-no-link,address,undefined -I$srcdir/include -I$srcdir/src $(pkg-config --cflags libpq 2>/dev/null)"
 libs="-lcrypto -ldl $(pkg-config --libs libpq 2>/dev/null)"
@@ -43,17 +52,28 @@ for h in "$srcdir"/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
 	corpus="$srcdir/tests/data/fuzz/${name#fuzz_}"
 	"$CLANG" $flags -fsanitize=fuzzer "$h" "$out/libcore.a" $libs -o "$out/$name" || exit 1
-	mkdir -p "$out/corpus-$name"
 	log="$out/$name.log"
-	if "$out/$name" -max_total_time="$seconds" -rss_limit_mb=2048 \
+	if [ "$runs" -gt 0 ]; then
+		rm -rf "$out/corpus-$name"
+		limits="-seed=$seed -runs=$runs"
+	else
+		limits=
+	fi
+	mkdir -p "$out/corpus-$name"
+	if "$out/$name" $limits -max_total_time="$seconds" -rss_limit_mb=2048 \
 		-artifact_prefix="$out/$name-" "$out/corpus-$name" \
 		$( [ -d "$corpus" ] && echo "$corpus" ) >"$log" 2>&1; then
-		runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' | tail -n1)
-		total=$((total + ${runs:-0}))
-		echo "$name: ${runs:-?} executions in ${seconds} s, no crash"
+		done_runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' | tail -n1)
+		total=$((total + ${done_runs:-0}))
+		echo "$name: ${done_runs:-?} executions${limits:+ (${limits})}, no crash"
 	else
-		echo "$name: CRASH"
-		tail -n 40 "$log"
+		echo "$name: FAILED (the fuzzer's log follows: $log)"
+		grep -v '^#[0-9]' "$log" | tail -n 60
+		for a in "$out/$name-"*; do
+			[ -f "$a" ] || continue
+			echo "input that failed ($a), as hex:"
+			od -An -tx1 -v "$a" | head -n 20
+		done
 		status=1
 	fi
 done
