@@ -179,6 +179,12 @@ DBMIGRATE_API dbmigrate_code dbmigrate_rollback(dbmigrate *m,
 DBMIGRATE_API dbmigrate_code dbmigrate_reset(dbmigrate *m,
 					     const dbmigrate_run_options *opts);
 
+/* @API-MARK-REPAIR-REDO@ */
+
+/* @API-VERIFY@ */
+
+/* @API-LINT@ */
+
 /* List every migration; free the report with dbmigrate_report_free(). */
 DBMIGRATE_API dbmigrate_code dbmigrate_status(dbmigrate *m,
 					      dbmigrate_report **out);

@@ -187,7 +187,7 @@ dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
 	    vt->abi_version > DBMIGRATE_DRIVER_ABI_VERSION) {
 		errors_set(err, DBMIGRATE_ECONNECT,
 			   "driver %s was built for driver ABI %u, this "
-			   "dbmigrate loads ABI %u",
+			   "dbmigrate loads ABI 1 to %u",
 			   name, vt->abi_version, DBMIGRATE_DRIVER_ABI_VERSION);
 		errors_detail(err, "%s declares abi_version %u; this dbmigrate "
 				   "accepts 1 to %u.",
@@ -196,9 +196,14 @@ dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
 		errors_hint(err, "%s", rebuild);
 		return DBMIGRATE_ECONNECT;
 	}
-	/* Every ABI so far is 1, which needs the whole struct as declared;
-	   a later ABI accepts older drivers up to their last member. */
-	need = sizeof(struct dbmigrate_driver);
+	/* A driver of ABI 1 ends with cancel(); one of this ABI has the
+	   whole struct. Members after a driver's end count as NULL
+	   (DRIVER_OP). */
+	if (vt->abi_version == 1)
+		need = offsetof(struct dbmigrate_driver, cancel) +
+		       sizeof vt->cancel;
+	else
+		need = sizeof(struct dbmigrate_driver);
 	if (vt->struct_size < need) {
 		errors_set(err, DBMIGRATE_ECONNECT,
 			   "driver %s has a truncated vtable", name);

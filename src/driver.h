@@ -9,8 +9,21 @@
 #ifndef DBMIGRATE_DRIVER_INTERNAL_H
 #define DBMIGRATE_DRIVER_INTERNAL_H
 
+#include <stddef.h>
+
 #include "dbmigrate.h"
 #include "dbmigrate/driver.h"
+
+/*
+ * The operation op of d's vtable, or NULL when the driver lacks it or
+ * its ABI predates it (the member lies beyond its struct_size). Every
+ * member "since ABI 2" or later is read through this.
+ */
+#define DRIVER_OP(d, op)                                                   \
+	(offsetof(struct dbmigrate_driver, op) + sizeof((d)->vt->op) <=    \
+			 (d)->vt->struct_size                              \
+		 ? (d)->vt->op                                             \
+		 : NULL)
 
 struct driver {
 	const struct dbmigrate_driver *vt;
@@ -79,5 +92,8 @@ int driver_classify(struct driver *d, const char *sql, size_t len,
 
 /* Cancel; nothing when absent. Async-signal-safe. */
 void driver_cancel(struct driver *d);
+
+/* @DRIVER-WRAPPERS@ (since ABI 2: one wrapper per new operation, each
+   reading the member through DRIVER_OP) */
 
 #endif

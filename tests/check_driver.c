@@ -134,7 +134,7 @@ START_TEST(refuses_a_newer_abi)
 
 	/* struct_size is garbage too: the version is what is reported */
 	ck_assert_str_eq(e.message, "driver bad_abi was built for driver ABI 99, "
-				    "this dbmigrate loads ABI 1");
+				    "this dbmigrate loads ABI 1 to 2");
 	ck_assert_ptr_nonnull(strstr(e.detail, "bad_abi.so"));
 	ck_assert_ptr_nonnull(strstr(e.hint, "Rebuild"));
 	errors_clear(&e);
@@ -529,6 +529,34 @@ static struct dbmigrate_driver stub_vtable(const char *name,
 	return vt;
 }
 
+/*
+ * A driver built against ABI 1 (its vtable ends with cancel) still loads,
+ * and every member since ABI 2 reads as NULL through DRIVER_OP: the host
+ * never reads beyond the struct_size the driver declared.
+ */
+START_TEST(loads_an_abi1_driver)
+{
+	struct dbmigrate_driver vt = stub_vtable("stub", open_ok);
+	struct driver d = { .vt = &vt };
+	size_t abi1 = offsetof(struct dbmigrate_driver, cancel) + sizeof vt.cancel;
+	dbmigrate_error e = { 0 };
+
+	vt.abi_version = 1;
+	vt.struct_size = abi1;
+	vt.cancel = stub_cancel;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
+	ck_assert_ptr_eq(DRIVER_OP(&d, cancel), stub_cancel);
+	ck_assert_ptr_null(DRIVER_OP(&d, configure));
+	vt.struct_size = abi1 - 1;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	ck_assert_ptr_nonnull(strstr(e.message, "truncated"));
+	/* An ABI-2 driver must declare the whole ABI-2 struct. */
+	vt.abi_version = 2;
+	vt.struct_size = abi1;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+}
+END_TEST
+
 START_TEST(vtable_checks_in_order)
 {
 	struct dbmigrate_driver vt = stub_vtable("stub", open_ok);
@@ -540,10 +568,10 @@ START_TEST(vtable_checks_in_order)
 	vt.struct_size = 3;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
 	ck_assert_str_eq(e.message, "driver stub was built for driver ABI 0, "
-				    "this dbmigrate loads ABI 1");
+				    "this dbmigrate loads ABI 1 to 2");
 	vt.abi_version = DBMIGRATE_DRIVER_ABI_VERSION + 1;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
-	ck_assert_ptr_nonnull(strstr(e.message, "ABI 2"));
+	ck_assert_ptr_nonnull(strstr(e.message, "ABI 3"));
 
 	vt.abi_version = DBMIGRATE_DRIVER_ABI_VERSION;
 	vt.struct_size = sizeof vt - 1;
@@ -759,6 +787,7 @@ int main(void)
 	tcase_add_test(tc, first_directory_wins);
 	tcase_add_test(tc, never_the_current_directory);
 	tcase_add_test(tc, vtable_checks_in_order);
+	tcase_add_test(tc, loads_an_abi1_driver);
 	tcase_add_test(tc, open_reports_errors);
 	tcase_add_test(tc, optional_operations);
 	tcase_add_test(tc, list_reports_every_candidate);

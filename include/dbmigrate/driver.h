@@ -12,6 +12,12 @@
  *  - DBMIGRATE_DRIVER_ABI_VERSION is bumped by hand when a member is
  *    added; it is not the package version;
  *  - members are only ever appended, each later one marked "since ABI n";
+ *    the host loads drivers of every ABI from 1 to its own, and never
+ *    reads a member beyond the struct_size the driver declared (a
+ *    missing member counts as NULL);
+ *  - structs the host and a driver pass each other are append-only the
+ *    same way: a member "since ABI n" is read by the host only from a
+ *    driver of ABI n or later, and given to such a driver only;
  *  - an optional operation is NULL when the driver lacks it; the core
  *    turns that into a clear "not supported by driver X" error;
  *  - every operation returns a dbmigrate_code; on failure it first reports
@@ -30,7 +36,7 @@
 extern "C" {
 #endif
 
-#define DBMIGRATE_DRIVER_ABI_VERSION 1u
+#define DBMIGRATE_DRIVER_ABI_VERSION 2u
 
 /* The one symbol a driver exports. */
 #define DBMIGRATE_DRIVER_ENTRY_SYMBOL "dbmigrate_driver_entry"
@@ -113,12 +119,31 @@ struct dbmigrate_row {
 	const char *executed_at; /* ISO 8601 UTC; NULL in record() = now */
 	const char *checksum;    /* 64 hex digits, or NULL */
 	int batch;
+	/* Since ABI 2: the migration's down SQL, kept so that `down` works
+	   when the file is gone; NULL when there is none. */
+	const char *down_sql;
 };
 
 /* One SQL statement; sql[len] is '\0'. */
 struct dbmigrate_stmt {
 	const char *sql;
 	size_t len;
+};
+
+/*
+ * Limits on the migrations' own statements (since ABI 2), as configure()
+ * receives them. Distinct from lock()'s timeout, the wait for the runner
+ * lock.
+ */
+struct dbmigrate_settings {
+	size_t struct_size;       /* sizeof(struct dbmigrate_settings) */
+	double lock_timeout;      /* seconds a statement may wait for a lock on
+				     a table or row; 0 = the server's own */
+	double statement_timeout; /* seconds a statement may run; 0 = the
+				     server's own */
+	unsigned lock_retries;    /* times apply() retries a migration whose
+				     statement gave up waiting for a lock;
+				     0 = never */
 };
 
 /* Called once per tracking row; a nonzero return stops the listing. */
@@ -211,6 +236,25 @@ struct dbmigrate_driver {
 	 * Must be async-signal-safe: it is called from a signal handler.
 	 */
 	void (*cancel)(dbmigrate_conn *c);
+
+	/* ---- since ABI 2 ---- */
+
+	/*
+	 * Optional. Set the limits for the statements of every apply() that
+	 * follows, until the next configure(). Inside a transaction they hold
+	 * for one migration only (PostgreSQL: SET LOCAL, sent with it); outside
+	 * one, for its statements only. A migration that fails because a lock
+	 * was not available within lock_timeout (PostgreSQL: SQLSTATE 55P03)
+	 * is retried up to lock_retries times with backoff (in a transaction,
+	 * from a savepoint taken before it), with a DBMIGRATE_LOG_WARNING
+	 * each time. Without configure() a driver uses the server's limits.
+	 */
+	dbmigrate_code (*configure)(dbmigrate_conn *c,
+				    const struct dbmigrate_settings *s);
+
+	/* @ABI2-VERIFY@ */
+
+	/* @ABI2-LINT@ */
 };
 
 /* Define the entry function returning the driver's vtable. */
