@@ -153,6 +153,13 @@ tests_check_pg_cli_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_cli_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_cli_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 
+check_PROGRAMS += tests/check_pg_connect
+TESTS += tests/check_pg_connect
+tests_check_pg_connect_SOURCES = tests/check_pg_connect.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_connect_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_connect_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_connect_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
 check_PROGRAMS += tests/check_pg_versions
 TESTS += tests/check_pg_versions
 tests_check_pg_versions_SOURCES = tests/check_pg_versions.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h

@@ -233,20 +233,23 @@ static double pg_now(void)
 
 /*
  * Drive a connection started by PQconnectStartParams() to its end,
- * polling so that the user can interrupt it, within timeout seconds
- * (text; NULL: no limit) - libpq leaves the limit to us in this mode.
- * Reports the failure.
+ * polling so that the user can interrupt it, until deadline (pg_now()
+ * seconds; 0: no limit) - libpq leaves the limit to us in this mode.
+ * Reports an interruption or the deadline (*final set: no retry); a
+ * failure of libpq's is left in c->pg for the caller to report, as a
+ * retry may follow (*final clear).
  */
 static dbmigrate_code pg_connect(dbmigrate_conn *c,
 				 const struct dbmigrate_params *p,
-				 const char *timeout)
+				 double deadline, int *final)
 {
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	double limit = timeout != NULL ? strtod(timeout, NULL) : 0;
-	double deadline = pg_now() + limit;
 
-	if (PQstatus(c->pg) == CONNECTION_BAD)
-		return pg_connect_error(c, p);
+	*final = 1;
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		*final = 0;
+		return DBMIGRATE_ECONNECT;
+	}
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
 		struct pollfd pfd = {
 		    .fd = PQsocket(c->pg),
@@ -259,19 +262,120 @@ static dbmigrate_code pg_connect(dbmigrate_conn *c,
 			return pg_exec_error(c, DBMIGRATE_EINTERRUPTED, NULL,
 					     NULL,
 					     "interrupted while connecting");
-		if (timeout != NULL && pg_now() > deadline)
+		if (deadline > 0 && pg_now() > deadline) {
 			return pg_exec_error(
 			    c, DBMIGRATE_ECONNECT, NULL,
 			    "Check that the server runs and that nothing "
 			    "between here and there drops the connection, "
 			    "or allow more time with --connect-timeout.",
 			    "connection to server at \"%s\", port %s failed: "
-			    "timeout expired after %s s",
-			    PQhost(c->pg), PQport(c->pg), timeout);
+			    "timeout expired after %g s",
+			    PQhost(c->pg), PQport(c->pg), p->connect_timeout);
+		}
 		if (ready)
 			st = PQconnectPoll(c->pg);
 	}
-	return st == PGRES_POLLING_OK ? DBMIGRATE_OK : pg_connect_error(c, p);
+	if (st == PGRES_POLLING_OK)
+		return DBMIGRATE_OK;
+	*final = 0;
+	return DBMIGRATE_ECONNECT;
+}
+
+/*
+ * Is the failure of a connection attempt one that waiting can cure? Ask
+ * the server the way pg_isready does (PQpingParams): no answer at all
+ * (not started yet, connection refused, no socket file) or "running
+ * but not accepting connections" (starting up, recovering: SQLSTATE
+ * 57P03) is worth a retry. A server that accepts connections refused
+ * ours for a reason of its own - a wrong password, no such database or
+ * role - and retrying would only hide that.
+ */
+static int pg_transient(const char *const *keys, const char *const *vals)
+{
+	PGPing ping = PQpingParams(keys, vals, 1);
+
+	return ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT;
+}
+
+/* Sleep up to seconds, in slices, returning early when interrupted. */
+static void pg_nap(dbmigrate_conn *c, double seconds)
+{
+	double until = pg_now() + seconds;
+
+	while (!c->host->interrupted(c->host->ctx)) {
+		double left = until - pg_now();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * Connect c->pg: one attempt without a connect timeout (libpq's own
+ * behaviour); with one, attempts until the timeout runs out, as long as
+ * the server is merely not up yet (pg_transient), with a backoff from
+ * 0.25 s doubling to 2 s. The first retry is logged as a warning.
+ */
+static dbmigrate_code pg_connect_retry(dbmigrate_conn *c,
+				       const struct dbmigrate_params *p,
+				       const char *const *keys,
+				       const char *const *vals)
+{
+	double deadline = p->connect_timeout > 0
+			      ? pg_now() + p->connect_timeout
+			      : 0;
+	double backoff = 0.25;
+	unsigned attempt = 1;
+
+	for (;;) {
+		dbmigrate_code rc;
+		int final;
+
+		c->pg = PQconnectStartParams(keys, vals, 1);
+		if (c->pg == NULL)
+			return pg_exec_nomem(c);
+		/* At once: a server WARNING during startup must not reach
+		   stderr. */
+		PQsetNoticeReceiver(c->pg, pg_notice, c);
+		rc = pg_connect(c, p, deadline, &final);
+		if (rc == DBMIGRATE_OK || final)
+			return rc;
+		if (deadline == 0 || pg_now() + backoff > deadline ||
+		    !pg_transient(keys, vals))
+			return pg_connect_error(c, p);
+		if (attempt == 1)
+			pg_exec_log(c, DBMIGRATE_LOG_WARNING,
+				    "the server at \"%s\", port %s is not "
+				    "accepting connections yet; retrying for up "
+				    "to %g s (--connect-timeout)",
+				    PQhost(c->pg), PQport(c->pg),
+				    p->connect_timeout);
+		else
+			pg_exec_log(c, DBMIGRATE_LOG_DEBUG,
+				    "connection attempt %u failed; retrying "
+				    "in %g s",
+				    attempt, backoff);
+		PQfinish(c->pg);
+		c->pg = NULL;
+		pg_nap(c, backoff);
+		if (c->host->interrupted(c->host->ctx)) {
+			struct dbmigrate_driver_error e = {
+			    .code = DBMIGRATE_EINTERRUPTED,
+			    .message = "interrupted while connecting",
+			    .statement = DBMIGRATE_NO_STATEMENT};
+
+			c->host->error(c->host->ctx, &e);
+			return DBMIGRATE_EINTERRUPTED;
+		}
+		backoff = backoff * 2 < 2 ? backoff * 2 : 2;
+		attempt++;
+	}
 }
 
 /* Connect with libpq; see driver.h. */
@@ -334,15 +438,7 @@ static dbmigrate_code pg_open(const struct dbmigrate_host *host,
 	keys[n] = NULL;
 	vals[n] = NULL;
 
-	c->pg = PQconnectStartParams(keys, vals, 1);
-	if (c->pg == NULL) {
-		pg_exec_nomem(c);
-		free(c);
-		return DBMIGRATE_ENOMEM;
-	}
-	/* At once: a server WARNING during startup must not reach stderr. */
-	PQsetNoticeReceiver(c->pg, pg_notice, c);
-	rc = pg_connect(c, p, p->connect_timeout > 0 ? timeout : NULL);
+	rc = pg_connect_retry(c, p, keys, vals);
 	if (rc != DBMIGRATE_OK) {
 		PQfinish(c->pg);
 		free(c);
