@@ -884,6 +884,60 @@ START_TEST(bad_file_exit_3_nothing_applied)
 }
 END_TEST
 
+/* True when s holds a byte a terminal would obey: C0 but \t \n, DEL, C1. */
+static int has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7F ||
+		    (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0))
+			return 1;
+	return 0;
+}
+
+/*
+ * File names and source lines reach the terminal escaped: an ESC, BEL
+ * or C1 byte in a migration cannot clear the screen, retitle the window
+ * or forge output. Colours are off (NO_COLOR), so any control byte on
+ * stdout or stderr came from the files.
+ */
+START_TEST(control_characters_are_escaped)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *path;
+
+	/* in a file name: a malformed name, exit 3, named escaped */
+	path = tu_write(p.dir, "004-x\x1b[2J\a.sql", "-- migrate:up\nSELECT 1;\n");
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 3);
+	expect_has("stderr", r.err, "004-x\\x1B[2J\\x07.sql");
+	ck_assert_msg(!has_control(r.err) && !has_control(r.out),
+		      "a control byte reached the terminal:\n%s", r.err);
+	tu_result_free(&r);
+	unlink(path);
+	free(path);
+	/* in a name that is valid: status shows it escaped (C1 CSI too) */
+	free(tu_write(p.dir, "004_a\xc2\x9b" "31m.sql", "-- migrate:up\nSELECT 1;\n"));
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	ck_assert_msg(!has_control(r.err) && !has_control(r.out),
+		      "a control byte reached the terminal:\n%s%s", r.out, r.err);
+	tu_result_free(&r);
+	remove_file(p.dir, "004_a\xc2\x9b" "31m.sql");
+	/* in a source line shown under an error, with its caret */
+	free(tu_write(p.dir, "004_quote.sql",
+		      "-- migrate:up\nSELECT 1;\nSELECT '\x1b]0;owned\a;\n"));
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 3);
+	expect_has("stderr", r.err, "004_quote.sql:3:");
+	expect_has("stderr", r.err, "SELECT '\\x1B]0;owned\\x07;");
+	ck_assert_msg(!has_control(r.err) && !has_control(r.out),
+		      "a control byte reached the terminal:\n%s", r.err);
+	tu_result_free(&r);
+	expect_totals(&p, "Total: 4 | Executed: 0 | Pending: 4\n");
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(dry_run_changes_nothing)
 {
 	struct project p = project_new();
@@ -1287,6 +1341,7 @@ int main(void)
 	tcase_add_test(tc, options_after_command_and_prefixes);
 	tcase_add_test(tc, failing_migration_exit_1_names_file_and_line);
 	tcase_add_test(tc, bad_file_exit_3_nothing_applied);
+	tcase_add_test(tc, control_characters_are_escaped);
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, step_and_to);
 	tcase_add_test(tc, reset_needs_force_without_a_terminal);

@@ -7,6 +7,7 @@
 #ifndef DBMIGRATE_CLI_H
 #define DBMIGRATE_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -181,6 +182,7 @@ void output_debug(const struct output *o, const char *fmt, ...)
 	CLI_PRINTF(2, 3);
 void output_json_string(FILE *f, const char *s);
 char *output_label(const dbmigrate_entry *e);
+char *output_safe(const char *s, bool multiline);
 void output_duration(char *buf, size_t n, double seconds);
 
 /* xalloc.c */
@@ -188,5 +190,6 @@ void *xmalloc(size_t n);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) CLI_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) CLI_PRINTF(1, 0);
 
 #endif

@@ -71,12 +71,83 @@ const char *output_off(const struct output *o, FILE *f)
 	return output_colored(o, f) ? OUTPUT_SGR_OFF : "";
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static size_t output_utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xBF;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/*
+ * A copy of s that is safe to print on a terminal: every control
+ * character (C0 but tab, and newline unless multiline; DEL; C1, which
+ * some terminals obey as escapes) and every byte that is not UTF-8 is
+ * shown as \xNN, so a file name or a server message cannot move the
+ * cursor, recolour the screen or forge lines. Everything the CLI prints
+ * that comes from files, the database or the environment passes here.
+ */
+char *output_safe(const char *s, bool multiline)
+{
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	size_t len = strlen((const char *)p), o = 0;
+	char *out = xmalloc(len * 4 + 1);
+
+	while (*p != '\0') {
+		size_t n = *p >= 0x80 ? output_utf8_len(p) : 1;
+		bool c1 = n == 2 && p[0] == 0xC2 && p[1] < 0xA0;
+
+		if (n == 0 || c1 || *p == 0x7F ||
+		    (*p < 0x20 && *p != '\t' && !(multiline && *p == '\n'))) {
+			/* A C1 character shows as its two bytes. */
+			for (size_t i = 0; i < (c1 ? 2u : 1u); i++)
+				o += (size_t)snprintf(out + o, 5, "\\x%02X", p[i]);
+			p += c1 ? 2 : 1;
+			continue;
+		}
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* "001_create_users_table" for an entry (to free). */
 char *output_label(const dbmigrate_entry *e)
 {
+	char *raw, *label;
+
 	if (e->name == NULL || *e->name == '\0')
-		return xstrdup(e->id != NULL ? e->id : "?");
-	return xasprintf("%s_%s", e->id != NULL ? e->id : "?", e->name);
+		return output_safe(e->id != NULL ? e->id : "?", false);
+	raw = xasprintf("%s_%s", e->id != NULL ? e->id : "?", e->name);
+	label = output_safe(raw, false);
+	free(raw);
+	return label;
 }
 
 /* A duration for people: "12 ms" under ten seconds, else "12.3 s". */
@@ -91,8 +162,10 @@ void output_duration(char *buf, size_t n, double seconds)
 }
 
 /* Print text whose later lines are indented by indent spaces. */
-static void output_indented(const char *text, int indent)
+static void output_indented(const char *raw, int indent)
 {
+	char *text = output_safe(raw, true);
+
 	for (const char *p = text; *p != '\0';) {
 		size_t n = strcspn(p, "\n");
 
@@ -102,6 +175,7 @@ static void output_indented(const char *text, int indent)
 		if (*p == '\n' && *++p != '\0')
 			fprintf(stderr, "%*s", indent, "");
 	}
+	free(text);
 }
 
 /* Print a message line to stderr with a coloured prefix. */
@@ -114,10 +188,12 @@ static void output_vmessage(const struct output *o, const char *prefix,
 {
 	/* Keep stdout's lines before this one when both go to one file. */
 	fflush(stdout);
-	fprintf(stderr, "%s%s%s", output_on(o, stderr, sgr), prefix,
-		output_off(o, stderr));
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *raw = xvasprintf(fmt, ap), *text = output_safe(raw, true);
+
+	fprintf(stderr, "%s%s%s%s\n", output_on(o, stderr, sgr), prefix,
+		output_off(o, stderr), text);
+	free(text);
+	free(raw);
 }
 
 /* A command-line mistake: one line, then where to read about it. */
@@ -139,11 +215,13 @@ void output_option_error(const struct output *o, const dbmigrate *m,
 			 const char *name)
 {
 	const dbmigrate_error *e = dbmigrate_last_error(m);
+	char *msg = output_safe(e->message != NULL ? e->message :
+				dbmigrate_code_name(e->code), true);
 
 	fflush(stdout);
 	fprintf(stderr, "%serror:%s --%s: %s\n", output_on(o, stderr, OUTPUT_SGR_RED),
-		output_off(o, stderr), name,
-		e->message != NULL ? e->message : dbmigrate_code_name(e->code));
+		output_off(o, stderr), name, msg);
+	free(msg);
 	if (e->hint != NULL) {
 		fprintf(stderr, "%sHINT:%s ", output_on(o, stderr, OUTPUT_SGR_BOLD),
 			output_off(o, stderr));
@@ -182,7 +260,7 @@ void output_debug(const struct output *o, const char *fmt, ...)
  */
 static void output_source(const struct output *o, const dbmigrate_error *e)
 {
-	const char *s = e->source_line;
+	char *s = output_safe(e->source_line, false);
 	unsigned chars = 1;
 	char gutter[16];
 	int width;
@@ -190,17 +268,28 @@ static void output_source(const struct output *o, const dbmigrate_error *e)
 	width = snprintf(gutter, sizeof gutter, "%u", e->line);
 	fprintf(stderr, " %s%s |%s %s\n", output_on(o, stderr, OUTPUT_SGR_BOLD),
 		gutter, output_off(o, stderr), s);
-	if (e->column == 0)
+	if (e->column == 0) {
+		free(s);
 		return;
+	}
 	fprintf(stderr, " %*s |%s ", width, "", "");
-	for (const char *p = s; *p != '\0' && chars < e->column; p++) {
-		if (((unsigned char)*p & 0xC0) == 0x80)
+	/* The column counts characters of the raw line; an escaped one
+	   (\xNN) takes four places on screen. */
+	for (const char *p = e->source_line; *p != '\0' && chars < e->column;
+	     p++) {
+		const unsigned char c = (unsigned char)*p;
+
+		if ((c & 0xC0) == 0x80)
 			continue; /* a UTF-8 continuation byte: same character */
-		fputc(*p == '\t' ? '\t' : ' ', stderr);
+		if ((c < 0x20 && c != '\t') || c == 0x7F)
+			fputs("    ", stderr);
+		else
+			fputc(c == '\t' ? '\t' : ' ', stderr);
 		chars++;
 	}
 	fprintf(stderr, "%s^%s\n", output_on(o, stderr, OUTPUT_SGR_GREEN),
 		output_off(o, stderr));
+	free(s);
 }
 
 /*
@@ -210,12 +299,15 @@ static void output_source(const struct output *o, const dbmigrate_error *e)
 void output_error(const struct output *o, const dbmigrate *m)
 {
 	const dbmigrate_error *e = dbmigrate_last_error(m);
-	const char *msg = e->message != NULL ? e->message :
-			  dbmigrate_code_name(e->code);
+	char *msg = output_safe(e->message != NULL ? e->message :
+				dbmigrate_code_name(e->code), true);
 
 	fflush(stdout);
 	if (e->file != NULL) {
-		fprintf(stderr, "%s%s", output_on(o, stderr, OUTPUT_SGR_BOLD), e->file);
+		char *file = output_safe(e->file, false);
+
+		fprintf(stderr, "%s%s", output_on(o, stderr, OUTPUT_SGR_BOLD), file);
+		free(file);
 		if (e->line > 0)
 			fprintf(stderr, ":%u", e->line);
 		if (e->line > 0 && e->column > 0)
@@ -224,8 +316,9 @@ void output_error(const struct output *o, const dbmigrate *m)
 	}
 	fprintf(stderr, "%serror:%s %s", output_on(o, stderr, OUTPUT_SGR_RED),
 		output_off(o, stderr), msg);
+	free(msg);
 	if (e->sqlstate != NULL)
-		fprintf(stderr, " [SQLSTATE %s]", e->sqlstate);
+		fprintf(stderr, " [SQLSTATE %.5s]", e->sqlstate);
 	fputc('\n', stderr);
 	if (e->source_line != NULL && e->line > 0)
 		output_source(o, e);
@@ -335,7 +428,7 @@ static void output_plan_add(struct output *o, const dbmigrate_event *ev)
 	}
 	it = &o->plan[o->nplan++];
 	it->label = output_label(ev->entry);
-	it->reason = ev->reason != NULL ? xstrdup(ev->reason) : NULL;
+	it->reason = ev->reason != NULL ? output_safe(ev->reason, false) : NULL;
 	it->batch = ev->batch;
 	it->outside = ev->outside_transaction;
 }
@@ -406,9 +499,11 @@ void output_event(const dbmigrate_event *ev, void *ctx)
 		break;
 	case DBMIGRATE_EVENT_NOTICE:
 		if (!o->quiet) {
+			char *msg = output_safe(ev->message, true);
+
 			fflush(stdout);
-			fprintf(stderr, "NOTICE: %s\n",
-				ev->message != NULL ? ev->message : "");
+			fprintf(stderr, "NOTICE: %s\n", msg);
+			free(msg);
 		}
 		break;
 	case DBMIGRATE_EVENT_DEBUG:
@@ -416,13 +511,14 @@ void output_event(const dbmigrate_event *ev, void *ctx)
 		break;
 	case DBMIGRATE_EVENT_LOCK_WAIT:
 		if (!o->quiet) {
-			const char *msg = ev->message != NULL ? ev->message : "";
+			char *msg = output_safe(ev->message, true);
 
 			/* Drivers often say "waiting for ..." themselves. */
 			fflush(stdout);
 			fprintf(stderr, "⏳ %s%s\n",
 				strncmp(msg, "waiting", 7) == 0 ? "" : "waiting for lock: ",
 				msg);
+			free(msg);
 		}
 		break;
 	}
@@ -489,38 +585,6 @@ void output_end_run(struct output *o, dbmigrate_code rc, bool dry_run,
 	fflush(stdout);
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t output_utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return n;
-}
-
 /*
  * Write s as a JSON string: quotes, backslashes and control characters
  * escaped; bytes that are not UTF-8 become U+FFFD, so the output stays
@@ -555,10 +619,16 @@ void output_json_string(FILE *f, const char *s)
 			fputs("\\t", f);
 			break;
 		default:
-			if (*p < 0x20) {
+			if (*p < 0x20 || *p == 0x7F) {
 				fprintf(f, "\\u%04x", *p);
 			} else if (*p < 0x80) {
 				fputc(*p, f);
+			} else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0) {
+				/* C1 controls: valid JSON raw, but a terminal
+				   showing the JSON may obey them. */
+				fprintf(f, "\\u%04x", p[1]);
+				p += 2;
+				continue;
 			} else if ((n = output_utf8_len(p)) > 0) {
 				fwrite(p, 1, n, f);
 				p += n;
