@@ -34,8 +34,10 @@ fi
 command -v "$CLANG" >/dev/null 2>&1 || skip "clang not found (install clang to run the fuzzers)"
 mkdir -p "$out/obj"
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; return (int)n * 0; }\n' >"$out/probe.c"
-"$CLANG" -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" 2>/dev/null ||
+if ! "$CLANG" -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" >"$out/probe.log" 2>&1; then
+	cat "$out/probe.log"
 	skip "clang cannot link libFuzzer (install libclang-rt-dev or clang's compiler-rt)"
+fi
 
 # The core, compiled once with coverage instrumentation.
 objs=
