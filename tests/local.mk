@@ -160,6 +160,13 @@ tests_check_pg_connect_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_connect_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_connect_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 
+check_PROGRAMS += tests/check_pg_bigbatch
+TESTS += tests/check_pg_bigbatch
+tests_check_pg_bigbatch_SOURCES = tests/check_pg_bigbatch.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_bigbatch_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_bigbatch_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_bigbatch_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
 check_PROGRAMS += tests/check_pg_versions
 TESTS += tests/check_pg_versions
 tests_check_pg_versions_SOURCES = tests/check_pg_versions.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
