@@ -24,3 +24,14 @@ scripts-uninstall-completion:
 	rm -f '$(DESTDIR)$(bashcompletiondir)/dbmigrate'
 
 .PHONY: scripts-install-completion scripts-uninstall-completion
+
+# The reliability scenarios against a private server (concurrent runners,
+# kill -9, a lost server, signals, the lock, hostile input, valgrind;
+# about five minutes), and valgrind alone over the CLI's main paths. CI
+# runs check-reliability; see tests/reliability/run.
+dist_noinst_SCRIPTS += tests/reliability/run tests/valgrind.sh
+check-reliability: all
+	'$(top_srcdir)/tests/reliability/run' '$(abs_top_builddir)/dbmigrate'
+check-valgrind: all
+	'$(top_srcdir)/tests/valgrind.sh' '$(abs_top_builddir)/dbmigrate'
+.PHONY: check-reliability check-valgrind

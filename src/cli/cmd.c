@@ -46,7 +46,7 @@ const struct cli_option cli_options[] = {
 	{ .name = "connect-timeout", .arg = "SECONDS",
 	  .bit = CLI_OPT_CONNECT_TIMEOUT,
 	  .key = "connect_timeout",
-	  .help = "give up connecting after SECONDS" },
+	  .help = "wait up to SECONDS for the server, retrying" },
 	{ .name = "dry-run", .bit = CLI_OPT_DRY_RUN,
 	  .help = "up, down, reset: print the plan, change nothing" },
 	{ .name = "step", .arg = "N", .bit = CLI_OPT_STEP,
