@@ -85,16 +85,28 @@ typedef struct dbmigrate_entry {
 	bool no_transaction;     /* declared to run outside a transaction */
 	const char *checksum;    /* SHA-256 of the file (hex), NULL when missing */
 	const char *recorded_checksum; /* as recorded when applied, or NULL */
+	bool down_from_table;    /* applied, and its down would run the SQL
+				    the tracking table kept when it was
+				    applied: the file is gone or has no down */
 } dbmigrate_entry;
 
 /* A status listing: every migration, in numeric order. */
 typedef struct dbmigrate_report dbmigrate_report;
+
+/* How a run of migrations uses transactions. */
+typedef enum dbmigrate_transaction_mode {
+	DBMIGRATE_TRANSACTION_BATCH = 0,    /* the whole batch in one transaction */
+	DBMIGRATE_TRANSACTION_PER_MIGRATION /* each migration commits on its own,
+					       with its tracking row; still one
+					       batch number */
+} dbmigrate_transaction_mode;
 
 /* Options for migrate and rollback; zero-initialise, then set fields. */
 typedef struct dbmigrate_run_options {
 	unsigned step; /* up: only the next N; down: the last N; 0 = default */
 	const char *to;/* up: up to and including ID; down: down to but excluding ID */
 	bool dry_run;  /* report the plan as events, change nothing */
+	dbmigrate_transaction_mode transaction; /* up, down, redo */
 } dbmigrate_run_options;
 
 /* What an event reports. */
@@ -132,7 +144,10 @@ DBMIGRATE_API dbmigrate *dbmigrate_new(void);
 
 /*
  * Set an option. Keys: url, driver, host, port, database, user, password,
- * dir, table, lock_timeout, connect_timeout (seconds), application_name.
+ * dir, table, lock_timeout, connect_timeout (seconds), application_name;
+ * statement_timeout and sql_lock_timeout (limits on the migrations' own
+ * statements: seconds, or "500ms", "30s", "2min"; 0 = the server's) and
+ * lock_retries (0..100; default 3 when a lock timeout is in effect).
  * A NULL value unsets the key. An unknown key or a bad value fails with
  * DBMIGRATE_EUSAGE. Options cannot change once the migrator is open.
  */
@@ -179,11 +194,132 @@ DBMIGRATE_API dbmigrate_code dbmigrate_rollback(dbmigrate *m,
 DBMIGRATE_API dbmigrate_code dbmigrate_reset(dbmigrate *m,
 					     const dbmigrate_run_options *opts);
 
-/* @API-MARK-REPAIR-REDO@ */
+/*
+ * Record migration id as applied (applied true: a tracking row with a
+ * new batch number, the file's checksum and its down SQL) or as pending
+ * (applied false: its row deleted), without running any of its SQL.
+ * Under the runner lock. DBMIGRATE_EUSAGE for an id that names no file
+ * nor row, marking an applied migration applied, a pending one pending,
+ * or applied without its file. opts->dry_run changes nothing.
+ */
+DBMIGRATE_API dbmigrate_code dbmigrate_mark(dbmigrate *m, const char *id,
+					    bool applied,
+					    const dbmigrate_run_options *opts);
 
-/* @API-VERIFY@ */
+/*
+ * Re-record the checksum (and down SQL) of every applied migration whose
+ * file changed since it was applied, keeping its batch and time; no SQL
+ * of theirs runs. *out (may be NULL) gets the migrations concerned, as
+ * they were before; with opts->dry_run nothing changes, so that a caller
+ * can show the list and ask first.
+ */
+DBMIGRATE_API dbmigrate_code dbmigrate_repair(dbmigrate *m,
+					      const dbmigrate_run_options *opts,
+					      dbmigrate_report **out);
 
-/* @API-LINT@ */
+/*
+ * Roll back the newest batch (or opts->step migrations) and apply the
+ * same migrations again as one batch: in one transaction when every one
+ * of them can run in a transaction, else in two steps (a WARNING event
+ * says so). Every migration needs its file, with a down section or a
+ * down kept in the tracking table.
+ */
+DBMIGRATE_API dbmigrate_code dbmigrate_redo(dbmigrate *m,
+					    const dbmigrate_run_options *opts);
+
+/*
+ * What dbmigrate_verify() found; free it with dbmigrate_verify_free().
+ * Strings are owned by the result.
+ */
+typedef struct dbmigrate_verify_result {
+	size_t total;          /* migrations in the directory */
+	size_t verified;       /* of them, those whose down was shown to
+				  restore the schema their up started from */
+	const char *migration; /* the migration at fault ("002_add_email"):
+				  the newest whose down does not reverse its
+				  up, or whose second up differs from its
+				  first; NULL when there is none */
+	const char *diff;      /* with migration: the schema found against
+				  the one expected, one object a line, "- "
+				  before a line expected but missing, "+ "
+				  before a line found but not expected, each
+				  line ending in a newline; else NULL */
+	const char *unverifiable; /* the newest migration without a down
+				  section: nothing below it could be rolled
+				  back, so those were not verified; or NULL */
+} dbmigrate_verify_result;
+
+/*
+ * Prove that every migration's down reverses its up, on a scratch
+ * database: apply the migrations one at a time as `up` would, taking a
+ * snapshot of the schema after each (from the catalogs: tables, columns,
+ * indexes, constraints, sequences, views, functions, triggers, types,
+ * extensions...); roll them back one at a time, checking that each
+ * down returns the schema to the snapshot before its up; then apply
+ * them again, comparing with the first pass. Progress comes as events:
+ * START (with down set for a rollback), and DONE once the step is
+ * verified. The configured database itself is never changed.
+ *
+ * scratch_url NULL: a new database is created on the server of the
+ * configured connection (the user needs the right to create databases)
+ * and dropped at the end, whatever happens. Else scratch_url names an
+ * existing database to work in, which must be empty (no objects, no
+ * tracking table) and is emptied again after a successful run; the
+ * configured connection is then not used at all.
+ *
+ * Returns DBMIGRATE_EMIGRATION when a down does not reverse its up (or a
+ * second up differs), with (*out)->migration and diff set, and the error
+ * naming the migration; a migration failing to apply fails as in `up`.
+ * *out (may be NULL) is set whenever the migrations were run.
+ */
+DBMIGRATE_API dbmigrate_code dbmigrate_verify(dbmigrate *m,
+					      const char *scratch_url,
+					      dbmigrate_verify_result **out);
+
+/* Free a result of dbmigrate_verify(); r may be NULL. */
+DBMIGRATE_API void dbmigrate_verify_free(dbmigrate_verify_result *r);
+
+/* One warning of dbmigrate_lint(). Strings are owned by the result. */
+typedef struct dbmigrate_lint_warning {
+	const char *migration;   /* "002_create_user_sessions_table" */
+	const char *file;        /* path of the file */
+	unsigned line;           /* 1-based line in file */
+	unsigned column;         /* 1-based column (characters) in that line */
+	const char *source_line; /* the text of that line (no newline), or NULL */
+	const char *rule;        /* "index-not-concurrent": what silences it */
+	const char *message;     /* the risk: short, lowercase, no final period */
+	const char *hint;        /* the safer pattern: full sentences */
+} dbmigrate_lint_warning;
+
+/* What dbmigrate_lint() found; free it with dbmigrate_lint_free(). */
+typedef struct dbmigrate_lint_result dbmigrate_lint_result;
+
+/*
+ * Check migrations for operations that lock or rewrite big tables or
+ * break the running application, without connecting: the files' up
+ * sections are read, and the configured driver is loaded for its
+ * backend's rules (a driver without them leaves the rules every backend
+ * shares). ids (nids of them; none = every migration) picks migrations
+ * by id; an unknown id is DBMIGRATE_EUSAGE. A comment
+ * "-- dbmigrate:lint-ignore RULE[,RULE...]" directly above a statement
+ * or inside it silences those rules for that statement. Warnings are
+ * results, not failures: the call returns DBMIGRATE_OK with *out set;
+ * bad files are DBMIGRATE_EFILES as for validate.
+ */
+DBMIGRATE_API dbmigrate_code dbmigrate_lint(dbmigrate *m,
+					    const char *const *ids,
+					    size_t nids,
+					    dbmigrate_lint_result **out);
+
+/* The warnings, in migration order, then by position in the file. */
+DBMIGRATE_API size_t dbmigrate_lint_count(const dbmigrate_lint_result *r);
+DBMIGRATE_API const dbmigrate_lint_warning *
+dbmigrate_lint_get(const dbmigrate_lint_result *r, size_t i);
+/* How many migrations were checked, and how many warnings directives
+   silenced. */
+DBMIGRATE_API size_t dbmigrate_lint_checked(const dbmigrate_lint_result *r);
+DBMIGRATE_API size_t dbmigrate_lint_silenced(const dbmigrate_lint_result *r);
+DBMIGRATE_API void dbmigrate_lint_free(dbmigrate_lint_result *r);
 
 /* List every migration; free the report with dbmigrate_report_free(). */
 DBMIGRATE_API dbmigrate_code dbmigrate_status(dbmigrate *m,

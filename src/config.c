@@ -39,7 +39,15 @@ static const struct config_entry {
 	[CONFIG_LOCK_TIMEOUT] = { "lock_timeout", NULL },
 	[CONFIG_CONNECT_TIMEOUT] = { "connect_timeout", NULL },
 	[CONFIG_APPLICATION_NAME] = { "application_name", NULL },
+	[CONFIG_STATEMENT_TIMEOUT] = { "statement_timeout",
+				       "DBMIGRATE_STATEMENT_TIMEOUT" },
+	[CONFIG_SQL_LOCK_TIMEOUT] = { "sql_lock_timeout",
+				      "DBMIGRATE_SQL_LOCK_TIMEOUT" },
+	[CONFIG_LOCK_RETRIES] = { "lock_retries", "DBMIGRATE_LOCK_RETRIES" },
 };
+
+/* The most retries lock_retries allows: each waits, with backoff. */
+#define CONFIG_MAX_RETRIES 100
 
 int config_key(const char *name)
 {
@@ -76,6 +84,49 @@ static int config_parse_seconds(const char *s, double *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int config_parse_duration(const char *s, double *seconds)
+{
+	static const struct { const char *unit; double scale; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "ms", 0.001 }, { "min", 60 },
+	};
+	size_t n = 0;
+	char num[64];
+	double v;
+
+	while ((s[n] >= '0' && s[n] <= '9') || s[n] == '.')
+		n++;
+	if (n == 0 || n >= sizeof num)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (config_parse_seconds(num, &v) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(s + n, units[i].unit) == 0) {
+			*seconds = v * units[i].scale;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Parse a count of retries, 0..CONFIG_MAX_RETRIES, digits only. */
+static int config_parse_retries(const char *s)
+{
+	long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > CONFIG_MAX_RETRIES)
+			return -1;
+	}
+	return (int)v;
 }
 
 /* Parse a TCP port, 1..65535, digits only. */
@@ -222,6 +273,20 @@ static dbmigrate_code config_check(enum config_key k, const char *value,
 			return config_bad(k, value, origin, err,
 					  "Give a number of seconds, such as "
 					  "60 or 0.5.");
+		break;
+	case CONFIG_STATEMENT_TIMEOUT:
+	case CONFIG_SQL_LOCK_TIMEOUT:
+		if (config_parse_duration(value, &secs) != 0)
+			return config_bad(k, value, origin, err,
+					  "Give a duration: seconds (30, 0.5) "
+					  "or a number with the unit ms, s or "
+					  "min (500ms, 30s, 2min); 0 leaves "
+					  "the server's own limit.");
+		break;
+	case CONFIG_LOCK_RETRIES:
+		if (config_parse_retries(value) < 0)
+			return config_bad(k, value, origin, err,
+					  "Give a whole number from 0 to 100.");
 		break;
 	case CONFIG_DIR:
 		if (*value == '\0')
@@ -426,6 +491,33 @@ double config_lock_timeout(const struct config *c)
 double config_connect_timeout(const struct config *c)
 {
 	return config_seconds(c, CONFIG_CONNECT_TIMEOUT, 0);
+}
+
+/* The duration of key k (validated by config_set), or 0 when unset. */
+static double config_duration(const struct config *c, enum config_key k)
+{
+	double v;
+
+	if (c->value[k] == NULL || config_parse_duration(c->value[k], &v) != 0)
+		return 0;
+	return v;
+}
+
+double config_statement_timeout(const struct config *c)
+{
+	return config_duration(c, CONFIG_STATEMENT_TIMEOUT);
+}
+
+double config_sql_lock_timeout(const struct config *c)
+{
+	return config_duration(c, CONFIG_SQL_LOCK_TIMEOUT);
+}
+
+int config_lock_retries(const struct config *c)
+{
+	if (c->value[CONFIG_LOCK_RETRIES] == NULL)
+		return -1;
+	return config_parse_retries(c->value[CONFIG_LOCK_RETRIES]);
 }
 
 void config_free(struct config *c)

@@ -22,6 +22,9 @@ enum config_key {
 	CONFIG_LOCK_TIMEOUT,
 	CONFIG_CONNECT_TIMEOUT,
 	CONFIG_APPLICATION_NAME,
+	CONFIG_STATEMENT_TIMEOUT, /* the migrations' statements, not the tool's */
+	CONFIG_SQL_LOCK_TIMEOUT,  /* their wait for a table or row lock */
+	CONFIG_LOCK_RETRIES,      /* retries of a migration that gave up waiting */
 	CONFIG_NKEYS
 };
 
@@ -56,8 +59,9 @@ dbmigrate_code config_set(struct config *c, enum config_key k,
 /*
  * Fill unset keys from the environment (DATABASE_URL, DB_HOST, DB_PORT,
  * DB_NAME, DB_USER, DB_PASSWORD, DBMIGRATE_DRIVER, DBMIGRATE_DIR,
- * DBMIGRATE_TABLE), then from the dotenv file (same names). Only the
- * variables listed are read from .env; other lines are ignored.
+ * DBMIGRATE_TABLE, DBMIGRATE_STATEMENT_TIMEOUT, DBMIGRATE_SQL_LOCK_TIMEOUT,
+ * DBMIGRATE_LOCK_RETRIES), then from the dotenv file (same names). Only
+ * the variables listed are read from .env; other lines are ignored.
  */
 dbmigrate_code config_load_env(struct config *c, const char *dotenv_path,
 			       dbmigrate_error *err);
@@ -76,6 +80,22 @@ const char *config_driver(const struct config *c, char *buf, size_t n);
 /* The lock timeout in seconds (default 60) and connect timeout (0). */
 double config_lock_timeout(const struct config *c);
 double config_connect_timeout(const struct config *c);
+
+/*
+ * Parse a duration: a non-negative number of seconds ("30", "0.5"), or
+ * a number with the unit ms, s or min ("500ms", "30s", "2min"). Returns
+ * 0 and sets *seconds, or -1 when s is not one.
+ */
+int config_parse_duration(const char *s, double *seconds);
+
+/* The limits on the migrations' own statements, in seconds (0: the
+   server's own). */
+double config_statement_timeout(const struct config *c);
+double config_sql_lock_timeout(const struct config *c);
+
+/* The lock_retries key, or -1 when unset (the caller's default then
+   depends on whether a lock timeout is in effect). */
+int config_lock_retries(const struct config *c);
 
 /* Free every value. */
 void config_free(struct config *c);

@@ -619,3 +619,89 @@ void driver_cancel(struct driver *d)
 	if (d->vt != NULL && d->vt->cancel != NULL && d->conn != NULL)
 		d->vt->cancel(d->conn);
 }
+
+dbmigrate_code driver_configure(struct driver *d,
+				const struct dbmigrate_settings *s,
+				dbmigrate_error *err)
+{
+	dbmigrate_code (*op)(dbmigrate_conn *, const struct dbmigrate_settings *) =
+		DRIVER_OP(d, configure);
+
+	if (op != NULL)
+		return op(d->conn, s);
+	if (s->lock_timeout <= 0 && s->statement_timeout <= 0 && s->lock_retries == 0)
+		return DBMIGRATE_OK;
+	/* Silently running without the limit asked for would defeat its
+	   purpose, which is to protect a production database. */
+	errors_set(err, DBMIGRATE_EUNSUPPORTED,
+		   "driver %s cannot limit the migrations' statements (statement timeout, lock timeout, lock retries)",
+		   d->vt->name);
+	errors_detail(err, "The driver was built for driver ABI %u; these limits need ABI 2.",
+		      d->vt->abi_version);
+	errors_hint(err, "Remove --statement-timeout, --sql-lock-timeout and --lock-retries (and the DBMIGRATE_ variables and -- dbmigrate: directives that set them), or update the driver.");
+	return DBMIGRATE_EUNSUPPORTED;
+}
+
+int driver_lint(const struct driver *d, const struct dbmigrate_host *host,
+		const char *sql, size_t len, dbmigrate_lint_fn fn, void *ctx,
+		dbmigrate_code *rc)
+{
+	dbmigrate_code (*op)(const struct dbmigrate_host *, const char *,
+			     size_t, dbmigrate_lint_fn, void *) =
+		DRIVER_OP(d, lint);
+
+	*rc = DBMIGRATE_OK;
+	if (op == NULL)
+		return 0;
+	*rc = op(host, sql, len, fn, ctx);
+	return 1;
+}
+
+/* The error for a verify operation the driver lacks. */
+static dbmigrate_code driver_no_verify(const struct driver *d,
+				       dbmigrate_error *err)
+{
+	errors_set(err, DBMIGRATE_EUNSUPPORTED,
+		   "driver %s cannot verify migrations (no scratch database or schema snapshot)",
+		   d->vt->name);
+	errors_detail(err, "The driver was built for driver ABI %u without the scratch_open, scratch_close and snapshot operations.",
+		      d->vt->abi_version);
+	errors_hint(err, "Use a driver that offers them (postgres, mock), or update this one.");
+	return DBMIGRATE_EUNSUPPORTED;
+}
+
+dbmigrate_code driver_scratch_open(struct driver *d, dbmigrate_conn **out,
+				   dbmigrate_error *err)
+{
+	dbmigrate_code (*op)(dbmigrate_conn *, dbmigrate_conn **) =
+		DRIVER_OP(d, scratch_open);
+
+	*out = NULL;
+	if (op == NULL || DRIVER_OP(d, scratch_close) == NULL ||
+	    DRIVER_OP(d, snapshot) == NULL)
+		return driver_no_verify(d, err);
+	return op(d->conn, out);
+}
+
+dbmigrate_code driver_scratch_close(struct driver *d, dbmigrate_conn *scratch)
+{
+	dbmigrate_code (*op)(dbmigrate_conn *, dbmigrate_conn *) =
+		DRIVER_OP(d, scratch_close);
+
+	/* Only reached after scratch_open(), which needs scratch_close. */
+	if (op == NULL || scratch == NULL)
+		return DBMIGRATE_OK;
+	return op(d->conn, scratch);
+}
+
+dbmigrate_code driver_snapshot(struct driver *d, const char *table,
+			       dbmigrate_line_fn fn, void *ctx,
+			       dbmigrate_error *err)
+{
+	dbmigrate_code (*op)(dbmigrate_conn *, const char *, dbmigrate_line_fn,
+			     void *) = DRIVER_OP(d, snapshot);
+
+	if (op == NULL)
+		return driver_no_verify(d, err);
+	return op(d->conn, table, fn, ctx);
+}

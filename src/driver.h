@@ -96,4 +96,36 @@ void driver_cancel(struct driver *d);
 /* @DRIVER-WRAPPERS@ (since ABI 2: one wrapper per new operation, each
    reading the member through DRIVER_OP) */
 
+/*
+ * verify's operations (ABI 2). driver_scratch_open() and
+ * driver_snapshot() fail with DBMIGRATE_EUNSUPPORTED in err when the
+ * driver lacks them; driver_scratch_close() disconnects and drops the
+ * scratch database made on d's connection.
+ */
+dbmigrate_code driver_scratch_open(struct driver *d, dbmigrate_conn **out,
+				   dbmigrate_error *err);
+dbmigrate_code driver_scratch_close(struct driver *d, dbmigrate_conn *scratch);
+dbmigrate_code driver_snapshot(struct driver *d, const char *table,
+			       dbmigrate_line_fn fn, void *ctx,
+			       dbmigrate_error *err);
+
+/*
+ * Lint one statement (lint, ABI 2): the driver's findings go to fn.
+ * Needs no connection. Returns 0 without calling fn when the driver has
+ * no lint operation (its ABI predates it, or it has no rules), else 1
+ * with *rc set to what the driver returned.
+ */
+int driver_lint(const struct driver *d, const struct dbmigrate_host *host,
+		const char *sql, size_t len, dbmigrate_lint_fn fn, void *ctx,
+		dbmigrate_code *rc);
+
+/*
+ * Set the limits on the migrations' statements (configure, ABI 2). A
+ * driver without the operation accepts all-zero settings (the server's
+ * own limits) and refuses others with DBMIGRATE_EUNSUPPORTED in err.
+ */
+dbmigrate_code driver_configure(struct driver *d,
+				const struct dbmigrate_settings *s,
+				dbmigrate_error *err);
+
 #endif

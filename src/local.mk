@@ -17,6 +17,7 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/errors.c src/errors.h \
 	src/fsutil.c src/fsutil.h \
 	src/lexer.c src/lexer.h \
+	src/lint.c src/lint.h \
 	src/migration.c src/migration.h \
 	src/migrator.c src/migrator.h \
 	src/name.c \
@@ -25,7 +26,8 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/plan.c src/plan.h \
 	src/strbuf.c src/strbuf.h \
 	src/txcontrol.c src/txcontrol.h \
-	src/url.c src/url.h
+	src/url.c src/url.h \
+	src/verify.c
 src_libdbmigrate_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src \
 	-DDBMIGRATE_DRIVER_DIR='"$(driverdir)"' \
 	-DDBMIGRATE_VERSION='"$(PACKAGE_VERSION)"'

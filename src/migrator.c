@@ -45,15 +45,31 @@ struct dbmigrate_report {
 /* One migration ready to run in one direction. */
 struct run_item {
 	struct plan_item *it;
+	struct migration *mig;      /* what errors point into: it->mig, or
+				       stored for a down kept in the table */
 	struct migration_body *body;
 	struct lexer_result lex;
 	size_t first;               /* first statement to run in lex */
 	size_t count;               /* how many */
 	struct dbmigrate_stmt *stmts;
 	char *buf;                  /* NUL-terminated copies of the statements */
+	bool down;                  /* rolls back (else applies) */
 	bool outside;               /* runs outside the batch transaction */
+	bool commit_before;         /* the transaction before it must commit
+				       first (redo's second step) */
 	const char *reason;         /* why (static), or NULL */
+	struct dbmigrate_settings limits; /* for its statements */
+	struct migration stored;    /* the tracking row's down SQL as a
+				       migration of its own (from_table) */
+	struct migration_body stored_body;
+	bool from_table;            /* runs the down SQL the table kept */
 };
+
+/* A directive value not given in the migration. */
+#define MIGRATOR_UNSET (-1.0)
+
+/* Backoff of the retries is the driver's; this many it makes at most. */
+#define MIGRATOR_DEFAULT_RETRIES 3
 
 /* Everything one command loads: files, rows, the plan. */
 struct session {
@@ -238,6 +254,7 @@ static dbmigrate_code migrator_open(dbmigrate *m)
 	p.application_name = c->value[CONFIG_APPLICATION_NAME];
 	p.connect_timeout = config_connect_timeout(c);
 	m->interrupted = 0;
+	m->settings_sent = false; /* a new connection has the server's limits */
 	return driver_open(&m->drv, &m->host, &p, &m->err);
 }
 
@@ -292,19 +309,29 @@ static dbmigrate_code migrator_load_files(dbmigrate *m, struct session *s)
 	return rc;
 }
 
+/* What migrator_collect_row needs. */
+struct migrator_rows_ctx {
+	struct applied_set *rows;
+	dbmigrate_error *err;
+	bool abi2; /* the driver's rows have down_sql */
+};
+
 /* read_rows callback: collect a row. */
 static int migrator_collect_row(void *ctx, const struct dbmigrate_row *r)
 {
-	struct { struct applied_set *rows; dbmigrate_error *err; } *c = ctx;
+	struct migrator_rows_ctx *c = ctx;
 
+	/* An ABI-1 driver's row ends before down_sql. */
 	return applied_add(c->rows, r->id, r->name, r->executed_at, r->checksum,
-			   r->batch, c->err) != DBMIGRATE_OK;
+			   c->abi2 ? r->down_sql : NULL, r->batch,
+			   c->err) != DBMIGRATE_OK;
 }
 
 /* Read the tracking rows and build the plan. */
 static dbmigrate_code migrator_read_plan(dbmigrate *m, struct session *s)
 {
-	struct { struct applied_set *rows; dbmigrate_error *err; } c = { &s->rows, &m->err };
+	struct migrator_rows_ctx c = { &s->rows, &m->err,
+				       m->drv.vt->abi_version >= 2 };
 	dbmigrate_code rc;
 
 	rc = m->drv.vt->read_rows(m->drv.conn, config_table(&m->cfg),
@@ -360,6 +387,7 @@ static void migrator_entry(const struct plan_item *it, dbmigrate_entry *e)
 		e->executed_at = it->row->executed_at;
 		e->recorded_checksum = it->row->checksum;
 	}
+	e->down_from_table = it->down_from_table;
 }
 
 /* The label of a plan item: "001_name". */
@@ -432,6 +460,139 @@ static void run_item_free(struct run_item *r)
 	lexer_result_free(&r->lex);
 	free(r->stmts);
 	free(r->buf);
+	free(r->stored.path);
+}
+
+/*
+ * Make the tracking row's down SQL a migration of its own in r, so that
+ * it is split, checked and located like a file's: errors name the row
+ * (the "file" is the tracking table and id) and the line within the SQL.
+ */
+static dbmigrate_code migrator_stored_down(dbmigrate *m, struct run_item *r)
+{
+	const struct applied *row = r->it->row;
+	struct migration *st = &r->stored;
+	struct migration_body *b = &r->stored_body;
+	struct strbuf path = STRBUF_INIT;
+
+	if (!strbuf_printf(&path, "tracking table \"%s\", row %s (down SQL kept when applied)",
+			   config_table(&m->cfg), row->id))
+		return errors_nomem(&m->err);
+	memset(st, 0, sizeof *st);
+	st->id = row->id;
+	st->name = row->name;
+	st->label = row->label;
+	st->path = strbuf_steal(&path);
+	st->text = row->down_sql;
+	st->text_len = strlen(row->down_sql);
+	st->loaded = true;
+	memset(b, 0, sizeof *b);
+	b->present = true;
+	b->sql = row->down_sql;
+	b->len = st->text_len;
+	b->verbatim = true;
+	b->path = st->path;
+	b->line = 1;
+	b->column = 1;
+	st->down = *b;
+	r->from_table = true;
+	return DBMIGRATE_OK;
+}
+
+/* Skip blanks (not newlines) from s[i]; returns the new index. */
+static size_t migrator_blanks(const char *s, size_t i, size_t len)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/*
+ * Read the per-migration limits written in the body as line comments of
+ * their own, "-- dbmigrate:statement-timeout 30s" and
+ * "-- dbmigrate:lock-timeout 5s" (underscores are accepted for dashes).
+ * Other "-- dbmigrate:" words belong to other tools of the project and
+ * are left alone. A bad value is DBMIGRATE_EFILES at its line.
+ */
+static dbmigrate_code migrator_directives(dbmigrate *m, struct migration *mig,
+					  struct migration_body *b,
+					  double *statement_timeout,
+					  double *lock_timeout)
+{
+	static const char prefix[] = "dbmigrate:";
+	const char *s = b->sql;
+	size_t len = b->len;
+
+	for (size_t i = 0; i < len;) {
+		size_t eol = i, p, w, v, ve;
+		double *target = NULL, secs;
+		char word[32], value[64];
+
+		while (eol < len && s[eol] != '\n')
+			eol++;
+		p = migrator_blanks(s, i, eol);
+		if (p + 2 <= eol && s[p] == '-' && s[p + 1] == '-') {
+			p = migrator_blanks(s, p + 2, eol);
+			if (eol - p > sizeof prefix - 1 &&
+			    memcmp(s + p, prefix, sizeof prefix - 1) == 0) {
+				p += sizeof prefix - 1;
+				for (w = p; w < eol && s[w] != ' ' && s[w] != '\t' &&
+					    s[w] != '\r'; w++)
+					;
+				if (w - p < sizeof word) {
+					for (size_t k = p; k < w; k++)
+						word[k - p] = s[k] == '_' ? '-' : s[k];
+					word[w - p] = '\0';
+					if (strcmp(word, "statement-timeout") == 0)
+						target = statement_timeout;
+					else if (strcmp(word, "lock-timeout") == 0)
+						target = lock_timeout;
+				}
+				v = migrator_blanks(s, w, eol);
+				for (ve = v; ve < eol && s[ve] != ' ' && s[ve] != '\t' &&
+					     s[ve] != '\r'; ve++)
+					;
+				if (target != NULL &&
+				    (ve - v >= sizeof value ||
+				     (memcpy(value, s + v, ve - v), value[ve - v] = '\0',
+				      config_parse_duration(value, &secs) != 0) ||
+				     migrator_blanks(s, ve, eol) < eol - (s[eol - 1] == '\r'))) {
+					errors_set(&m->err, DBMIGRATE_EFILES,
+						   "invalid dbmigrate:%s directive in %s",
+						   word, mig->label);
+					errors_hint(&m->err, "Write it as a line of its own, e.g. `-- dbmigrate:%s 30s`: a number of seconds, or a number with the unit ms, s or min.",
+						    word);
+					migrator_locate(&m->err, mig, b, i);
+					return DBMIGRATE_EFILES;
+				}
+				if (target != NULL)
+					*target = secs;
+			}
+		}
+		i = eol + 1;
+	}
+	return DBMIGRATE_OK;
+}
+
+/* The limits for item r: its directives, else the options. */
+static dbmigrate_code migrator_limits(dbmigrate *m, struct run_item *r,
+				      struct migration *mig,
+				      struct migration_body *b)
+{
+	double st = MIGRATOR_UNSET, lt = MIGRATOR_UNSET;
+	int retries = config_lock_retries(&m->cfg);
+	dbmigrate_code rc = migrator_directives(m, mig, b, &st, &lt);
+
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	r->limits.struct_size = sizeof r->limits;
+	r->limits.statement_timeout = st >= 0 ? st : config_statement_timeout(&m->cfg);
+	r->limits.lock_timeout = lt >= 0 ? lt : config_sql_lock_timeout(&m->cfg);
+	/* Retrying only makes sense when a lock wait can end in an error. */
+	if (retries < 0)
+		retries = r->limits.lock_timeout > 0 ? MIGRATOR_DEFAULT_RETRIES : 0;
+	r->limits.lock_retries = (unsigned)retries;
+	return DBMIGRATE_OK;
 }
 
 /* Free an array of run items. */
@@ -458,6 +619,9 @@ static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 	enum lexer_status ls;
 
 	r->body = b;
+	r->mig = mig;
+	if (migrator_limits(m, r, mig, b) != DBMIGRATE_OK)
+		return DBMIGRATE_EFILES;
 	ls = lexer_split(b->sql, b->len, &r->lex, &lerr);
 	if (ls == LEXER_NOMEM)
 		return errors_nomem(&m->err);
@@ -510,24 +674,33 @@ static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 	return DBMIGRATE_OK;
 }
 
-/* Prepare the selected items for one direction; refuse unrunnable ones. */
-static dbmigrate_code migrator_prepare_all(dbmigrate *m, struct session *s,
-					   const size_t *idx, size_t n,
-					   bool down, struct run_item **out)
+/* True when item it can be rolled back: a down in its file, or one the
+   tracking table kept. */
+static bool migrator_has_down(const struct plan_item *it)
 {
-	struct run_item *v = calloc(n + 1, sizeof *v);
+	return (it->mig != NULL && it->mig->down.present) ||
+	       (it->row != NULL && it->row->down_sql != NULL);
+}
+
+/*
+ * Prepare the selected items for one direction into v[0..n) (zeroed);
+ * refuse unrunnable ones. A down comes from the file, else from the
+ * tracking table when it kept one (a warning says so).
+ */
+static dbmigrate_code migrator_prepare_items(dbmigrate *m, struct session *s,
+					     const size_t *idx, size_t n,
+					     bool down, struct run_item *v)
+{
 	struct strbuf missing = STRBUF_INIT;
 	size_t nmissing = 0;
 	dbmigrate_code rc = DBMIGRATE_OK;
 
-	*out = v;
-	if (v == NULL)
-		return errors_nomem(&m->err);
 	for (size_t i = 0; i < n; i++) {
 		struct plan_item *it = &s->plan.v[idx[i]];
 
 		v[i].it = it;
-		if (down && (it->mig == NULL || !it->mig->down.present)) {
+		v[i].down = down;
+		if (down && !migrator_has_down(it)) {
 			strbuf_printf(&missing, "%s%s (%s)", nmissing ? ", " : "",
 				      migrator_label(it),
 				      it->mig == NULL ? "its file is gone" : "no down section");
@@ -538,7 +711,8 @@ static dbmigrate_code migrator_prepare_all(dbmigrate *m, struct session *s,
 		errors_set(&m->err, DBMIGRATE_EFILES, "cannot roll back %zu migration%s: %s",
 			   nmissing, nmissing == 1 ? "" : "s",
 			   strbuf_failed(&missing) ? "(out of memory)" : missing.s);
-		errors_detail(&m->err, "Nothing was rolled back.");
+		errors_detail(&m->err, "Nothing was rolled back. The tracking table keeps no down SQL for %s (it was applied by an older version of dbmigrate, or by a driver that cannot keep it).",
+			      nmissing == 1 ? "it" : "them");
 		errors_hint(&m->err, "Add a `-- migrate:down` section (or `export const down`) to each, or restore the missing files.");
 		strbuf_free(&missing);
 		return DBMIGRATE_EFILES;
@@ -547,18 +721,51 @@ static dbmigrate_code migrator_prepare_all(dbmigrate *m, struct session *s,
 	for (size_t i = 0; rc == DBMIGRATE_OK && i < n; i++) {
 		struct migration *mig = v[i].it->mig;
 
-		rc = migrator_prepare(m, &v[i], mig, down ? &mig->down : &mig->up, true);
+		if (!down) {
+			rc = migrator_prepare(m, &v[i], mig, &mig->up, true);
+		} else if (mig != NULL && mig->down.present) {
+			rc = migrator_prepare(m, &v[i], mig, &mig->down, true);
+		} else {
+			rc = migrator_stored_down(m, &v[i]);
+			if (rc == DBMIGRATE_OK)
+				rc = migrator_prepare(m, &v[i], &v[i].stored,
+						      &v[i].stored.down, true);
+			if (rc == DBMIGRATE_OK)
+				migrator_warn(m, "%s: %s; its down runs from the SQL the tracking table kept when it was applied",
+					      migrator_label(v[i].it),
+					      mig == NULL ? "its file is gone" : "its file has no down section");
+		}
 	}
 	return rc;
 }
 
+/* Prepare the selected items for one direction; refuse unrunnable ones. */
+static dbmigrate_code migrator_prepare_all(dbmigrate *m, struct session *s,
+					   const size_t *idx, size_t n,
+					   bool down, struct run_item **out)
+{
+	struct run_item *v = calloc(n + 1, sizeof *v);
+
+	*out = v;
+	if (v == NULL)
+		return errors_nomem(&m->err);
+	return migrator_prepare_items(m, s, idx, n, down, v);
+}
+
+/* How a run commits; what migrator_execute and its failures need. */
+struct run_mode {
+	int batch;          /* of the migrations applied */
+	bool per_migration; /* each migration commits on its own */
+};
+
 /* Add to m->err's detail what happened to the rest of the batch. */
 static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 				     size_t failed_stmt, size_t committed,
-				     size_t rolled_back, bool down)
+				     size_t rolled_back,
+				     const struct run_mode *mode)
 {
 	struct strbuf b = STRBUF_INIT;
-	const char *verb = down ? "rolled back" : "applied";
+	const char *verb = r->down ? "rolled back" : "applied";
 
 	if (m->err.detail != NULL)
 		strbuf_printf(&b, "%s\n", m->err.detail);
@@ -576,20 +783,20 @@ static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 		strbuf_printf(&b, "The transaction was rolled back: nothing of its %zu migration%s was %s or recorded.",
 			      rolled_back, rolled_back == 1 ? "" : "s", verb);
 	}
-	if (committed > 0)
+	if (committed > 0 && mode->per_migration)
+		strbuf_printf(&b, " %zu earlier migration%s of this batch had already been committed (--transaction per-migration) and stay%s %s.",
+			      committed, committed == 1 ? "" : "s",
+			      committed == 1 ? "s" : "", verb);
+	else if (committed > 0)
 		strbuf_printf(&b, " %zu earlier migration%s of this batch had already been committed (before a migration that runs outside the transaction) and stay%s %s.",
 			      committed, committed == 1 ? "" : "s",
 			      committed == 1 ? "s" : "", verb);
 	if (!strbuf_failed(&b))
 		errors_detail(&m->err, "%s", b.s);
 	strbuf_free(&b);
-	if (m->err.sqlstate != NULL && strcmp(m->err.sqlstate, "53200") == 0 &&
-	    !r->outside) {
-		/* PostgreSQL's lock table is shared and sized by
-		   max_locks_per_transaction x max_connections: one transaction
-		   creating thousands of tables runs out of it. */
-		errors_hint(&m->err, "The batch holds more locks than one transaction may (each table, index and sequence a migration creates or alters is locked until the batch commits). Apply it in smaller batches with `dbmigrate up --step N` (e.g. --step 500), or raise max_locks_per_transaction in postgresql.conf and restart the server.");
-	} else if (r->outside && failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT &&
+	/* The driver explains what its backend's errors need (a batch too
+	   big for the lock table, a lock or statement timeout...). */
+	if (r->outside && failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT &&
 	    m->err.hint == NULL)
 		errors_hint(&m->err, "Fix the failing statement, then either undo the statements that ran or make them safe to repeat (IF NOT EXISTS, IF EXISTS), and run dbmigrate again.");
 }
@@ -601,7 +808,7 @@ static void migrator_locate_failure(dbmigrate *m, const struct run_item *r)
 
 	if (k == DBMIGRATE_NO_STATEMENT || k >= r->count) {
 		errors_migration(&m->err, migrator_label(r->it));
-		if (r->it->mig != NULL)
+		if (r->mig != NULL)
 			errors_location(&m->err, r->body->path, 0, 0, NULL, 0);
 		return;
 	}
@@ -610,34 +817,62 @@ static void migrator_locate_failure(dbmigrate *m, const struct run_item *r)
 		size_t off = migrator_char_offset(r->body->sql + st->offset,
 						  st->len, m->drv_position);
 
-		migrator_locate(&m->err, r->it->mig, r->body, st->offset + off);
+		migrator_locate(&m->err, r->mig, r->body, st->offset + off);
 	}
 }
 
 /* Emit PLAN events for every item. */
 static void migrator_emit_plan(dbmigrate *m, const struct run_item *v, size_t n,
-			       bool down, int batch)
+			       int batch)
 {
 	for (size_t i = 0; i < n; i++) {
 		dbmigrate_entry e;
 		dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_PLAN, .entry = &e,
-				       .down = down, .batch = batch,
+				       .down = v[i].down, .batch = batch,
 				       .outside_transaction = v[i].outside,
 				       .reason = v[i].reason };
 
 		migrator_entry(v[i].it, &e);
-		if (down)
+		if (v[i].down)
 			ev.batch = v[i].it->row->batch;
 		migrator_emit(m, &ev);
 	}
 }
 
+/* Give the driver the limits of the next migration, when they changed. */
+static dbmigrate_code migrator_configure(dbmigrate *m,
+					 const struct dbmigrate_settings *s)
+{
+	const struct dbmigrate_settings *old = &m->sent;
+	bool zero = s->lock_timeout <= 0 && s->statement_timeout <= 0 &&
+		    s->lock_retries == 0;
+	dbmigrate_code rc;
+
+	/* A new connection runs with the server's limits already. */
+	if (!m->settings_sent && zero)
+		return DBMIGRATE_OK;
+	if (m->settings_sent && old->lock_timeout == s->lock_timeout &&
+	    old->statement_timeout == s->statement_timeout &&
+	    old->lock_retries == s->lock_retries)
+		return DBMIGRATE_OK;
+	rc = driver_configure(&m->drv, s, &m->err);
+	if (rc != DBMIGRATE_OK) {
+		if (m->err.code == DBMIGRATE_OK)
+			errors_set(&m->err, rc, "driver %s failed without a message",
+				   m->drv.vt->name);
+		return rc;
+	}
+	m->sent = *s;
+	m->settings_sent = true;
+	return DBMIGRATE_OK;
+}
+
 /* Run one item: events around driver apply(). */
-static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r,
-				     bool down, int batch)
+static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r, int batch)
 {
 	struct plan_item *it = r->it;
 	struct dbmigrate_row row = { 0 };
+	bool down = r->down;
 	dbmigrate_entry e;
 	dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_START, .entry = &e,
 			       .down = down, .batch = down ? it->row->batch : batch,
@@ -656,9 +891,14 @@ static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r,
 		row.name = it->mig->name;
 		row.checksum = it->mig->checksum;
 		row.batch = batch;
+		/* Kept so that a later down works without the file. */
+		row.down_sql = it->mig->down.present ? it->mig->down.sql : NULL;
 	}
-	rc = m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), r->stmts, r->count,
-			      down ? NULL : &row, down ? it->row->id : NULL);
+	rc = migrator_configure(m, &r->limits);
+	if (rc == DBMIGRATE_OK)
+		rc = m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), r->stmts,
+				      r->count, down ? NULL : &row,
+				      down ? it->row->id : NULL);
 	if (rc != DBMIGRATE_OK) {
 		if (m->err.code == DBMIGRATE_OK)
 			errors_set(&m->err, rc, "driver %s failed without a message",
@@ -676,13 +916,22 @@ static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r,
 	return DBMIGRATE_OK;
 }
 
+/* True when item j ends the transaction that started at item i. */
+static bool migrator_tx_ends(const struct run_item *v, size_t i, size_t j,
+			     const struct run_mode *mode)
+{
+	return v[j].outside || (j > i && (v[j].commit_before || mode->per_migration));
+}
+
 /*
  * Run prepared items in order as one batch: consecutive transactional
- * items share one transaction; an item that must run outside one commits
- * what came before, runs alone, and is recorded as soon as it succeeds.
+ * items share one transaction (unless each commits on its own, or an
+ * item asks the one before to commit first); an item that must run
+ * outside one commits what came before, runs alone, and is recorded as
+ * soon as it succeeds.
  */
 static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
-				       size_t n, bool down, int batch)
+				       size_t n, const struct run_mode *mode)
 {
 	size_t committed = 0;
 
@@ -692,10 +941,10 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 		size_t j = i;
 
 		if (v[i].outside) {
-			rc = migrator_apply(m, &v[i], down, batch);
+			rc = migrator_apply(m, &v[i], mode->batch);
 			if (rc != DBMIGRATE_OK) {
 				migrator_explain_failure(m, &v[i], m->drv_statement,
-							 committed, 0, down);
+							 committed, 0, mode);
 				return rc;
 			}
 			committed++;
@@ -705,16 +954,16 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 		rc = m->drv.vt->begin(m->drv.conn);
 		if (rc != DBMIGRATE_OK)
 			return rc;
-		for (; j < n && !v[j].outside; j++) {
-			rc = migrator_apply(m, &v[j], down, batch);
+		for (; j < n && !migrator_tx_ends(v, i, j, mode); j++) {
+			rc = migrator_apply(m, &v[j], mode->batch);
 			if (rc != DBMIGRATE_OK) {
 				size_t k = j;
 
-				while (k < n && !v[k].outside)
+				while (k < n && !migrator_tx_ends(v, i, k, mode))
 					k++;
 				migrator_cleanup_rollback(m);
 				migrator_explain_failure(m, &v[j], m->drv_statement,
-							 committed, k - i, down);
+							 committed, k - i, mode);
 				return rc;
 			}
 		}
@@ -722,7 +971,7 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 			migrator_cleanup_rollback(m);
 			errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
 			migrator_explain_failure(m, &v[j - 1], DBMIGRATE_NO_STATEMENT,
-						 committed, j - i, down);
+						 committed, j - i, mode);
 			return DBMIGRATE_EINTERRUPTED;
 		}
 		rc = m->drv.vt->commit(m->drv.conn);
@@ -732,8 +981,8 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 		}
 		{
 			dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_COMMIT,
-					       .batch = batch, .count = j - i,
-					       .down = down,
+					       .batch = mode->batch, .count = j - i,
+					       .down = v[i].down,
 					       .seconds = migrator_now() - t0 };
 			migrator_emit(m, &ev);
 		}
@@ -769,18 +1018,32 @@ static void migrator_warn_drift(dbmigrate *m, const struct plan *p)
 /* Warn when a run of transactional migrations is large enough to risk
    exhausting the server's lock table. */
 static void migrator_warn_big_transactions(dbmigrate *m,
-					   const struct run_item *v, size_t n)
+					   const struct run_item *v, size_t n,
+					   const struct run_mode *mode)
 {
+	if (mode->per_migration)
+		return;
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 
 		while (j < n && !v[j].outside)
 			j++;
 		if (j - i >= MIGRATOR_BIG_TRANSACTION)
-			migrator_warn(m, "%zu migrations will run in one transaction; a transaction this large can exhaust the server's lock table (PostgreSQL: \"out of shared memory\", max_locks_per_transaction). If it fails so, use --step to apply them in smaller batches.",
+			migrator_warn(m, "%zu migrations will run in one transaction; a transaction this large can exhaust the server's lock table (PostgreSQL: \"out of shared memory\", max_locks_per_transaction). If it fails so, use --step to apply them in smaller batches, or --transaction per-migration.",
 				      j - i);
 		i = j < n ? j + 1 : j;
 	}
+}
+
+/* Check the run options that every command shares. */
+static dbmigrate_code migrator_check_options(dbmigrate *m,
+					     const dbmigrate_run_options *o)
+{
+	if (o->transaction != DBMIGRATE_TRANSACTION_BATCH &&
+	    o->transaction != DBMIGRATE_TRANSACTION_PER_MIGRATION)
+		return errors_set(&m->err, DBMIGRATE_EUSAGE,
+				  "unknown transaction mode %d", (int)o->transaction);
+	return DBMIGRATE_OK;
 }
 
 /* The shared body of migrate, rollback and reset. */
@@ -790,14 +1053,17 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 	static const dbmigrate_run_options none = { 0 };
 	struct session s;
 	struct run_item *items = NULL;
+	struct run_mode mode = { 0 };
 	size_t *idx = NULL, n = 0;
 	dbmigrate_code rc;
-	int batch;
 
 	if (o == NULL)
 		o = &none;
 	errors_clear(&m->err);
-	rc = migrator_begin_session(m, &s, true);
+	memset(&s, 0, sizeof s);
+	rc = migrator_check_options(m, o);
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_begin_session(m, &s, true);
 	if (rc != DBMIGRATE_OK)
 		goto out;
 	if (down)
@@ -815,18 +1081,19 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 		if (items[i].it->out_of_order)
 			migrator_warn(m, "%s is numbered below the newest applied migration; it runs now, out of order",
 				      migrator_label(items[i].it));
-	batch = s.plan.max_batch + 1;
+	mode.batch = s.plan.max_batch + 1;
+	mode.per_migration = o->transaction == DBMIGRATE_TRANSACTION_PER_MIGRATION;
 	if (!down && !o->dry_run) {
 		/* Before the plan is shown, so a bad --table fails first. */
 		rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
 		if (rc != DBMIGRATE_OK)
 			goto out;
 	}
-	migrator_warn_big_transactions(m, items, n);
-	migrator_emit_plan(m, items, n, down, batch);
+	migrator_warn_big_transactions(m, items, n, &mode);
+	migrator_emit_plan(m, items, n, mode.batch);
 	if (o->dry_run)
 		goto out;
-	rc = migrator_execute(m, items, n, down, batch);
+	rc = migrator_execute(m, items, n, &mode);
 	if (rc == DBMIGRATE_OK && reset) {
 		int exists = 0;
 
@@ -855,6 +1122,255 @@ dbmigrate_code dbmigrate_rollback(dbmigrate *m, const dbmigrate_run_options *o)
 dbmigrate_code dbmigrate_reset(dbmigrate *m, const dbmigrate_run_options *o)
 {
 	return migrator_run(m, o, true, true);
+}
+
+/* Write the tracking rows of a command that runs no migration SQL
+   (mark, repair) in one transaction: apply() with no statements. */
+static dbmigrate_code migrator_write_rows(dbmigrate *m,
+					  const struct dbmigrate_row *const *rows,
+					  const char *const *unrecord, size_t n)
+{
+	dbmigrate_code rc = m->drv.vt->begin(m->drv.conn);
+
+	for (size_t i = 0; rc == DBMIGRATE_OK && i < n; i++)
+		rc = m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), NULL, 0,
+				      rows[i], unrecord[i]);
+	if (rc == DBMIGRATE_OK)
+		return m->drv.vt->commit(m->drv.conn);
+	migrator_cleanup_rollback(m);
+	return rc;
+}
+
+dbmigrate_code dbmigrate_mark(dbmigrate *m, const char *id, bool applied,
+			      const dbmigrate_run_options *o)
+{
+	static const dbmigrate_run_options none = { 0 };
+	struct session s;
+	struct plan_item *it = NULL;
+	struct dbmigrate_row row = { 0 };
+	const struct dbmigrate_row *rows[1] = { NULL };
+	const char *unrecord[1] = { NULL };
+	dbmigrate_entry e;
+	dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_PLAN, .entry = &e,
+			       .down = !applied };
+	dbmigrate_code rc;
+
+	if (o == NULL)
+		o = &none;
+	errors_clear(&m->err);
+	rc = migrator_begin_session(m, &s, true);
+	if (rc == DBMIGRATE_OK)
+		rc = plan_find(&s.plan, id, "mark", &it, &m->err);
+	if (rc != DBMIGRATE_OK)
+		goto out;
+	if (it == NULL) {
+		rc = errors_set(&m->err, DBMIGRATE_EUSAGE,
+				"no migration file or tracking row has id %s", id);
+		errors_hint(&m->err, "Run `dbmigrate status` to see the ids.");
+		goto out;
+	}
+	if (applied && it->row != NULL) {
+		rc = errors_set(&m->err, DBMIGRATE_EUSAGE,
+				"%s is already applied (batch %d)", migrator_label(it),
+				it->row->batch);
+		errors_hint(&m->err, "To record it again, mark it pending first; to re-record a changed file's checksum, use `dbmigrate repair`.");
+		goto out;
+	}
+	if (!applied && it->row == NULL) {
+		rc = errors_set(&m->err, DBMIGRATE_EUSAGE,
+				"%s is not applied: it is already pending", migrator_label(it));
+		goto out;
+	}
+	migrator_entry(it, &e);
+	if (applied) {
+		row.id = it->mig->id;
+		row.name = it->mig->name;
+		row.checksum = it->mig->checksum;
+		row.down_sql = it->mig->down.present ? it->mig->down.sql : NULL;
+		row.batch = s.plan.max_batch + 1;
+		rows[0] = &row;
+		ev.batch = row.batch;
+	} else {
+		unrecord[0] = it->row->id;
+		ev.batch = it->row->batch;
+	}
+	if (applied && !o->dry_run)
+		rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
+	if (rc != DBMIGRATE_OK)
+		goto out;
+	migrator_emit(m, &ev);
+	if (!o->dry_run)
+		rc = migrator_write_rows(m, rows, unrecord, 1);
+out:
+	migrator_unlock(m, &s);
+	session_free(&s);
+	return rc;
+}
+
+/* Make a report from a plan (with the status code, below). */
+static dbmigrate_code migrator_report(dbmigrate *m, const struct plan *p,
+				      dbmigrate_report **out);
+
+dbmigrate_code dbmigrate_repair(dbmigrate *m, const dbmigrate_run_options *o,
+				dbmigrate_report **out)
+{
+	static const dbmigrate_run_options none = { 0 };
+	struct session s;
+	struct plan fixed = { 0 };
+	struct dbmigrate_row *rowv = NULL;
+	const struct dbmigrate_row **rows = NULL;
+	const char **unrecord = NULL;
+	dbmigrate_code rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (o == NULL)
+		o = &none;
+	errors_clear(&m->err);
+	rc = migrator_begin_session(m, &s, true);
+	if (rc != DBMIGRATE_OK)
+		goto out;
+	fixed.v = calloc(s.plan.n + 1, sizeof *fixed.v);
+	rowv = calloc(s.plan.n + 1, sizeof *rowv);
+	rows = calloc(s.plan.n + 1, sizeof *rows);
+	unrecord = calloc(s.plan.n + 1, sizeof *unrecord);
+	if (fixed.v == NULL || rowv == NULL || rows == NULL || unrecord == NULL) {
+		rc = errors_nomem(&m->err);
+		goto out;
+	}
+	for (size_t i = 0; i < s.plan.n; i++) {
+		const struct plan_item *it = &s.plan.v[i];
+		struct dbmigrate_row *r = &rowv[fixed.n];
+
+		if (!it->modified)
+			continue;
+		/* Batch and time stay: only what the file says changes. */
+		r->id = it->row->id;
+		r->name = it->mig->name;
+		r->executed_at = it->row->executed_at;
+		r->checksum = it->mig->checksum;
+		r->batch = it->row->batch;
+		r->down_sql = it->mig->down.present ? it->mig->down.sql : NULL;
+		rows[fixed.n] = r;
+		unrecord[fixed.n] = it->row->id;
+		fixed.v[fixed.n++] = *it;
+	}
+	if (out != NULL)
+		rc = migrator_report(m, &fixed, out);
+	if (rc != DBMIGRATE_OK || o->dry_run || fixed.n == 0)
+		goto out;
+	/* An older table gets its down_sql column, to keep the down SQL. */
+	rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_write_rows(m, rows, unrecord, fixed.n);
+out:
+	if (rc != DBMIGRATE_OK && out != NULL) {
+		dbmigrate_report_free(*out);
+		*out = NULL;
+	}
+	free(fixed.v);
+	free(rowv);
+	free(rows);
+	free(unrecord);
+	migrator_unlock(m, &s);
+	session_free(&s);
+	return rc;
+}
+
+dbmigrate_code dbmigrate_redo(dbmigrate *m, const dbmigrate_run_options *o)
+{
+	static const dbmigrate_run_options none = { 0 };
+	struct session s;
+	struct run_item *items = NULL;
+	struct run_mode mode = { 0 };
+	struct strbuf gone = STRBUF_INIT;
+	size_t *idx = NULL, n = 0, ngone = 0;
+	bool outside = false;
+	dbmigrate_code rc;
+
+	if (o == NULL)
+		o = &none;
+	errors_clear(&m->err);
+	memset(&s, 0, sizeof s);
+	rc = migrator_check_options(m, o);
+	if (rc == DBMIGRATE_OK && o->to != NULL)
+		rc = errors_set(&m->err, DBMIGRATE_EUSAGE, "redo takes --step, not --to");
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_begin_session(m, &s, true);
+	if (rc == DBMIGRATE_OK)
+		rc = plan_select_down(&s.plan, o->step, NULL, false, &idx, &n, &m->err);
+	if (rc != DBMIGRATE_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_item *it = &s.plan.v[idx[i]];
+
+		if (it->mig != NULL)
+			continue;
+		strbuf_printf(&gone, "%s%s", ngone ? ", " : "", migrator_label(it));
+		ngone++;
+	}
+	if (ngone > 0) {
+		rc = errors_set(&m->err, DBMIGRATE_EFILES,
+				"cannot redo %s: %s file%s gone",
+				strbuf_failed(&gone) ? "(out of memory)" : gone.s,
+				ngone == 1 ? "its" : "their", ngone == 1 ? " is" : "s are");
+		errors_detail(&m->err, "Nothing was rolled back: redo applies each migration again from its file.");
+		errors_hint(&m->err, "Restore the files, or roll back with `dbmigrate down` alone.");
+		goto out;
+	}
+	/* Down newest first, then up in numeric order: 2n items. */
+	items = calloc(2 * n + 1, sizeof *items);
+	if (items == NULL) {
+		rc = errors_nomem(&m->err);
+		goto out;
+	}
+	rc = migrator_prepare_items(m, &s, idx, n, true, items);
+	for (size_t i = 0; rc == DBMIGRATE_OK && i < n; i++) {
+		size_t k = n - 1 - i;
+		size_t one = idx[k];
+
+		rc = migrator_prepare_items(m, &s, &one, 1, false, &items[n + i]);
+	}
+	if (rc != DBMIGRATE_OK)
+		goto out;
+	/* The migrations come back as one batch above those that stay. */
+	mode.batch = 0;
+	for (size_t i = 0; i < s.plan.n; i++) {
+		const struct applied *row = s.plan.v[i].row;
+		bool chosen = false;
+
+		for (size_t k = 0; k < n && row != NULL; k++)
+			chosen = chosen || idx[k] == i;
+		if (row != NULL && !chosen && row->batch > mode.batch)
+			mode.batch = row->batch;
+	}
+	mode.batch++;
+	mode.per_migration = o->transaction == DBMIGRATE_TRANSACTION_PER_MIGRATION;
+	for (size_t i = 0; i < 2 * n; i++)
+		outside = outside || items[i].outside;
+	if (n > 0 && (outside || mode.per_migration)) {
+		items[n].commit_before = true;
+		if (outside)
+			migrator_warn(m, "redo runs in two steps: a migration involved runs outside a transaction, so the rollback of %zu migration%s commits before %s applied again",
+				      n, n == 1 ? "" : "s", n == 1 ? "it is" : "they are");
+	}
+	migrator_warn_drift(m, &s.plan);
+	if (n > 0 && !o->dry_run) {
+		rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
+		if (rc != DBMIGRATE_OK)
+			goto out;
+	}
+	migrator_emit_plan(m, items, 2 * n, mode.batch);
+	if (o->dry_run)
+		goto out;
+	rc = migrator_execute(m, items, 2 * n, &mode);
+out:
+	strbuf_free(&gone);
+	migrator_unlock(m, &s);
+	run_items_free(items, 2 * n);
+	free(idx);
+	session_free(&s);
+	return rc;
 }
 
 /* mkdir -p for the migrations directory. */

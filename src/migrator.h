@@ -23,6 +23,8 @@ struct dbmigrate {
 	size_t drv_statement;          /* from the driver's last error */
 	unsigned drv_position;
 	char driver_name[64];          /* dbmigrate_get("driver") from a URL */
+	struct dbmigrate_settings sent; /* what configure() last received */
+	bool settings_sent;            /* sent is valid for this connection */
 };
 
 #endif

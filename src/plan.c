@@ -26,8 +26,8 @@ static char *plan_dup(const char *s, bool *fail)
 
 dbmigrate_code applied_add(struct applied_set *s, const char *id,
 			   const char *name, const char *executed_at,
-			   const char *checksum, int batch,
-			   dbmigrate_error *err)
+			   const char *checksum, const char *down_sql,
+			   int batch, dbmigrate_error *err)
 {
 	struct applied *a;
 	bool fail = false;
@@ -55,6 +55,7 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 		strcpy(a->label, a->id);
 	a->executed_at = plan_dup(executed_at, &fail);
 	a->checksum = plan_dup(checksum, &fail);
+	a->down_sql = plan_dup(down_sql, &fail);
 	a->batch = batch;
 	if (fail) {
 		free(a->id);
@@ -62,6 +63,7 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 		free(a->label);
 		free(a->executed_at);
 		free(a->checksum);
+		free(a->down_sql);
 		return errors_nomem(err);
 	}
 	a->numeric = migration_parse_id(a->id, &a->number);
@@ -77,6 +79,7 @@ void applied_free(struct applied_set *s)
 		free(s->v[i].label);
 		free(s->v[i].executed_at);
 		free(s->v[i].checksum);
+		free(s->v[i].down_sql);
 	}
 	free(s->v);
 	memset(s, 0, sizeof *s);
@@ -160,6 +163,8 @@ dbmigrate_code plan_build(struct migration_set *files,
 		if (f != NULL && r->checksum != NULL && r->checksum[0] != '\0' &&
 		    f->checksum[0] != '\0' && strcmp(r->checksum, f->checksum) != 0)
 			it->modified = true;
+		it->down_from_table = r->down_sql != NULL &&
+				      (f == NULL || !f->down.present);
 	}
 	out->n = n;
 	for (size_t k = 0; k < n && any_applied; k++)
@@ -293,6 +298,31 @@ dbmigrate_code plan_select_down(const struct plan *p, unsigned step,
 		k = step;
 	*idx = v;
 	*n = k;
+	return DBMIGRATE_OK;
+}
+
+dbmigrate_code plan_find(const struct plan *p, const char *id,
+			 const char *what, struct plan_item **out,
+			 dbmigrate_error *err)
+{
+	uint64_t number;
+
+	*out = NULL;
+	if (id == NULL || !migration_parse_id(id, &number)) {
+		errors_set(err, DBMIGRATE_EUSAGE, "invalid migration id \"%s\" for %s",
+			   id != NULL ? id : "", what);
+		errors_hint(err, "Give the digits a migration file name starts with, e.g. 002.");
+		return DBMIGRATE_EUSAGE;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_item *it = &p->v[i];
+
+		if ((it->mig != NULL && it->mig->number == number) ||
+		    (it->row != NULL && it->row->numeric && it->row->number == number)) {
+			*out = &p->v[i];
+			break;
+		}
+	}
 	return DBMIGRATE_OK;
 }
 

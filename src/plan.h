@@ -24,6 +24,8 @@ struct applied {
 	char *label;       /* "001_name", or the id when the name is empty */
 	char *executed_at; /* ISO 8601 UTC, or NULL */
 	char *checksum;    /* hex, or NULL for rows of older tools */
+	char *down_sql;    /* the down SQL kept when it was applied, or NULL
+			      (no down, an older tool, or an ABI-1 driver) */
 	int batch;
 };
 
@@ -40,6 +42,9 @@ struct plan_item {
 	dbmigrate_state state;
 	bool modified;         /* checksums differ (rows without one never) */
 	bool out_of_order;     /* pending, below the newest applied number */
+	bool down_from_table;  /* applied, and a down would run the SQL kept
+				  in the tracking table: the file is gone or
+				  has no down section, the row has one */
 };
 
 struct plan {
@@ -48,11 +53,12 @@ struct plan {
 	int max_batch;       /* 0 when nothing is applied */
 };
 
-/* Add a row (copying strings). Returns DBMIGRATE_ENOMEM on failure. */
+/* Add a row (copying strings; down_sql may be NULL). Returns
+   DBMIGRATE_ENOMEM on failure. */
 dbmigrate_code applied_add(struct applied_set *s, const char *id,
 			   const char *name, const char *executed_at,
-			   const char *checksum, int batch,
-			   dbmigrate_error *err);
+			   const char *checksum, const char *down_sql,
+			   int batch, dbmigrate_error *err);
 
 /* Free the rows. */
 void applied_free(struct applied_set *s);
@@ -85,6 +91,15 @@ dbmigrate_code plan_select_up(const struct plan *p, unsigned step,
 dbmigrate_code plan_select_down(const struct plan *p, unsigned step,
 				const char *to, bool all, size_t **idx,
 				size_t *n, dbmigrate_error *err);
+
+/*
+ * The item whose migration (file or row) has the number id stands for,
+ * or NULL; DBMIGRATE_EUSAGE when id is not digits (what names the
+ * option or command in the message).
+ */
+dbmigrate_code plan_find(const struct plan *p, const char *id,
+			 const char *what, struct plan_item **out,
+			 dbmigrate_error *err);
 
 /* Free the plan (not the files or rows it points to). */
 void plan_free(struct plan *p);

@@ -522,6 +522,361 @@ START_TEST(big_batch_warns)
 }
 END_TEST
 
+/* The status entry of migration id, from a fresh report (to free). */
+static dbmigrate_report *status_of(dbmigrate *m, const char *id,
+				   const dbmigrate_entry **out)
+{
+	dbmigrate_report *r;
+
+	*out = NULL;
+	ck_assert_int_eq(dbmigrate_status(m, &r), DBMIGRATE_OK);
+	for (size_t i = 0; i < dbmigrate_report_count(r); i++)
+		if (strcmp(dbmigrate_report_get(r, i)->id, id) == 0)
+			*out = dbmigrate_report_get(r, i);
+	return r;
+}
+
+/* A project of two plain migrations (no CONCURRENTLY), 001 and 002. */
+static struct project project_plain(void)
+{
+	struct project p = project_new();
+
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
+	return p;
+}
+
+START_TEST(down_after_file_deleted_uses_stored_sql)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	struct events ev = { "", 0 };
+	const dbmigrate_entry *e;
+	dbmigrate_report *r;
+
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	remove_file(p.dir, "002_create_user_sessions_table.sql");
+	r = status_of(m, "002", &e);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->state, DBMIGRATE_MISSING);
+	ck_assert(e->down_from_table);
+	dbmigrate_report_free(r);
+	r = status_of(m, "001", &e);
+	ck_assert(!e->down_from_table);
+	dbmigrate_report_free(r);
+	/* Without the kept SQL this fails: "its file is gone". */
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_msg(dbmigrate_rollback(m, NULL) == DBMIGRATE_OK, "%s",
+		      dbmigrate_errmsg(m));
+	ck_assert_ptr_nonnull(strstr(ev.log, "tracking table kept"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 0);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	/* The kept DROP TABLE ran: up can create the table again. */
+	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(stored_down_error_names_the_row)
+{
+	struct project p = project_plain();
+	dbmigrate *m = open_project(&p, NULL);
+	const dbmigrate_error *err;
+
+	free(tu_write(p.dir, "003_bad_down.sql",
+		      "-- migrate:up\nCREATE TABLE t3 (id int);\n"
+		      "-- migrate:down\nDROP TABLE t3;\nDROP TABLE nosuch;\n"));
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	remove_file(p.dir, "003_bad_down.sql");
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_EMIGRATION);
+	err = dbmigrate_last_error(m);
+	ck_assert_ptr_nonnull(err->file);
+	ck_assert_msg(strstr(err->file, "tracking table \"migrations\", row 003") != NULL,
+		      "file: %s", err->file);
+	ck_assert_uint_eq(err->line, 2);
+	ck_assert_str_eq(err->source_line, "DROP TABLE nosuch;");
+	ck_assert_str_eq(err->migration, "003_bad_down");
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 1);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(statement_timeout_stops_a_slow_migration)
+{
+	struct project p = project_plain();
+	dbmigrate *m;
+	const dbmigrate_error *err;
+
+	/* The option: every statement sleeps 300 ms, the limit is 50 ms. */
+	m = open_project(&p, "?sleep=300");
+	ck_assert_int_eq(dbmigrate_set(m, "statement_timeout", "50ms"), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	err = dbmigrate_last_error(m);
+	ck_assert_str_eq(err->sqlstate, "57014");
+	ck_assert_ptr_nonnull(strstr(err->hint, "statement timeout of 0.05 s"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+
+	/* The directive, in the migration's own SQL, wins over the option. */
+	free(tu_write(p.dir, "002_create_user_sessions_table.sql",
+		      "-- migrate:up\n-- dbmigrate:statement-timeout 100ms\n"
+		      "CREATE TABLE user_sessions (id int);\n"
+		      "-- migrate:down\nDROP TABLE user_sessions;\n"));
+	m = open_project(&p, "?sleep=300");
+	ck_assert_int_eq(dbmigrate_set(m, "statement_timeout", "10s"), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	err = dbmigrate_last_error(m);
+	ck_assert_str_eq(err->sqlstate, "57014");
+	ck_assert_str_eq(err->migration, "002_create_user_sessions_table");
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+
+	/* Without any limit the same migrations simply take their time. */
+	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	m = open_project(&p, "?sleep=300");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(bad_directive_is_refused_with_its_line)
+{
+	struct project p = project_plain();
+	dbmigrate *m = open_project(&p, NULL);
+	const dbmigrate_error *err;
+
+	free(tu_write(p.dir, "003_x.sql",
+		      "-- migrate:up\nCREATE TABLE x (id int);\n"
+		      "-- dbmigrate:lock-timeout soon\n"));
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
+	err = dbmigrate_last_error(m);
+	ck_assert_ptr_nonnull(strstr(err->message, "lock-timeout"));
+	ck_assert_uint_eq(err->line, 3);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	/* validate checks it too, without a database */
+	ck_assert_int_eq(dbmigrate_validate(m, NULL), DBMIGRATE_EFILES);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(lock_not_available_is_retried)
+{
+	struct project p = project_plain();
+	dbmigrate *m;
+	struct events ev = { "", 0 };
+	const dbmigrate_error *err;
+
+	/* Twice busy, then free: the default 3 retries get through. */
+	m = open_project(&p, "?busy=user_sessions&busy_times=2");
+	ck_assert_int_eq(dbmigrate_set(m, "sql_lock_timeout", "1s"), DBMIGRATE_OK);
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_msg(dbmigrate_migrate(m, NULL) == DBMIGRATE_OK, "%s",
+		      dbmigrate_errmsg(m));
+	ck_assert_int_eq(tu_count(ev.log, "[SQLSTATE 55P03]; retry"), 2);
+	ck_assert_ptr_nonnull(strstr(ev.log, "retry 2 of 3"));
+	ck_assert_str_eq(dbmigrate_errmsg(m), "");
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 2);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	dbmigrate_close(m);
+
+	/* Busy longer than the retries: a clear failure, nothing recorded. */
+	ev.log[0] = '\0';
+	m = open_project(&p, "?busy=user_sessions&busy_times=9");
+	ck_assert_int_eq(dbmigrate_set(m, "sql_lock_timeout", "1s"), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_set(m, "lock_retries", "2"), DBMIGRATE_OK);
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	ck_assert_int_eq(tu_count(ev.log, "[SQLSTATE 55P03]; retry"), 2);
+	err = dbmigrate_last_error(m);
+	ck_assert_str_eq(err->sqlstate, "55P03");
+	ck_assert_str_eq(err->migration, "002_create_user_sessions_table");
+	ck_assert_ptr_nonnull(strstr(err->hint, "3 times"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+
+	/* No lock timeout and no --lock-retries: no retry at all. */
+	ev.log[0] = '\0';
+	m = open_project(&p, "?busy=user_sessions");
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	ck_assert_int_eq(tu_count(ev.log, "retry"), 0);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(per_migration_keeps_earlier_ones)
+{
+	struct project p = project_plain();
+	dbmigrate *m;
+	dbmigrate_run_options per = { .transaction = DBMIGRATE_TRANSACTION_PER_MIGRATION };
+	struct events ev = { "", 0 };
+	const dbmigrate_entry *e;
+	dbmigrate_report *r;
+
+	free(tu_write(p.dir, "003_c.sql", "-- migrate:up\nCREATE TABLE c (id int);\n"
+		      "-- migrate:down\nDROP TABLE c;\n"));
+	/* The default: one transaction, nothing stays. */
+	m = open_project(&p, "?fail=TABLE c");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
+	dbmigrate_close(m);
+	/* Per migration: 001 and 002 committed, each on its own. */
+	m = open_project(&p, "?fail=TABLE c");
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, &per), DBMIGRATE_EMIGRATION);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->detail,
+				     "2 earlier migrations of this batch had already been committed"));
+	ck_assert_int_eq(tu_count(ev.log, "COMMIT"), 2);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 2);
+	r = status_of(m, "002", &e);
+	ck_assert_int_eq(e->batch, 1);
+	dbmigrate_report_free(r);
+	/* The rest goes in as the next batch. */
+	ck_assert_int_eq(dbmigrate_migrate(m, &per), DBMIGRATE_OK);
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->batch, 2);
+	dbmigrate_report_free(r);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(mark_applied_and_pending)
+{
+	struct project p = project_plain();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_run_options dry = { .dry_run = true };
+	const dbmigrate_entry *e;
+	dbmigrate_report *r;
+
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	free(tu_write(p.dir, "003_by_hand.sql", "-- migrate:up\nCREATE TABLE h (id int);\n"
+		      "-- migrate:down\nDROP TABLE h;\n"));
+	ck_assert_int_eq(dbmigrate_mark(m, "3", true, &dry), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 1);
+	ck_assert_int_eq(dbmigrate_mark(m, "003", true, NULL), DBMIGRATE_OK);
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_EXECUTED);
+	ck_assert_int_eq(e->batch, 2);
+	ck_assert_str_eq(e->checksum, e->recorded_checksum);
+	dbmigrate_report_free(r);
+	/* Nothing ran: the table h does not exist, so up's CREATE would
+	   work; down's DROP fails on the emulated server. */
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_EMIGRATION);
+	/* Refusals. */
+	ck_assert_int_eq(dbmigrate_mark(m, "003", true, NULL), DBMIGRATE_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "already applied"));
+	ck_assert_int_eq(dbmigrate_mark(m, "9", true, NULL), DBMIGRATE_EUSAGE);
+	ck_assert_int_eq(dbmigrate_mark(m, "x1", false, NULL), DBMIGRATE_EUSAGE);
+	ck_assert_int_eq(dbmigrate_mark(m, "003", false, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_mark(m, "003", false, NULL), DBMIGRATE_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "not applied"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 1);
+	/* A row whose file is gone can be forgotten. */
+	remove_file(p.dir, "002_create_user_sessions_table.sql");
+	ck_assert_int_eq(dbmigrate_mark(m, "002", false, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 0);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(repair_rerecords_checksums)
+{
+	struct project p = project_plain();
+	dbmigrate *m = open_project(&p, NULL);
+	dbmigrate_run_options dry = { .dry_run = true };
+	const dbmigrate_entry *e;
+	dbmigrate_report *r, *fixed;
+	char *at;
+
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_repair(m, NULL, &fixed), DBMIGRATE_OK);
+	ck_assert_uint_eq(dbmigrate_report_count(fixed), 0);
+	dbmigrate_report_free(fixed);
+	free(tu_write(p.dir, "002_create_user_sessions_table.sql",
+		      "-- migrate:up\n-- a comment\nCREATE TABLE user_sessions (id int);\n"
+		      "-- migrate:down\nDROP TABLE user_sessions CASCADE;\n"));
+	r = status_of(m, "002", &e);
+	ck_assert(e->modified);
+	at = strdup(e->executed_at);
+	dbmigrate_report_free(r);
+	ck_assert_int_eq(dbmigrate_repair(m, &dry, &fixed), DBMIGRATE_OK);
+	ck_assert_uint_eq(dbmigrate_report_count(fixed), 1);
+	ck_assert_str_eq(dbmigrate_report_get(fixed, 0)->id, "002");
+	dbmigrate_report_free(fixed);
+	r = status_of(m, "002", &e);
+	ck_assert(e->modified); /* the dry run changed nothing */
+	dbmigrate_report_free(r);
+	ck_assert_int_eq(dbmigrate_repair(m, NULL, NULL), DBMIGRATE_OK);
+	r = status_of(m, "002", &e);
+	ck_assert(!e->modified);
+	ck_assert_int_eq(e->batch, 1);
+	ck_assert_str_eq(e->executed_at, at);
+	dbmigrate_report_free(r);
+	ck_assert_int_eq(dbmigrate_validate(m, NULL), DBMIGRATE_OK);
+	free(at);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(redo_in_one_transaction)
+{
+	struct project p = project_plain();
+	dbmigrate *m = open_project(&p, NULL);
+	struct events ev = { "", 0 };
+	const dbmigrate_entry *e;
+	dbmigrate_report *r;
+
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_msg(dbmigrate_redo(m, NULL) == DBMIGRATE_OK, "%s", dbmigrate_errmsg(m));
+	/* down newest first, then up, one commit */
+	ck_assert_ptr_nonnull(strstr(ev.log, "START 002\nDONE 002\nSTART 001\nDONE 001\n"
+					     "START 001\nDONE 001\nSTART 002\nDONE 002\nCOMMIT \n"));
+	ck_assert_int_eq(tu_count(ev.log, "COMMIT"), 1);
+	r = status_of(m, "002", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_EXECUTED);
+	ck_assert_int_eq(e->batch, 1);
+	dbmigrate_report_free(r);
+	dbmigrate_close(m);
+
+	/* A failure in the up step leaves everything as it was. */
+	m = open_project(&p, "?fail=CREATE TABLE user_sessions");
+	ck_assert_int_eq(dbmigrate_redo(m, NULL), DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 2);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(redo_outside_a_transaction_runs_in_two_steps)
+{
+	struct project p = project_new();
+	dbmigrate *m = open_project(&p, NULL);
+	struct events ev = { "", 0 };
+	dbmigrate_run_options one = { .step = 1 };
+
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_redo(m, &one), DBMIGRATE_OK);
+	ck_assert_ptr_nonnull(strstr(ev.log, "WARNING redo runs in two steps"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 3);
+	/* a migration whose file is gone cannot come back */
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
+	ck_assert_int_eq(dbmigrate_redo(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 1);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -547,6 +902,16 @@ int main(void)
 	tcase_add_test(tc, interrupt_rolls_back);
 	tcase_add_test(tc, create_numbers_files);
 	tcase_add_test(tc, big_batch_warns);
+	tcase_add_test(tc, down_after_file_deleted_uses_stored_sql);
+	tcase_add_test(tc, stored_down_error_names_the_row);
+	tcase_add_test(tc, statement_timeout_stops_a_slow_migration);
+	tcase_add_test(tc, bad_directive_is_refused_with_its_line);
+	tcase_add_test(tc, lock_not_available_is_retried);
+	tcase_add_test(tc, per_migration_keeps_earlier_ones);
+	tcase_add_test(tc, mark_applied_and_pending);
+	tcase_add_test(tc, repair_rerecords_checksums);
+	tcase_add_test(tc, redo_in_one_transaction);
+	tcase_add_test(tc, redo_outside_a_transaction_runs_in_two_steps);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -21,6 +21,8 @@
 static const char *const vars[] = {
 	"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
 	"DB_PASSWORD", "DBMIGRATE_DRIVER", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
+	"DBMIGRATE_STATEMENT_TIMEOUT", "DBMIGRATE_SQL_LOCK_TIMEOUT",
+	"DBMIGRATE_LOCK_RETRIES",
 };
 
 /* Start each test from a clean environment. */
@@ -167,6 +169,52 @@ START_TEST(timeouts_are_numbers)
 }
 END_TEST
 
+START_TEST(durations_and_retries)
+{
+	static const struct {
+		const char *s;
+		double secs; /* -1: refused */
+	} cases[] = {
+		{ "30", 30 }, { "0.5", 0.5 }, { "30s", 30 }, { "500ms", 0.5 },
+		{ "2min", 120 }, { "0", 0 }, { "1.5min", 90 }, { "", -1 },
+		{ "s", -1 }, { "5 s", -1 }, { "5h", -1 }, { "-1", -1 },
+		{ "1e3", -1 }, { "10sec", -1 }, { "ms", -1 },
+	};
+	struct config c = { 0 };
+	dbmigrate_error e = { 0 };
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		double v = -2;
+		int rc = config_parse_duration(cases[i].s, &v);
+
+		if (cases[i].secs < 0) {
+			ck_assert_msg(rc != 0, "\"%s\" accepted", cases[i].s);
+		} else {
+			ck_assert_msg(rc == 0, "\"%s\" refused", cases[i].s);
+			ck_assert_msg(v > cases[i].secs - 1e-9 && v < cases[i].secs + 1e-9,
+				      "\"%s\" is %g s", cases[i].s, v);
+		}
+	}
+	/* Unset: no limits, and retries left to the caller's default. */
+	ck_assert(config_statement_timeout(&c) == 0);
+	ck_assert(config_sql_lock_timeout(&c) == 0);
+	ck_assert_int_eq(config_lock_retries(&c), -1);
+	ck_assert_int_eq(config_set(&c, CONFIG_STATEMENT_TIMEOUT, "2min", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert(config_statement_timeout(&c) == 120);
+	ck_assert_int_eq(config_set(&c, CONFIG_SQL_LOCK_TIMEOUT, "250ms", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert(config_sql_lock_timeout(&c) == 0.25);
+	ck_assert_int_eq(config_set(&c, CONFIG_LOCK_RETRIES, "0", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert_int_eq(config_lock_retries(&c), 0);
+	ck_assert_int_eq(config_set(&c, CONFIG_LOCK_RETRIES, "101", CONFIG_FROM_CALLER, &e), DBMIGRATE_EUSAGE);
+	ck_assert(error_mentions(&e, "lock_retries"));
+	ck_assert_int_eq(config_set(&c, CONFIG_STATEMENT_TIMEOUT, "soon", CONFIG_FROM_CALLER, &e), DBMIGRATE_EUSAGE);
+	ck_assert(error_mentions(&e, "500ms"));
+	ck_assert(config_statement_timeout(&c) == 120);
+	errors_clear(&e);
+	config_free(&c);
+}
+END_TEST
+
 START_TEST(dir_falls_back_to_db_migrations)
 {
 	struct config c = { 0 };
@@ -259,6 +307,9 @@ START_TEST(every_variable_is_read)
 		{ "DBMIGRATE_DRIVER", "mock", CONFIG_DRIVER },
 		{ "DBMIGRATE_DIR", "sql", CONFIG_DIR },
 		{ "DBMIGRATE_TABLE", "s.t", CONFIG_TABLE },
+		{ "DBMIGRATE_STATEMENT_TIMEOUT", "30s", CONFIG_STATEMENT_TIMEOUT },
+		{ "DBMIGRATE_SQL_LOCK_TIMEOUT", "500ms", CONFIG_SQL_LOCK_TIMEOUT },
+		{ "DBMIGRATE_LOCK_RETRIES", "5", CONFIG_LOCK_RETRIES },
 	};
 	char *dir = tu_mkdtemp();
 	char path[512];
@@ -572,6 +623,7 @@ int main(void)
 	tcase_add_test(tc, bad_value_keeps_the_old_one);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, timeouts_are_numbers);
+	tcase_add_test(tc, durations_and_retries);
 	tcase_add_test(tc, dir_falls_back_to_db_migrations);
 	tcase_add_test(tc, driver_from_key_then_url);
 	tcase_add_test(tc, precedence_caller_env_dotenv_default);

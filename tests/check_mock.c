@@ -279,7 +279,7 @@ START_TEST(file_state_persists_across_connections)
 	ck_assert_ptr_nonnull(strstr(text, "\ntable\tmigrations\n"));
 	ck_assert_ptr_nonnull(strstr(text,
 				     "\nrow\tmigrations\t001\tcreate_users\t"
-				     "2026-11-24T10:00:00Z\t3\tab12\n"));
+				     "2026-11-24T10:00:00Z\t3\tab12\t\\N\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nobject\ttable\tusers\t\\N\n"));
 	ck_assert_ptr_nonnull(strstr(
 	    text,
@@ -1031,7 +1031,7 @@ START_TEST(corrupt_state_file_is_refused)
 	    {"dbmigrate-mock 1\ntable\tm\nrow\tm\t001\tn\tt\tx\t\\N\n",
 	     "line 3: bad batch number \"x\""},
 	    {"dbmigrate-mock 1\ntable\tm\nrow\tm\t001\tn\tt\t1\n",
-	     "line 3: a \"row\" record has 7 fields, not 6"},
+	     "line 3: a \"row\" record has 7 or 8 fields, not 6"},
 	    {"dbmigrate-mock 1\njournal\tbad \\q escape\n",
 	     "line 2: a bad backslash escape"},
 	    {"dbmigrate-mock 1\nobject\tgizmo\tx\t\\N\n",
@@ -1176,6 +1176,108 @@ START_TEST(executed_at_defaults_to_now_utc)
 }
 END_TEST
 
+/* read_rows callback: keep the down_sql of the last row ("(null)"). */
+static int last_down(void *ctx, const struct dbmigrate_row *r)
+{
+	char *buf = ctx;
+
+	snprintf(buf, 256, "%s", r->down_sql != NULL ? r->down_sql : "(null)");
+	return 0;
+}
+
+START_TEST(down_sql_is_kept_and_old_rows_load)
+{
+	struct th t;
+	char *dir, *url = state_url(&dir), *path;
+	struct dbmigrate_row r = {.id = "001", .name = "a", .batch = 1,
+				  .down_sql = "DROP TABLE a;\n\t-- done\\\n"};
+	struct dbmigrate_row r2 = {.id = "001", .name = "a2", .batch = 1,
+				   .executed_at = "2026-11-24T10:00:00Z",
+				   .checksum = "cc"};
+	char down[256];
+	dbmigrate_conn *c;
+
+	th_init(&t);
+	c = open_url(&t, url);
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, &r, NULL),
+			 DBMIGRATE_OK);
+	vt->close(c);
+	c = open_url(&t, url);
+	ck_assert_int_eq(vt->read_rows(c, "migrations", last_down, down),
+			 DBMIGRATE_OK);
+	ck_assert_str_eq(down, r.down_sql);
+	/* Delete and insert in one apply(): the row is rewritten. */
+	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, &r2, "001"),
+			 DBMIGRATE_OK);
+	ck_assert_str_eq(rows(c, "migrations"), "001/1,");
+	ck_assert_int_eq(vt->read_rows(c, "migrations", last_down, down),
+			 DBMIGRATE_OK);
+	ck_assert_str_eq(down, "(null)");
+	vt->close(c);
+	/* A file written before DOWN_SQL existed: rows of 7 fields. */
+	ck_assert_int_ne(asprintf(&path, "%s/state.db", dir), -1);
+	free(tu_write(NULL, path, "dbmigrate-mock 1\ntable\tmigrations\n"
+			    "row\tmigrations\t001\ta\t2026-11-24T10:00:00Z\t1\t\\N\n"));
+	c = open_url(&t, url);
+	ck_assert_str_eq(rows(c, "migrations"), "001/1,");
+	ck_assert_int_eq(vt->read_rows(c, "migrations", last_down, down),
+			 DBMIGRATE_OK);
+	ck_assert_str_eq(down, "(null)");
+	vt->close(c);
+	ck_assert_int_eq(t.nerrors, 0);
+	tu_rm_rf(dir);
+	free(dir);
+	free(path);
+	free(url);
+}
+END_TEST
+
+START_TEST(configure_limits_sleep_and_retries_busy)
+{
+	struct th t;
+	struct dbmigrate_stmt s = {"CREATE TABLE a (id int)", 23};
+	struct dbmigrate_settings lim = {.struct_size = sizeof lim,
+					 .statement_timeout = 0.05};
+	struct dbmigrate_settings retry = {.struct_size = sizeof retry,
+					   .lock_timeout = 1,
+					   .lock_retries = 2};
+	dbmigrate_conn *c;
+
+	ck_assert_ptr_nonnull(vt->configure);
+	th_init(&t);
+	c = open_url(&t, "mock:?sleep=500");
+	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", &s, 1, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	expect_error(&t, DBMIGRATE_EMIGRATION, "57014", 0);
+	vt->close(c);
+
+	/* busy twice: retried from the savepoint, one error-free success */
+	th_init(&t);
+	c = open_url(&t, "mock:?busy=TABLE%20a&busy_times=2");
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(c, &retry), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", &s, 1, NULL, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	ck_assert_int_eq(t.nerrors, 0);
+	ck_assert_int_eq(tu_count(t.log, "retry"), 2);
+	vt->close(c);
+
+	/* busy three times with two retries: the third 55P03 is reported */
+	th_init(&t);
+	c = open_url(&t, "mock:?busy=TABLE%20a&busy_times=3");
+	ck_assert_int_eq(vt->configure(c, &retry), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", &s, 1, NULL, NULL),
+			 DBMIGRATE_EMIGRATION);
+	expect_error(&t, DBMIGRATE_EMIGRATION, "55P03", 0);
+	ck_assert_int_eq(t.nerrors, 1);
+	vt->close(c);
+}
+END_TEST
+
 /* Find and load mock.so from $DBMIGRATE_DRIVER_PATH, as the core does. */
 static const struct dbmigrate_driver *load_mock(void)
 {
@@ -1245,6 +1347,8 @@ int main(void)
 	tcase_add_test(tc, corrupt_state_file_is_refused);
 	tcase_add_test(tc, tracking_rows);
 	tcase_add_test(tc, executed_at_defaults_to_now_utc);
+	tcase_add_test(tc, down_sql_is_kept_and_old_rows_load);
+	tcase_add_test(tc, configure_limits_sleep_and_retries_busy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -466,7 +466,7 @@ START_TEST(ensure_table_fresh)
 		   "WHERE table_name = 'migrations'",
 		   "id character varying, name character varying, "
 		   "executed_at timestamp with time zone, batch integer, "
-		   "checksum character varying");
+		   "checksum character varying, down_sql text");
 	/* Idempotent, and without "already exists, skipping" notices. */
 	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
 	ck_assert_int_eq(h->notices, 0);
@@ -1274,6 +1274,259 @@ START_TEST(classify_statements)
 END_TEST
 
 /* The driver's tests, one TCase: the lead adds CLI suites beside it. */
+/* ---- ABI 2: down SQL in the table, limits on the statements ---- */
+
+/* What rows_down collects: the id and down_sql of each row. */
+struct down_rows {
+	int n;
+	char id[8][16];
+	char down[8][128];
+	int has_down[8];
+};
+
+/* read_rows callback: keep id and down_sql. */
+static int rows_down(void *ctx, const struct dbmigrate_row *r)
+{
+	struct down_rows *d = ctx;
+
+	if (d->n < 8) {
+		snprintf(d->id[d->n], sizeof d->id[0], "%s", r->id);
+		d->has_down[d->n] = r->down_sql != NULL;
+		snprintf(d->down[d->n], sizeof d->down[0], "%s",
+			 r->down_sql != NULL ? r->down_sql : "");
+	}
+	d->n++;
+	return 0;
+}
+
+/* The columns of the table migrations, in order. */
+static const char columns_sql[] =
+	"SELECT string_agg(column_name, ',' ORDER BY ordinal_position) "
+	"FROM information_schema.columns WHERE table_name = 'migrations'";
+
+START_TEST(previous_table_gets_down_sql)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	struct down_rows d = {0};
+	struct dbmigrate_stmt s[1] = {stmt("CREATE TABLE t (id int)")};
+	struct dbmigrate_row row = {.id = "002", .name = "t", .batch = 2,
+				    .checksum = checksum64,
+				    .down_sql = "DROP TABLE t;\n"};
+	dbmigrate_conn *c;
+
+	/* The table as the previous dbmigrate made it. */
+	free(pgserver_psql(
+	    url, "CREATE TABLE migrations (id VARCHAR(255) PRIMARY KEY, "
+		 "name VARCHAR(255) NOT NULL, executed_at TIMESTAMP WITH TIME "
+		 "ZONE DEFAULT CURRENT_TIMESTAMP, batch INTEGER NOT NULL, "
+		 "checksum VARCHAR(64));"
+		 "INSERT INTO migrations VALUES ('001', 'old', now(), 1, NULL)"));
+	c = open_url(h, url, NULL);
+	/* Reading (status) works and never alters the table. */
+	ck_assert_int_eq(vt->read_rows(c, "migrations", rows_down, &d),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(d.n, 1);
+	ck_assert_int_eq(d.has_down[0], 0);
+	assert_sql(url, columns_sql, "id,name,executed_at,batch,checksum");
+	/* ensure_table adopts it; the old row keeps a NULL down_sql. */
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(h->notices, 0);
+	assert_sql(url, columns_sql,
+		   "id,name,executed_at,batch,checksum,down_sql");
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	memset(&d, 0, sizeof d);
+	ck_assert_int_eq(vt->read_rows(c, "migrations", rows_down, &d),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(d.n, 2);
+	for (int i = 0; i < 2; i++) {
+		if (strcmp(d.id[i], "002") == 0) {
+			ck_assert_int_eq(d.has_down[i], 1);
+			ck_assert_str_eq(d.down[i], "DROP TABLE t;\n");
+		} else {
+			ck_assert_int_eq(d.has_down[i], 0);
+		}
+	}
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+START_TEST(statement_timeout_stops_pg_sleep)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt slow[2] = {stmt("CREATE TABLE t (id int)"),
+					 stmt("SELECT pg_sleep(5)")};
+	struct dbmigrate_stmt nap[1] = {stmt("SELECT pg_sleep(0.4)")};
+	struct dbmigrate_stmt quick[1] = {stmt("SELECT 1")};
+	struct dbmigrate_row row = {.id = "001", .name = "slow", .batch = 1};
+	struct dbmigrate_settings lim = {.struct_size = sizeof lim,
+					 .statement_timeout = 0.2};
+	struct dbmigrate_settings none = {.struct_size = sizeof none};
+	double t0;
+
+	ck_assert_ptr_nonnull(vt->configure);
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+	/* In a transaction (pipelined, SET LOCAL). */
+	t0 = now();
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", slow, 2, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "57014");
+	ck_assert_uint_eq(h->statement, 1);
+	ck_assert_ptr_nonnull(strstr(h->message, "statement timeout"));
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	ck_assert_msg(now() - t0 < 3, "took %.1f s", now() - t0);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	assert_sql(url, "SELECT to_regclass('t')", NULL);
+	/* Outside a transaction (SET, then RESET). */
+	host_reset(h);
+	ck_assert_int_eq(vt->apply(c, "migrations", slow, 2, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "57014");
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	/* The limit ends with the migration: the next one, configured
+	   without limits, naps longer than it in the same transaction. */
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", nap, 0, NULL, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+	row.id = "002";
+	ck_assert_int_eq(vt->apply(c, "migrations", quick, 1, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(c, &none), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply(c, "migrations", nap, 1, NULL, NULL) ==
+			  DBMIGRATE_OK, "%s", h->message);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	/* And outside one, RESET restored the session. */
+	ck_assert_msg(vt->apply(c, "migrations", nap, 1, NULL, NULL) ==
+			  DBMIGRATE_OK, "%s", h->message);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* A second session holding an ACCESS EXCLUSIVE lock on table t. */
+struct blocker {
+	struct host *h;
+	dbmigrate_conn *c;
+	struct host *watch;   /* release once its log says "retry 1 of" */
+	pthread_t thread;
+};
+
+/* Thread body: wait for the first retry warning, then commit. */
+static void *blocker_release(void *arg)
+{
+	struct blocker *b = arg;
+
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts = {0, 20 * 1000000L};
+
+		if (strstr(b->watch->log, "retry 1 of") != NULL)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	vt->commit(b->c);
+	return NULL;
+}
+
+/* Take the lock on t in a transaction of another session. */
+static void blocker_take(struct blocker *b, const char *url)
+{
+	struct dbmigrate_stmt lk[1] = {
+	    stmt("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")};
+
+	b->h = host_new();
+	b->c = open_url(b->h, url, "blocker");
+	ck_assert_int_eq(vt->begin(b->c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(b->c, "migrations", lk, 1, NULL, NULL),
+			 DBMIGRATE_OK);
+}
+
+START_TEST(lock_timeout_is_retried)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt alter[1] = {
+	    stmt("ALTER TABLE t ADD COLUMN x int")};
+	struct dbmigrate_stmt outside[2] = {
+	    stmt("CREATE TABLE u (id int)"),
+	    stmt("CREATE INDEX CONCURRENTLY t_x ON t (x)")};
+	struct dbmigrate_row row = {.id = "002", .name = "alter", .batch = 1};
+	struct dbmigrate_settings lim = {.struct_size = sizeof lim,
+					 .lock_timeout = 0.2,
+					 .lock_retries = 2};
+	struct blocker b = {0};
+
+	free(pgserver_psql(url, "CREATE TABLE t (id int)"));
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+
+	/* Held throughout: three tries, two warnings, then 55P03. */
+	blocker_take(&b, url);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", alter, 1, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "55P03");
+	ck_assert_uint_eq(h->statement, 0);
+	ck_assert_int_eq(tu_count(h->log, "[warning]"), 2);
+	ck_assert_ptr_nonnull(strstr(h->log, "retry 2 of 2"));
+	ck_assert_ptr_nonnull(strstr(h->log, "ALTER TABLE t ADD COLUMN x int"));
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+
+	/* Released after the first failure: the retry gets through. */
+	h->log[0] = '\0';
+	host_reset(h);
+	b.watch = h;
+	ck_assert_int_eq(pthread_create(&b.thread, NULL, blocker_release, &b),
+			 0);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply(c, "migrations", alter, 1, &row, NULL) ==
+			  DBMIGRATE_OK, "%s", h->message);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	pthread_join(b.thread, NULL);
+	ck_assert_int_eq(h->errors, 0);
+	ck_assert_int_ge(tu_count(h->log, "[warning]"), 1);
+	assert_sql(url, "SELECT count(*) FROM migrations", "1");
+	assert_sql(url, "SELECT count(*) FROM information_schema.columns "
+			"WHERE table_name = 't' AND column_name = 'x'", "1");
+	vt->close(b.c);
+	free(b.h);
+
+	/* Outside a transaction the failed statement alone runs again. */
+	blocker_take(&b, url);
+	h->log[0] = '\0';
+	host_reset(h);
+	b.watch = h;
+	ck_assert_int_eq(pthread_create(&b.thread, NULL, blocker_release, &b),
+			 0);
+	row.id = "003";
+	ck_assert_msg(vt->apply(c, "migrations", outside, 2, &row, NULL) ==
+			  DBMIGRATE_OK, "%s", h->message);
+	pthread_join(b.thread, NULL);
+	ck_assert_int_eq(h->errors, 0);
+	ck_assert_ptr_nonnull(strstr(h->log, "CREATE INDEX CONCURRENTLY"));
+	assert_sql(url, "SELECT count(*) FROM migrations", "2");
+	assert_sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = "
+			"'t_x'::regclass", "t");
+	vt->close(b.c);
+	vt->close(c);
+	free(b.h);
+	free(url);
+	free(h);
+}
+END_TEST
+
 static Suite *pg_driver_suite(void)
 {
 	Suite *s = suite_create("postgres driver");
@@ -1312,6 +1565,9 @@ static Suite *pg_driver_suite(void)
 	tcase_add_test(tc, interrupt_without_cancel_still_stops);
 	tcase_add_test(tc, connect_is_interruptible);
 	tcase_add_test(tc, classify_statements);
+	tcase_add_test(tc, previous_table_gets_down_sql);
+	tcase_add_test(tc, statement_timeout_stops_pg_sleep);
+	tcase_add_test(tc, lock_timeout_is_retried);
 	suite_add_tcase(s, tc);
 	return s;
 }

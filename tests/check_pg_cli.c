@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "pgserver.h"
 #include "testutil.h"
 
@@ -491,7 +493,7 @@ START_TEST(seed_workflow)
 		   "WHERE table_name = 'migrations'",
 		   "id character varying, name character varying, "
 		   "executed_at timestamp with time zone, batch integer, "
-		   "checksum character varying");
+		   "checksum character varying, down_sql text");
 	/* init is idempotent. */
 	r = RUN(p.root, NULL, "init", "--url", p.url);
 	expect_status(&r, 0);
@@ -1640,6 +1642,251 @@ START_TEST(sigterm_cancels_and_releases)
 END_TEST
 
 /* Every test, in one TCase per theme. */
+/* --- safety: down kept in the table, limits, per-migration, mark,
+   repair, redo --- */
+
+START_TEST(down_after_file_deleted)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	copy_seed(&p);
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	/* An older build, or a deploy that lost the file. */
+	drop(&p, "003_add_email_index_to_users.ts");
+	drop(&p, "002_create_user_sessions_table.ts");
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("status", r.out,
+		   "❌ Missing 002_create_user_sessions_table (batch: 1) file not found\n");
+	expect_has("status", r.out, "Down from the tracking table");
+	expect_has("status", r.out, "002_create_user_sessions_table, 003_add_email_index_to_users");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "status", "--url", p.url, "--format", "json");
+	expect_status(&r, 0);
+	ck_assert_int_eq(tu_count(r.out, "\"down_from\": \"table\""), 2);
+	ck_assert_int_eq(tu_count(r.out, "\"down_from\": \"file\""), 1);
+	tu_result_free(&r);
+	/* down runs the kept SQL: DROP INDEX CONCURRENTLY outside the
+	   transaction, as the file would have. */
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("down", r.err, "tracking table kept");
+	tu_result_free(&r);
+	expect_nothing_recorded(p.url);
+	expect_relation(p.url, "user_sessions", false);
+	expect_relation(p.url, "idx_users_email_lower", false);
+	expect_relation(p.url, "users", false);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(statement_timeout_stops_slow_migration)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	const char *env[] = { "DBMIGRATE_STATEMENT_TIMEOUT=300ms", NULL };
+
+	add(&p, "001_slow.sql",
+	    "-- migrate:up\nCREATE TABLE slow (id int);\nSELECT pg_sleep(5);\n"
+	    "-- migrate:down\nDROP TABLE slow;\n");
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--statement-timeout", "0.3");
+	expect_status(&r, 1);
+	expect_has("stderr", r.err, "001_slow.sql:3:");
+	expect_has("stderr", r.err, "57014");
+	expect_has("stderr", r.err, "statement timeout");
+	tu_result_free(&r);
+	expect_nothing_recorded(p.url);
+	expect_relation(p.url, "slow", false);
+	/* the same from the environment */
+	r = RUN(p.root, env, "up", "--url", p.url);
+	expect_status(&r, 1);
+	expect_has("stderr", r.err, "57014");
+	tu_result_free(&r);
+	/* the directive in the file wins over a generous option */
+	add(&p, "001_slow.sql",
+	    "-- migrate:up\n-- dbmigrate:statement-timeout 300ms\n"
+	    "CREATE TABLE slow (id int);\nSELECT pg_sleep(5);\n"
+	    "-- migrate:down\nDROP TABLE slow;\n");
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--statement-timeout", "1min");
+	expect_status(&r, 1);
+	expect_has("stderr", r.err, "57014");
+	tu_result_free(&r);
+	expect_nothing_recorded(p.url);
+	/* a bad value is a usage error naming it */
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--statement-timeout", "soon");
+	expect_status(&r, 2);
+	expect_has("stderr", r.err, "statement_timeout");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(lock_timeout_retries_then_fails)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	PGconn *blocker;
+	PGresult *res;
+
+	add(&p, "001_t.sql", "-- migrate:up\nCREATE TABLE t (id int);\n"
+			     "-- migrate:down\nDROP TABLE t;\n");
+	add(&p, "002_alter.sql", "-- migrate:up\nALTER TABLE t ADD COLUMN x int;\n"
+				 "-- migrate:down\nALTER TABLE t DROP COLUMN x;\n");
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "1");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	/* Another session holds the table, as a long report would. */
+	blocker = PQconnectdb(p.url);
+	ck_assert_int_eq(PQstatus(blocker), CONNECTION_OK);
+	res = PQexec(blocker, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--sql-lock-timeout", "200ms",
+		"--lock-retries", "1");
+	expect_status(&r, 1);
+	expect_has("stderr", r.err, "retry 1 of 1");
+	ck_assert_int_eq(tu_count(r.err, "retry "), 1);
+	expect_has("stderr", r.err, "002_alter.sql:2:");
+	expect_has("stderr", r.err, "55P03");
+	expect_has("stderr", r.err, "--sql-lock-timeout");
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1");
+	/* Once the other session is done, the same command goes through. */
+	res = PQexec(blocker, "COMMIT");
+	PQclear(res);
+	PQfinish(blocker);
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--sql-lock-timeout", "200ms");
+	expect_status(&r, 0);
+	expect_lacks("stderr", r.err, "retry");
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:2");
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(per_migration_keeps_earlier_ones)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n"
+			     "-- migrate:down\nDROP TABLE a;\n");
+	add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n"
+			     "-- migrate:down\nDROP TABLE b;\n");
+	add(&p, "003_bad.sql", "-- migrate:up\nINSERT INTO nosuch VALUES (1);\n");
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--transaction", "per-migration");
+	expect_status(&r, 1);
+	expect_has("stderr", r.err, "003_bad.sql:2:");
+	expect_has("stderr", r.err, "2 earlier migrations of this batch had already been committed");
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:1");
+	expect_relation(p.url, "b", true);
+	/* down of that batch, each in its own transaction */
+	r = RUN(p.root, NULL, "down", "--url", p.url, "--transaction", "per-migration");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_nothing_recorded(p.url);
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--transaction", "nested");
+	expect_status(&r, 2);
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
+START_TEST(mark_repair_redo)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	copy_seed(&p);
+	r = RUN(p.root, NULL, "up", "--url", p.url, "--to", "002");
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	/* mark: the index was made by hand; record it, run nothing */
+	free(pgserver_psql(p.url, "CREATE INDEX idx_users_email_lower ON users (lower(email))"));
+	r = RUN(p.root, NULL, "mark", "3", "--applied", "--url", p.url, "--dry-run");
+	expect_status(&r, 0);
+	expect_has("stdout", r.out, "Would mark 003_add_email_index_to_users as applied (batch 2)");
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:1");
+	r = RUN(p.root, NULL, "mark", "003", "--applied", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("stdout", r.out, "Marked 003_add_email_index_to_users as applied (batch 2)");
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:1 003:2");
+	expect_sql(p.url, "SELECT checksum IS NOT NULL AND down_sql LIKE '%DROP INDEX%' FROM migrations WHERE id = '003'", "t");
+	r = RUN(p.root, NULL, "mark", "003", "--applied", "--url", p.url);
+	expect_status(&r, 2);
+	expect_has("stderr", r.err, "already applied");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "mark", "003", "--url", p.url);
+	expect_status(&r, 2);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "mark", "042", "--pending", "--url", p.url);
+	expect_status(&r, 2);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "mark", "003", "--pending", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:1");
+	expect_relation(p.url, "idx_users_email_lower", true);
+	free(pgserver_psql(p.url, "DROP INDEX idx_users_email_lower"));
+
+	/* repair: a comment added to an applied file */
+	{
+		char *path, *text, *edited;
+
+		ck_assert_int_ne(asprintf(&path, "%s/002_create_user_sessions_table.ts", p.dir), -1);
+		text = tu_read(path);
+		ck_assert_int_ne(asprintf(&edited, "// reviewed\n%s", text), -1);
+		add(&p, "002_create_user_sessions_table.ts", edited);
+		free(edited);
+		free(text);
+		free(path);
+	}
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	expect_has("status", r.out, "modified since applied");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "repair", "--url", p.url);
+	expect_status(&r, 2); /* stdin is not a terminal */
+	expect_has("stderr", r.err, "--force");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "repair", "--url", p.url, "--force");
+	expect_status(&r, 0);
+	expect_has("stdout", r.out, "002_create_user_sessions_table (batch 1)");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "validate", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:1");
+
+	/* redo: both back as batch 1, in one transaction */
+	free(pgserver_psql(p.url, "INSERT INTO users (email) VALUES ('a@b.c')"));
+	r = RUN(p.root, NULL, "redo", "--url", p.url);
+	expect_status(&r, 0);
+	expect_has("stdout", r.out, "Redo: rolling back 2 migrations (batch 1)");
+	expect_lacks("stderr", r.err, "two steps");
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:1");
+	expect_sql(p.url, "SELECT count(*) FROM users", "0");
+	expect_relation(p.url, "user_sessions", true);
+	/* with 003 (CREATE INDEX CONCURRENTLY) it takes two steps */
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "redo", "--url", p.url, "--step", "2");
+	expect_status(&r, 0);
+	expect_has("stderr", r.err, "two steps");
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1 002:2 003:2");
+	expect_relation(p.url, "idx_users_email_lower", true);
+	project_free(&p);
+}
+END_TEST
+
 static Suite *pg_cli_suite(void)
 {
 	Suite *s = suite_create("dbmigrate on PostgreSQL");
@@ -1684,6 +1931,15 @@ static Suite *pg_cli_suite(void)
 	tcase_add_test(tc, second_runner_waits_then_sees_new_state);
 	tcase_add_test(tc, sigint_cancels_and_releases);
 	tcase_add_test(tc, sigterm_cancels_and_releases);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("safety");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, down_after_file_deleted);
+	tcase_add_test(tc, statement_timeout_stops_slow_migration);
+	tcase_add_test(tc, lock_timeout_retries_then_fails);
+	tcase_add_test(tc, per_migration_keeps_earlier_ones);
+	tcase_add_test(tc, mark_repair_redo);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -40,7 +40,7 @@ static void add_row(struct applied_set *r, const char *id, int batch, const char
 		snprintf(buf, sizeof buf, "c%s", id);
 		sum = buf;
 	}
-	ck_assert_int_eq(applied_add(r, id, "m", "2026-11-24T10:00:00Z", sum, batch, &err),
+	ck_assert_int_eq(applied_add(r, id, "m", "2026-11-24T10:00:00Z", sum, NULL, batch, &err),
 			 DBMIGRATE_OK);
 }
 
@@ -105,7 +105,7 @@ START_TEST(rows_without_checksum_are_not_modified)
 	dbmigrate_error err = { 0 };
 
 	make_files(&files, ids, 1);
-	ck_assert_int_eq(applied_add(&rows, "001", "m", NULL, NULL, 1, &err), DBMIGRATE_OK);
+	ck_assert_int_eq(applied_add(&rows, "001", "m", NULL, NULL, NULL, 1, &err), DBMIGRATE_OK);
 	ck_assert_int_eq(plan_build(&files, &rows, &p, &err), DBMIGRATE_OK);
 	ck_assert(!p.v[0].modified);
 	plan_free(&p);

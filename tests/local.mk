@@ -131,6 +131,19 @@ tests_check_api_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_api_CFLAGS = $(TEST_CFLAGS)
 tests_check_api_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_lint
+TESTS += tests/check_lint
+tests_check_lint_SOURCES = tests/check_lint.c tests/testutil.c tests/testutil.h
+# The PostgreSQL rules need only the driver, no server: tested whenever
+# it is built.
+if POSTGRES
+tests_check_lint_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_LINT_POSTGRES
+else
+tests_check_lint_CPPFLAGS = $(TEST_CPPFLAGS)
+endif
+tests_check_lint_CFLAGS = $(TEST_CFLAGS)
+tests_check_lint_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/check_cli
 TESTS += tests/check_cli
 tests_check_cli_SOURCES = tests/check_cli.c tests/testutil.c tests/testutil.h
@@ -173,5 +186,12 @@ tests_check_pg_versions_SOURCES = tests/check_pg_versions.c tests/testutil.c tes
 tests_check_pg_versions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_versions_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_versions_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+check_PROGRAMS += tests/check_verify
+TESTS += tests/check_verify
+tests_check_verify_SOURCES = tests/check_verify.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_verify_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_verify_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_verify_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 endif
 endif

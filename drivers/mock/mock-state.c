@@ -10,12 +10,14 @@
  * \N alone is NULL), lines starting with "#" being comments:
  *
  *   table    NAME
- *   row      TABLE ID NAME EXECUTED_AT BATCH CHECKSUM
+ *   row      TABLE ID NAME EXECUTED_AT BATCH CHECKSUM [DOWN_SQL]
  *   object   KIND NAME OWNER
  *   journal  SQL
  *
  * in that order: tables each followed by their rows, objects, then the
- * journal, oldest statement first. A commit writes the whole state to a
+ * journal, oldest statement first. DOWN_SQL (the down SQL kept with the
+ * row) came later: a row without it is read as NULL, so older files
+ * still load. A commit writes the whole state to a
  * temporary file in the same directory, fsyncs it and renames it over the
  * state file, so a crash leaves either the old state or the new one. A
  * file of another version, or one that does not parse, is refused with
@@ -71,6 +73,7 @@ static void mock_state_row_free(struct mock_row *r)
 	free(r->name);
 	free(r->executed_at);
 	free(r->checksum);
+	free(r->down_sql);
 }
 
 /* Free a tracking table. */
@@ -136,6 +139,8 @@ int mock_state_copy(struct mock_state *dst, const struct mock_state *src)
 			    mock_state_strdup(s->rows[j].executed_at, &fail);
 			d->rows[j].checksum =
 			    mock_state_strdup(s->rows[j].checksum, &fail);
+			d->rows[j].down_sql =
+			    mock_state_strdup(s->rows[j].down_sql, &fail);
 			d->rows[j].batch = s->rows[j].batch;
 		}
 	}
@@ -202,9 +207,10 @@ long mock_state_row_find(const struct mock_table *t, const char *id)
 	return -1;
 }
 
-/* Append a row (checksum may be NULL); -1 when out of memory. */
+/* Append a row (checksum, down_sql may be NULL); -1 when out of memory. */
 int mock_state_row_add(struct mock_table *t, const char *id, const char *name,
-		       const char *executed_at, const char *checksum, int batch)
+		       const char *executed_at, const char *checksum,
+		       const char *down_sql, int batch)
 {
 	struct mock_row *v = mock_state_grow(t->rows, t->nrows, sizeof *v);
 	struct mock_row r;
@@ -217,6 +223,7 @@ int mock_state_row_add(struct mock_table *t, const char *id, const char *name,
 	r.name = mock_state_strdup(name, &fail);
 	r.executed_at = mock_state_strdup(executed_at, &fail);
 	r.checksum = mock_state_strdup(checksum, &fail);
+	r.down_sql = mock_state_strdup(down_sql, &fail);
 	r.batch = batch;
 	if (fail) {
 		mock_state_row_free(&r);
@@ -406,7 +413,7 @@ static const char *mock_state_parse_record(struct mock_state *st, char **f,
 					   size_t nf, char *why, size_t whysize)
 {
 	static const struct { const char *type; size_t nf; } shapes[] = {
-		{ "table", 2 }, { "row", 7 }, { "object", 4 }, { "journal", 2 },
+		{ "table", 2 }, { "row", 8 }, { "object", 4 }, { "journal", 2 },
 	};
 	struct mock_table *t;
 	size_t s;
@@ -423,15 +430,23 @@ static const char *mock_state_parse_record(struct mock_state *st, char **f,
 		snprintf(why, whysize, "unknown record \"%s\"", f[0]);
 		return why;
 	}
-	if (nf != shapes[s].nf) {
+	/* A row of an older file has no DOWN_SQL. */
+	if (s == 1 && nf != shapes[s].nf && nf != shapes[s].nf - 1) {
+		snprintf(why, whysize,
+			 "a \"%s\" record has %zu or %zu fields, not %zu", f[0],
+			 shapes[s].nf - 1, shapes[s].nf, nf);
+		return why;
+	}
+	if (s != 1 && nf != shapes[s].nf) {
 		snprintf(why, whysize,
 			 "a \"%s\" record has %zu fields, not %zu", f[0],
 			 shapes[s].nf, nf);
 		return why;
 	}
-	/* Only a row's checksum and an object's owner may be NULL. */
+	/* Only a row's checksum and down SQL, and an object's owner, may
+	   be NULL. */
 	for (size_t i = 1; i < nf; i++)
-		if (f[i] == NULL && !(s == 1 && i == 6) && !(s == 2 && i == 3))
+		if (f[i] == NULL && !(s == 1 && i >= 6) && !(s == 2 && i == 3))
 			return "a NULL (\\N) where a value is needed";
 	switch (s) {
 	case 0:
@@ -452,8 +467,8 @@ static const char *mock_state_parse_record(struct mock_state *st, char **f,
 			snprintf(why, whysize, "bad batch number \"%s\"", f[5]);
 			return why;
 		}
-		if (mock_state_row_add(t, f[2], f[3], f[4], f[6], (int)batch) !=
-		    0)
+		if (mock_state_row_add(t, f[2], f[3], f[4], f[6],
+				       nf > 7 ? f[7] : NULL, (int)batch) != 0)
 			return "out of memory";
 		return NULL;
 	case 2:
@@ -632,6 +647,7 @@ dbmigrate_code mock_state_write(dbmigrate_conn *c)
 			mock_state_put_field(f, r->executed_at);
 			fprintf(f, "\t%d", r->batch);
 			mock_state_put_field(f, r->checksum);
+			mock_state_put_field(f, r->down_sql);
 			putc('\n', f);
 		}
 	}

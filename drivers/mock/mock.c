@@ -22,7 +22,12 @@
  *               line (escaped like the journal), with BEGIN, COMMIT and
  *               ROLLBACK lines around transactions;
  *   sleep=MS    each statement takes MS milliseconds, ended early with
- *               57014 by an interrupt or cancel().
+ *               57014 by an interrupt or cancel(), or by the statement
+ *               timeout configure() set;
+ *   busy=TEXT   a statement containing TEXT fails with 55P03 (lock not
+ *               available), as if another session held a lock past the
+ *               lock timeout; busy_times=N times (default 1), each a try
+ *               that configure()'s lock_retries may repeat.
  *
  * The emulated server behaves as PostgreSQL where a core bug would show:
  * begin() snapshots the state and rollback() restores it, so a rolled-back
@@ -51,6 +56,7 @@
 #define MOCK_BACKOFF_MS 200      /* longest wait between lock attempts */
 #define MOCK_HELD_PID 4242       /* the fake holder of lock=held */
 #define MOCK_SLEEP_MAX 86400000u /* sleep=: a day at most */
+#define MOCK_RETRY_MS 10         /* first wait before a retry (doubles) */
 
 /* Report an error through the host; returns its code. */
 static dbmigrate_code mock_vreport(dbmigrate_conn *c, dbmigrate_code code,
@@ -76,8 +82,42 @@ static dbmigrate_code mock_vreport(dbmigrate_conn *c, dbmigrate_code code,
 	e.sqlstate = sqlstate;
 	e.position = 0; /* the mock never knows where in a statement */
 	e.statement = c->stmt;
+	if (c->holding) {
+		/* Only the last error counts: a retry may succeed. */
+		c->held.set = 1;
+		c->held.code = code;
+		snprintf(c->held.sqlstate, sizeof c->held.sqlstate, "%s",
+			 sqlstate != NULL ? sqlstate : "");
+		snprintf(c->held.message, sizeof c->held.message, "%s",
+			 message);
+		snprintf(c->held.detail, sizeof c->held.detail, "%s",
+			 detail != NULL ? detail : "");
+		snprintf(c->held.hint, sizeof c->held.hint, "%s",
+			 hint != NULL ? hint : "");
+		c->held.statement = c->stmt;
+		return code;
+	}
 	c->host->error(c->host->ctx, &e);
 	return code;
+}
+
+/* Report the error apply() held back, if any, and stop holding. */
+static void mock_release_held(dbmigrate_conn *c)
+{
+	struct dbmigrate_driver_error e;
+
+	c->holding = 0;
+	if (!c->held.set)
+		return;
+	c->held.set = 0;
+	memset(&e, 0, sizeof e);
+	e.code = c->held.code;
+	e.message = c->held.message;
+	e.detail = c->held.detail[0] != '\0' ? c->held.detail : NULL;
+	e.hint = c->held.hint[0] != '\0' ? c->held.hint : NULL;
+	e.sqlstate = c->held.sqlstate[0] != '\0' ? c->held.sqlstate : NULL;
+	e.statement = c->held.statement;
+	c->host->error(c->host->ctx, &e);
 }
 
 /* Report an error of the driver itself (no SQLSTATE). */
@@ -93,15 +133,43 @@ dbmigrate_code mock_report(dbmigrate_conn *c, dbmigrate_code code,
 	return code;
 }
 
+/*
+ * The hint a driver gives for the limits' errors, as the postgres
+ * driver words it (hint is the buffer), or NULL.
+ */
+static const char *mock_hint(const dbmigrate_conn *c, const char *sqlstate,
+			     char *hint, size_t size)
+{
+	if (strcmp(sqlstate, "57014") == 0 && c->limits.statement_timeout > 0) {
+		snprintf(hint, size,
+			 "The statement ran longer than the statement timeout "
+			 "of %g s set for this migration.",
+			 c->limits.statement_timeout);
+		return hint;
+	}
+	if (strcmp(sqlstate, "55P03") == 0) {
+		unsigned tries = c->limits.lock_retries + 1;
+
+		snprintf(hint, size,
+			 "Another session held a lock this migration needed "
+			 "for longer than the lock timeout, %u time%s in a row.",
+			 tries, tries == 1 ? "" : "s");
+		return hint;
+	}
+	return NULL;
+}
+
 /* Report an error of the emulated server, with its SQLSTATE. */
 dbmigrate_code mock_server_error(dbmigrate_conn *c, const char *sqlstate,
 				 const char *detail, const char *fmt, ...)
 {
 	va_list ap;
 	dbmigrate_code code;
+	char buf[256];
+	const char *hint = mock_hint(c, sqlstate, buf, sizeof buf);
 
 	va_start(ap, fmt);
-	code = mock_vreport(c, c->sql_code, sqlstate, detail, NULL, fmt, ap);
+	code = mock_vreport(c, c->sql_code, sqlstate, detail, hint, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -279,7 +347,7 @@ static dbmigrate_code mock_read_begin(dbmigrate_conn *c)
  */
 static dbmigrate_code mock_sleep(dbmigrate_conn *c)
 {
-	long long end, left;
+	long long end, left, limit = 0;
 
 	if (c->sleep_ms == 0)
 		return DBMIGRATE_OK;
@@ -287,11 +355,19 @@ static dbmigrate_code mock_sleep(dbmigrate_conn *c)
 	   server ignores a cancel request between statements. */
 	c->cancelled = 0;
 	end = mock_clock_ms() + c->sleep_ms;
+	if (c->limits.statement_timeout > 0 &&
+	    c->limits.statement_timeout * 1000 < (double)c->sleep_ms)
+		limit = mock_clock_ms() +
+			(long long)(c->limits.statement_timeout * 1000);
 	while ((left = end - mock_clock_ms()) > 0) {
 		if (c->cancelled || mock_interrupted(c)) {
 			c->cancelled = 0;
 			return mock_cancelled(c);
 		}
+		if (limit > 0 && mock_clock_ms() >= limit)
+			return mock_server_error(c, "57014", NULL,
+						 "canceling statement due to "
+						 "statement timeout");
 		mock_nap(left < MOCK_SLICE_MS ? left : MOCK_SLICE_MS);
 	}
 	return DBMIGRATE_OK;
@@ -318,6 +394,14 @@ static dbmigrate_code mock_exec(dbmigrate_conn *c,
 		free(c->fail); /* it fires once */
 		c->fail = NULL;
 		return rc;
+	}
+	if (c->busy != NULL && c->busy_times > 0 &&
+	    mock_contains(s->sql, s->len, c->busy)) {
+		c->busy_times--;
+		return mock_server_error(c, "55P03", NULL,
+					 "canceling statement due to lock "
+					 "timeout (mock: busy=%s)",
+					 c->busy);
 	}
 	if ((rc = mock_sleep(c)) != DBMIGRATE_OK)
 		return rc;
@@ -354,6 +438,19 @@ static dbmigrate_code mock_track(dbmigrate_conn *c, const char *table,
 	if (t == NULL)
 		return mock_server_error(
 		    c, "42P01", NULL, "relation \"%s\" does not exist", table);
+	/* The delete first: repair rewrites a row by deleting it and
+	   inserting it again in one apply(). */
+	if (unrecord_id != NULL) {
+		/* Deleting no row is no error in SQL; say so, since it
+		   means the caller and the table disagree. */
+		if ((at = mock_state_row_find(t, unrecord_id)) < 0)
+			mock_log(
+			    c, DBMIGRATE_LOG_WARNING,
+			    "mock: no row with id \"%s\" in \"%s\" to delete",
+			    unrecord_id, table);
+		else
+			mock_state_row_delete(t, (size_t)at);
+	}
 	if (record != NULL) {
 		if (record->id == NULL || record->name == NULL)
 			return mock_server_error(
@@ -375,20 +472,10 @@ static dbmigrate_code mock_track(dbmigrate_conn *c, const char *table,
 		if (mock_state_row_add(
 			t, record->id, record->name,
 			record->executed_at != NULL ? record->executed_at : now,
-			record->checksum, record->batch) != 0)
+			record->checksum,
+			c->host->abi_version >= 2 ? record->down_sql : NULL,
+			record->batch) != 0)
 			return mock_nomem(c);
-	}
-	if (unrecord_id != NULL) {
-		/* Deleting no row is no error in SQL; say so, since it
-		   means the caller and the table disagree. */
-		if ((at = mock_state_row_find(t, unrecord_id)) < 0) {
-			mock_log(
-			    c, DBMIGRATE_LOG_WARNING,
-			    "mock: no row with id \"%s\" in \"%s\" to delete",
-			    unrecord_id, table);
-			return DBMIGRATE_OK;
-		}
-		mock_state_row_delete(t, (size_t)at);
 	}
 	return DBMIGRATE_OK;
 }
@@ -428,8 +515,8 @@ static char *mock_decode(const char *s, size_t len)
 }
 
 /* The parameters a mock URL may carry, in the order of mock_param(). */
-static const char *const mock_params[] = {"fail", "refuse", "lock",
-					  "log",  "sleep",  NULL};
+static const char *const mock_params[] = {
+	"fail", "refuse", "lock", "log", "sleep", "busy", "busy_times", NULL};
 
 /* Apply one URL parameter; *refuse is set by refuse=1. */
 static dbmigrate_code mock_param(dbmigrate_conn *c, const char *key,
@@ -437,7 +524,7 @@ static dbmigrate_code mock_param(dbmigrate_conn *c, const char *key,
 {
 	static const char hint[] =
 		"The mock driver's URL parameters are fail=TEXT, refuse=1, "
-		"lock=held, log=PATH and sleep=MS.";
+		"lock=held, log=PATH, sleep=MS, busy=TEXT and busy_times=N.";
 	unsigned long ms;
 	char *end;
 	size_t p;
@@ -481,6 +568,21 @@ static dbmigrate_code mock_param(dbmigrate_conn *c, const char *key,
 	case 3:
 		if ((c->log_path = strdup(value)) == NULL)
 			return mock_nomem(c);
+		return DBMIGRATE_OK;
+	case 5:
+		if ((c->busy = strdup(value)) == NULL)
+			return mock_nomem(c);
+		return DBMIGRATE_OK;
+	case 6:
+		errno = 0;
+		ms = strtoul(value, &end, 10);
+		if (errno != 0 || *end != '\0' || value[0] < '0' ||
+		    value[0] > '9' || ms > 1000)
+			return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+					   "mock: busy_times must be a number "
+					   "up to 1000, not \"%s\"",
+					   value);
+		c->busy_times = (unsigned)ms;
 		return DBMIGRATE_OK;
 	default:
 		errno = 0;
@@ -608,6 +710,7 @@ static void mock_close(dbmigrate_conn *c)
 	mock_state_free(&c->snap);
 	free(c->path);
 	free(c->fail);
+	free(c->busy);
 	free(c->log_path);
 	free(c);
 }
@@ -643,6 +746,8 @@ static dbmigrate_code mock_open(const struct dbmigrate_host *host,
 	c->lock_fd = -1;
 	c->sql_code = DBMIGRATE_EDATABASE;
 	c->stmt = DBMIGRATE_NO_STATEMENT;
+	c->busy_times = 1;
+	c->limits.struct_size = sizeof c->limits;
 	if (params->url != NULL)
 		rc = mock_parse_url(c, params->url);
 	if (rc == DBMIGRATE_OK && c->path != NULL) {
@@ -894,8 +999,9 @@ static dbmigrate_code mock_unlock(dbmigrate_conn *c, const char *table)
 
 /*
  * Create the tracking table if it does not exist. (A real backend also
- * adds the checksum column to a table of an older tool; the mock's
- * tables always have it.) Inside a transaction it is part of it.
+ * adds the checksum and down_sql columns to a table of an older tool;
+ * the mock's tables always have them.) Inside a transaction it is part
+ * of it.
  */
 static dbmigrate_code mock_ensure_table(dbmigrate_conn *c, const char *table)
 {
@@ -952,6 +1058,7 @@ static dbmigrate_code mock_read_rows(dbmigrate_conn *c, const char *table,
 			.executed_at = t->rows[i].executed_at,
 			.checksum = t->rows[i].checksum,
 			.batch = t->rows[i].batch,
+			.down_sql = t->rows[i].down_sql,
 		};
 
 		if (fn(ctx, &r) != 0)
@@ -981,15 +1088,80 @@ static dbmigrate_code mock_drop_table(dbmigrate_conn *c, const char *table)
 	return mock_change_end(c, implicit, rc);
 }
 
+/* True when the error held back says a lock was not available. */
+static int mock_held_lock_failure(const dbmigrate_conn *c)
+{
+	return c->held.set && strcmp(c->held.sqlstate, "55P03") == 0;
+}
+
 /*
- * Run one migration: each statement in order, then insert record or
- * delete the row unrecord_id. In a transaction everything joins it, and
- * the first failure aborts it (25P02 for anything else until rollback()).
- * Outside one, each statement commits on its own, and the row only after
- * all of them succeeded. A failure is reported with code
+ * Before retry number attempt (1-based): forget the held error, warn,
+ * and wait (10 ms, doubling: the mock has no one to wait for). Returns
+ * nonzero when the user interrupted (nothing reported yet).
+ */
+static int mock_retry_wait(dbmigrate_conn *c, unsigned attempt)
+{
+	long long ms = (long long)MOCK_RETRY_MS << (attempt < 8 ? attempt - 1 : 7);
+	long long end = mock_clock_ms() + ms, left;
+
+	mock_log(c, DBMIGRATE_LOG_WARNING, "%s [SQLSTATE 55P03]; retry %u of %u",
+		 c->held.message, attempt, c->limits.lock_retries);
+	c->held.set = 0;
+	while ((left = end - mock_clock_ms()) > 0) {
+		if (mock_interrupted(c))
+			return 1;
+		mock_nap(left < MOCK_SLICE_MS ? left : MOCK_SLICE_MS);
+	}
+	return 0;
+}
+
+/* One try of a migration's statements from index from, then its row;
+   *failed gets the index of the statement that failed. */
+static dbmigrate_code mock_apply_once(dbmigrate_conn *c, const char *name,
+				      const struct dbmigrate_stmt *stmts,
+				      size_t from, size_t n,
+				      const struct dbmigrate_row *record,
+				      const char *unrecord_id, size_t *failed)
+{
+	dbmigrate_code rc = DBMIGRATE_OK;
+	int implicit;
+
+	if (c->in_tx && c->aborted) {
+		c->stmt = n > 0 ? 0 : DBMIGRATE_NO_STATEMENT;
+		rc = mock_aborted(c);
+	}
+	for (size_t i = from; rc == DBMIGRATE_OK && i < n; i++) {
+		c->stmt = i;
+		*failed = i;
+		if ((rc = mock_change_begin(c, &implicit)) == DBMIGRATE_OK)
+			rc = mock_change_end(c, implicit,
+					     mock_exec(c, &stmts[i]));
+	}
+	c->stmt = DBMIGRATE_NO_STATEMENT;
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	*failed = DBMIGRATE_NO_STATEMENT;
+	if ((record != NULL || unrecord_id != NULL) &&
+	    (rc = mock_change_begin(c, &implicit)) == DBMIGRATE_OK)
+		rc = mock_change_end(c, implicit,
+				     mock_track(c, name, record, unrecord_id));
+	return rc;
+}
+
+/*
+ * Run one migration: each statement in order, then delete the row
+ * unrecord_id and/or insert record. In a transaction everything joins
+ * it, and the first failure aborts it (25P02 for anything else until
+ * rollback()). Outside one, each statement commits on its own, and the
+ * row only after all of them succeeded. A failure is reported with code
  * DBMIGRATE_EMIGRATION (DBMIGRATE_EINTERRUPTED for a cancelled sleep),
  * the SQLSTATE, and the index of the failing statement, or
  * DBMIGRATE_NO_STATEMENT when writing the row failed.
+ *
+ * A statement failing with 55P03 (busy=TEXT) is retried up to
+ * configure()'s lock_retries times: in a transaction the whole migration
+ * again from the state before it (a savepoint), outside one the failed
+ * statement alone. Only the last failure is reported.
  */
 static dbmigrate_code mock_apply(dbmigrate_conn *c, const char *table,
 				 const struct dbmigrate_stmt *stmts, size_t n,
@@ -997,29 +1169,80 @@ static dbmigrate_code mock_apply(dbmigrate_conn *c, const char *table,
 				 const char *unrecord_id)
 {
 	char name[MOCK_NAME_MAX];
+	struct mock_state savepoint = { 0 };
+	int have_savepoint = 0;
+	size_t from = 0, failed = DBMIGRATE_NO_STATEMENT;
 	dbmigrate_code rc;
-	int implicit;
 
 	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK)
 		return rc;
 	c->sql_code = DBMIGRATE_EMIGRATION;
-	if (c->in_tx && c->aborted) {
-		c->stmt = n > 0 ? 0 : DBMIGRATE_NO_STATEMENT;
-		rc = mock_aborted(c);
+	c->holding = c->limits.lock_retries > 0;
+	c->held.set = 0;
+	if (c->holding && c->in_tx && !c->aborted) {
+		if (mock_state_copy(&savepoint, &c->state) != 0) {
+			c->holding = 0;
+			c->sql_code = DBMIGRATE_EDATABASE;
+			return mock_nomem(c);
+		}
+		have_savepoint = 1;
 	}
-	for (size_t i = 0; rc == DBMIGRATE_OK && i < n; i++) {
-		c->stmt = i;
-		if ((rc = mock_change_begin(c, &implicit)) == DBMIGRATE_OK)
-			rc = mock_change_end(c, implicit,
-					     mock_exec(c, &stmts[i]));
+	for (unsigned attempt = 1;; attempt++) {
+		rc = mock_apply_once(c, name, stmts, from, n, record,
+				     unrecord_id, &failed);
+		if (rc == DBMIGRATE_OK || !mock_held_lock_failure(c) ||
+		    attempt > c->limits.lock_retries ||
+		    (c->in_tx && !have_savepoint) || mock_interrupted(c))
+			break;
+		if (c->in_tx) {
+			/* ROLLBACK TO SAVEPOINT: as before the migration. */
+			mock_state_free(&c->state);
+			if (mock_state_copy(&c->state, &savepoint) != 0) {
+				c->holding = 0;
+				rc = mock_nomem(c);
+				break;
+			}
+			c->aborted = 0;
+			mock_log_line(c, "ROLLBACK TO SAVEPOINT", 21);
+		} else if (failed != DBMIGRATE_NO_STATEMENT) {
+			from = failed; /* those before it have committed */
+		}
+		if (mock_retry_wait(c, attempt)) {
+			c->holding = 0;
+			rc = mock_report(c, DBMIGRATE_EINTERRUPTED, NULL, NULL,
+					 "interrupted while waiting to retry "
+					 "the migration");
+			break;
+		}
 	}
-	c->stmt = DBMIGRATE_NO_STATEMENT;
-	if (rc == DBMIGRATE_OK && (record != NULL || unrecord_id != NULL) &&
-	    (rc = mock_change_begin(c, &implicit)) == DBMIGRATE_OK)
-		rc = mock_change_end(c, implicit,
-				     mock_track(c, name, record, unrecord_id));
+	mock_release_held(c);
+	if (have_savepoint)
+		mock_state_free(&savepoint);
 	c->sql_code = DBMIGRATE_EDATABASE;
 	return rc;
+}
+
+/*
+ * Optional (ABI 2). Keep the limits for the apply() calls that follow:
+ * a sleep=MS statement longer than the statement timeout fails with
+ * 57014, and lock_retries retries a busy=TEXT statement's 55P03. The
+ * mock has no locks to wait for, so lock_timeout only needs to be valid.
+ */
+static dbmigrate_code mock_configure(dbmigrate_conn *c,
+				     const struct dbmigrate_settings *s)
+{
+	struct dbmigrate_settings v = { .struct_size = sizeof v };
+
+	/* A host's struct may be older (shorter) than ours. */
+	if (s->struct_size >= offsetof(struct dbmigrate_settings, lock_retries) +
+				  sizeof s->lock_retries)
+		v = *s;
+	if (!(v.lock_timeout >= 0) || !(v.statement_timeout >= 0))
+		return mock_report(c, DBMIGRATE_EUSAGE, NULL, NULL,
+				   "mock: invalid limits (negative or not a "
+				   "number)");
+	c->limits = v;
+	return DBMIGRATE_OK;
 }
 
 /*
@@ -1067,6 +1290,10 @@ static const struct dbmigrate_driver mock_driver = {
 	.apply = mock_apply,
 	.classify = mock_classify,
 	.cancel = mock_cancel,
+	.configure = mock_configure,
+	.scratch_open = mock_scratch_open,
+	.scratch_close = mock_scratch_close,
+	.snapshot = mock_snapshot,
 };
 
 DBMIGRATE_DRIVER_DEFINE(mock_driver)

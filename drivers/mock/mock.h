@@ -52,6 +52,7 @@ struct mock_row {
 	char *name;
 	char *executed_at;
 	char *checksum; /* NULL for rows of older tools */
+	char *down_sql; /* the down SQL kept with the row, or NULL */
 	int batch;
 };
 
@@ -88,6 +89,8 @@ struct dbmigrate_conn {
 	char *fail;    /* fail=TEXT; NULL once it fired */
 	int lock_held; /* lock=held */
 	unsigned sleep_ms;
+	char *busy;	     /* busy=TEXT: 55P03 on statements containing it */
+	unsigned busy_times; /* busy_times=N: that many times (default 1) */
 	char *log_path; /* log=PATH */
 	FILE *log;
 	int log_failed; /* a log write failed (warned once) */
@@ -106,6 +109,17 @@ struct dbmigrate_conn {
 	    sql_code; /* code for SQL errors: EMIGRATION in apply() */
 	size_t stmt;  /* index of the statement apply() runs */
 	volatile sig_atomic_t cancelled; /* set by cancel(), a signal handler */
+	struct dbmigrate_settings limits; /* from configure() */
+	int holding; /* apply() may retry: errors wait in held */
+	struct {
+		int set;
+		dbmigrate_code code;
+		char sqlstate[6];
+		char message[2048];
+		char detail[512];
+		char hint[512];
+		size_t statement;
+	} held;      /* the error a retry may make moot */
 };
 
 /* mock.c: reporting to the host. */
@@ -152,10 +166,10 @@ void mock_state_table_drop(struct mock_state *st, struct mock_table *t);
 /* The index of the row with this id, or -1. */
 long mock_state_row_find(const struct mock_table *t, const char *id);
 
-/* Append a row; checksum may be NULL. */
+/* Append a row; checksum and down_sql may be NULL. */
 int mock_state_row_add(struct mock_table *t, const char *id, const char *name,
 		       const char *executed_at, const char *checksum,
-		       int batch);
+		       const char *down_sql, int batch);
 
 /* Delete row i, keeping the order of the others. */
 void mock_state_row_delete(struct mock_table *t, size_t i);
@@ -216,6 +230,12 @@ dbmigrate_code mock_sql_catalogue(dbmigrate_conn *c,
 /* The static reason a statement cannot run inside a transaction block,
    or NULL. */
 const char *mock_sql_refusal(dbmigrate_conn *c, const char *sql, size_t len);
+
+/* mock-snapshot.c: verify's scratch database and schema snapshot. */
+dbmigrate_code mock_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out);
+dbmigrate_code mock_scratch_close(dbmigrate_conn *c, dbmigrate_conn *scratch);
+dbmigrate_code mock_snapshot(dbmigrate_conn *c, const char *table,
+			     dbmigrate_line_fn fn, void *ctx);
 
 #pragma GCC visibility pop
 

@@ -203,6 +203,72 @@ static char *pg_exec_client_message(const char *text)
 	return pg_exec_trim(p);
 }
 
+/*
+ * A hint of ours for a server error that comes without one, when its
+ * SQLSTATE has a known way out (hint is the buffer to write it to), or
+ * NULL. These are PostgreSQL's facts, so they live here, not in the
+ * core.
+ */
+static const char *pg_exec_hint(const dbmigrate_conn *c, const char *state,
+				char *hint, size_t size)
+{
+	if (strcmp(state, "53200") == 0) {
+		/* The lock table is shared, max_locks_per_transaction x
+		   (max_connections + max_prepared_transactions) slots: one
+		   transaction creating thousands of tables runs out. */
+		return "The batch holds more locks than one transaction may "
+		       "(each table, index and sequence a migration creates or "
+		       "alters stays locked until the batch commits). Apply it "
+		       "in smaller batches with `dbmigrate up --step N` (e.g. "
+		       "--step 500), or raise max_locks_per_transaction in "
+		       "postgresql.conf and restart the server.";
+	}
+	if (strcmp(state, "55P04") == 0) {
+		/* ALTER TYPE ... ADD VALUE inside a transaction block: the
+		   new value is unusable until it commits (12 and later). */
+		return "An enum value added by ALTER TYPE ... ADD VALUE cannot "
+		       "be used in the transaction that added it. Mark the "
+		       "migration that adds it transaction:false (it then runs "
+		       "and commits on its own), or apply the migrations that "
+		       "use the value in a later batch (dbmigrate up --step N).";
+	}
+	if (strcmp(state, "57014") == 0) {
+		if (c->limits_used && c->limits.statement_timeout > 0) {
+			snprintf(hint, size,
+				 "The statement ran longer than the statement "
+				 "timeout of %g s set for this migration "
+				 "(--statement-timeout, DBMIGRATE_STATEMENT_TIMEOUT "
+				 "or a `-- dbmigrate:statement-timeout` line). Make "
+				 "the migration cheaper (split it, build indexes "
+				 "CONCURRENTLY), or give it a longer limit with a "
+				 "line `-- dbmigrate:statement-timeout 10min` in "
+				 "its SQL.",
+				 c->limits.statement_timeout);
+			return hint;
+		}
+		return "The server cancelled the statement: its own "
+		       "statement_timeout (for the database or role), or another "
+		       "session, stopped it. Set a limit for this migration with "
+		       "a line `-- dbmigrate:statement-timeout 10min` in its SQL.";
+	}
+	if (strcmp(state, "55P03") == 0) {
+		unsigned tries = c->limits_used ? c->limits.lock_retries + 1 : 1;
+
+		snprintf(hint, size,
+			 "Another session held a lock this migration needed for "
+			 "longer than the lock timeout%s, %u time%s in a row. Find "
+			 "the session holding it (pg_stat_activity, pg_locks) and "
+			 "let it finish, then run dbmigrate again; or wait longer "
+			 "with --sql-lock-timeout or more --lock-retries.",
+			 c->limits_used && c->limits.lock_timeout > 0
+				 ? ""
+				 : " of the server",
+			 tries, tries == 1 ? "" : "s");
+		return hint;
+	}
+	return NULL;
+}
+
 /* Report the server error res carries (see pg.h). */
 dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 			    const PGresult *res, size_t statement,
@@ -214,6 +280,7 @@ dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 	const char *pos;
 	char *owned = NULL;
 	char *full = NULL;
+	char hint[512];
 
 	if (res != NULL && (PQresultStatus(res) == PGRES_COPY_IN ||
 			    PQresultStatus(res) == PGRES_COPY_OUT ||
@@ -242,6 +309,8 @@ dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 	if (e.sqlstate != NULL && strcmp(e.sqlstate, "57014") == 0 &&
 	    c->host->interrupted(c->host->ctx))
 		e.code = DBMIGRATE_EINTERRUPTED;
+	else if (e.hint == NULL && e.sqlstate != NULL)
+		e.hint = pg_exec_hint(c, e.sqlstate, hint, sizeof hint);
 	if (what != NULL) {
 		size_t n = strlen(what) + strlen(primary) + 3;
 

@@ -8,6 +8,7 @@
  */
 #include "pg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,12 +147,13 @@ static dbmigrate_code pg_table_command(dbmigrate_conn *c, const char *prefix,
 }
 
 /*
- * Does the table exist, and has it the checksum column? One query;
- * to_regclass() answers NULL (not an error) for a missing schema too.
+ * Does the table exist, and has it the checksum and down_sql columns
+ * (either pointer may be NULL)? One query; to_regclass() answers NULL
+ * (not an error) for a missing schema too.
  */
 static dbmigrate_code pg_table_probe(dbmigrate_conn *c,
 				     const struct pg_table *t, int *exists,
-				     int *has_checksum)
+				     int *has_checksum, int *has_down_sql)
 {
 	const char *params[1] = {t->quoted};
 	dbmigrate_code rc;
@@ -160,7 +162,10 @@ static dbmigrate_code pg_table_probe(dbmigrate_conn *c,
 			   "SELECT pg_catalog.to_regclass($1) IS NOT NULL, "
 			   "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute "
 			   "WHERE attrelid = pg_catalog.to_regclass($1) "
-			   "AND attname = 'checksum' AND NOT attisdropped)",
+			   "AND attname = 'checksum' AND NOT attisdropped), "
+			   "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute "
+			   "WHERE attrelid = pg_catalog.to_regclass($1) "
+			   "AND attname = 'down_sql' AND NOT attisdropped)",
 			   1, params, "cannot look up the tracking table", &rc);
 
 	if (res == NULL)
@@ -168,6 +173,8 @@ static dbmigrate_code pg_table_probe(dbmigrate_conn *c,
 	*exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	if (has_checksum != NULL)
 		*has_checksum = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	if (has_down_sql != NULL)
+		*has_down_sql = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
 	PQclear(res);
 	return DBMIGRATE_OK;
 }
@@ -207,7 +214,7 @@ static dbmigrate_code pg_table_check_schema(dbmigrate_conn *c,
 dbmigrate_code pg_table_ensure(dbmigrate_conn *c, const char *table)
 {
 	struct pg_table t;
-	int exists = 0, has_checksum = 0;
+	int exists = 0, has_checksum = 0, has_down_sql = 0;
 	dbmigrate_code rc = pg_table_parse(c, table, &t);
 
 	if (rc != DBMIGRATE_OK)
@@ -215,7 +222,8 @@ dbmigrate_code pg_table_ensure(dbmigrate_conn *c, const char *table)
 	rc = pg_table_check_schema(c, &t);
 	/* Probing first keeps "already exists, skipping" notices away. */
 	if (rc == DBMIGRATE_OK)
-		rc = pg_table_probe(c, &t, &exists, &has_checksum);
+		rc = pg_table_probe(c, &t, &exists, &has_checksum,
+				    &has_down_sql);
 	if (rc == DBMIGRATE_OK && !exists)
 		rc = pg_table_command(
 		    c, "CREATE TABLE IF NOT EXISTS ", &t,
@@ -223,15 +231,26 @@ dbmigrate_code pg_table_ensure(dbmigrate_conn *c, const char *table)
 		    "name VARCHAR(255) NOT NULL, "
 		    "executed_at TIMESTAMP WITH TIME ZONE "
 		    "DEFAULT CURRENT_TIMESTAMP, "
-		    "batch INTEGER NOT NULL, checksum VARCHAR(64))",
+		    "batch INTEGER NOT NULL, checksum VARCHAR(64), "
+		    "down_sql TEXT)",
 		    "cannot create the tracking table");
-	else if (rc == DBMIGRATE_OK && !has_checksum)
-		/* A table of the seed tool or an older dbmigrate: adopt it. */
-		rc = pg_table_command(c, "ALTER TABLE ", &t,
-				      " ADD COLUMN IF NOT EXISTS checksum "
-				      "VARCHAR(64)",
-				      "cannot add the checksum column to the "
-				      "tracking table");
+	else if (rc == DBMIGRATE_OK && (!has_checksum || !has_down_sql))
+		/*
+		 * A table of the seed tool or an older dbmigrate: adopt it,
+		 * adding only what is missing (no "already exists" notice).
+		 * Both columns are nullable, so the older tool still writes
+		 * its rows (leaving them NULL).
+		 */
+		rc = pg_table_command(
+		    c, "ALTER TABLE ", &t,
+		    !has_checksum && !has_down_sql
+			? " ADD COLUMN IF NOT EXISTS checksum VARCHAR(64), "
+			  "ADD COLUMN IF NOT EXISTS down_sql TEXT"
+		    : !has_checksum
+			? " ADD COLUMN IF NOT EXISTS checksum VARCHAR(64)"
+			: " ADD COLUMN IF NOT EXISTS down_sql TEXT",
+		    "cannot add the checksum and down_sql columns to the "
+		    "tracking table");
 	pg_table_free(&t);
 	return rc;
 }
@@ -246,7 +265,7 @@ dbmigrate_code pg_table_exists(dbmigrate_conn *c, const char *table,
 	*exists = 0;
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	rc = pg_table_probe(c, &t, exists, NULL);
+	rc = pg_table_probe(c, &t, exists, NULL, NULL);
 	pg_table_free(&t);
 	return rc;
 }
@@ -256,32 +275,30 @@ dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
 			     dbmigrate_row_fn fn, void *ctx)
 {
 	struct pg_table t;
-	int exists = 0, has_checksum = 0;
+	int exists = 0, has_checksum = 0, has_down_sql = 0;
 	dbmigrate_code rc = pg_table_parse(c, table, &t);
 	PGresult *res = NULL;
-	char *sql = NULL;
+	char *sql = NULL, prefix[256];
 
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	rc = pg_table_probe(c, &t, &exists, &has_checksum);
+	rc = pg_table_probe(c, &t, &exists, &has_checksum, &has_down_sql);
 	if (rc != DBMIGRATE_OK || !exists)
 		goto out;
 	/*
 	 * The cast makes a seed table's TIMESTAMP (without time zone) read
 	 * in the session's zone, as it was written, before turning to UTC.
 	 * A table written by the seed's tool has no checksum column until
-	 * ensure_table() adds it; reading (status) must not alter it.
+	 * ensure_table() adds it, nor one of an older dbmigrate the
+	 * down_sql column; reading (status) must not alter it.
 	 */
-	sql = pg_table_sql(
-	    c,
-	    has_checksum
-		? "SELECT id, name, to_char(executed_at::timestamptz "
-		  "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-		  "batch, checksum FROM "
-		: "SELECT id, name, to_char(executed_at::timestamptz "
-		  "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-		  "batch, NULL FROM ",
-	    &t, "");
+	snprintf(prefix, sizeof prefix,
+		 "SELECT id, name, to_char(executed_at::timestamptz "
+		 "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+		 "batch, %s, %s FROM ",
+		 has_checksum ? "checksum" : "NULL",
+		 has_down_sql ? "down_sql" : "NULL");
+	sql = pg_table_sql(c, prefix, &t, "");
 	if (sql == NULL) {
 		rc = DBMIGRATE_ENOMEM;
 		goto out;
@@ -297,6 +314,8 @@ dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
 		    .batch = atoi(PQgetvalue(res, i, 3)),
 		    .checksum =
 			PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
+		    .down_sql =
+			PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
 		};
 
 		if (fn(ctx, &row) != 0)

@@ -553,6 +553,11 @@ static const struct dbmigrate_driver pg_driver = {
     .apply = pg_apply,
     .classify = pg_classify,
     .cancel = pg_cancel,
+    .configure = pg_apply_configure,
+    .scratch_open = pg_scratch_open,
+    .scratch_close = pg_scratch_close,
+    .snapshot = pg_snapshot,
+    .lint = pg_lint,
 };
 
 DBMIGRATE_DRIVER_DEFINE(pg_driver)

@@ -25,6 +25,10 @@ struct dbmigrate_conn {
 	char lock_key[24];  /* its key as text; kept so that unlock() frees
 			       the same key even if a migration changed
 			       search_path since */
+	struct dbmigrate_settings limits; /* from configure(), for apply() */
+	int limits_used;    /* configure() ever set a limit: apply() then
+			       sets both for every migration, DEFAULT for
+			       an unset one, so none leaks into the next */
 };
 
 /* A tracking table name, split and quoted. */
@@ -115,6 +119,10 @@ dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,
 			const struct dbmigrate_row *record,
 			const char *unrecord_id);
 
+/* pg-apply.c: the limits on the migrations' statements (ABI 2). */
+dbmigrate_code pg_apply_configure(dbmigrate_conn *c,
+				  const struct dbmigrate_settings *s);
+
 /* pg-lock.c: the runner lock. */
 dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout);
 dbmigrate_code pg_lock_release(dbmigrate_conn *c, const char *table);
@@ -122,5 +130,15 @@ dbmigrate_code pg_lock_release(dbmigrate_conn *c, const char *table);
 /* pg-classify.c: statements that cannot run in a transaction block. */
 int pg_classify(dbmigrate_conn *c, const char *sql, size_t len,
 		const char **reason);
+
+/* pg-snapshot.c: verify's scratch database and schema snapshot. */
+dbmigrate_code pg_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out);
+dbmigrate_code pg_scratch_close(dbmigrate_conn *c, dbmigrate_conn *scratch);
+dbmigrate_code pg_snapshot(dbmigrate_conn *c, const char *table,
+			   dbmigrate_line_fn fn, void *ctx);
+
+/* pg-lint.c: the PostgreSQL rules of `dbmigrate lint` (no connection). */
+dbmigrate_code pg_lint(const struct dbmigrate_host *host, const char *sql,
+		       size_t len, dbmigrate_lint_fn fn, void *ctx);
 
 #endif

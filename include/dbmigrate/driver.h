@@ -149,10 +149,61 @@ struct dbmigrate_settings {
 /* Called once per tracking row; a nonzero return stops the listing. */
 typedef int (*dbmigrate_row_fn)(void *ctx, const struct dbmigrate_row *row);
 
+/* Called by snapshot() once per line (since ABI 2); the line is valid
+   during the call only. A nonzero return stops the listing. */
+typedef int (*dbmigrate_line_fn)(void *ctx, const char *line);
+
 /* Capability bits. */
 #define DBMIGRATE_CAP_TRANSACTIONAL_DDL 0x1u /* DDL rolls back */
 #define DBMIGRATE_CAP_LOCK              0x2u /* lock() excludes other runners */
 #define DBMIGRATE_CAP_CANCEL            0x4u /* cancel() stops a statement */
+
+/* What a lint() finding is (since ABI 2). */
+enum dbmigrate_lint_kind {
+	DBMIGRATE_LINT_WARNING,           /* a hazard: rule, message, hint */
+	DBMIGRATE_LINT_CREATES_TABLE,     /* the statement creates table */
+	DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, /* it bounds the lock waits of the
+					     statements after it */
+	DBMIGRATE_LINT_NO_TRANSACTION     /* it cannot run inside a
+					     transaction block; message says
+					     why */
+};
+
+/* Flags of a DBMIGRATE_LINT_WARNING. */
+#define DBMIGRATE_LINT_EXISTING_TABLE 0x1u /* a hazard only for a table
+					      that existed before the
+					      migration: dropped when an
+					      earlier statement of the same
+					      migration created table */
+#define DBMIGRATE_LINT_NEEDS_LOCK_TIMEOUT 0x2u /* the statement waits for a
+						  lock: dropped when an
+						  earlier statement set a
+						  lock timeout; the host
+						  reports one per migration */
+
+/*
+ * One finding of lint() (since ABI 2). The host copies every string
+ * before fn returns.
+ */
+struct dbmigrate_lint_report {
+	enum dbmigrate_lint_kind kind;
+	const char *rule;    /* WARNING: kebab-case id, "index-not-concurrent";
+				users silence it by this name */
+	const char *message; /* WARNING: the risk, short and lowercase, no
+				final period; NO_TRANSACTION: the reason */
+	const char *hint;    /* WARNING: the safer pattern, full sentences */
+	size_t offset;       /* byte offset in the statement it points at */
+	const char *table;   /* the table concerned (WARNING, CREATES_TABLE),
+				or NULL; normalised by the driver so that two
+				names of the same table compare equal with
+				strcmp (PostgreSQL: case-folded unless quoted,
+				without quotes and schema) */
+	unsigned flags;      /* WARNING: DBMIGRATE_LINT_* flags */
+};
+
+/* Called by lint() once per finding; a nonzero return stops it. */
+typedef int (*dbmigrate_lint_fn)(void *ctx,
+				 const struct dbmigrate_lint_report *r);
 
 /* The vtable. Identity first; then operations, append-only. */
 struct dbmigrate_driver {
@@ -252,9 +303,56 @@ struct dbmigrate_driver {
 	dbmigrate_code (*configure)(dbmigrate_conn *c,
 				    const struct dbmigrate_settings *s);
 
-	/* @ABI2-VERIFY@ */
+	/*
+	 * Optional (since ABI 2; with scratch_close and snapshot, for
+	 * `verify`). Create a new, empty database on the server c is
+	 * connected to, under a name nobody else uses (PostgreSQL:
+	 * dbmigrate_verify_<pid>_<random>), and connect to it with c's
+	 * parameters otherwise (user, password, TLS...). *out is a
+	 * connection as open() makes; it goes back to scratch_close(), never
+	 * to close(). Nothing runs on c's own database. When the server
+	 * refuses for want of a privilege (PostgreSQL: CREATEDB), say so in
+	 * the error; the core adds how to give a scratch database instead.
+	 */
+	dbmigrate_code (*scratch_open)(dbmigrate_conn *c, dbmigrate_conn **out);
+	/*
+	 * Disconnect scratch (from scratch_open() on c) and drop its
+	 * database, even when the user interrupted the run or a migration
+	 * left sessions or locks behind (PostgreSQL 13 and later: DROP
+	 * DATABASE ... WITH (FORCE)). Frees scratch in every case.
+	 */
+	dbmigrate_code (*scratch_close)(dbmigrate_conn *c, dbmigrate_conn *scratch);
+	/*
+	 * Describe the schema of c's database as text lines, one per object
+	 * or attribute, each beginning with the kind and the qualified name
+	 * ("table public.users", "column public.users.email character
+	 * varying(255) not null", "index public.users_email_key ..."), and
+	 * holding everything about it a migration can change: two databases
+	 * with the same lines have the same schema. Read from the catalogs,
+	 * in any order (the core sorts). Leave out the tracking table table
+	 * and everything belonging to it, and the objects every new database
+	 * has (PostgreSQL: the public schema, plpgsql), so that a new
+	 * database has no lines. Stop, returning DBMIGRATE_OK, when fn
+	 * returns nonzero.
+	 */
+	dbmigrate_code (*snapshot)(dbmigrate_conn *c, const char *table,
+				   dbmigrate_line_fn fn, void *ctx);
 
-	/* @ABI2-LINT@ */
+	/*
+	 * Optional (since ABI 2). Look at one statement of a migration for
+	 * operations that lock or rewrite big tables or break the running
+	 * application, and call fn once per finding (see struct
+	 * dbmigrate_lint_report): CREATES_TABLE first, since a table made
+	 * by the statement itself (a self-referencing foreign key) is new. sql
+	 * (len bytes, not NUL-terminated) is one statement as the host split
+	 * it, without its semicolon. Needs no connection and keeps no state
+	 * between calls: the host is given for host->sql_words() only and
+	 * lint() must not call host->error() unless it fails. Stop early,
+	 * returning DBMIGRATE_OK, when fn returns nonzero.
+	 */
+	dbmigrate_code (*lint)(const struct dbmigrate_host *host,
+			       const char *sql, size_t len, dbmigrate_lint_fn fn,
+			       void *ctx);
 };
 
 /* Define the entry function returning the driver's vtable. */

@@ -29,6 +29,11 @@ enum cli_opt {
 	CLI_OPT_TO = 0x100,
 	CLI_OPT_FORMAT = 0x200,
 	CLI_OPT_FORCE = 0x400,
+	CLI_OPT_STATEMENT_TIMEOUT = 0x10000, /* --statement-timeout */
+	CLI_OPT_SQL_LOCK_TIMEOUT = 0x20000,  /* --sql-lock-timeout */
+	CLI_OPT_LOCK_RETRIES = 0x40000,      /* --lock-retries */
+	CLI_OPT_TRANSACTION = 0x80000,       /* --transaction */
+	CLI_OPT_MARK = 0x100000,             /* --applied, --pending */
 	/* Options every command accepts: -q, -v, --no-color, -h, -V. */
 	CLI_OPT_GLOBAL = 0x800
 };
@@ -37,6 +42,11 @@ enum cli_opt {
 #define CLI_OPTS_DATABASE                                                  \
 	(CLI_OPT_DIR | CLI_OPT_URL | CLI_OPT_DRIVER | CLI_OPT_TABLE |       \
 	 CLI_OPT_CONNECT_TIMEOUT)
+
+/* The limits on the migrations' statements, for commands that run them. */
+#define CLI_OPTS_LIMITS                                                    \
+	(CLI_OPT_STATEMENT_TIMEOUT | CLI_OPT_SQL_LOCK_TIMEOUT |             \
+	 CLI_OPT_LOCK_RETRIES)
 
 /* One command-line option, for getopt_long and for the help texts. */
 struct cli_option {
@@ -114,6 +124,9 @@ struct cli {
 	dbmigrate_run_options run; /* --step, --to, --dry-run */
 	bool force;
 	enum cli_format format;
+	int mark; /* mark: 1 for --applied, -1 for --pending, else 0 */
+	const char *url_flag; /* --url as given on the command line, or NULL
+				 (verify: the scratch database) */
 };
 
 /* Exit codes (SPEC: "Exit codes"). */
@@ -140,10 +153,15 @@ extern const struct cmd_entry cmd_down_entry;
 extern const struct cmd_entry cmd_drivers_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_lint_entry;
+extern const struct cmd_entry cmd_mark_entry;
+extern const struct cmd_entry cmd_redo_entry;
+extern const struct cmd_entry cmd_repair_entry;
 extern const struct cmd_entry cmd_reset_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_up_entry;
 extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_version_entry;
 
 /* cmd-help.c */

@@ -66,7 +66,7 @@ const struct cmd_entry cmd_reset_entry = {
 	.summary = "roll back every batch, then drop the tracking table",
 	.help = cmd_reset_help,
 	.options = CLI_OPTS_DATABASE | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_DRY_RUN |
-		   CLI_OPT_FORCE,
+		   CLI_OPT_FORCE | CLI_OPTS_LIMITS,
 	.config = true,
 	.exec = cmd_reset_exec,
 };

@@ -16,10 +16,15 @@ static const char cmd_status_help[] =
 	"changed since (its checksum differs), and a pending migration\n"
 	"numbered below the newest applied one (out of order).\n"
 	"\n"
+	"An applied migration whose down would run from the SQL the tracking\n"
+	"table kept (its file is gone, or has no down section) says so.\n"
+	"\n"
 	"--format json prints one JSON object instead: {\"migrations\": [{\"id\",\n"
 	"\"name\", \"state\" (executed, pending or missing), \"batch\",\n"
 	"\"executed_at\" (null when pending), \"modified\", \"out_of_order\",\n"
-	"\"file\"}...], \"total\", \"executed\", \"pending\", \"missing\"}.\n"
+	"\"file\", \"down_from\" (\"file\", \"table\" or null: where a down\n"
+	"would come from)}...], \"total\", \"executed\", \"pending\",\n"
+	"\"missing\"}.\n"
 	"\n"
 	"The exit code is 0 even when there are problems; use validate to\n"
 	"fail on them.\n";
@@ -31,6 +36,7 @@ struct cmd_status_counts {
 	size_t missing;
 	size_t modified;
 	size_t out_of_order;
+	size_t down_from_table;
 };
 
 /* Count the report's entries. */
@@ -48,6 +54,7 @@ static void cmd_status_count(const dbmigrate_report *r,
 		c->missing += e->state == DBMIGRATE_MISSING;
 		c->modified += e->modified;
 		c->out_of_order += e->out_of_order;
+		c->down_from_table += e->down_from_table;
 	}
 }
 
@@ -122,6 +129,24 @@ static void cmd_status_text(const struct cli *cli, const dbmigrate_report *r)
 		printf("⚠️  %zu pending migration%s numbered below the newest applied one; 'dbmigrate up' applies %s out of order.\n",
 		       c.out_of_order, c.out_of_order == 1 ? " is" : "s are",
 		       c.out_of_order == 1 ? "it" : "them");
+	/* Below the list, whose lines keep the seed's format. */
+	if (c.down_from_table > 0) {
+		const char *sep = "";
+
+		printf("↩️  Down from the tracking table (the file is gone or has no down section): ");
+		for (size_t i = 0; i < n; i++) {
+			const dbmigrate_entry *e = dbmigrate_report_get(r, i);
+			char *label;
+
+			if (!e->down_from_table)
+				continue;
+			label = output_label(e);
+			printf("%s%s", sep, label);
+			free(label);
+			sep = ", ";
+		}
+		putchar('\n');
+	}
 }
 
 /* The state's name in JSON. */
@@ -138,7 +163,18 @@ static const char *cmd_status_state(dbmigrate_state s)
 	return "pending";
 }
 
-/* One JSON object, as SPEC shows it, plus "file" and "missing". */
+/* Where a rollback of e would take its SQL: "file", "table" or NULL. */
+static const char *cmd_status_down_from(const dbmigrate_entry *e)
+{
+	if (e->state == DBMIGRATE_PENDING)
+		return NULL;
+	if (e->down_from_table)
+		return "table";
+	return e->file != NULL && e->has_down ? "file" : NULL;
+}
+
+/* One JSON object, as SPEC shows it, plus "file", "down_from" and
+   "missing". */
 static void cmd_status_json(const dbmigrate_report *r)
 {
 	size_t n = dbmigrate_report_count(r);
@@ -165,6 +201,8 @@ static void cmd_status_json(const dbmigrate_report *r)
 		       e->modified ? "true" : "false",
 		       e->out_of_order ? "true" : "false");
 		output_json_string(stdout, e->file);
+		fputs(", \"down_from\": ", stdout);
+		output_json_string(stdout, cmd_status_down_from(e));
 		putchar('}');
 	}
 	printf("], \"total\": %zu, \"executed\": %zu, \"pending\": %zu, \"missing\": %zu}\n",

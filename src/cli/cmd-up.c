@@ -21,7 +21,19 @@ static const char cmd_up_help[] =
 	"--step N applies only the next N pending migrations; --to ID applies\n"
 	"those up to and including ID. --dry-run prints the plan and changes\n"
 	"nothing. Only one runner migrates a database at a time; another one\n"
-	"waits up to --lock-timeout seconds (exit 5 after that).\n";
+	"waits up to --lock-timeout seconds (exit 5 after that).\n"
+	"\n"
+	"--transaction per-migration commits each migration with its tracking\n"
+	"row on its own (still one batch number), as dbmate and goose do: when\n"
+	"one fails, those before it stay applied.\n"
+	"\n"
+	"--statement-timeout and --sql-lock-timeout limit each statement of\n"
+	"the migrations (not the tool's own): how long it may run, and how long\n"
+	"it may wait for a lock on a table or row. A migration that gave up\n"
+	"waiting for a lock is retried --lock-retries times (default 3 with\n"
+	"--sql-lock-timeout), with backoff. A migration may set its own limits\n"
+	"with a line '-- dbmigrate:statement-timeout 10min' or\n"
+	"'-- dbmigrate:lock-timeout 5s' in its SQL.\n";
 
 /* up: migrate. */
 static int cmd_up_exec(struct cli *cli)
@@ -38,7 +50,8 @@ const struct cmd_entry cmd_up_entry = {
 	.summary = "apply all pending migrations as one batch",
 	.help = cmd_up_help,
 	.options = CLI_OPTS_DATABASE | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_DRY_RUN |
-		   CLI_OPT_STEP | CLI_OPT_TO,
+		   CLI_OPT_STEP | CLI_OPT_TO | CLI_OPT_TRANSACTION |
+		   CLI_OPTS_LIMITS,
 	.config = true,
 	.exec = cmd_up_exec,
 };

@@ -10,10 +10,15 @@ dbmigrate_SOURCES = \
 	src/cli/cmd-drivers.c \
 	src/cli/cmd-help.c \
 	src/cli/cmd-init.c \
+	src/cli/cmd-lint.c \
+	src/cli/cmd-mark.c \
+	src/cli/cmd-redo.c \
+	src/cli/cmd-repair.c \
 	src/cli/cmd-reset.c \
 	src/cli/cmd-status.c \
 	src/cli/cmd-up.c \
 	src/cli/cmd-validate.c \
+	src/cli/cmd-verify.c \
 	src/cli/cmd-version.c \
 	src/cli/output.c \
 	src/cli/xalloc.c

@@ -45,6 +45,8 @@ struct main_args {
 	bool force;
 	unsigned step;
 	enum cli_format format;
+	dbmigrate_transaction_mode transaction;
+	int mark;        /* 1 --applied, -1 --pending */
 	char *error;     /* the first mistake found, to free */
 };
 
@@ -136,6 +138,23 @@ static void main_option(struct main_args *a, int i, char *value)
 			main_mistake(a, xasprintf("--format must be text or json, not '%s'",
 						  value));
 		break;
+	case CLI_OPT_TRANSACTION:
+		if (strcmp(value, "batch") == 0)
+			a->transaction = DBMIGRATE_TRANSACTION_BATCH;
+		else if (strcmp(value, "per-migration") == 0)
+			a->transaction = DBMIGRATE_TRANSACTION_PER_MIGRATION;
+		else
+			main_mistake(a, xasprintf("--transaction must be batch or per-migration, not '%s'",
+						  value));
+		break;
+	case CLI_OPT_MARK: {
+		int want = strcmp(o->name, "applied") == 0 ? 1 : -1;
+
+		if (a->mark != 0 && a->mark != want)
+			main_mistake(a, xstrdup("--applied and --pending contradict each other: give one"));
+		a->mark = want;
+		break;
+	}
 	case CLI_OPT_DRY_RUN:
 		a->dry_run = true;
 		break;
@@ -481,7 +500,10 @@ static int main_run(struct main_args *a, struct cli *cli)
 	cli->run.step = a->step;
 	cli->run.to = a->value[main_option_index("to")];
 	cli->run.dry_run = a->dry_run;
+	cli->run.transaction = a->transaction;
+	cli->mark = a->mark;
 	cli->force = a->force;
+	cli->url_flag = a->url;
 	cli->format = a->format;
 	if (e->config && (status = main_configure(a, cli)) != CLI_EXIT_OK)
 		return status;

@@ -1,0 +1,775 @@
+/*
+ * lint.c - `dbmigrate lint`: migrations checked for operations that
+ * lock or rewrite big tables or break the running application, without
+ * connecting to anything.
+ *
+ * The up section of each migration is split as the runner splits it
+ * (lexer_split, txcontrol_check); each statement goes to the driver's
+ * lint(), which knows its backend's SQL, and the findings are filtered
+ * here with what spans statements: a warning about an existing table is
+ * dropped when the migration created that table itself, the lock-timeout
+ * warning when a lock timeout is already set (and it is given once per
+ * migration). The core adds the rules every backend shares: a migration
+ * without a down section, and a statement that cannot run in a
+ * transaction block written inside the migration's own BEGIN ... COMMIT.
+ *
+ * A comment "-- dbmigrate:lint-ignore RULE[,RULE...]" on the lines
+ * directly above a statement, inside it, or after it on its last line
+ * silences those rules for that statement: a reviewed exception stays
+ * written next to the SQL it excuses.
+ */
+#include "lint.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errors.h"
+#include "lexer.h"
+#include "migrator.h"
+#include "txcontrol.h"
+
+/* The state of one up section being linted, shared with the driver's
+   callback. */
+struct lint_run {
+	struct dbmigrate_lint_result *r;
+	const struct migration *mig;
+	const struct migration_body *b;
+	const struct lexer_result *lex;
+	size_t stmt;          /* index in lex of the statement linted */
+	bool in_tx;           /* it is inside the migration's BEGIN */
+	bool unwrapped;       /* and the runner drops that BEGIN ... COMMIT */
+	char **created;       /* tables created so far (normalised names) */
+	size_t ncreated;
+	size_t capcreated;
+	bool timeout_set;     /* a lock timeout bounds the statements now */
+	bool timeout_done;    /* no-lock-timeout was considered already */
+	bool nomem;
+};
+
+/* True for a byte that may continue a bare identifier. */
+static bool lint_ident_byte(unsigned char c)
+{
+	return c == '_' || c == '$' || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* End of the quoted text opened at t[i] by q; with backslash escapes
+   when esc (E'...'). A doubled quote stays inside. */
+static size_t lint_skip_quoted(const char *t, size_t len, size_t i, char q,
+			       bool esc)
+{
+	for (i++; i < len; i++) {
+		if (esc && t[i] == '\\') {
+			i++;
+		} else if (t[i] == q) {
+			if (i + 1 < len && t[i + 1] == q)
+				i++;
+			else
+				return i + 1;
+		}
+	}
+	return len;
+}
+
+/* End of the dollar-quoted string at t[i], or i when t[i] opens none. */
+static size_t lint_skip_dollar(const char *t, size_t len, size_t i)
+{
+	size_t j = i + 1, taglen;
+
+	if (i > 0 && lint_ident_byte((unsigned char)t[i - 1]))
+		return i; /* a$b, $1 in an identifier or a parameter */
+	if (j < len && t[j] >= '0' && t[j] <= '9')
+		return i;
+	while (j < len && t[j] != '$' && lint_ident_byte((unsigned char)t[j]))
+		j++;
+	if (j >= len || t[j] != '$')
+		return i;
+	taglen = j + 1 - i;
+	for (j++; j + taglen <= len; j++)
+		if (t[j] == '$' && memcmp(t + j, t + i, taglen) == 0)
+			return j + taglen;
+	return len;
+}
+
+/* End of the block comment at t[i] (they nest), or len. */
+static size_t lint_skip_block(const char *t, size_t len, size_t i)
+{
+	int depth = 0;
+
+	while (i + 1 < len) {
+		if (t[i] == '/' && t[i + 1] == '*') {
+			depth++;
+			i += 2;
+		} else if (t[i] == '*' && t[i + 1] == '/') {
+			i += 2;
+			if (--depth == 0)
+				return i;
+		} else {
+			i++;
+		}
+	}
+	return len;
+}
+
+/* True when the rule list that starts at p (to the end of the comment
+   at end) names rule: RULE[, RULE...], then free text. */
+static bool lint_list_names(const char *p, const char *end, const char *rule)
+{
+	size_t rlen = strlen(rule);
+
+	for (;;) {
+		const char *w;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		w = p;
+		while (p < end && (lint_ident_byte((unsigned char)*p) ||
+				   *p == '-') && *p != '$')
+			p++;
+		if (p == w)
+			return false;
+		if ((size_t)(p - w) == rlen && strncasecmp(w, rule, rlen) == 0)
+			return true;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p >= end || *p != ',')
+			return false; /* the rest is a free comment */
+		p++;
+	}
+}
+
+/* True when the -- comment t[i, end) is a directive naming rule. */
+static bool lint_directive_names(const char *t, size_t i, size_t end,
+				 const char *rule)
+{
+	size_t klen = strlen(LINT_DIRECTIVE);
+
+	for (i += 2; i < end && (t[i] == ' ' || t[i] == '\t'); i++)
+		;
+	if (end - i <= klen || strncasecmp(t + i, LINT_DIRECTIVE, klen) != 0 ||
+	    (t[i + klen] != ' ' && t[i + klen] != '\t'))
+		return false;
+	return lint_list_names(t + i + klen, t + end, rule);
+}
+
+bool lint_silenced_in(const char *sql, size_t len, size_t from, size_t to,
+		      const char *rule)
+{
+	size_t i = 0, end;
+
+	while (i < len && i < to) {
+		char c = sql[i];
+
+		if (c == '-' && i + 1 < len && sql[i + 1] == '-') {
+			end = i + strcspn(sql + i, "\n");
+			if (end > len)
+				end = len;
+			if (i >= from && lint_directive_names(sql, i, end, rule))
+				return true;
+			i = end;
+		} else if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
+			i = lint_skip_block(sql, len, i);
+		} else if (c == '\'') {
+			bool esc = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
+				   (i < 2 || !lint_ident_byte((unsigned char)sql[i - 2]));
+
+			i = lint_skip_quoted(sql, len, i, '\'', esc);
+		} else if (c == '"') {
+			i = lint_skip_quoted(sql, len, i, '"', false);
+		} else if (c == '$' && (end = lint_skip_dollar(sql, len, i)) != i) {
+			i = end;
+		} else {
+			i++;
+		}
+	}
+	return false;
+}
+
+/* The offset of the first newline at or after i in s, or len. */
+static size_t lint_eol(const char *s, size_t len, size_t i)
+{
+	const char *nl = i < len ? memchr(s + i, '\n', len - i) : NULL;
+
+	return nl != NULL ? (size_t)(nl - s) : len;
+}
+
+/*
+ * True when a directive silences rule for statement k of the run: in
+ * the comments between the line the previous statement ends on and the
+ * statement, inside it, or after it on the line it ends on.
+ */
+static bool lint_silenced(const struct lint_run *run, size_t k,
+			  const char *rule)
+{
+	const struct lexer_stmt *v = run->lex->v;
+	const char *sql = run->b->sql;
+	size_t len = run->b->len, from = 0, to;
+
+	if (k > 0) {
+		from = lint_eol(sql, len, v[k - 1].offset + v[k - 1].len);
+		if (from > v[k].offset)
+			from = v[k].offset;
+	}
+	to = lint_eol(sql, len, v[k].offset + v[k].len);
+	if (k + 1 < run->lex->n && to > v[k + 1].offset)
+		to = v[k + 1].offset;
+	return lint_silenced_in(sql, len, from, to, rule);
+}
+
+/* Make room for one more warning; false when out of memory. */
+static bool lint_grow(struct dbmigrate_lint_result *r)
+{
+	dbmigrate_lint_warning *nv;
+	size_t ncap;
+
+	if (r->n < r->cap)
+		return true;
+	ncap = r->cap == 0 ? 16 : r->cap * 2;
+	nv = realloc(r->v, ncap * sizeof *nv);
+	if (nv == NULL)
+		return false;
+	r->v = nv;
+	r->cap = ncap;
+	return true;
+}
+
+/* A copy of s (NULL stays NULL); sets *fail when out of memory. */
+static const char *lint_dup(const char *s, bool *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*fail = true;
+	return d;
+}
+
+/* Free the strings of one warning. */
+static void lint_warning_free(dbmigrate_lint_warning *w)
+{
+	free((void *)(uintptr_t)w->migration);
+	free((void *)(uintptr_t)w->file);
+	free((void *)(uintptr_t)w->source_line);
+	free((void *)(uintptr_t)w->rule);
+	free((void *)(uintptr_t)w->message);
+	free((void *)(uintptr_t)w->hint);
+}
+
+/*
+ * Append a warning located at loc (file, line, column, source line of
+ * a dbmigrate_error filled by the location setters). False when out of
+ * memory.
+ */
+static bool lint_add(struct dbmigrate_lint_result *r,
+		     const struct migration *mig, const dbmigrate_error *loc,
+		     const char *rule, const char *message, const char *hint)
+{
+	dbmigrate_lint_warning *w;
+	bool fail = false;
+
+	if (!lint_grow(r))
+		return false;
+	w = &r->v[r->n];
+	memset(w, 0, sizeof *w);
+	w->migration = lint_dup(mig->label, &fail);
+	w->file = lint_dup(loc->file, &fail);
+	w->line = loc->line;
+	w->column = loc->column;
+	w->source_line = lint_dup(loc->source_line, &fail);
+	w->rule = lint_dup(rule, &fail);
+	w->message = lint_dup(message, &fail);
+	w->hint = lint_dup(hint, &fail);
+	if (fail) {
+		lint_warning_free(w);
+		return false;
+	}
+	r->n++;
+	return true;
+}
+
+/*
+ * Point loc at byte off of body b of mig, as the runner's errors do:
+ * through the file's text when the body is a slice of it, else counting
+ * within the decoded body from where it starts.
+ */
+static void lint_locate(dbmigrate_error *loc, const struct migration *mig,
+			const struct migration_body *b, size_t off)
+{
+	bool down_file = mig->down_path != NULL && b->path == mig->down_path;
+	const char *text = down_file ? mig->down_text : mig->text;
+	size_t tlen = down_file ? mig->down_text_len : mig->text_len;
+	size_t start = 0, end;
+	unsigned line = b->line, column;
+
+	if (off > b->len)
+		off = b->len;
+	if (b->verbatim && text != NULL) {
+		errors_location_at(loc, b->path, text, tlen, b->offset + off);
+		return;
+	}
+	for (size_t i = 0; i < off; i++) {
+		if (b->sql[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+	}
+	column = start == 0 ? b->column : 1;
+	for (size_t i = start; i < off; i++)
+		if (((unsigned char)b->sql[i] & 0xC0) != 0x80)
+			column++;
+	end = lint_eol(b->sql, b->len, off);
+	errors_location(loc, b->path, line, column, b->sql + start, end - start);
+}
+
+/* Report rule at byte off of the run's body, for statement k, unless a
+   directive silences it there. */
+static void lint_warn(struct lint_run *run, size_t k, size_t off,
+		      const char *rule, const char *message, const char *hint)
+{
+	dbmigrate_error loc = { .code = DBMIGRATE_OK };
+
+	if (lint_silenced(run, k, rule)) {
+		run->r->silenced++;
+		return;
+	}
+	lint_locate(&loc, run->mig, run->b, off);
+	if (!lint_add(run->r, run->mig, &loc, rule, message, hint))
+		run->nomem = true;
+	errors_clear(&loc);
+}
+
+/* True when the run's migration created table before this point. */
+static bool lint_created(const struct lint_run *run, const char *table)
+{
+	for (size_t i = 0; i < run->ncreated; i++)
+		if (strcmp(run->created[i], table) == 0)
+			return true;
+	return false;
+}
+
+/* Remember that the migration creates table. */
+static void lint_create(struct lint_run *run, const char *table)
+{
+	char *copy;
+
+	if (lint_created(run, table))
+		return;
+	if (run->ncreated == run->capcreated) {
+		size_t ncap = run->capcreated == 0 ? 8 : run->capcreated * 2;
+		char **nv = realloc(run->created, ncap * sizeof *nv);
+
+		if (nv == NULL) {
+			run->nomem = true;
+			return;
+		}
+		run->created = nv;
+		run->capcreated = ncap;
+	}
+	if ((copy = strdup(table)) == NULL) {
+		run->nomem = true;
+		return;
+	}
+	run->created[run->ncreated++] = copy;
+}
+
+/* A statement that cannot run in a transaction, inside the migration's
+   own BEGIN: say what happens to it. */
+static void lint_no_transaction(struct lint_run *run, size_t off,
+				const char *reason)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof msg,
+		 "%s, and this one is inside the migration's own BEGIN",
+		 reason != NULL ? reason : "the statement cannot run inside a "
+					   "transaction block");
+	lint_warn(run, run->stmt, off, "concurrently-in-transaction", msg,
+		  run->unwrapped
+			  ? "dbmigrate drops this BEGIN ... COMMIT and runs "
+			    "the migration outside any transaction, one "
+			    "statement at a time, so it is not atomic as it "
+			    "reads. Remove BEGIN and COMMIT, and give the "
+			    "statement a migration of its own."
+			  : "In a transaction:false migration BEGIN is sent as "
+			    "written, so the server refuses the statement. "
+			    "Move it out of BEGIN ... COMMIT, into a migration "
+			    "of its own.");
+}
+
+/* The driver's callback: one finding about the current statement. */
+static int lint_on_report(void *ctx, const struct dbmigrate_lint_report *rep)
+{
+	struct lint_run *run = ctx;
+	size_t off = run->lex->v[run->stmt].offset;
+
+	if (rep->offset < run->lex->v[run->stmt].len)
+		off += rep->offset;
+	switch (rep->kind) {
+	case DBMIGRATE_LINT_CREATES_TABLE:
+		if (rep->table != NULL)
+			lint_create(run, rep->table);
+		break;
+	case DBMIGRATE_LINT_SETS_LOCK_TIMEOUT:
+		run->timeout_set = true;
+		break;
+	case DBMIGRATE_LINT_NO_TRANSACTION:
+		if (run->in_tx)
+			lint_no_transaction(run, off, rep->message);
+		break;
+	case DBMIGRATE_LINT_WARNING:
+		if (rep->rule == NULL || rep->message == NULL)
+			break;
+		if ((rep->flags & DBMIGRATE_LINT_EXISTING_TABLE) &&
+		    rep->table != NULL && lint_created(run, rep->table))
+			break;
+		if (rep->flags & DBMIGRATE_LINT_NEEDS_LOCK_TIMEOUT) {
+			/* Once per migration: one SET at its top answers
+			   them all, so the rest would only repeat it. */
+			if (run->timeout_set || run->timeout_done)
+				break;
+			run->timeout_done = true;
+		}
+		lint_warn(run, run->stmt, off, rep->rule, rep->message,
+			  rep->hint);
+		break;
+	}
+	return run->nomem;
+}
+
+/* The missing-down rule: silenced by a directive anywhere in the up
+   section, or anywhere in a .sql file (above -- migrate:up, say). */
+static void lint_missing_down(struct lint_run *run)
+{
+	const struct migration *mig = run->mig;
+	const char *rule = "missing-down";
+	dbmigrate_error loc = { .code = DBMIGRATE_OK };
+	bool silenced;
+
+	if (mig->down.present)
+		return;
+	silenced = mig->up.present &&
+		   lint_silenced_in(mig->up.sql, mig->up.len, 0, mig->up.len,
+				    rule);
+	if (!silenced && mig->format != MIGRATION_FORMAT_JS && mig->text != NULL)
+		silenced = lint_silenced_in(mig->text, mig->text_len, 0,
+					    mig->text_len, rule);
+	if (silenced) {
+		run->r->silenced++;
+		return;
+	}
+	errors_location_at(&loc, mig->path, mig->text, mig->text_len, 0);
+	if (!lint_add(run->r, mig, &loc, rule,
+		      "no down section: this migration cannot be rolled back",
+		      "Add a down section that undoes the up section "
+		      "(-- migrate:down, export const down, or a .down.sql "
+		      "file). If it truly cannot be undone, say so with "
+		      "-- dbmigrate:lint-ignore missing-down."))
+		run->nomem = true;
+	errors_clear(&loc);
+}
+
+/*
+ * The runner's per-migration lock timeout, a line of its own
+ * "-- dbmigrate:lock-timeout 5s" in the body: 1 when it sets one, 0
+ * when it sets none ("0"), -1 when there is no such line.
+ */
+static int lint_timeout_directive(const char *s, size_t len)
+{
+	static const char key[] = "dbmigrate:lock";
+	int found = -1;
+
+	for (size_t i = 0; i < len;) {
+		size_t eol = lint_eol(s, len, i), p = i;
+
+		while (p < eol && (s[p] == ' ' || s[p] == '\t'))
+			p++;
+		if (p + 2 < eol && s[p] == '-' && s[p + 1] == '-') {
+			for (p += 2; p < eol && (s[p] == ' ' || s[p] == '\t'); p++)
+				;
+			if (eol - p > sizeof key + 8 &&
+			    memcmp(s + p, key, sizeof key - 1) == 0 &&
+			    (s[p + sizeof key - 1] == '-' ||
+			     s[p + sizeof key - 1] == '_') &&
+			    memcmp(s + p + sizeof key, "timeout", 7) == 0 &&
+			    (s[p + sizeof key + 7] == ' ' ||
+			     s[p + sizeof key + 7] == '\t'))
+				found = strtod(s + p + sizeof key + 8, NULL) > 0;
+		}
+		i = eol + 1;
+	}
+	return found;
+}
+
+/* Split and check the body as the runner would; EFILES as it would. */
+static dbmigrate_code lint_split(const struct migration *mig,
+				 const struct migration_body *b,
+				 struct lexer_result *lex, size_t *first,
+				 size_t *count, int *unwrapped,
+				 dbmigrate_error *err)
+{
+	struct lexer_error lerr;
+	enum lexer_status ls;
+	const char *why;
+	size_t bad;
+
+	ls = lexer_split(b->sql, b->len, lex, &lerr);
+	if (ls == LEXER_NOMEM)
+		return errors_nomem(err);
+	if (ls != LEXER_OK) {
+		errors_set(err, DBMIGRATE_EFILES, "%s in %s", lerr.message,
+			   mig->label);
+		errors_hint(err, "Close the quote, dollar quote or comment "
+				 "that starts here.");
+		errors_migration(err, mig->label);
+		lint_locate(err, mig, b, lerr.offset);
+		return DBMIGRATE_EFILES;
+	}
+	*first = 0;
+	*count = lex->n;
+	*unwrapped = 0;
+	if (mig->no_transaction)
+		return DBMIGRATE_OK;
+	if (txcontrol_check(b->sql, lex, first, count, unwrapped, &bad,
+			    &why) != 0) {
+		errors_set(err, DBMIGRATE_EFILES,
+			   "transaction control inside migration %s",
+			   mig->label);
+		errors_detail(err, "%s", why);
+		errors_hint(err, "dbmigrate runs each batch in a transaction; "
+				 "a migration that must manage its own "
+				 "transactions should be marked "
+				 "transaction:false.");
+		errors_migration(err, mig->label);
+		lint_locate(err, mig, b, lex->v[bad].offset);
+		return DBMIGRATE_EFILES;
+	}
+	return DBMIGRATE_OK;
+}
+
+/* Put the warnings r->v[from..] in file order: a statement's findings
+   arrive rule by rule. Stable, so a line keeps its findings' order. */
+static void lint_sort(struct dbmigrate_lint_result *r, size_t from)
+{
+	for (size_t i = from + 1; i < r->n; i++) {
+		dbmigrate_lint_warning w = r->v[i];
+		size_t j = i;
+
+		while (j > from && (r->v[j - 1].line > w.line ||
+				    (r->v[j - 1].line == w.line &&
+				     r->v[j - 1].column > w.column))) {
+			r->v[j] = r->v[j - 1];
+			j--;
+		}
+		r->v[j] = w;
+	}
+}
+
+dbmigrate_code lint_migration(const struct migration *mig,
+			      const struct driver *d,
+			      const struct dbmigrate_host *host,
+			      bool timeout_configured,
+			      struct dbmigrate_lint_result *r,
+			      dbmigrate_error *err)
+{
+	struct lexer_result lex = { 0 };
+	struct lint_run run = {
+		.r = r,
+		.mig = mig,
+		.b = &mig->up,
+		.lex = &lex,
+		.timeout_set = timeout_configured,
+	};
+	size_t first = 0, count = 0; /* what the runner would send */
+	size_t from = r->n;
+	int unwrapped = 0;
+	bool open = false;
+	dbmigrate_code rc = DBMIGRATE_OK;
+
+	r->checked++;
+	lint_missing_down(&run);
+	if (mig->up.present) {
+		int t = lint_timeout_directive(mig->up.sql, mig->up.len);
+
+		/* The migration's own limit wins over the configuration's,
+		   as it does when the runner applies it. */
+		if (t >= 0)
+			run.timeout_set = t == 1;
+		rc = lint_split(mig, &mig->up, &lex, &first, &count, &unwrapped,
+				err);
+	}
+	run.unwrapped = unwrapped != 0;
+	for (size_t k = 0; rc == DBMIGRATE_OK && !run.nomem && k < lex.n; k++) {
+		const struct lexer_stmt *st = &lex.v[k];
+		const char *sql = mig->up.sql + st->offset;
+
+		/* transaction:false sends BEGIN and COMMIT as written; the
+		   runner strips a whole-body wrapper otherwise. */
+		switch (txcontrol_classify(sql, st->len)) {
+		case TXCONTROL_BEGIN:
+			open = true;
+			continue;
+		case TXCONTROL_COMMIT:
+		case TXCONTROL_ABORT:
+			open = false;
+			continue;
+		case TXCONTROL_OTHER:
+			continue;
+		case TXCONTROL_NONE:
+			break;
+		}
+		run.stmt = k;
+		run.in_tx = open;
+		if (d != NULL && driver_lint(d, host, sql, st->len,
+					     lint_on_report, &run, &rc))
+			if (rc != DBMIGRATE_OK && err->code == DBMIGRATE_OK)
+				errors_set(err, rc, "driver %s failed to lint %s",
+					   d->vt->name, mig->label);
+	}
+	if (rc == DBMIGRATE_OK && run.nomem)
+		rc = errors_nomem(err);
+	lint_sort(r, from);
+	for (size_t i = 0; i < run.ncreated; i++)
+		free(run.created[i]);
+	free(run.created);
+	lexer_result_free(&lex);
+	return rc;
+}
+
+/* The migrations ids names in set: sel[i] true for each. */
+static dbmigrate_code lint_select(const struct migration_set *set,
+				  const char *const *ids, size_t nids,
+				  bool *sel, dbmigrate_error *err)
+{
+	for (size_t i = 0; i < set->n; i++)
+		sel[i] = nids == 0;
+	for (size_t k = 0; k < nids; k++) {
+		const struct migration *found;
+		uint64_t number;
+
+		if (!migration_parse_id(ids[k], &number)) {
+			errors_set(err, DBMIGRATE_EUSAGE,
+				   "invalid migration id \"%s\"", ids[k]);
+			errors_hint(err, "An id is the number a migration's "
+					 "file name starts with, such as 001; "
+					 "`dbmigrate status` lists them.");
+			return DBMIGRATE_EUSAGE;
+		}
+		found = migration_set_find(set, number);
+		if (found == NULL) {
+			errors_set(err, DBMIGRATE_EUSAGE,
+				   "no migration %s in %s", ids[k], set->dir);
+			errors_hint(err, "`dbmigrate status` lists the "
+					 "migrations and their ids.");
+			return DBMIGRATE_EUSAGE;
+		}
+		sel[found - set->v] = true;
+	}
+	return DBMIGRATE_OK;
+}
+
+/* True when the configuration gives every migration a lock timeout
+   (the runner's option; absent from a build without it). */
+static bool lint_timeout_configured(dbmigrate *m)
+{
+	const char *v = dbmigrate_get(m, "sql_lock_timeout");
+
+	return v != NULL && strtod(v, NULL) > 0;
+}
+
+/* Load the configured driver, without connecting. */
+static dbmigrate_code lint_load_driver(dbmigrate *m)
+{
+	char name[64];
+	char msg[256];
+	dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_WARNING, .message = msg };
+	dbmigrate_code rc;
+
+	if (m->drv.vt != NULL)
+		return DBMIGRATE_OK;
+	rc = driver_load(config_driver(&m->cfg, name, sizeof name), &m->drv,
+			 &m->err);
+	if (rc != DBMIGRATE_OK || DRIVER_OP(&m->drv, lint) != NULL)
+		return rc;
+	snprintf(msg, sizeof msg,
+		 "driver %s has no lint rules of its own; only the rules every "
+		 "backend shares were checked",
+		 m->drv.vt->name);
+	if (m->on_event != NULL)
+		m->on_event(&ev, m->event_ctx);
+	return DBMIGRATE_OK;
+}
+
+dbmigrate_code dbmigrate_lint(dbmigrate *m, const char *const *ids,
+			      size_t nids, dbmigrate_lint_result **out)
+{
+	struct migration_set set = { 0 };
+	struct dbmigrate_lint_result *r = NULL;
+	bool *sel = NULL;
+	dbmigrate_code rc;
+
+	*out = NULL;
+	errors_clear(&m->err);
+	rc = discover_dir(config_dir(&m->cfg), &set, &m->err);
+	if (rc == DBMIGRATE_OK) {
+		sel = calloc(set.n + 1, sizeof *sel);
+		r = calloc(1, sizeof *r);
+		if (sel == NULL || r == NULL)
+			rc = errors_nomem(&m->err);
+	}
+	if (rc == DBMIGRATE_OK)
+		rc = lint_select(&set, ids, nids, sel, &m->err);
+	for (size_t i = 0; rc == DBMIGRATE_OK && i < set.n; i++)
+		if (sel[i])
+			rc = migration_load(&set.v[i], &m->err);
+	if (rc == DBMIGRATE_OK)
+		rc = lint_load_driver(m);
+	for (size_t i = 0; rc == DBMIGRATE_OK && i < set.n; i++)
+		if (sel[i])
+			rc = lint_migration(&set.v[i], &m->drv, &m->host,
+					    lint_timeout_configured(m), r,
+					    &m->err);
+	free(sel);
+	migration_set_free(&set);
+	if (rc != DBMIGRATE_OK) {
+		dbmigrate_lint_free(r);
+		return rc;
+	}
+	*out = r;
+	return DBMIGRATE_OK;
+}
+
+size_t dbmigrate_lint_count(const dbmigrate_lint_result *r)
+{
+	return r != NULL ? r->n : 0;
+}
+
+const dbmigrate_lint_warning *dbmigrate_lint_get(const dbmigrate_lint_result *r,
+						 size_t i)
+{
+	return r != NULL && i < r->n ? &r->v[i] : NULL;
+}
+
+size_t dbmigrate_lint_checked(const dbmigrate_lint_result *r)
+{
+	return r != NULL ? r->checked : 0;
+}
+
+size_t dbmigrate_lint_silenced(const dbmigrate_lint_result *r)
+{
+	return r != NULL ? r->silenced : 0;
+}
+
+void dbmigrate_lint_free(dbmigrate_lint_result *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		lint_warning_free(&r->v[i]);
+	free(r->v);
+	free(r);
+}

@@ -1,0 +1,632 @@
+/*
+ * check_lint.c - `dbmigrate lint`: every rule fires on a sample and is
+ * silenced by its directive, rules about existing tables leave alone a
+ * table the same migration created, warnings point at the right
+ * file:line:column in .sql and in the seed's .ts format, and the
+ * command's exit codes (0 clean, 1 warnings, 2 bad id, 3 bad file).
+ *
+ * Lint needs no server: the PostgreSQL rules run from the driver built
+ * in the tree (DBMIGRATE_DRIVER_PATH, as the harness sets it), so they
+ * are tested whenever the driver is built (CHECK_LINT_POSTGRES); the
+ * rules every backend shares run with the mock driver.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dbmigrate.h"
+#include "testutil.h"
+
+/* A scratch migrations directory and what lint said about it. */
+struct run {
+	char *dir;
+	dbmigrate *m;
+	dbmigrate_lint_result *r;
+	dbmigrate_code rc;
+};
+
+/* Write the files (name, content pairs ending with NULL) into a new
+   directory and lint it with driver, limited to ids (may be NULL). */
+static struct run lint_ids(const char *driver, const char *const *ids,
+			   size_t nids, ...)
+{
+	struct run run = { 0 };
+	const char *name;
+	va_list ap;
+
+	run.dir = tu_mkdtemp();
+	va_start(ap, nids);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		free(tu_write(run.dir, name, va_arg(ap, const char *)));
+	va_end(ap);
+	run.m = dbmigrate_new();
+	ck_assert_ptr_nonnull(run.m);
+	ck_assert_int_eq(dbmigrate_set(run.m, "dir", run.dir), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_set(run.m, "driver", driver), DBMIGRATE_OK);
+	run.rc = dbmigrate_lint(run.m, ids, nids, &run.r);
+	if (run.rc == DBMIGRATE_OK)
+		ck_assert_ptr_nonnull(run.r);
+	else
+		ck_assert_ptr_null(run.r);
+	return run;
+}
+
+#define LINT(driver, ...) lint_ids((driver), NULL, 0, __VA_ARGS__, (const char *)NULL)
+
+static void run_free(struct run *run)
+{
+	dbmigrate_lint_free(run->r);
+	dbmigrate_close(run->m);
+	tu_rm_rf(run->dir);
+	free(run->dir);
+}
+
+/* Every warning of r as text, for failure messages (to free). */
+static char *dump(const dbmigrate_lint_result *r)
+{
+	char *s = strdup(""), *t;
+
+	for (size_t i = 0; i < dbmigrate_lint_count(r); i++) {
+		const dbmigrate_lint_warning *w = dbmigrate_lint_get(r, i);
+
+		ck_assert_int_ne(asprintf(&t, "%s%s:%u:%u: %s [%s]\n", s, w->file,
+					  w->line, w->column, w->message,
+					  w->rule),
+				 -1);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* The warning of rule in r, asserting there is exactly one. */
+static const dbmigrate_lint_warning *only(const struct run *run,
+					  const char *rule)
+{
+	const dbmigrate_lint_warning *found = NULL;
+	size_t n = 0;
+	char *all = dump(run->r);
+
+	ck_assert_msg(run->rc == DBMIGRATE_OK, "lint failed: %s",
+		      dbmigrate_errmsg(run->m));
+	for (size_t i = 0; i < dbmigrate_lint_count(run->r); i++) {
+		const dbmigrate_lint_warning *w = dbmigrate_lint_get(run->r, i);
+
+		if (strcmp(w->rule, rule) == 0) {
+			found = w;
+			n++;
+		}
+	}
+	ck_assert_msg(n == 1 && dbmigrate_lint_count(run->r) == 1,
+		      "expected exactly one warning, %s; got:\n%s", rule, all);
+	free(all);
+	ck_assert_ptr_nonnull(found->message);
+	ck_assert_ptr_nonnull(found->hint);
+	ck_assert_ptr_nonnull(found->migration);
+	return found;
+}
+
+/* Assert that run found nothing. */
+static void none(const struct run *run)
+{
+	char *all = dump(run->r);
+
+	ck_assert_msg(run->rc == DBMIGRATE_OK, "lint failed: %s",
+		      dbmigrate_errmsg(run->m));
+	ck_assert_msg(dbmigrate_lint_count(run->r) == 0,
+		      "expected no warning, got:\n%s", all);
+	free(all);
+}
+
+/* True when path ends with name. */
+static int ends_with(const char *path, const char *name)
+{
+	size_t p = strlen(path), n = strlen(name);
+
+	return p >= n && strcmp(path + p - n, name) == 0;
+}
+
+/* A migration with a down section: up is its up section's SQL. */
+static char *sql_file(const char *up)
+{
+	char *s;
+
+	ck_assert_int_ne(asprintf(&s, "-- migrate:up\n%s\n\n-- migrate:down\nSELECT 1;\n", up),
+			 -1);
+	return s;
+}
+
+/* ---- the rules every backend shares (mock driver) ---- */
+
+START_TEST(missing_down_fires_and_is_silenced)
+{
+	struct run run = LINT("mock", "001_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n");
+	const dbmigrate_lint_warning *w = only(&run, "missing-down");
+
+	ck_assert(ends_with(w->file, "/001_a.sql"));
+	ck_assert_uint_eq(w->line, 1);
+	ck_assert_str_eq(w->migration, "001_a");
+	ck_assert_uint_eq(dbmigrate_lint_checked(run.r), 1);
+	run_free(&run);
+
+	/* Silenced from the up section, or above -- migrate:up. */
+	run = LINT("mock", "001_a.sql",
+		   "-- migrate:up\n-- dbmigrate:lint-ignore missing-down: data fix, no way back\n"
+		   "UPDATE a SET x = 1;\n",
+		   "002_b.sql",
+		   "-- dbmigrate:lint-ignore missing-down\n-- migrate:up\nUPDATE a SET x = 2;\n",
+		   "003_c.ts", "export const up = `\n  -- dbmigrate:lint-ignore missing-down\n  SELECT 1;\n`;\n");
+	none(&run);
+	ck_assert_uint_eq(dbmigrate_lint_silenced(run.r), 3);
+	ck_assert_uint_eq(dbmigrate_lint_checked(run.r), 3);
+	run_free(&run);
+
+	/* A directive for another rule, or inside a string, does not. */
+	run = LINT("mock", "001_a.sql",
+		   "-- migrate:up\n-- dbmigrate:lint-ignore drop-table\n"
+		   "INSERT INTO notes VALUES ('-- dbmigrate:lint-ignore missing-down');\n");
+	only(&run, "missing-down");
+	run_free(&run);
+}
+END_TEST
+
+START_TEST(pairs_and_down_sections_count)
+{
+	struct run run = LINT("mock", "001_a.up.sql", "CREATE TABLE a (id int);\n",
+			      "001_a.down.sql", "DROP TABLE a;\n", "002_b.up.sql",
+			      "CREATE TABLE b (id int);\n");
+	const dbmigrate_lint_warning *w = only(&run, "missing-down");
+
+	ck_assert(ends_with(w->file, "/002_b.up.sql"));
+	run_free(&run);
+}
+END_TEST
+
+START_TEST(ids_limit_the_migrations)
+{
+	const char *ids[] = { "2" };
+	const char *bad[] = { "7" };
+	const char *junk[] = { "x1" };
+	struct run run = lint_ids("mock", ids, 1, "001_a.sql", "-- migrate:up\nSELECT 1;\n",
+				  "002_b.sql", "-- migrate:up\nSELECT 2;\n",
+				  "003_c.sql", "-- migrate:up\nSELECT 3;\n", (const char *)NULL);
+
+	ck_assert_str_eq(only(&run, "missing-down")->migration, "002_b");
+	ck_assert_uint_eq(dbmigrate_lint_checked(run.r), 1);
+	run_free(&run);
+	run = lint_ids("mock", bad, 1, "001_a.sql", "-- migrate:up\nSELECT 1;\n", (const char *)NULL);
+	ck_assert_int_eq(run.rc, DBMIGRATE_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(run.m), "no migration 7"));
+	run_free(&run);
+	run = lint_ids("mock", junk, 1, "001_a.sql", "-- migrate:up\nSELECT 1;\n", (const char *)NULL);
+	ck_assert_int_eq(run.rc, DBMIGRATE_EUSAGE);
+	run_free(&run);
+}
+END_TEST
+
+START_TEST(bad_files_are_errors_with_a_location)
+{
+	struct run run = LINT("mock", "001_a.sql",
+			      "-- migrate:up\nSELECT 1;\nSELECT 'open;\n\n-- migrate:down\nSELECT 1;\n");
+	const dbmigrate_error *e = dbmigrate_last_error(run.m);
+
+	ck_assert_int_eq(run.rc, DBMIGRATE_EFILES);
+	ck_assert(ends_with(e->file, "/001_a.sql"));
+	ck_assert_uint_eq(e->line, 3);
+	run_free(&run);
+
+	/* Transaction control the runner would refuse. */
+	run = LINT("mock", "001_a.sql",
+		   "-- migrate:up\nSELECT 1;\nCOMMIT;\nSELECT 2;\n\n-- migrate:down\nSELECT 1;\n");
+	ck_assert_int_eq(run.rc, DBMIGRATE_EFILES);
+	ck_assert_uint_eq(dbmigrate_last_error(run.m)->line, 3);
+	run_free(&run);
+}
+END_TEST
+
+#ifdef CHECK_LINT_POSTGRES
+
+/* One rule of the postgres driver: a statement that fires it alone
+   (after SET LOCAL lock_timeout, unless the rule is about that). */
+struct sample {
+	const char *rule;
+	const char *sql;
+	bool no_timeout; /* leave the lock_timeout out */
+	unsigned column; /* of the warning on the statement's line */
+};
+
+static const struct sample samples[] = {
+	{ "index-not-concurrent", "CREATE INDEX idx_users_email ON users (email);", false, 1 },
+	{ "index-not-concurrent", "create unique index on public.\"users\" (lower(email));", false, 1 },
+	{ "foreign-key-not-valid",
+	  "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);",
+	  false, 20 },
+	{ "check-not-valid", "ALTER TABLE orders ADD CONSTRAINT positive CHECK (amount > 0);", false, 20 },
+	{ "set-not-null", "ALTER TABLE users ALTER COLUMN email SET NOT NULL;", false, 19 },
+	{ "alter-column-type", "ALTER TABLE users ALTER id SET DATA TYPE bigint;", false, 19 },
+	{ "volatile-default", "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();", false, 19 },
+	{ "volatile-default", "ALTER TABLE users ADD serial_no bigserial;", false, 19 },
+	{ "drop-column", "ALTER TABLE users DROP COLUMN IF EXISTS legacy;", false, 19 },
+	{ "drop-table", "DROP TABLE IF EXISTS legacy_sessions;", false, 22 },
+	{ "rename", "ALTER TABLE users RENAME COLUMN email TO email_address;", false, 19 },
+	{ "rename", "ALTER TABLE users RENAME TO customers;", false, 19 },
+	{ "no-lock-timeout", "ALTER TABLE users ADD COLUMN nickname text;", true, 1 },
+	{ "no-lock-timeout", "CREATE TABLE orders (id int, user_id int REFERENCES users);", true, 42 },
+	{ "concurrently-in-transaction",
+	  "CREATE INDEX CONCURRENTLY idx_users_email ON users (email);", false, 1 },
+};
+
+/* A migration holding a sample: line 2 is BEGIN for
+   concurrently-in-transaction (which gets its COMMIT after), line 3 sets
+   the timeout, line 4 holds the directive, line 5 the statement; lines
+   not needed are blank. */
+static char *sample_file(const struct sample *s, const char *directive)
+{
+	bool tx = strcmp(s->rule, "concurrently-in-transaction") == 0;
+	char *up, *file;
+
+	ck_assert_int_ne(asprintf(&up, "%s\n%s\n%s\n%s%s",
+				  tx ? "BEGIN;" : "",
+				  s->no_timeout ? "" : "SET LOCAL lock_timeout = '5s';",
+				  directive != NULL ? directive : "", s->sql,
+				  tx ? "\nCOMMIT;" : ""),
+			 -1);
+	file = sql_file(up);
+	free(up);
+	return file;
+}
+
+START_TEST(each_rule_fires_and_its_directive_silences_it)
+{
+	const struct sample *s = &samples[_i];
+	char *file = sample_file(s, NULL);
+	char *directive, *silenced;
+	struct run run = LINT("postgres", "001_sample.sql", file);
+	const dbmigrate_lint_warning *w = only(&run, s->rule);
+
+	ck_assert(ends_with(w->file, "/001_sample.sql"));
+	ck_assert_msg(w->line == 5 && w->column == s->column,
+		      "%s at %u:%u, expected 5:%u", s->rule, w->line, w->column,
+		      s->column);
+	ck_assert_ptr_nonnull(w->source_line);
+	ck_assert_ptr_nonnull(strstr(s->sql, w->source_line));
+	run_free(&run);
+	free(file);
+
+	ck_assert_int_ne(asprintf(&directive, "-- dbmigrate:lint-ignore other-rule, %s reviewed",
+				  s->rule),
+			 -1);
+	silenced = sample_file(s, directive);
+	run = LINT("postgres", "001_sample.sql", silenced);
+	none(&run);
+	ck_assert_uint_eq(dbmigrate_lint_silenced(run.r), 1);
+	run_free(&run);
+	free(silenced);
+	free(directive);
+}
+END_TEST
+
+START_TEST(tables_created_in_the_migration_are_new)
+{
+	/* Each statement of alter fires on an existing table. */
+	static const char create[] =
+		"CREATE TABLE public.\"Orders\" (id int, amount int);\n"
+		"CREATE TABLE parts (id int PRIMARY KEY, parent int REFERENCES parts);\n";
+	static const char alter[] =
+		"CREATE INDEX orders_amount ON \"Orders\" (amount);\n"
+		"ALTER TABLE \"Orders\" ALTER COLUMN amount SET NOT NULL,\n"
+		"  ADD COLUMN token uuid DEFAULT gen_random_uuid(),\n"
+		"  ADD CONSTRAINT positive CHECK (amount > 0);\n"
+		"ALTER TABLE \"Orders\" RENAME COLUMN amount TO total;\n"
+		"DROP TABLE \"Orders\";";
+	char *both, *file, *again = sql_file(alter);
+	struct run run;
+	char *all;
+
+	ck_assert_int_ne(asprintf(&both, "%s%s", create, alter), -1);
+	file = sql_file(both);
+	run = LINT("postgres", "001_orders.sql", file, "002_again.sql", again);
+	all = dump(run.r);
+	free(both);
+	free(again);
+
+	/* In 002 the table exists: the same SQL warns. Nothing from 001. */
+	ck_assert_msg(run.rc == DBMIGRATE_OK, "%s", dbmigrate_errmsg(run.m));
+	for (size_t i = 0; i < dbmigrate_lint_count(run.r); i++)
+		ck_assert_msg(strcmp(dbmigrate_lint_get(run.r, i)->migration, "002_again") == 0,
+			      "warning about a table 001 created:\n%s", all);
+	ck_assert_msg(dbmigrate_lint_count(run.r) >= 5, "002 should warn:\n%s", all);
+	free(all);
+	free(file);
+	run_free(&run);
+
+	/* A foreign key to an existing table still waits for its lock. */
+	file = sql_file("CREATE TABLE sessions (id int, user_id int REFERENCES users (id));");
+	run = LINT("postgres", "001_sessions.sql", file);
+	ck_assert_uint_eq(only(&run, "no-lock-timeout")->line, 2);
+	free(file);
+	run_free(&run);
+}
+END_TEST
+
+START_TEST(lock_timeout_once_per_migration)
+{
+	char *unset = sql_file("ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN y int;");
+	char *zero = sql_file("SET lock_timeout = 0;\nALTER TABLE a ADD COLUMN x int;");
+	char *later = sql_file("ALTER TABLE a ADD COLUMN x int;\nSET lock_timeout TO 5000;\n"
+			       "ALTER TABLE b ADD COLUMN y int;");
+	char *validate = sql_file("ALTER TABLE a VALIDATE CONSTRAINT a_fk;");
+	char *silenced = sql_file("-- dbmigrate:lint-ignore no-lock-timeout\n"
+				  "ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN y int;");
+	struct run run = LINT("postgres", "001_a.sql", unset, "002_b.sql", zero,
+			      "003_c.sql", later, "004_d.sql", validate,
+			      "005_e.sql", silenced);
+	char *all = dump(run.r);
+
+	ck_assert_msg(run.rc == DBMIGRATE_OK, "%s", dbmigrate_errmsg(run.m));
+	ck_assert_msg(dbmigrate_lint_count(run.r) == 3, "got:\n%s", all);
+	ck_assert_str_eq(dbmigrate_lint_get(run.r, 0)->migration, "001_a");
+	ck_assert_uint_eq(dbmigrate_lint_get(run.r, 0)->line, 2);
+	ck_assert_str_eq(dbmigrate_lint_get(run.r, 1)->migration, "002_b");
+	ck_assert_str_eq(dbmigrate_lint_get(run.r, 2)->migration, "003_c");
+	ck_assert_uint_eq(dbmigrate_lint_silenced(run.r), 1);
+	free(all);
+	run_free(&run);
+	free(unset);
+	free(zero);
+	free(later);
+	free(validate);
+	free(silenced);
+}
+END_TEST
+
+START_TEST(lock_timeout_from_the_runner)
+{
+	char *own = sql_file("-- dbmigrate:lock-timeout 5s\nALTER TABLE a ADD COLUMN x int;");
+	char *plain = sql_file("ALTER TABLE a ADD COLUMN x int;");
+	char *off = sql_file("-- dbmigrate:lock_timeout 0\nALTER TABLE a ADD COLUMN x int;");
+	struct run run = LINT("postgres", "001_a.sql", own);
+	dbmigrate_lint_result *r = NULL;
+
+	/* The migration's own directive, as the runner applies it. */
+	none(&run);
+	run_free(&run);
+
+	/* --sql-lock-timeout (or DBMIGRATE_SQL_LOCK_TIMEOUT) for every
+	   migration; a migration's "0" turns it off again. */
+	run = LINT("postgres", "001_a.sql", plain, "002_b.sql", off);
+	dbmigrate_lint_free(run.r);
+	ck_assert_int_eq(dbmigrate_set(run.m, "sql_lock_timeout", "5s"), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_lint(run.m, NULL, 0, &r), DBMIGRATE_OK);
+	run.r = r;
+	ck_assert_str_eq(only(&run, "no-lock-timeout")->migration, "002_b");
+	run_free(&run);
+	free(own);
+	free(plain);
+	free(off);
+}
+END_TEST
+
+START_TEST(directives_apply_to_one_statement)
+{
+	/* Above (with a comment between), at the end of the last line,
+	   inside: each silences its own statement and not the next. */
+	char *file = sql_file("SET LOCAL lock_timeout = '1s';\n"
+			      "-- dbmigrate:lint-ignore drop-column\n"
+			      "-- the column has been unused since v2\n"
+			      "ALTER TABLE a DROP COLUMN x;\n"
+			      "ALTER TABLE a DROP COLUMN y; -- dbmigrate:lint-ignore drop-column\n"
+			      "ALTER TABLE a\n"
+			      "  -- dbmigrate:lint-ignore drop-column\n"
+			      "  DROP COLUMN z;\n"
+			      "ALTER TABLE a DROP COLUMN w;\n"
+			      "SELECT '-- dbmigrate:lint-ignore drop-column';\n"
+			      "ALTER TABLE a DROP COLUMN v;");
+	struct run run = LINT("postgres", "001_a.sql", file);
+	char *all = dump(run.r);
+
+	ck_assert_msg(dbmigrate_lint_count(run.r) == 2, "got:\n%s", all);
+	ck_assert_uint_eq(dbmigrate_lint_get(run.r, 0)->line, 10);
+	ck_assert_uint_eq(dbmigrate_lint_get(run.r, 1)->line, 12);
+	ck_assert_uint_eq(dbmigrate_lint_silenced(run.r), 3);
+	free(all);
+	free(file);
+	run_free(&run);
+}
+END_TEST
+
+START_TEST(locations_in_sql_and_ts)
+{
+	/* The action's own line in a statement over several lines. */
+	struct run run = LINT("postgres", "001_a.sql",
+			      "-- migrate:up\nSET LOCAL lock_timeout = '1s';\n"
+			      "ALTER TABLE users\n"
+			      "  ADD COLUMN a int,\n"
+			      "  ALTER COLUMN b SET NOT NULL;\n\n"
+			      "-- migrate:down\nSELECT 1;\n");
+	const dbmigrate_lint_warning *w = only(&run, "set-not-null");
+
+	ck_assert_uint_eq(w->line, 5);
+	ck_assert_uint_eq(w->column, 3);
+	ck_assert_str_eq(w->source_line, "  ALTER COLUMN b SET NOT NULL;");
+	run_free(&run);
+
+	/* Findings of one statement come in the order of the line. */
+	run = LINT("postgres", "001_a.sql",
+		   "-- migrate:up\nALTER TABLE users RENAME COLUMN a TO b;\n\n"
+		   "-- migrate:down\nSELECT 1;\n");
+	ck_assert_uint_eq(dbmigrate_lint_count(run.r), 2);
+	ck_assert_str_eq(dbmigrate_lint_get(run.r, 0)->rule, "no-lock-timeout");
+	ck_assert_uint_eq(dbmigrate_lint_get(run.r, 0)->column, 1);
+	ck_assert_str_eq(dbmigrate_lint_get(run.r, 1)->rule, "rename");
+	ck_assert_uint_eq(dbmigrate_lint_get(run.r, 1)->column, 19);
+	run_free(&run);
+
+	/* The seed's format: lines of the .ts file, not of the SQL. */
+	run = LINT("postgres", "001_b.ts",
+		   "// db/migrations/001_b.ts\n"
+		   "export const up = `\n"
+		   "  SET LOCAL lock_timeout = '5s';\n"
+		   "  CREATE INDEX idx_b ON users (b);\n"
+		   "`;\n\n"
+		   "export const down = `\n  DROP INDEX idx_b;\n`;\n");
+	w = only(&run, "index-not-concurrent");
+	ck_assert(ends_with(w->file, "/001_b.ts"));
+	ck_assert_uint_eq(w->line, 4);
+	ck_assert_uint_eq(w->column, 3);
+	ck_assert_str_eq(w->source_line, "  CREATE INDEX idx_b ON users (b);");
+	run_free(&run);
+
+	/* A body on the line of its opening quote. */
+	run = LINT("postgres", "001_c.ts",
+		   "export const up = 'SET LOCAL lock_timeout = 1000; DROP TABLE old';\n"
+		   "export const down = 'CREATE TABLE old (id int)';\n");
+	w = only(&run, "drop-table");
+	ck_assert_uint_eq(w->line, 1);
+	ck_assert_uint_eq(w->column, 62);
+	run_free(&run);
+}
+END_TEST
+
+START_TEST(concurrently_alone_is_fine)
+{
+	/* The seed's 003: the runner puts it outside the transaction. */
+	struct run run = LINT("postgres", "003_idx.ts",
+			      "export const up = `\n"
+			      "  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
+			      "  ON users(LOWER(email));\n`;\n\n"
+			      "export const down = `\n"
+			      "  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n`;\n");
+
+	none(&run);
+	run_free(&run);
+
+	/* transaction:false sends BEGIN as written. */
+	run = LINT("postgres", "001_a.sql",
+		   "-- migrate:up transaction:false\nBEGIN;\n"
+		   "CREATE INDEX CONCURRENTLY i ON users (a);\nCOMMIT;\n"
+		   "CREATE INDEX CONCURRENTLY j ON users (b);\n\n"
+		   "-- migrate:down\nSELECT 1;\n");
+	ck_assert_uint_eq(only(&run, "concurrently-in-transaction")->line, 3);
+	run_free(&run);
+}
+END_TEST
+
+#endif /* CHECK_LINT_POSTGRES */
+
+/* ---- the command ---- */
+
+/* Assert the exit status, showing the output if not. */
+static void expect_status(const struct tu_result *r, int status)
+{
+	ck_assert_msg(r->status == status,
+		      "exit status %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
+		      r->status, status, r->out, r->err);
+}
+
+START_TEST(cli_exit_codes)
+{
+	char *dir = tu_mkdtemp();
+	char *clean = sql_file("SELECT 1;");
+	struct tu_result r;
+
+	free(tu_write(dir, "001_clean.sql", clean));
+	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, (const char *)NULL);
+	expect_status(&r, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "1 migration checked, no warnings"));
+	tu_result_free(&r);
+
+	free(tu_write(dir, "002_nodown.sql", "-- migrate:up\nSELECT 2;\n"));
+	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, (const char *)NULL);
+	expect_status(&r, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "/002_nodown.sql:1:1: warning: no down section"));
+	ck_assert_ptr_nonnull(strstr(r.err, "[missing-down]\n"));
+	ck_assert_ptr_nonnull(strstr(r.err, "  hint: "));
+	ck_assert_ptr_nonnull(strstr(r.out, "1 warning in 2 migrations checked"));
+	tu_result_free(&r);
+
+	/* Only the migrations named. */
+	r = tu_dbmigrate(dir, NULL, "lint", "001", "--driver", "mock", "--dir", dir, (const char *)NULL);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, "9", (const char *)NULL);
+	expect_status(&r, 2);
+	tu_result_free(&r);
+
+	free(tu_write(dir, "003_broken.sql", "-- migrate:up\nSELECT $$open;\n"));
+	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, (const char *)NULL);
+	expect_status(&r, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "003_broken.sql:2"));
+	tu_result_free(&r);
+
+	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "nosuchdriver", "--dir", dir, "001",
+			 (const char *)NULL);
+	expect_status(&r, 4);
+	tu_result_free(&r);
+
+	tu_rm_rf(dir);
+	free(dir);
+	free(clean);
+}
+END_TEST
+
+#ifdef CHECK_LINT_POSTGRES
+START_TEST(cli_postgres_by_default)
+{
+	char *dir = tu_mkdtemp();
+	struct tu_result r;
+
+	free(tu_write(dir, "001_idx.sql",
+		      "-- migrate:up\nSET LOCAL lock_timeout = '2s';\n"
+		      "CREATE INDEX idx ON users (email);\n\n"
+		      "-- migrate:down\nDROP INDEX idx;\n"));
+	r = tu_dbmigrate(dir, NULL, "lint", "--dir", dir, (const char *)NULL);
+	expect_status(&r, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "/001_idx.sql:3:1: warning: CREATE INDEX without "
+					    "CONCURRENTLY"));
+	ck_assert_ptr_nonnull(strstr(r.err, "[index-not-concurrent]\n"
+					    " 3 | CREATE INDEX idx ON users (email);\n"
+					    "   | ^\n"
+					    "  hint: Use CREATE INDEX CONCURRENTLY"));
+	tu_result_free(&r);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+#endif
+
+int main(void)
+{
+	Suite *s = suite_create("lint");
+	TCase *tc = tcase_create("lint");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, missing_down_fires_and_is_silenced);
+	tcase_add_test(tc, pairs_and_down_sections_count);
+	tcase_add_test(tc, ids_limit_the_migrations);
+	tcase_add_test(tc, bad_files_are_errors_with_a_location);
+	tcase_add_test(tc, cli_exit_codes);
+#ifdef CHECK_LINT_POSTGRES
+	tcase_add_loop_test(tc, each_rule_fires_and_its_directive_silences_it, 0,
+			    (int)(sizeof samples / sizeof samples[0]));
+	tcase_add_test(tc, tables_created_in_the_migration_are_new);
+	tcase_add_test(tc, lock_timeout_once_per_migration);
+	tcase_add_test(tc, lock_timeout_from_the_runner);
+	tcase_add_test(tc, directives_apply_to_one_statement);
+	tcase_add_test(tc, locations_in_sql_and_ts);
+	tcase_add_test(tc, concurrently_alone_is_fine);
+	tcase_add_test(tc, cli_postgres_by_default);
+#endif
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
