@@ -1,2 +1,3 @@
 ## bench/ - benchmark scripts; they print figures, they are not tests.
-EXTRA_DIST += bench/lexer-bench.c bench/lexer-bench.sh
+EXTRA_DIST += bench/lexer-bench.c bench/lexer-bench.sh bench/run bench/limit.c \
+	bench/count-roundtrips

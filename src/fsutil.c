@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,10 +30,42 @@ static const char *fsutil_kind(mode_t mode)
 	return "not a regular file";
 }
 
+/* A size for messages: "70.0 MiB (73400320 bytes)". */
+static void fsutil_size_text(char *out, size_t n, unsigned long long size)
+{
+	snprintf(out, n, "%.1f MiB (%llu bytes)",
+		 (double)size / (1024.0 * 1024.0), size);
+}
+
+/* Refuse a file larger than FSUTIL_MAX_FILE; size is what is known of it. */
+static dbmigrate_code fsutil_too_large(const char *path,
+				       unsigned long long size,
+				       dbmigrate_error *err)
+{
+	char have[64], max[64];
+
+	fsutil_size_text(have, sizeof have, size);
+	fsutil_size_text(max, sizeof max, FSUTIL_MAX_FILE);
+	errors_set(err, DBMIGRATE_EFILES, "%s is too large: %s", path, have);
+	errors_detail(err, "A migration file may hold at most %s; dbmigrate "
+		      "reads each file whole and checks all of them before "
+		      "running any.", max);
+	errors_hint(err, "Split it into several migrations, or load bulk "
+		    "data with COPY (psql's \\copy) rather than as SQL text.");
+	return DBMIGRATE_EFILES;
+}
+
 /*
  * Read a whole regular file. Errors are DBMIGRATE_EFILES: the callers
  * read migration files, and a migration that cannot be read is a bad
  * migration file (exit 3).
+ *
+ * The buffer is allocated at the size fstat reports, plus the NUL, and
+ * filled by asking for one byte more than that: a short read of a
+ * regular file is its end, so a file that did not change takes one
+ * read() and no reallocation (10,000 small migrations are 10,000 files;
+ * a data migration of many MB is not held twice while it grows). A file
+ * that grew meanwhile is read on, growing the buffer.
  */
 dbmigrate_code fsutil_read_file(const char *path, char **text, size_t *len,
 				dbmigrate_error *err)
@@ -63,8 +96,13 @@ dbmigrate_code fsutil_read_file(const char *path, char **text, size_t *len,
 		errors_hint(err, "Only regular files can be read here.");
 		return DBMIGRATE_EFILES;
 	}
-	/* The size is only a first guess: the file may grow while read. */
-	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	if ((unsigned long long)st.st_size > FSUTIL_MAX_FILE) {
+		close(fd);
+		return fsutil_too_large(path, (unsigned long long)st.st_size,
+					err);
+	}
+	/* Room for the file, one byte to see its end, and the NUL. */
+	cap = (size_t)st.st_size + 2;
 	buf = malloc(cap);
 	if (buf == NULL) {
 		close(fd);
@@ -72,7 +110,14 @@ dbmigrate_code fsutil_read_file(const char *path, char **text, size_t *len,
 	}
 	for (;;) {
 		ssize_t got;
+		size_t want;
 
+		if (n > FSUTIL_MAX_FILE) {
+			/* It grew past the limit while being read. */
+			free(buf);
+			close(fd);
+			return fsutil_too_large(path, n, err);
+		}
 		if (cap - n < 2) {
 			char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
 
@@ -84,9 +129,8 @@ dbmigrate_code fsutil_read_file(const char *path, char **text, size_t *len,
 			buf = nb;
 			cap *= 2;
 		}
-		got = read(fd, buf + n, cap - n - 1);
-		if (got == 0)
-			break;
+		want = cap - n - 1;
+		got = read(fd, buf + n, want);
 		if (got < 0) {
 			int e = errno;
 
@@ -98,8 +142,15 @@ dbmigrate_code fsutil_read_file(const char *path, char **text, size_t *len,
 						"cannot read %s", path);
 		}
 		n += (size_t)got;
+		/* Short of what was asked: the end of a regular file. */
+		if ((size_t)got < want)
+			break;
 	}
 	close(fd);
+	if (n > FSUTIL_MAX_FILE) {
+		free(buf);
+		return fsutil_too_large(path, n, err);
+	}
 	buf[n] = '\0';
 	*text = buf;
 	*len = n;
@@ -143,6 +194,28 @@ static size_t fsutil_utf8_len(const unsigned char *s, size_t n)
 	return need + 1;
 }
 
+/*
+ * The top bit of every byte of w that is not plain ASCII or is NUL: a
+ * byte is zero when subtracting 1 borrows into its top bit while it had
+ * none. (A borrow may also mark a byte next to a flagged one; only
+ * whether any is flagged matters.)
+ */
+static inline uint64_t fsutil_flags8(const unsigned char *s)
+{
+	const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return (w | ((w - ones) & ~w)) & tops;
+}
+
+/* True when the 32 bytes at s are all ASCII and none is NUL. */
+static inline bool fsutil_plain32(const unsigned char *s)
+{
+	return (fsutil_flags8(s) | fsutil_flags8(s + 8) | fsutil_flags8(s + 16) |
+		fsutil_flags8(s + 24)) == 0;
+}
+
 /* Find the first NUL byte or invalid UTF-8 sequence, if any. */
 bool fsutil_check_text(const char *text, size_t len, size_t *bad,
 		       const char **why)
@@ -152,6 +225,13 @@ bool fsutil_check_text(const char *text, size_t len, size_t *bad,
 	for (size_t i = 0; i < len;) {
 		size_t k;
 
+		/* The common case, plain ASCII, a few words at a time. */
+		while (len - i >= 32 && fsutil_plain32(s + i))
+			i += 32;
+		while (len - i >= 8 && fsutil_flags8(s + i) == 0)
+			i += 8;
+		if (i == len)
+			break;
 		if (s[i] == '\0') {
 			*bad = i;
 			*why = "a NUL byte (binary file?)";

@@ -11,8 +11,18 @@
 #include "dbmigrate.h"
 
 /*
+ * The largest file fsutil_read_file reads: 64 MiB. Every migration is
+ * read whole and checked before anything runs, and a file of hundreds of
+ * MB sent as SQL text is a mistake better caught here (split it, or load
+ * the data with COPY) than by the server's 1 GB message limit halfway
+ * through a batch. A 200,000-row data migration is about 15 MB.
+ */
+#define FSUTIL_MAX_FILE (64ULL * 1024 * 1024)
+
+/*
  * Read a whole regular file into *text (NUL-terminated, *len bytes).
- * Refuses a directory, a device, a FIFO; errors name the path.
+ * Refuses a directory, a device, a FIFO and a file larger than
+ * FSUTIL_MAX_FILE; errors (DBMIGRATE_EFILES) name the path.
  */
 dbmigrate_code fsutil_read_file(const char *path, char **text, size_t *len,
 				dbmigrate_error *err);

@@ -30,7 +30,8 @@ enum migration_format {
 /* The SQL of one direction, and where it sits in its file. */
 struct migration_body {
 	bool present;     /* the file defines this direction */
-	char *sql;        /* NUL-terminated; owned (see owned) */
+	char *sql;        /* NUL-terminated; points into the file text
+			     unless owned */
 	size_t len;
 	bool owned;       /* sql was allocated (JS unescaping) rather than
 			     pointing into the file text */
@@ -52,7 +53,9 @@ struct migration {
 	enum migration_format format;
 
 	bool loaded;      /* migration_load() succeeded */
-	char *text;       /* contents of path, NUL-terminated */
+	char *text;       /* contents of path, NUL-terminated; the .sql
+			     parser ends the up body in place with a NUL
+			     over the first byte of the down marker line */
 	size_t text_len;
 	char *down_text;  /* contents of down_path (pairs) */
 	size_t down_text_len;

@@ -6,9 +6,12 @@
  * file dbmate reads means the same here. A .up.sql/.down.sql pair has
  * no markers: each file is one direction, whole.
  *
- * Bodies are copies (the text stays intact for the checksum and for
- * showing errors) but byte-exact ones, so their offset, line and column
- * map every position back to the file.
+ * Bodies are not copies: they point into the migration's text, so a
+ * data migration of many MB is held once. Each must end in a NUL, so
+ * the up section of a .sql file is ended by writing a NUL over the
+ * first byte of its `-- migrate:down` line, once the checksum is taken;
+ * the text keeps its length and its line breaks, so offsets, lines and
+ * columns still map every position of a body back to the file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -265,46 +268,39 @@ static dbmigrate_code parse_sql_scan(struct parse_sql_state *p)
 static void parse_sql_line_col(const char *s, size_t off, unsigned *line,
 			       unsigned *column)
 {
+	const char *p = s, *end = s + off;
 	size_t start = 0;
 
 	*line = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (s[i] == '\n') {
-			(*line)++;
-			start = i + 1;
-		}
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		(*line)++;
+		start = (size_t)(++p - s);
 	}
 	*column = (unsigned)(off - start) + 1;
 }
 
 /*
- * Fill b with a copy of text[off, end) of the file path. Returns false
- * when out of memory.
+ * Point b at text[off, end) of the file path, which ends in a NUL: the
+ * text's own, or the one parse_sql writes over the down marker.
  */
-static bool parse_sql_body(struct migration_body *b, const char *path,
-			   const char *text, size_t off, size_t end)
+static void parse_sql_body(struct migration_body *b, const char *path,
+			   char *text, size_t off, size_t end)
 {
-	b->sql = malloc(end - off + 1);
-	if (b->sql == NULL)
-		return false;
-	memcpy(b->sql, text + off, end - off);
-	b->sql[end - off] = '\0';
+	b->sql = text + off;
 	b->len = end - off;
-	b->owned = true;
+	b->owned = false;
 	b->verbatim = true;
 	b->path = path;
 	b->offset = off;
 	parse_sql_line_col(text, off, &b->line, &b->column);
 	b->present = parse_sql_code_start(b->sql, b->len) < b->len;
-	return true;
 }
 
 /* A .up.sql/.down.sql pair: each file whole is one direction. */
 static dbmigrate_code parse_sql_pair(struct migration *m, dbmigrate_error *err)
 {
-	if (!parse_sql_body(&m->up, m->path, m->text,
-			    parse_sql_bom(m->text, m->text_len), m->text_len))
-		return errors_nomem(err);
+	parse_sql_body(&m->up, m->path, m->text,
+		       parse_sql_bom(m->text, m->text_len), m->text_len);
 	if (!m->up.present) {
 		errors_set(err, DBMIGRATE_EFILES, "%s holds no SQL", m->path);
 		errors_detail(err, "It has only comments and white space.");
@@ -313,11 +309,10 @@ static dbmigrate_code parse_sql_pair(struct migration *m, dbmigrate_error *err)
 		return DBMIGRATE_EFILES;
 	}
 	/* The down body's path is m->down_path itself: callers compare it. */
-	if (m->down_path != NULL && m->down_text != NULL &&
-	    !parse_sql_body(&m->down, m->down_path, m->down_text,
-			    parse_sql_bom(m->down_text, m->down_text_len),
-			    m->down_text_len))
-		return errors_nomem(err);
+	if (m->down_path != NULL && m->down_text != NULL)
+		parse_sql_body(&m->down, m->down_path, m->down_text,
+			       parse_sql_bom(m->down_text, m->down_text_len),
+			       m->down_text_len);
 	return DBMIGRATE_OK;
 }
 
@@ -357,8 +352,7 @@ dbmigrate_code parse_sql(struct migration *m, dbmigrate_error *err)
 		return parse_sql_at(&p, code);
 	}
 	up_end = p.down.found ? p.down.start : m->text_len;
-	if (!parse_sql_body(&m->up, m->path, m->text, p.up.body, up_end))
-		return errors_nomem(err);
+	parse_sql_body(&m->up, m->path, m->text, p.up.body, up_end);
 	if (!m->up.present) {
 		errors_set(err, DBMIGRATE_EFILES,
 			   "the up section is empty in %s", m->path);
@@ -367,9 +361,11 @@ dbmigrate_code parse_sql(struct migration *m, dbmigrate_error *err)
 		return parse_sql_at(&p, p.up.start);
 	}
 	/* An empty down section is no down section: it cannot roll back. */
-	if (p.down.found &&
-	    !parse_sql_body(&m->down, m->path, m->text, p.down.body,
-			    m->text_len))
-		return errors_nomem(err);
+	if (p.down.found) {
+		parse_sql_body(&m->down, m->path, m->text, p.down.body,
+			       m->text_len);
+		/* The up body's end: the marker line is parsed and done. */
+		m->text[p.down.start] = '\0';
+	}
 	return DBMIGRATE_OK;
 }

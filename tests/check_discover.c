@@ -2,8 +2,9 @@
  * check_discover.c - listing a migrations directory and loading its
  * files: numeric order, the three formats side by side, every kind of
  * bad directory content reported with the file named and the fix, and
- * the load errors (unreadable, binary, not UTF-8, empty) pointing at the
- * file, line and column. Also the file helpers everything relies on.
+ * the load errors (unreadable, binary, not UTF-8, empty, too large)
+ * pointing at the file, line and column. Also the file helpers
+ * everything relies on.
  */
 #define _GNU_SOURCE /* strdup in test code */
 #include <check.h>
@@ -704,6 +705,25 @@ START_TEST(check_text_is_strict)
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		ck_assert_msg(fsutil_check_text(good[i], strlen(good[i]), &at, &why),
 			      "good text %zu refused", i);
+	/* Long ASCII runs are checked a word at a time: every position of
+	   a bad byte, inside a word or in the tail, is still found. */
+	for (size_t off = 0; off < 30; off++) {
+		char t[32];
+
+		memset(t, 'a', sizeof t);
+		t[off] = '\0';
+		ck_assert(!fsutil_check_text(t, sizeof t, &at, &why));
+		ck_assert_uint_eq(at, off);
+		ck_assert_str_eq(why, "a NUL byte (binary file?)");
+		t[off] = '\x80';
+		ck_assert(!fsutil_check_text(t, sizeof t, &at, &why));
+		ck_assert_uint_eq(at, off);
+		ck_assert_str_eq(why, "invalid UTF-8");
+		t[off] = '\xc3';
+		t[off + 1] = '\xa9';   /* é */
+		ck_assert_msg(fsutil_check_text(t, sizeof t, &at, &why),
+			      "é at %zu refused", off);
+	}
 }
 END_TEST
 
@@ -774,6 +794,48 @@ START_TEST(reading_a_big_file)
 }
 END_TEST
 
+START_TEST(load_refuses_file_over_the_size_limit)
+{
+	dbmigrate_error err = { 0 };
+	char *p = path_of("001_huge.sql"), *want;
+	int fd;
+
+	/* Sparse: one byte over the limit costs no disk. It is refused
+	   from its size, before anything is read or allocated. */
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)FSUTIL_MAX_FILE + 1), 0);
+	ck_assert_int_eq(close(fd), 0);
+	load_fails(&err);
+	ck_assert_int_eq(err.code, DBMIGRATE_EFILES);
+	has(err.message, p);
+	has(err.message, "too large");
+	ck_assert_int_ge(asprintf(&want, "%llu bytes", FSUTIL_MAX_FILE + 1), 0);
+	has(err.message, want);
+	free(want);
+	has(err.detail, "64.0 MiB");
+	has(err.hint, "Split it");
+	has(err.hint, "COPY");
+	ck_assert_str_eq(err.file, p);
+	errors_clear(&err);
+
+	/* Just under the limit is only a size: the same file is read. */
+	fd = open(p, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "-- migrate:up\nSELECT 1;\n", 24), 24);
+	ck_assert_int_eq(close(fd), 0);
+	{
+		struct migration_set set;
+
+		ck_assert_int_eq(discover_dir(dir, &set, &err), DBMIGRATE_OK);
+		ck_assert_int_eq(migration_load(&set.v[0], &err), DBMIGRATE_OK);
+		ck_assert_str_eq(set.v[0].up.sql, "SELECT 1;\n");
+		migration_set_free(&set);
+	}
+	free(p);
+}
+END_TEST
+
 /* Run the suite; non-zero exit when a test failed. */
 int main(void)
 {
@@ -814,6 +876,7 @@ int main(void)
 	tcase_add_test(tl, check_text_is_strict);
 	tcase_add_test(tl, file_helpers);
 	tcase_add_test(tl, reading_a_big_file);
+	tcase_add_test(tl, load_refuses_file_over_the_size_limit);
 	suite_add_tcase(s, tl);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -101,10 +101,18 @@ START_TEST(sql_up_and_down)
 	verbatim_at(&m.up, text, "CREATE TABLE users (id SERIAL PRIMARY KEY);\n\n", 2, 1);
 	verbatim_at(&m.down, text, "DROP TABLE users;\n", 5, 1);
 	ck_assert(!m.no_transaction);
-	ck_assert_str_eq(m.text, text);     /* the text stays intact */
-	/* Bodies are copies, so freeing them cannot touch the text. */
-	ck_assert(m.up.owned);
-	ck_assert(m.up.sql < m.text || m.up.sql >= m.text + m.text_len);
+	/* Bodies are not copies: they point into the text, which keeps its
+	   length and its lines; a NUL over the down marker's first byte
+	   ends the up body. */
+	ck_assert(!m.up.owned && !m.down.owned);
+	ck_assert_ptr_eq(m.up.sql, m.text + m.up.offset);
+	ck_assert_ptr_eq(m.down.sql, m.text + m.down.offset);
+	ck_assert_uint_eq(m.text_len, sizeof text - 1);
+	ck_assert(memcmp(m.text, text, m.up.offset + m.up.len) == 0);
+	ck_assert_int_eq(m.text[m.up.offset + m.up.len], '\0');
+	ck_assert(memcmp(m.text + m.up.offset + m.up.len + 1,
+			 text + m.up.offset + m.up.len + 1,
+			 m.text_len - m.up.offset - m.up.len - 1) == 0);
 }
 END_TEST
 
@@ -285,8 +293,11 @@ END_TEST
 /* Forget m's parsed bodies, to parse it again. */
 static void drop_bodies(void)
 {
-	free(m.up.sql);
-	free(m.down.sql);
+	/* Bodies of the SQL formats point into the text; only JS owns. */
+	if (m.up.owned)
+		free(m.up.sql);
+	if (m.down.owned)
+		free(m.down.sql);
 	memset(&m.up, 0, sizeof m.up);
 	memset(&m.down, 0, sizeof m.down);
 }
