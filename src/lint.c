@@ -292,40 +292,6 @@ static bool lint_add(struct dbmigrate_lint_result *r,
 	return true;
 }
 
-/*
- * Point loc at byte off of body b of mig, as the runner's errors do:
- * through the file's text when the body is a slice of it, else counting
- * within the decoded body from where it starts.
- */
-static void lint_locate(dbmigrate_error *loc, const struct migration *mig,
-			const struct migration_body *b, size_t off)
-{
-	bool down_file = mig->down_path != NULL && b->path == mig->down_path;
-	const char *text = down_file ? mig->down_text : mig->text;
-	size_t tlen = down_file ? mig->down_text_len : mig->text_len;
-	size_t start = 0, end;
-	unsigned line = b->line, column;
-
-	if (off > b->len)
-		off = b->len;
-	if (b->verbatim && text != NULL) {
-		errors_location_at(loc, b->path, text, tlen, b->offset + off);
-		return;
-	}
-	for (size_t i = 0; i < off; i++) {
-		if (b->sql[i] == '\n') {
-			line++;
-			start = i + 1;
-		}
-	}
-	column = start == 0 ? b->column : 1;
-	for (size_t i = start; i < off; i++)
-		if (((unsigned char)b->sql[i] & 0xC0) != 0x80)
-			column++;
-	end = lint_eol(b->sql, b->len, off);
-	errors_location(loc, b->path, line, column, b->sql + start, end - start);
-}
-
 /* Report rule at byte off of the run's body, for statement k, unless a
    directive silences it there. */
 static void lint_warn(struct lint_run *run, size_t k, size_t off,
@@ -337,7 +303,7 @@ static void lint_warn(struct lint_run *run, size_t k, size_t off,
 		run->r->silenced++;
 		return;
 	}
-	lint_locate(&loc, run->mig, run->b, off);
+	migration_locate(&loc, run->mig, run->b, off);
 	if (!lint_add(run->r, run->mig, &loc, rule, message, hint))
 		run->nomem = true;
 	errors_clear(&loc);
@@ -526,7 +492,7 @@ static dbmigrate_code lint_split(const struct migration *mig,
 		errors_hint(err, "Close the quote, dollar quote or comment "
 				 "that starts here.");
 		errors_migration(err, mig->label);
-		lint_locate(err, mig, b, lerr.offset);
+		migration_locate(err, mig, b, lerr.offset);
 		return DBMIGRATE_EFILES;
 	}
 	*first = 0;
@@ -545,7 +511,7 @@ static dbmigrate_code lint_split(const struct migration *mig,
 				 "transactions should be marked "
 				 "transaction:false.");
 		errors_migration(err, mig->label);
-		lint_locate(err, mig, b, lex->v[bad].offset);
+		migration_locate(err, mig, b, lex->v[bad].offset);
 		return DBMIGRATE_EFILES;
 	}
 	return DBMIGRATE_OK;

@@ -227,3 +227,39 @@ bool migration_parse_id(const char *id, uint64_t *number)
 	*number = v;
 	return true;
 }
+
+/*
+ * Point err at byte off of body b of mig: through the file's text when
+ * the body is a verbatim slice of it (line, column and the source line
+ * from the file itself), else counting within the decoded body (a JS
+ * template literal with escapes) from where it starts in the file.
+ */
+void migration_locate(dbmigrate_error *err, const struct migration *mig,
+		      const struct migration_body *b, size_t off)
+{
+	bool down_file = mig->down_path != NULL && b->path == mig->down_path;
+	const char *text = down_file ? mig->down_text : mig->text;
+	size_t len = down_file ? mig->down_text_len : mig->text_len;
+	size_t start = 0, end;
+	unsigned line = b->line, column;
+
+	if (off > b->len)
+		off = b->len;
+	if (b->verbatim && text != NULL) {
+		errors_location_at(err, b->path, text, len, b->offset + off);
+		return;
+	}
+	for (size_t i = 0; i < off; i++) {
+		if (b->sql[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+	}
+	column = start == 0 ? b->column : 1;
+	for (size_t i = start; i < off; i++)
+		if (((unsigned char)b->sql[i] & 0xC0) != 0x80)
+			column++;
+	for (end = off; end < b->len && b->sql[end] != '\n'; end++)
+		;
+	errors_location(err, b->path, line, column, b->sql + start, end - start);
+}

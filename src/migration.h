@@ -129,6 +129,10 @@ struct migration *migration_set_find(const struct migration_set *s,
 /* Free one migration's members. */
 void migration_free(struct migration *m);
 
+/* Point err (file, line, column, source line) at byte off of body b. */
+void migration_locate(dbmigrate_error *err, const struct migration *mig,
+		      const struct migration_body *b, size_t off);
+
 /* Free the set's members and reset it. */
 void migration_set_free(struct migration_set *s);
 

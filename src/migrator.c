@@ -396,48 +396,12 @@ static const char *migrator_label(const struct plan_item *it)
 	return it->mig != NULL ? it->mig->label : it->row->label;
 }
 
-/* The text of the file a body comes from. */
-static const char *migrator_body_text(const struct migration *mig,
-				      const struct migration_body *b,
-				      size_t *len)
-{
-	if (mig->down_path != NULL && b->path == mig->down_path) {
-		*len = mig->down_text_len;
-		return mig->down_text;
-	}
-	*len = mig->text_len;
-	return mig->text;
-}
-
-/* Point err at byte offset off of body b of mig. */
+/* Point err at byte offset off of body b of mig (its migration too). */
 static void migrator_locate(dbmigrate_error *err, const struct migration *mig,
 			    const struct migration_body *b, size_t off)
 {
-	size_t len, start = 0, end;
-	const char *text = migrator_body_text(mig, b, &len);
-	unsigned line = b->line, column;
-
 	errors_migration(err, mig->label);
-	if (off > b->len)
-		off = b->len;
-	if (b->verbatim && text != NULL) {
-		errors_location_at(err, b->path, text, len, b->offset + off);
-		return;
-	}
-	/* The body was decoded (JS escapes): count within the body itself. */
-	for (size_t i = 0; i < off; i++) {
-		if (b->sql[i] == '\n') {
-			line++;
-			start = i + 1;
-		}
-	}
-	column = start == 0 ? b->column : 1;
-	for (size_t i = start; i < off; i++)
-		if (((unsigned char)b->sql[i] & 0xC0) != 0x80)
-			column++;
-	for (end = off; end < b->len && b->sql[end] != '\n'; end++)
-		;
-	errors_location(err, b->path, line, column, b->sql + start, end - start);
+	migration_locate(err, mig, b, off);
 }
 
 /* Byte offset of 1-based character position pos in s (len bytes). */

@@ -146,6 +146,8 @@ int cmd_fail(struct cli *cli);
 int cmd_run(struct cli *cli, enum output_mode mode,
 	    dbmigrate_code (*fn)(dbmigrate *, const dbmigrate_run_options *));
 const char *cmd_dir(const struct cli *cli);
+bool cmd_confirm(const struct cli *cli, const char *warning,
+		 const char *question);
 
 /* The commands, one file each. */
 extern const struct cmd_entry cmd_create_entry;

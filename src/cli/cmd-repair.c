@@ -40,25 +40,6 @@ static void cmd_repair_list(const struct cli *cli, const dbmigrate_report *r)
 	fflush(stdout);
 }
 
-/* Ask on the terminal; true only for the answer "yes". */
-static bool cmd_repair_confirm(const struct cli *cli, size_t n)
-{
-	char answer[64];
-
-	fflush(stdout);
-	fprintf(stderr, "%s⚠️  repair records the files above as they are now, as if %s had been applied so; none of their SQL runs.%s\n",
-		output_on(&cli->out, stderr, OUTPUT_SGR_MAGENTA),
-		n == 1 ? "it" : "they", output_off(&cli->out, stderr));
-	fputs("Type 'yes' to re-record their checksums: ", stderr);
-	fflush(stderr);
-	if (fgets(answer, sizeof answer, stdin) == NULL) {
-		fputc('\n', stderr);
-		return false;
-	}
-	answer[strcspn(answer, "\r\n")] = '\0';
-	return strcmp(answer, "yes") == 0;
-}
-
 /* repair. */
 static int cmd_repair_exec(struct cli *cli)
 {
@@ -92,7 +73,11 @@ static int cmd_repair_exec(struct cli *cli)
 			printf("Dry run: nothing was changed.\n");
 		return CLI_EXIT_OK;
 	}
-	if (!cli->force && !cmd_repair_confirm(cli, n)) {
+	if (!cli->force &&
+	    !cmd_confirm(cli, n == 1
+				  ? "repair records the file above as it is now, as if it had been applied so; none of its SQL runs."
+				  : "repair records the files above as they are now, as if they had been applied so; none of their SQL runs.",
+			 "re-record their checksums")) {
 		fputs("repair cancelled; nothing was changed\n", stderr);
 		return CLI_EXIT_FAILED;
 	}

@@ -3,6 +3,7 @@
  * then drop the tracking table. Destructive, so on a terminal it asks
  * first, and without a terminal it insists on --force.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,29 +19,6 @@ static const char cmd_reset_help[] =
 	"unless --force is given (exit 2). --dry-run prints the plan, asks\n"
 	"nothing and changes nothing.\n";
 
-/*
- * Ask on the terminal; true only for the answer "yes". A signal while
- * waiting ends the read (no SA_RESTART) and counts as no.
- */
-static bool cmd_reset_confirm(const struct cli *cli)
-{
-	char answer[64];
-
-	fflush(stdout);
-	fprintf(stderr, "%s⚠️  reset rolls back every applied migration and drops the tracking table \"%s\".%s\n",
-		output_on(&cli->out, stderr, OUTPUT_SGR_MAGENTA), cli->out.table,
-		output_off(&cli->out, stderr));
-	fputs("Type 'yes' to roll back every migration and drop the tracking table: ",
-	      stderr);
-	fflush(stderr);
-	if (fgets(answer, sizeof answer, stdin) == NULL) {
-		fputc('\n', stderr);
-		return false;
-	}
-	answer[strcspn(answer, "\r\n")] = '\0';
-	return strcmp(answer, "yes") == 0;
-}
-
 /* reset. */
 static int cmd_reset_exec(struct cli *cli)
 {
@@ -50,7 +28,13 @@ static int cmd_reset_exec(struct cli *cli)
 					   "reset needs --force when standard input is not a terminal");
 			return CLI_EXIT_USAGE;
 		}
-		if (!cmd_reset_confirm(cli)) {
+		char *warning = xasprintf("reset rolls back every applied migration and drops the tracking table \"%s\".",
+					  cli->out.table);
+		bool yes = cmd_confirm(cli, warning,
+				       "roll back every migration and drop the tracking table");
+
+		free(warning);
+		if (!yes) {
 			fputs("reset cancelled; nothing was changed\n", stderr);
 			return CLI_EXIT_FAILED;
 		}

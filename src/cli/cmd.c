@@ -226,3 +226,27 @@ int cmd_run(struct cli *cli, enum output_mode mode,
 		return cmd_fail(cli);
 	return CLI_EXIT_OK;
 }
+
+/*
+ * Warn (one line, in magenta), then ask on the terminal; true only for
+ * the answer "yes". A signal while waiting ends the read (no
+ * SA_RESTART) and counts as no. reset and repair ask this way.
+ */
+bool cmd_confirm(const struct cli *cli, const char *warning,
+		 const char *question)
+{
+	char answer[64];
+
+	fflush(stdout);
+	fprintf(stderr, "%s⚠️  %s%s\n",
+		output_on(&cli->out, stderr, OUTPUT_SGR_MAGENTA), warning,
+		output_off(&cli->out, stderr));
+	fprintf(stderr, "Type 'yes' to %s: ", question);
+	fflush(stderr);
+	if (fgets(answer, sizeof answer, stdin) == NULL) {
+		fputc('\n', stderr);
+		return false;
+	}
+	answer[strcspn(answer, "\r\n")] = '\0';
+	return strcmp(answer, "yes") == 0;
+}
