@@ -191,8 +191,9 @@ static void expect_unsafe_enum_use(const struct tu_result *r)
 	expect_has("stderr", r->err, "003_use_happy.sql:3:");
 	expect_has("stderr", r->err, "55P04");
 	expect_has("stderr", r->err, "\"happy\"");
-	/* The server's hint says what to do. */
+	/* The server's hint says what to do, the driver's how. */
 	expect_has("stderr", r->err, "committed");
+	expect_has("stderr", r->err, "transaction:false");
 }
 
 /*

@@ -280,7 +280,7 @@ dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 	const char *pos;
 	char *owned = NULL;
 	char *full = NULL;
-	char hint[512];
+	char hint[1024];
 
 	if (res != NULL && (PQresultStatus(res) == PGRES_COPY_IN ||
 			    PQresultStatus(res) == PGRES_COPY_OUT ||
@@ -311,6 +311,14 @@ dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 		e.code = DBMIGRATE_EINTERRUPTED;
 	else if (e.hint == NULL && e.sqlstate != NULL)
 		e.hint = pg_exec_hint(c, e.sqlstate, hint, sizeof hint);
+	else if (e.sqlstate != NULL && strcmp(e.sqlstate, "55P04") == 0) {
+		/* The server says what (commit first), we say how. */
+		char ours[512];
+		const char *how = pg_exec_hint(c, e.sqlstate, ours, sizeof ours);
+
+		snprintf(hint, sizeof hint, "%s %s", e.hint, how);
+		e.hint = hint;
+	}
 	if (what != NULL) {
 		size_t n = strlen(what) + strlen(primary) + 3;
 
