@@ -554,6 +554,7 @@ START_TEST(loads_an_abi1_driver)
 	vt.abi_version = 2;
 	vt.struct_size = abi1;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	errors_clear(&e);
 }
 END_TEST
 
