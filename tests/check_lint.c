@@ -597,6 +597,33 @@ START_TEST(cli_postgres_by_default)
 	free(dir);
 }
 END_TEST
+
+/*
+ * --sql-lock-timeout on lint's command line stands for the one the
+ * deploy will pass to up: no-lock-timeout stays quiet, other rules not.
+ */
+START_TEST(cli_sql_lock_timeout_option)
+{
+	char *dir = tu_mkdtemp();
+	struct tu_result r;
+
+	free(tu_write(dir, "001_fk.sql",
+		      "-- migrate:up\nALTER TABLE orders ADD FOREIGN KEY (user_id) "
+		      "REFERENCES users (id) NOT VALID;\n\n"
+		      "-- migrate:down\nALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;\n"));
+	r = tu_dbmigrate(dir, NULL, "lint", "--dir", dir, (const char *)NULL);
+	expect_status(&r, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "[no-lock-timeout]"));
+	tu_result_free(&r);
+	r = tu_dbmigrate(dir, NULL, "lint", "--dir", dir, "--sql-lock-timeout", "5s",
+			 (const char *)NULL);
+	expect_status(&r, 0);
+	ck_assert_ptr_null(strstr(r.err, "[no-lock-timeout]"));
+	tu_result_free(&r);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
 #endif
 
 int main(void)
@@ -622,6 +649,7 @@ int main(void)
 	tcase_add_test(tc, locations_in_sql_and_ts);
 	tcase_add_test(tc, concurrently_alone_is_fine);
 	tcase_add_test(tc, cli_postgres_by_default);
+	tcase_add_test(tc, cli_sql_lock_timeout_option);
 #endif
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -30,7 +30,9 @@ static const char cmd_lint_help[] =
 	"  -- dbmigrate:lint-ignore index-not-concurrent,no-lock-timeout small table\n"
 	"\n"
 	"(text after the list is free, for the reason). missing-down is\n"
-	"silenced by the comment anywhere in the up section.\n"
+	"silenced by the comment anywhere in the up section. With\n"
+	"--sql-lock-timeout (or DBMIGRATE_SQL_LOCK_TIMEOUT), as the deploy's\n"
+	"up will run, no-lock-timeout stays quiet.\n"
 	"\n"
 	"Exit 0 when there is no warning, 1 when there are warnings, 3 when\n"
 	"a file cannot be read or parsed, 4 when the driver cannot be loaded.\n";
@@ -117,7 +119,10 @@ const struct cmd_entry cmd_lint_entry = {
 	.max_args = INT_MAX,
 	.summary = "warn about locking and breaking migrations; exit 1 on any",
 	.help = cmd_lint_help,
-	.options = CLI_OPT_DIR | CLI_OPT_URL | CLI_OPT_DRIVER,
+	/* --sql-lock-timeout: the runs this lint gates will set one, so
+	   no-lock-timeout need not ask each migration for its own. */
+	.options = CLI_OPT_DIR | CLI_OPT_URL | CLI_OPT_DRIVER |
+		   CLI_OPT_SQL_LOCK_TIMEOUT,
 	.config = true,
 	.exec = cmd_lint_exec,
 };
