@@ -112,8 +112,8 @@ int config_parse_duration(const char *s, double *seconds)
 	return -1;
 }
 
-/* Parse a count of retries, 0..CONFIG_MAX_RETRIES, digits only. */
-static int config_parse_retries(const char *s)
+/* Parse a whole number, digits only, min..max; -1 when it is not one. */
+static int config_parse_uint(const char *s, long min, long max)
 {
 	long v = 0;
 
@@ -123,27 +123,22 @@ static int config_parse_retries(const char *s)
 		if (*s < '0' || *s > '9')
 			return -1;
 		v = v * 10 + (*s - '0');
-		if (v > CONFIG_MAX_RETRIES)
+		if (v > max)
 			return -1;
 	}
-	return (int)v;
+	return v >= min ? (int)v : -1;
 }
 
-/* Parse a TCP port, 1..65535, digits only. */
+/* A count of retries, 0..CONFIG_MAX_RETRIES. */
+static int config_parse_retries(const char *s)
+{
+	return config_parse_uint(s, 0, CONFIG_MAX_RETRIES);
+}
+
+/* A TCP port, 1..65535. */
 static int config_parse_port(const char *s)
 {
-	long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (*s - '0');
-		if (v > 65535)
-			return -1;
-	}
-	return v >= 1 ? (int)v : -1;
+	return config_parse_uint(s, 1, 65535);
 }
 
 /* True for a driver name: [a-z0-9_]+. */
