@@ -30,6 +30,7 @@
 #include "lexer.h"
 #include "migrator.h"
 #include "txcontrol.h"
+#include "strbuf.h"
 
 /* The state of one up section being linted, shared with the driver's
    callback. */
@@ -236,19 +237,6 @@ static bool lint_grow(struct dbmigrate_lint_result *r)
 	return true;
 }
 
-/* A copy of s (NULL stays NULL); sets *fail when out of memory. */
-static const char *lint_dup(const char *s, bool *fail)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		*fail = true;
-	return d;
-}
-
 /* Free the strings of one warning. */
 static void lint_warning_free(dbmigrate_lint_warning *w)
 {
@@ -276,14 +264,14 @@ static bool lint_add(struct dbmigrate_lint_result *r,
 		return false;
 	w = &r->v[r->n];
 	memset(w, 0, sizeof *w);
-	w->migration = lint_dup(mig->label, &fail);
-	w->file = lint_dup(loc->file, &fail);
+	w->migration = str_dup(mig->label, &fail);
+	w->file = str_dup(loc->file, &fail);
 	w->line = loc->line;
 	w->column = loc->column;
-	w->source_line = lint_dup(loc->source_line, &fail);
-	w->rule = lint_dup(rule, &fail);
-	w->message = lint_dup(message, &fail);
-	w->hint = lint_dup(hint, &fail);
+	w->source_line = str_dup(loc->source_line, &fail);
+	w->rule = str_dup(rule, &fail);
+	w->message = str_dup(message, &fail);
+	w->hint = str_dup(hint, &fail);
 	if (fail) {
 		lint_warning_free(w);
 		return false;

@@ -1384,19 +1384,6 @@ dbmigrate_code dbmigrate_init(dbmigrate *m)
 	return rc;
 }
 
-/* Copy a string into a report; NULL stays NULL. */
-static const char *report_dup(const char *s, bool *fail)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		*fail = true;
-	return d;
-}
-
 /* Make a report from a plan. */
 static dbmigrate_code migrator_report(dbmigrate *m, const struct plan *p,
 				      dbmigrate_report **out)
@@ -1413,12 +1400,12 @@ static dbmigrate_code migrator_report(dbmigrate *m, const struct plan *p,
 
 		migrator_entry(&p->v[i], &e);
 		*d = e;
-		d->id = report_dup(e.id, &fail);
-		d->name = report_dup(e.name, &fail);
-		d->file = report_dup(e.file, &fail);
-		d->executed_at = report_dup(e.executed_at, &fail);
-		d->checksum = report_dup(e.checksum, &fail);
-		d->recorded_checksum = report_dup(e.recorded_checksum, &fail);
+		d->id = str_dup(e.id, &fail);
+		d->name = str_dup(e.name, &fail);
+		d->file = str_dup(e.file, &fail);
+		d->executed_at = str_dup(e.executed_at, &fail);
+		d->checksum = str_dup(e.checksum, &fail);
+		d->recorded_checksum = str_dup(e.recorded_checksum, &fail);
 		r->n = i + 1;
 	}
 	if (fail) {

@@ -10,19 +10,7 @@
 #include <string.h>
 
 #include "errors.h"
-
-/* strdup that treats NULL as NULL; sets *fail on no memory. */
-static char *plan_dup(const char *s, bool *fail)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		*fail = true;
-	return d;
-}
+#include "strbuf.h"
 
 dbmigrate_code applied_add(struct applied_set *s, const char *id,
 			   const char *name, const char *executed_at,
@@ -43,8 +31,8 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 	}
 	a = &s->v[s->n];
 	memset(a, 0, sizeof *a);
-	a->id = plan_dup(id != NULL ? id : "", &fail);
-	a->name = plan_dup(name != NULL ? name : "", &fail);
+	a->id = str_dup(id != NULL ? id : "", &fail);
+	a->name = str_dup(name != NULL ? name : "", &fail);
 	a->label = malloc(strlen(a->id != NULL ? a->id : "") +
 			  strlen(a->name != NULL ? a->name : "") + 2);
 	if (a->label == NULL || a->id == NULL || a->name == NULL)
@@ -53,9 +41,9 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 		sprintf(a->label, "%s_%s", a->id, a->name);
 	else
 		strcpy(a->label, a->id);
-	a->executed_at = plan_dup(executed_at, &fail);
-	a->checksum = plan_dup(checksum, &fail);
-	a->down_sql = plan_dup(down_sql, &fail);
+	a->executed_at = str_dup(executed_at, &fail);
+	a->checksum = str_dup(checksum, &fail);
+	a->down_sql = str_dup(down_sql, &fail);
 	a->batch = batch;
 	if (fail) {
 		free(a->id);

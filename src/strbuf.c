@@ -104,3 +104,14 @@ void strbuf_free(struct strbuf *b)
 	b->len = b->cap = 0;
 	b->failed = false;
 }
+
+char *str_dup(const char *s, bool *failed)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*failed = true;
+	return d;
+}
