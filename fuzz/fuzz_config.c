@@ -30,18 +30,10 @@
 
 #include <libpq-fe.h>
 
+#include "fuzz.h"
 #include "config.h"
 #include "errors.h"
 #include "url.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: an invariant does not hold. */
-#define FUZZ_ASSERT(cond)        \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 /* The password libpq reads from conninfo (to free), or NULL for none. */
 static char *fuzz_libpq_password(const char *conninfo, int *parsed)

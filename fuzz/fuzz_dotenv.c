@@ -21,16 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "dotenv.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: an invariant does not hold. */
-#define FUZZ_ASSERT(cond)        \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 /* What the main pass saw. */
 struct fuzz_seen {

@@ -13,38 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "lexer.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: an invariant does not hold. */
-#define FUZZ_ASSERT(cond)        \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 /* True for the white space the lexer skips. */
 static int fuzz_is_space(char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* Check that line and column describe text[off]. */
-static void fuzz_check_position(const char *text, size_t off, unsigned line,
-				unsigned column)
-{
-	unsigned l = 1;
-	size_t start = 0;
-
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			start = i + 1;
-		}
-	}
-	FUZZ_ASSERT(line == l);
-	FUZZ_ASSERT(column == off - start + 1);
 }
 
 /* A copy of n bytes in a buffer of exactly n bytes, so ASan sees overreads. */

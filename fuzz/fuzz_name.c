@@ -22,16 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "migration.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: an invariant does not hold. */
-#define FUZZ_ASSERT(cond)        \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 /* The extensions and the role each one gives, as name.c promises. */
 static const struct {

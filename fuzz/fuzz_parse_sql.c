@@ -27,20 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "errors.h"
 #include "fsutil.h"
 #include "lexer.h"
 #include "migration.h"
 #include "txcontrol.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: an invariant does not hold. */
-#define FUZZ_ASSERT(cond)        \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
 
 /* A NUL-terminated copy of n bytes, or NULL when they are not file text. */
 static char *fuzz_text(const uint8_t *p, size_t n)
@@ -56,44 +48,6 @@ static char *fuzz_text(const uint8_t *p, size_t n)
 	memcpy(t, p, n);
 	t[n] = '\0';
 	return t;
-}
-
-/* A copy of a string that must not fail. */
-static char *fuzz_strdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		abort();
-	return d;
-}
-
-/* The number of lines of text (a last line without '\n' counts). */
-static unsigned fuzz_lines(const char *text, size_t len)
-{
-	unsigned n = 1;
-
-	for (size_t i = 0; i < len; i++)
-		if (text[i] == '\n')
-			n++;
-	return n;
-}
-
-/* Check that line and column (bytes) describe text[off]. */
-static void fuzz_check_position(const char *text, size_t off, unsigned line,
-				unsigned column)
-{
-	unsigned l = 1;
-	size_t start = 0;
-
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			start = i + 1;
-		}
-	}
-	FUZZ_ASSERT(line == l);
-	FUZZ_ASSERT(column == off - start + 1);
 }
 
 /*

@@ -1,0 +1,61 @@
+/*
+ * fuzz.h - what the libFuzzer harnesses of fuzz/ share: the entry
+ * point's declaration, the assertion that stops a run, and the checks
+ * of text positions several parsers report.
+ */
+#ifndef DBMIGRATE_FUZZ_H
+#define DBMIGRATE_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Stop the run: an invariant does not hold. */
+#define FUZZ_ASSERT(cond)        \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
+	} while (0)
+
+/* A copy of a string that must not fail. */
+static inline char *fuzz_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+/* The number of lines of text (a last line without '\n' counts). */
+static inline unsigned fuzz_lines(const char *text, size_t len)
+{
+	unsigned n = 1;
+
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n')
+			n++;
+	return n;
+}
+
+/* Check that line and column (bytes) describe text[off]. */
+static inline void fuzz_check_position(const char *text, size_t off,
+				       unsigned line, unsigned column)
+{
+	unsigned l = 1;
+	size_t start = 0;
+
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			l++;
+			start = i + 1;
+		}
+	}
+	FUZZ_ASSERT(line == l);
+	FUZZ_ASSERT(column == off - start + 1);
+}
+
+#endif
