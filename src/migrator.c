@@ -51,8 +51,9 @@ struct run_item {
 	struct lexer_result lex;
 	size_t first;               /* first statement to run in lex */
 	size_t count;               /* how many */
-	struct dbmigrate_stmt *stmts;
-	char *buf;                  /* NUL-terminated copies of the statements */
+	struct dbmigrate_stmt *stmts; /* point into body->sql (no copies) */
+	char *saved;                /* the byte after each statement, which
+				       migrator_terminate() replaces */
 	bool down;                  /* rolls back (else applies) */
 	bool outside;               /* runs outside the batch transaction */
 	bool commit_before;         /* the transaction before it must commit
@@ -423,7 +424,7 @@ static void run_item_free(struct run_item *r)
 {
 	lexer_result_free(&r->lex);
 	free(r->stmts);
-	free(r->buf);
+	free(r->saved);
 	free(r->stored.path);
 }
 
@@ -577,7 +578,7 @@ static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 				       struct migration_body *b, bool classify)
 {
 	struct lexer_error lerr;
-	size_t bad, total = 0, pos = 0;
+	size_t bad;
 	const char *why;
 	int unwrapped;
 	enum lexer_status ls;
@@ -615,7 +616,6 @@ static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 		const struct lexer_stmt *st = &r->lex.v[i];
 		const char *reason = NULL;
 
-		total += st->len + 1;
 		if (classify && !r->outside &&
 		    driver_classify(&m->drv, b->sql + st->offset, st->len, &reason)) {
 			r->outside = true;
@@ -623,19 +623,44 @@ static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 		}
 	}
 	r->stmts = calloc(r->count + 1, sizeof *r->stmts);
-	r->buf = malloc(total + 1);
-	if (r->stmts == NULL || r->buf == NULL)
+	r->saved = malloc(r->count + 1);
+	if (r->stmts == NULL || r->saved == NULL)
 		return errors_nomem(&m->err);
 	for (size_t i = 0; i < r->count; i++) {
 		const struct lexer_stmt *st = &r->lex.v[r->first + i];
 
-		memcpy(r->buf + pos, b->sql + st->offset, st->len);
-		r->buf[pos + st->len] = '\0';
-		r->stmts[i].sql = r->buf + pos;
+		r->stmts[i].sql = b->sql + st->offset;
 		r->stmts[i].len = st->len;
-		pos += st->len + 1;
 	}
 	return DBMIGRATE_OK;
+}
+
+/*
+ * The driver ABI promises each statement NUL-terminated. Rather than
+ * copy every statement (a 15 MB data migration would sit in memory
+ * twice), each is ended in place, in the body's text, for as long as
+ * apply() runs: the byte after a statement is its semicolon, white
+ * space, a comment or the body's own NUL, never part of another
+ * statement. migrator_unterminate() puts the bytes back before anything
+ * reads the text again (error locations quote source lines).
+ */
+static void migrator_terminate(struct run_item *r)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		char *end = r->body->sql + r->lex.v[r->first + i].offset +
+			    r->lex.v[r->first + i].len;
+
+		r->saved[i] = *end;
+		*end = '\0';
+	}
+}
+
+/* Undo migrator_terminate(). */
+static void migrator_unterminate(struct run_item *r)
+{
+	for (size_t i = 0; i < r->count; i++)
+		r->body->sql[r->lex.v[r->first + i].offset +
+			     r->lex.v[r->first + i].len] = r->saved[i];
 }
 
 /* True when item it can be rolled back: a down in its file, or one the
@@ -859,10 +884,13 @@ static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r, int batch
 		row.down_sql = it->mig->down.present ? it->mig->down.sql : NULL;
 	}
 	rc = migrator_configure(m, &r->limits);
-	if (rc == DBMIGRATE_OK)
+	if (rc == DBMIGRATE_OK) {
+		migrator_terminate(r);
 		rc = m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), r->stmts,
 				      r->count, down ? NULL : &row,
 				      down ? it->row->id : NULL);
+		migrator_unterminate(r);
+	}
 	if (rc != DBMIGRATE_OK) {
 		if (m->err.code == DBMIGRATE_OK)
 			errors_set(&m->err, rc, "driver %s failed without a message",

@@ -225,6 +225,50 @@ START_TEST(to_and_step)
 }
 END_TEST
 
+/*
+ * Statements are handed to the driver NUL-terminated in place, in the
+ * file's text; the text is whole again afterwards: an error quotes its
+ * source line entire, semicolons included, and the file still matches
+ * its checksum.
+ */
+START_TEST(source_line_is_whole_after_a_failure)
+{
+	struct project p = project_new();
+	dbmigrate *m;
+	const dbmigrate_error *e;
+
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
+	free(tu_write(p.dir, "003_one_line.sql",
+		      "-- migrate:up\nCREATE TABLE a (id int); SELECT boom; CREATE TABLE b (id int);\n"
+		      "-- migrate:down\nDROP TABLE b; DROP TABLE a;\n"));
+	m = open_project(&p, "?fail=boom");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	e = dbmigrate_last_error(m);
+	ck_assert_uint_eq(e->line, 2);
+	ck_assert_uint_eq(e->column, 26);
+	ck_assert_str_eq(e->source_line,
+			 "CREATE TABLE a (id int); SELECT boom; CREATE TABLE b (id int);");
+	dbmigrate_close(m);
+	/* Applied for real, rolled back (the down's statements are ended
+	   in place too) and applied again: no file reads as changed. */
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 3);
+	{
+		dbmigrate_report *r;
+
+		ck_assert_int_eq(dbmigrate_status(m, &r), DBMIGRATE_OK);
+		for (size_t i = 0; i < dbmigrate_report_count(r); i++)
+			ck_assert(!dbmigrate_report_get(r, i)->modified);
+		dbmigrate_report_free(r);
+	}
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(failure_rolls_back_the_whole_batch)
 {
 	struct project p = project_new();
@@ -889,6 +933,7 @@ int main(void)
 	tcase_add_test(tc, batches_and_down_of_last_batch_only);
 	tcase_add_test(tc, to_and_step);
 	tcase_add_test(tc, failure_rolls_back_the_whole_batch);
+	tcase_add_test(tc, source_line_is_whole_after_a_failure);
 	tcase_add_test(tc, wrapped_migration_rolls_back_with_the_batch);
 	tcase_add_test(tc, commit_in_the_middle_is_refused);
 	tcase_add_test(tc, bad_files_apply_nothing);

@@ -743,6 +743,225 @@ START_TEST(error_position_in_characters)
 }
 END_TEST
 
+/*
+ * A migration's statements travel as one query string. A syntax error
+ * fails the whole string before anything runs: its position must still
+ * name the statement it is in, and count from that statement's start,
+ * in characters, past multibyte ones in the statements before it.
+ */
+START_TEST(syntax_error_names_its_statement)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[3] = {
+	    stmt("CREATE TABLE t1 (note text DEFAULT '\xc3\xa9\xc3\xa9\xc3\xa9')"),
+	    stmt("SELECT '\xc3\xa9\xc3\xa9' FROM WHERE"),
+	    stmt("CREATE TABLE t2 (id int)")};
+	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "42601");
+	ck_assert_uint_eq(h->statement, 1);
+	/* "SELECT 'éé' FROM " is 17 characters: WHERE is the 18th. */
+	ck_assert_uint_eq(h->position, 18);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('t1')", NULL);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* An error with no position is placed by counting the statements that
+   succeeded before it. */
+START_TEST(error_without_position_names_its_statement)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[4] = {stmt("CREATE TABLE t (a int)"),
+				      stmt("INSERT INTO t VALUES (1)"),
+				      stmt("SELECT 1 / (a - 1) FROM t"),
+				      stmt("CREATE TABLE u (a int)")};
+	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 4, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "22012");
+	ck_assert_uint_eq(h->statement, 2);
+	ck_assert_uint_eq(h->position, 0);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('t')", NULL);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* A statement whose last line ends in a -- comment still ends where it
+   should: the next statement is not swallowed by the comment. */
+START_TEST(statement_ending_in_a_comment)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt s[3] = {stmt("CREATE TABLE t (a int)"),
+				      stmt("INSERT INTO t VALUES (1) -- one"),
+				      stmt("INSERT INTO t VALUES (2)")};
+	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT string_agg(a::text, ',' ORDER BY a) FROM t",
+		   "1,2");
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* A migration of about 2.5 MB: CREATE TABLE t, then INSERTs of ~500
+   bytes into it; statement bad (if < n) is bad_sql. */
+struct big {
+	struct dbmigrate_stmt *v;
+	char **text;
+	size_t n;
+};
+
+static struct big big_migration(size_t n, size_t bad, const char *bad_sql)
+{
+	struct big b = {calloc(n, sizeof *b.v), calloc(n, sizeof *b.text), n};
+
+	ck_assert_ptr_nonnull(b.v);
+	ck_assert_ptr_nonnull(b.text);
+	b.v[0] = stmt("CREATE TABLE t (i int, pad text)");
+	for (size_t i = 1; i < n; i++) {
+		char *q = b.text[i] = malloc(600);
+
+		ck_assert_ptr_nonnull(q);
+		if (i == bad)
+			snprintf(q, 600, "%s", bad_sql);
+		else
+			snprintf(q, 600, "INSERT INTO t VALUES (%zu, '%0480d')",
+				 i, 0);
+		b.v[i] = stmt(q);
+	}
+	return b;
+}
+
+/* Free what big_migration() made. */
+static void big_migration_free(struct big *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->text[i]);
+	free(b->text);
+	free(b->v);
+}
+
+/*
+ * A migration of megabytes is cut into several query strings: all of it
+ * runs, and a failure in a later string still names its statement and
+ * its position in it.
+ */
+START_TEST(long_migration_is_cut_between_statements)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	const size_t n = 5000;
+	struct big b = big_migration(n, n, NULL);
+	struct dbmigrate_row row = {.id = "001", .name = "big", .batch = 1};
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", b.v, n, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT count(*) || ' ' || sum(i) FROM t",
+		   "4999 12497500");
+	assert_sql(url, "SELECT name FROM migrations", "big");
+	big_migration_free(&b);
+
+	/* A syntax error in statement 4000, past the first megabyte. */
+	free(pgserver_psql(url, "DROP TABLE t; DELETE FROM migrations"));
+	b = big_migration(n, 4000, "INSERT INTO t VALUES (1, 'x' 'y')");
+	host_reset(h);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", b.v, n, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "42601");
+	ck_assert_uint_eq(h->statement, 4000);
+	ck_assert_uint_eq(h->position, 30);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	big_migration_free(&b);
+
+	/* An error with no position, as far into the migration. */
+	b = big_migration(n, 4500, "SELECT 1 / 0");
+	host_reset(h);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", b.v, n, &row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, "22012");
+	ck_assert_uint_eq(h->statement, 4500);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('t')", NULL);
+	big_migration_free(&b);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
+/* The tracking row's values travel quoted in the query string: quotes,
+   backslashes, dollar signs and newlines arrive exactly as given. */
+START_TEST(tracking_values_arrive_exactly)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	static const char down[] =
+	    "DROP TABLE \"it's\"; -- a \\ backslash, $$ and $1\n"
+	    "SELECT E'\\n', '''' ; /* \xc3\xa9 */\n";
+	struct dbmigrate_row row = {.id = "001",
+				    .name = "o'brien\\",
+				    .batch = 7,
+				    .checksum = checksum64,
+				    .executed_at = "2026-01-02T03:04:05Z",
+				    .down_sql = down};
+	char sql[512];
+
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, &row, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	snprintf(sql, sizeof sql,
+		 "SELECT down_sql = $q$%s$q$ AND name = $q$%s$q$ AND batch = 7 "
+		 "FROM migrations",
+		 down, row.name);
+	assert_sql(url, sql, "t");
+	/* And the delete finds the row by the same quoting. */
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, NULL, "001"),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
 START_TEST(tracking_failure_has_no_statement)
 {
 	char *url = pgserver_new_database();
@@ -1551,6 +1770,11 @@ static Suite *pg_driver_suite(void)
 	tcase_add_test(tc, apply_keeps_given_time);
 	tcase_add_test(tc, error_position_in_characters);
 	tcase_add_test(tc, tracking_failure_has_no_statement);
+	tcase_add_test(tc, syntax_error_names_its_statement);
+	tcase_add_test(tc, error_without_position_names_its_statement);
+	tcase_add_test(tc, statement_ending_in_a_comment);
+	tcase_add_test(tc, long_migration_is_cut_between_statements);
+	tcase_add_test(tc, tracking_values_arrive_exactly);
 	tcase_add_test(tc, apply_outside_transaction_concurrently);
 	tcase_add_test(tc, apply_outside_transaction_stops_at_failure);
 	tcase_add_test(tc, copy_is_refused_cleanly);

@@ -3,26 +3,31 @@
  * that records it in (or removes it from) the tracking table, under the
  * limits configure() set.
  *
- * Inside a transaction everything goes in one round trip, in pipeline
- * mode: each statement as its own extended-protocol query, the tracking
- * statement with its parameters, one Sync. After the first error the
- * server skips the rest up to the Sync, and its result names the
- * statement that failed. The limits travel in the same pipeline, as
- * SET LOCAL before the migration's statements, and so does the SAVEPOINT
- * that a retry rolls back to: limits never cost a round trip.
+ * Inside a transaction the queries of a migration travel as one query
+ * string over the simple protocol: one message and one round trip, the
+ * way psql sends a file's statements and the cheapest for the server
+ * too (a message per statement costs it measurably more; see bench/).
+ * The tracking statement goes in the same string, its values quoted by
+ * PQescapeLiteral(), and so do the SET LOCAL of the limits and the
+ * SAVEPOINT that a retry rolls back to: neither costs a round trip. A
+ * migration of many megabytes (a data load) is cut between statements
+ * into query strings of about PG_APPLY_CHUNK bytes, which keeps the
+ * copies small; one statement is never cut.
  *
- * Outside a transaction each statement goes alone over the simple
- * protocol, which is what CREATE INDEX CONCURRENTLY and friends need
- * (the extended protocol would wrap them in an implicit transaction
- * block as soon as a second message shares the Sync). The limits are
- * then SET for the session before the statements and RESET after them.
+ * The server answers each statement of a string with one result, up to
+ * the first error, after which it skips the rest: counting the results
+ * names the statement that failed. A syntax error fails the whole
+ * string before anything runs, but it carries a position, and the
+ * position decides which statement it is in.
  *
- * Built against a libpq older than 14 (no pipeline mode), the driver
- * takes the one-by-one path inside transactions too.
+ * Outside a transaction each statement goes alone, which is what CREATE
+ * INDEX CONCURRENTLY and friends need (several statements in one string
+ * would run in an implicit transaction block). The limits are then SET
+ * for the session before the statements and RESET after them.
  *
- * COPY statements also take the one-by-one path, in the transaction:
- * a COPY FROM STDIN in a pipeline would read the next queued query as
- * its data, while over the simple protocol it is refused cleanly.
+ * COPY statements also take the one-by-one path, in the transaction: a
+ * COPY FROM STDIN would wait for data from the client, and the COPY is
+ * refused cleanly on its own.
  *
  * A statement that gives up waiting for a lock (lock_timeout, SQLSTATE
  * 55P03) is retried lock_retries times with backoff: in a transaction
@@ -44,6 +49,10 @@
    two limits (before); a release, or two resets (after). */
 #define PG_APPLY_AROUND 5
 
+/* Statements are joined into query strings of about this many bytes
+   (more when one statement alone is longer). */
+#define PG_APPLY_CHUNK ((size_t)1 << 20)
+
 /* The savepoint a retried migration goes back to. */
 #define PG_APPLY_SAVEPOINT "dbmigrate_retry"
 
@@ -57,84 +66,164 @@
 /* The SQLSTATE of a lock not available (lock_timeout, NOWAIT). */
 #define PG_APPLY_LOCK_NOT_AVAILABLE "55P03"
 
-/* A statement of the tracking table, with its parameters. */
-struct pg_apply_track {
-	char *sql;
-	int nparams;
-	const char *params[6];
-};
-
-/* The batch number as text, for the parameters. */
-struct pg_apply_buf {
-	char batch[16];
-};
-
 /* One query of a migration's run, whatever its origin. */
 struct pg_apply_q {
-	const char *sql;
-	int nparams;
-	const char *const *params;
-	size_t stmt; /* index in apply()'s array, or DBMIGRATE_NO_STATEMENT */
-	int simple;  /* over the simple protocol (a migration's statement on
-			the one-by-one path) */
+	const char *sql; /* NUL-terminated */
+	size_t len;
+	size_t stmt;   /* index in apply()'s array, or DBMIGRATE_NO_STATEMENT */
+	size_t offset; /* where it starts in the query string that carried it */
 };
+
+/* A growing text with a sticky failure flag. */
+struct pg_apply_text {
+	char *s;
+	size_t len;
+	size_t cap;
+	int failed; /* the text is incomplete: PG_APPLY_NOMEM or
+		       PG_APPLY_NOQUOTE */
+};
+
+/* Why a text failed. */
+#define PG_APPLY_NOMEM 1
+#define PG_APPLY_NOQUOTE 2 /* PQescapeLiteral() refused (see PQerrorMessage) */
 
 /* The queries of one migration: before, its own, tracking, after. */
 struct pg_apply_run {
 	struct pg_apply_q *q;
 	size_t n;
-	size_t first;  /* the first of the migration's own statements */
-	size_t after;  /* the first query after the tracking statements */
+	size_t after; /* the first query after the tracking statements */
 	char set_lock[80];
 	char set_statement[80];
+	struct pg_apply_text text; /* the query string being sent */
 };
 
-/* Build the tracking statements; returns how many, or -1 (reported). */
-static int pg_apply_tracking(dbmigrate_conn *c, const struct pg_table *t,
-			     const struct dbmigrate_row *record,
-			     const char *unrecord_id, struct pg_apply_buf *b,
-			     struct pg_apply_track *tr)
+/* A failed query: the server's result, which query, and how many
+   characters came before it in the query string that carried it. */
+struct pg_apply_failure {
+	PGresult *res;
+	size_t at;
+	unsigned skip;
+};
+
+/* Append len bytes of s to t. */
+static void pg_apply_put(struct pg_apply_text *t, const char *s, size_t len)
 {
-	static const char del[] = "DELETE FROM %s WHERE id = $1";
-	static const char ins[] =
-	    "INSERT INTO %s (id, name, batch, checksum, executed_at, "
-	    "down_sql) VALUES ($1, $2, $3::integer, $4, "
-	    "COALESCE($5::timestamptz, now()), $6)";
-	size_t qlen = strlen(t->quoted);
-	int n = 0;
+	if (t->failed)
+		return;
+	if (t->s == NULL || len >= t->cap - t->len) {
+		size_t cap = t->cap != 0 ? t->cap : 256;
+		char *n;
+
+		while (len >= cap - t->len) {
+			if (cap > (size_t)-1 / 2) {
+				t->failed = PG_APPLY_NOMEM;
+				return;
+			}
+			cap *= 2;
+		}
+		if ((n = realloc(t->s, cap)) == NULL) {
+			t->failed = PG_APPLY_NOMEM;
+			return;
+		}
+		t->s = n;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
+
+/* Append the string s to t. */
+static void pg_apply_puts(struct pg_apply_text *t, const char *s)
+{
+	pg_apply_put(t, s, strlen(s));
+}
+
+/* Append value to t as a quoted literal, or NULL when it is NULL. */
+static void pg_apply_literal(dbmigrate_conn *c, struct pg_apply_text *t,
+			     const char *value)
+{
+	char *lit;
+
+	if (value == NULL) {
+		pg_apply_puts(t, "NULL");
+		return;
+	}
+	/* Quoted for this connection's encoding and
+	   standard_conforming_strings. */
+	if (t->failed)
+		return;
+	lit = PQescapeLiteral(c->pg, value, strlen(value));
+	if (lit == NULL) {
+		t->failed = PG_APPLY_NOQUOTE;
+		return;
+	}
+	pg_apply_puts(t, lit);
+	PQfreemem(lit);
+}
+
+/*
+ * Build the tracking statements into tr[] (the caller frees them) and
+ * their number into *n. The values are quoted literals, so that the
+ * statements join a query string like the others.
+ */
+static dbmigrate_code pg_apply_tracking(dbmigrate_conn *c,
+					const struct pg_table *t,
+					const struct dbmigrate_row *record,
+					const char *unrecord_id, char **tr,
+					int *n)
+{
+	struct pg_apply_text d = {0}, i = {0};
 
 	/* The delete first: repair rewrites a row by deleting it and
 	   inserting it again in one apply(). */
 	if (unrecord_id != NULL) {
-		if ((tr[n].sql = malloc(sizeof del + qlen)) == NULL)
-			goto nomem;
-		snprintf(tr[n].sql, sizeof del + qlen, del, t->quoted);
-		tr[n].nparams = 1;
-		tr[n].params[0] = unrecord_id;
-		n++;
+		pg_apply_puts(&d, "DELETE FROM ");
+		pg_apply_puts(&d, t->quoted);
+		pg_apply_puts(&d, " WHERE id = ");
+		pg_apply_literal(c, &d, unrecord_id);
 	}
 	if (record != NULL) {
-		if ((tr[n].sql = malloc(sizeof ins + qlen)) == NULL)
-			goto nomem;
-		snprintf(tr[n].sql, sizeof ins + qlen, ins, t->quoted);
-		snprintf(b->batch, sizeof b->batch, "%d", record->batch);
-		tr[n].nparams = 6;
-		tr[n].params[0] = record->id;
-		tr[n].params[1] = record->name;
-		tr[n].params[2] = b->batch;
-		tr[n].params[3] = record->checksum;
-		tr[n].params[4] = record->executed_at;
+		char batch[32];
+
+		pg_apply_puts(&i, "INSERT INTO ");
+		pg_apply_puts(&i, t->quoted);
+		pg_apply_puts(&i, " (id, name, batch, checksum, executed_at, "
+				  "down_sql) VALUES (");
+		pg_apply_literal(c, &i, record->id);
+		pg_apply_puts(&i, ", ");
+		pg_apply_literal(c, &i, record->name);
+		snprintf(batch, sizeof batch, ", %d, ", record->batch);
+		pg_apply_puts(&i, batch);
+		pg_apply_literal(c, &i, record->checksum);
+		pg_apply_puts(&i, ", ");
+		if (record->executed_at != NULL) {
+			pg_apply_literal(c, &i, record->executed_at);
+			pg_apply_puts(&i, "::timestamptz, ");
+		} else {
+			pg_apply_puts(&i, "now(), ");
+		}
 		/* A host of ABI 1 has no down_sql in its row. */
-		tr[n].params[5] =
-		    c->host->abi_version >= 2 ? record->down_sql : NULL;
-		n++;
+		pg_apply_literal(c, &i, c->host->abi_version >= 2
+					    ? record->down_sql
+					    : NULL);
+		pg_apply_puts(&i, ")");
 	}
-	return n;
-nomem:
-	for (int i = 0; i < n; i++)
-		free(tr[i].sql);
-	pg_exec_nomem(c);
-	return -1;
+	*n = 0;
+	if (d.failed || i.failed) {
+		free(d.s);
+		free(i.s);
+		if (d.failed == PG_APPLY_NOQUOTE || i.failed == PG_APPLY_NOQUOTE)
+			return pg_exec_fail(c, DBMIGRATE_EDATABASE, NULL,
+					    DBMIGRATE_NO_STATEMENT,
+					    "cannot quote the tracking row");
+		return pg_exec_nomem(c);
+	}
+	if (d.s != NULL)
+		tr[(*n)++] = d.s;
+	if (i.s != NULL)
+		tr[(*n)++] = i.s;
+	return DBMIGRATE_OK;
 }
 
 /* True when the statement is a COPY (the first word decides). */
@@ -169,17 +258,16 @@ static void pg_apply_set(char *buf, size_t size, const char *name,
 	}
 }
 
-/* Add a query without parameters to the run. */
-static void pg_apply_add(struct pg_apply_run *r, const char *sql, size_t stmt,
-			 int simple)
+/* Add a query to the run. */
+static void pg_apply_add(struct pg_apply_run *r, const char *sql, size_t len,
+			 size_t stmt)
 {
 	struct pg_apply_q *q = &r->q[r->n++];
 
 	q->sql = sql;
-	q->nparams = 0;
-	q->params = NULL;
+	q->len = len;
 	q->stmt = stmt;
-	q->simple = simple;
+	q->offset = 0;
 }
 
 /*
@@ -191,161 +279,208 @@ static void pg_apply_add(struct pg_apply_run *r, const char *sql, size_t stmt,
  */
 static void pg_apply_layout(dbmigrate_conn *c, struct pg_apply_run *r,
 			    const struct dbmigrate_stmt *stmts, size_t n,
-			    struct pg_apply_track *tr, int ntr, int in_tx,
-			    int simple)
+			    char **tr, int ntr, int in_tx)
 {
+	static const char savepoint[] = "SAVEPOINT " PG_APPLY_SAVEPOINT;
+	static const char release[] = "RELEASE SAVEPOINT " PG_APPLY_SAVEPOINT;
+	const size_t none = DBMIGRATE_NO_STATEMENT;
+
 	r->n = 0;
 	if (in_tx && c->limits.lock_retries > 0)
-		pg_apply_add(r, "SAVEPOINT " PG_APPLY_SAVEPOINT,
-			     DBMIGRATE_NO_STATEMENT, 0);
+		pg_apply_add(r, savepoint, sizeof savepoint - 1, none);
 	if (c->limits_used) {
 		pg_apply_set(r->set_lock, sizeof r->set_lock, "lock_timeout",
 			     c->limits.lock_timeout, in_tx);
 		pg_apply_set(r->set_statement, sizeof r->set_statement,
 			     "statement_timeout", c->limits.statement_timeout,
 			     in_tx);
-		pg_apply_add(r, r->set_lock, DBMIGRATE_NO_STATEMENT, 0);
-		pg_apply_add(r, r->set_statement, DBMIGRATE_NO_STATEMENT, 0);
+		pg_apply_add(r, r->set_lock, strlen(r->set_lock), none);
+		pg_apply_add(r, r->set_statement, strlen(r->set_statement),
+			     none);
 	}
-	r->first = r->n;
 	for (size_t i = 0; i < n; i++)
-		pg_apply_add(r, stmts[i].sql, i, simple);
-	for (int i = 0; i < ntr; i++) {
-		struct pg_apply_q *q = &r->q[r->n++];
-
-		q->sql = tr[i].sql;
-		q->nparams = tr[i].nparams;
-		q->params = tr[i].params;
-		q->stmt = DBMIGRATE_NO_STATEMENT;
-		q->simple = 0;
-	}
+		pg_apply_add(r, stmts[i].sql, stmts[i].len, i);
+	for (int i = 0; i < ntr; i++)
+		pg_apply_add(r, tr[i], strlen(tr[i]), none);
 	r->after = r->n;
 	if (in_tx && c->limits.lock_retries > 0)
-		pg_apply_add(r, "RELEASE SAVEPOINT " PG_APPLY_SAVEPOINT,
-			     DBMIGRATE_NO_STATEMENT, 0);
+		pg_apply_add(r, release, sizeof release - 1, none);
 	/* Outside a transaction the limits were set for the session. */
 	if (!in_tx && c->limits_used) {
-		pg_apply_add(r, "RESET lock_timeout", DBMIGRATE_NO_STATEMENT, 0);
-		pg_apply_add(r, "RESET statement_timeout",
-			     DBMIGRATE_NO_STATEMENT, 0);
+		pg_apply_add(r, "RESET lock_timeout", 18, none);
+		pg_apply_add(r, "RESET statement_timeout", 23, none);
 	}
 }
 
-/* Send query q on its own (not in a pipeline) and collect its result. */
-static PGresult *pg_apply_send_one(dbmigrate_conn *c, const struct pg_apply_q *q)
+/* Report an interrupt before statement stmt ran; DBMIGRATE_OK when the
+   user did not interrupt. */
+static dbmigrate_code pg_apply_interrupted(dbmigrate_conn *c, size_t stmt)
 {
-	return pg_exec_run(c, q->sql, q->nparams, q->params,
-			   PG_EXEC_CANCELLABLE | (q->simple ? PG_EXEC_SIMPLE : 0));
+	struct dbmigrate_driver_error e = {
+	    .code = DBMIGRATE_EINTERRUPTED,
+	    .message = "interrupted before the statement ran",
+	    .statement = stmt};
+
+	if (!c->host->interrupted(c->host->ctx))
+		return DBMIGRATE_OK;
+	c->host->error(c->host->ctx, &e);
+	return e.code;
 }
 
-#ifdef LIBPQ_HAS_PIPELINING
-/*
- * Read every result left in the pipeline up to its Sync, so that
- * pipeline mode can end; stops early on a broken connection.
- */
-static void pg_apply_drain(dbmigrate_conn *c)
+/* True when the last line of q holds "--": a semicolon put right after
+   it could be inside a comment. */
+static int pg_apply_ends_in_comment(const struct pg_apply_q *q)
 {
-	for (;;) {
-		PGresult *res = pg_exec_collect(c, 0);
-		int done =
-		    res == NULL || PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+	size_t i = q->len;
 
-		PQclear(res);
-		if (done || PQstatus(c->pg) == CONNECTION_BAD)
+	while (i > 0 && q->sql[i - 1] != '\n') {
+		if (i >= 2 && q->sql[i - 1] == '-' && q->sql[i - 2] == '-')
+			return 1;
+		i--;
+	}
+	return 0;
+}
+
+/* Characters (UTF-8) in s[0..len). */
+static unsigned long pg_apply_chars(const char *s, size_t len)
+{
+	unsigned long n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+/*
+ * A failure in the query string that carried q[from..to): with a
+ * position, the query it falls in (a syntax error fails the whole
+ * string before anything runs), and the characters before that query.
+ */
+static void pg_apply_place(const struct pg_apply_run *r, const char *sql,
+			   size_t from, size_t to, struct pg_apply_failure *f)
+{
+	const char *pos = PQresultErrorField(f->res, PG_DIAG_STATEMENT_POSITION);
+	unsigned long p, before = 0, chars;
+
+	if (pos == NULL || (p = strtoul(pos, NULL, 10)) == 0)
+		return;
+	for (size_t k = from; k < to; k++) {
+		size_t next = k + 1 < to ? r->q[k + 1].offset : strlen(sql);
+
+		chars = pg_apply_chars(sql + r->q[k].offset, next - r->q[k].offset);
+		if (p <= before + chars || k + 1 == to) {
+			f->at = k;
+			f->skip = before > (unsigned)-1 ? 0 : (unsigned)before;
 			return;
+		}
+		before += chars;
 	}
 }
 
 /*
- * Queries q[0..n) in one round trip (see the top of the file). A server
- * error is not reported: *failed gets its result and *at its index, for
- * the caller to retry or report. Other failures are reported, with
- * *failed left NULL.
+ * Send the queries from *next on as one query string of about
+ * PG_APPLY_CHUNK bytes (at least one query), and read a result for each;
+ * *next moves past them. A server error comes back in *f; other
+ * failures are reported.
  */
-static dbmigrate_code pg_apply_pipeline(dbmigrate_conn *c,
-					const struct pg_apply_q *q, size_t n,
-					PGresult **failed, size_t *at)
+static dbmigrate_code pg_apply_chunk(dbmigrate_conn *c, struct pg_apply_run *r,
+				     size_t *next, struct pg_apply_failure *f)
 {
 	const unsigned flags = PG_EXEC_CANCELLABLE;
-	dbmigrate_code rc = DBMIGRATE_OK;
-	size_t total = n;
+	size_t from = *next, to = from, done = 0;
+	const char *sql;
 	PGresult *res;
 
+	if (from + 1 == r->n || r->q[from].len >= PG_APPLY_CHUNK) {
+		/* One query alone goes as it is: no copy. */
+		sql = r->q[from].sql;
+		r->q[from].offset = 0;
+		to = from + 1;
+	} else {
+		r->text.len = 0;
+		while (to < r->n && (to == from || r->text.len < PG_APPLY_CHUNK)) {
+			struct pg_apply_q *q = &r->q[to++];
+
+			q->offset = r->text.len;
+			pg_apply_put(&r->text, q->sql, q->len);
+			pg_apply_puts(&r->text,
+				      pg_apply_ends_in_comment(q) ? "\n;\n" : ";\n");
+		}
+		if (r->text.failed)
+			return pg_exec_nomem(c);
+		sql = r->text.s;
+	}
+	*next = to;
 	c->cancel_sent = 0;
-	if (!PQenterPipelineMode(c->pg))
-		return pg_exec_fail(c, DBMIGRATE_EDATABASE, NULL,
-				    DBMIGRATE_NO_STATEMENT,
-				    "cannot enter pipeline mode");
-	for (size_t i = 0; i < total; i++) {
-		if (!PQsendQueryParams(c->pg, q[i].sql, q[i].nparams, NULL,
-				       q[i].params, NULL, NULL, 0)) {
-			rc = pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
-					  q[i].stmt,
-					  "cannot send the statement");
-			total = i; /* only these wait for results */
-			break;
+	if (!PQsendQuery(c->pg, sql) || pg_exec_flush(c, flags) < 0)
+		return pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
+				    r->q[from].stmt, "cannot send the migration");
+	/* One result per query up to the first failure, then none. */
+	while ((res = pg_exec_next(c, flags)) != NULL) {
+		if (f->res == NULL && !pg_exec_ok(res)) {
+			f->res = res;
+			f->at = from + (done < to - from ? done : to - from - 1);
+			f->skip = 0;
+		} else {
+			done += f->res == NULL;
+			PQclear(res);
 		}
-	}
-	if (!PQpipelineSync(c->pg) || pg_exec_flush(c, flags) < 0) {
-		if (rc == DBMIGRATE_OK)
-			rc = pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
-					  DBMIGRATE_NO_STATEMENT,
-					  "cannot send the migration");
-		(void)PQexitPipelineMode(c->pg);
-		return rc;
-	}
-	for (size_t i = 0; i < total; i++) {
-		res = pg_exec_collect(c, flags);
-		if (rc == DBMIGRATE_OK && !pg_exec_ok(res)) {
-			rc = DBMIGRATE_EMIGRATION;
-			*failed = res;
-			*at = i;
-			res = NULL;
-			if (*failed == NULL)
-				rc = pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
-						  q[i].stmt, NULL);
-		}
-		PQclear(res);
 		if (PQstatus(c->pg) == CONNECTION_BAD)
-			return rc;
+			break;
 	}
-	pg_apply_drain(c);
-	if (!PQexitPipelineMode(c->pg) && rc == DBMIGRATE_OK)
-		rc = pg_exec_fail(c, DBMIGRATE_EDATABASE, NULL,
-				  DBMIGRATE_NO_STATEMENT,
-				  "cannot leave pipeline mode");
+	if (f->res != NULL) {
+		pg_apply_place(r, sql, from, to, f);
+		/* Offsets count in the string only when it was built. */
+		if (to - from == 1)
+			f->skip = 0;
+		return DBMIGRATE_EMIGRATION;
+	}
+	if (done < to - from)
+		return pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
+				    r->q[from + done].stmt, NULL);
+	return DBMIGRATE_OK;
+}
+
+/* Every query of the run as query strings (see the top of the file). */
+static dbmigrate_code pg_apply_strings(dbmigrate_conn *c,
+				       struct pg_apply_run *r,
+				       struct pg_apply_failure *f)
+{
+	size_t next = 0;
+	dbmigrate_code rc = DBMIGRATE_OK;
+
+	while (rc == DBMIGRATE_OK && f->res == NULL && next < r->n) {
+		rc = pg_apply_interrupted(c, r->q[next].stmt);
+		if (rc == DBMIGRATE_OK)
+			rc = pg_apply_chunk(c, r, &next, f);
+	}
 	return rc;
 }
-#endif
 
 /*
- * Queries q[from..n) one at a time (see the top of the file); failures
- * as pg_apply_pipeline() hands them back.
+ * Queries q[from..n) one at a time, each as its own query string;
+ * failures as pg_apply_chunk() hands them back.
  */
 static dbmigrate_code pg_apply_each(dbmigrate_conn *c,
 				    const struct pg_apply_q *q, size_t from,
-				    size_t n, PGresult **failed, size_t *at)
+				    size_t n, struct pg_apply_failure *f)
 {
 	PGresult *res;
+	dbmigrate_code rc;
 
 	for (size_t i = from; i < n; i++) {
 		if (q[i].stmt != DBMIGRATE_NO_STATEMENT &&
-		    c->host->interrupted(c->host->ctx)) {
-			struct dbmigrate_driver_error e = {
-			    .code = DBMIGRATE_EINTERRUPTED,
-			    .message = "interrupted before the statement ran",
-			    .statement = q[i].stmt};
-
-			c->host->error(c->host->ctx, &e);
-			return e.code;
-		}
-		res = pg_apply_send_one(c, &q[i]);
+		    (rc = pg_apply_interrupted(c, q[i].stmt)) != DBMIGRATE_OK)
+			return rc;
+		res = pg_exec_run(c, q[i].sql, 0, NULL,
+				  PG_EXEC_CANCELLABLE | PG_EXEC_SIMPLE);
 		if (res == NULL)
 			return pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
 					    q[i].stmt, NULL);
 		if (!pg_exec_ok(res)) {
-			*failed = res;
-			*at = i;
+			f->res = res;
+			f->at = i;
+			f->skip = 0;
 			return DBMIGRATE_EMIGRATION;
 		}
 		PQclear(res);
@@ -393,56 +528,54 @@ static int pg_apply_backoff(dbmigrate_conn *c, const PGresult *res,
 	return 0;
 }
 
-/* Report the failure res (of query q) and free it. */
-static dbmigrate_code pg_apply_report(dbmigrate_conn *c, PGresult *res,
-				      const struct pg_apply_q *q)
+/* Report failure f (of a query of r) and free its result. */
+static dbmigrate_code pg_apply_report(dbmigrate_conn *c,
+				      const struct pg_apply_run *r,
+				      struct pg_apply_failure *f)
 {
-	dbmigrate_code rc = pg_exec_fail(c, DBMIGRATE_EMIGRATION, res, q->stmt,
-					 NULL);
+	dbmigrate_code rc = pg_exec_fail_in(c, DBMIGRATE_EMIGRATION, f->res,
+					    r->q[f->at].stmt, f->skip, NULL);
 
-	PQclear(res);
+	PQclear(f->res);
+	f->res = NULL;
 	return rc;
 }
 
 /* Run the laid-out queries inside a transaction, retrying from the
    savepoint when a lock was not available. */
-static dbmigrate_code pg_apply_in_tx(dbmigrate_conn *c,
-				     const struct pg_apply_run *r,
-				     int pipeline)
+static dbmigrate_code pg_apply_in_tx(dbmigrate_conn *c, struct pg_apply_run *r,
+				     int one_by_one)
 {
 	long delay = PG_APPLY_BACKOFF_MS;
 
 	for (unsigned attempt = 1;; attempt++) {
-		PGresult *failed = NULL, *res;
-		size_t at = 0;
+		struct pg_apply_failure f = {0};
+		PGresult *res;
 		dbmigrate_code rc;
 
-		(void)pipeline; /* unused without pipeline mode */
-#ifdef LIBPQ_HAS_PIPELINING
-		if (pipeline)
-			rc = pg_apply_pipeline(c, r->q, r->n, &failed, &at);
+		if (one_by_one)
+			rc = pg_apply_each(c, r->q, 0, r->n, &f);
 		else
-#endif
-			rc = pg_apply_each(c, r->q, 0, r->n, &failed, &at);
-		if (failed == NULL)
+			rc = pg_apply_strings(c, r, &f);
+		if (f.res == NULL)
 			return rc;
-		if (!pg_apply_lock_failure(failed) ||
+		if (!pg_apply_lock_failure(f.res) ||
 		    attempt > c->limits.lock_retries ||
 		    c->host->interrupted(c->host->ctx))
-			return pg_apply_report(c, failed, &r->q[at]);
+			return pg_apply_report(c, r, &f);
 		/* The savepoint was the first query: it exists. */
 		res = pg_exec_run(c, "ROLLBACK TO SAVEPOINT " PG_APPLY_SAVEPOINT,
 				  0, NULL, 0);
 		if (!pg_exec_ok(res)) {
 			PQclear(res);
-			return pg_apply_report(c, failed, &r->q[at]);
+			return pg_apply_report(c, r, &f);
 		}
 		PQclear(res);
-		if (pg_apply_backoff(c, failed, r->q[at].sql, attempt, delay)) {
-			PQclear(failed);
+		if (pg_apply_backoff(c, f.res, r->q[f.at].sql, attempt, delay)) {
+			PQclear(f.res);
 			return DBMIGRATE_EINTERRUPTED;
 		}
-		PQclear(failed);
+		PQclear(f.res);
 		delay = delay * 2 < PG_APPLY_BACKOFF_MAX_MS ? delay * 2
 							    : PG_APPLY_BACKOFF_MAX_MS;
 	}
@@ -460,25 +593,24 @@ static dbmigrate_code pg_apply_outside(dbmigrate_conn *c,
 	dbmigrate_code rc;
 
 	for (;;) {
-		PGresult *failed = NULL;
-		size_t at = 0;
+		struct pg_apply_failure f = {0};
 
-		rc = pg_apply_each(c, r->q, from, r->after, &failed, &at);
-		if (failed == NULL)
+		rc = pg_apply_each(c, r->q, from, r->after, &f);
+		if (f.res == NULL)
 			break;
-		if (!pg_apply_lock_failure(failed) ||
+		if (!pg_apply_lock_failure(f.res) ||
 		    attempt > c->limits.lock_retries ||
 		    c->host->interrupted(c->host->ctx)) {
-			rc = pg_apply_report(c, failed, &r->q[at]);
+			rc = pg_apply_report(c, r, &f);
 			break;
 		}
-		if (pg_apply_backoff(c, failed, r->q[at].sql, attempt, delay)) {
-			PQclear(failed);
+		if (pg_apply_backoff(c, f.res, r->q[f.at].sql, attempt, delay)) {
+			PQclear(f.res);
 			rc = DBMIGRATE_EINTERRUPTED;
 			break;
 		}
-		PQclear(failed);
-		from = at;
+		PQclear(f.res);
+		from = f.at;
 		attempt++;
 		delay = delay * 2 < PG_APPLY_BACKOFF_MAX_MS ? delay * 2
 							    : PG_APPLY_BACKOFF_MAX_MS;
@@ -490,54 +622,50 @@ static dbmigrate_code pg_apply_outside(dbmigrate_conn *c,
 	return rc;
 }
 
-/* Run one migration: pipelined in a transaction, else one by one. */
+/* Run one migration: as query strings in a transaction, else one by one. */
 dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,
 			const struct dbmigrate_stmt *stmts, size_t n,
 			const struct dbmigrate_row *record,
 			const char *unrecord_id)
 {
-	struct pg_apply_track tr[PG_APPLY_TRACKING];
-	struct pg_apply_buf buf;
-	struct pg_apply_run run;
+	char *tr[PG_APPLY_TRACKING];
+	struct pg_apply_run run = {0};
 	struct pg_table t;
 	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
 	int in_tx = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
-	int pipeline = in_tx;
+	int one_by_one = !in_tx;
 	dbmigrate_code rc;
 	int ntr;
 
 	rc = pg_table_parse(c, table, &t);
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	ntr = pg_apply_tracking(c, &t, record, unrecord_id, &buf, tr);
+	rc = pg_apply_tracking(c, &t, record, unrecord_id, tr, &ntr);
 	pg_table_free(&t);
-	if (ntr < 0)
-		return DBMIGRATE_ENOMEM;
+	if (rc != DBMIGRATE_OK)
+		return rc;
 	if (n + (size_t)ntr == 0) {
 		rc = DBMIGRATE_OK;
 		goto out;
 	}
-	for (size_t i = 0; pipeline && i < n; i++)
+	for (size_t i = 0; !one_by_one && i < n; i++)
 		if (pg_apply_is_copy(c, &stmts[i]))
-			pipeline = 0;
-#ifndef LIBPQ_HAS_PIPELINING
-	pipeline = 0;
-#endif
+			one_by_one = 1;
 	run.q = calloc(n + (size_t)ntr + PG_APPLY_AROUND, sizeof *run.q);
 	if (run.q == NULL) {
 		rc = pg_exec_nomem(c);
 		goto out;
 	}
-	/* Statements go over the simple protocol unless pipelined. */
-	pg_apply_layout(c, &run, stmts, n, tr, ntr, in_tx, !pipeline);
+	pg_apply_layout(c, &run, stmts, n, tr, ntr, in_tx);
 	if (in_tx)
-		rc = pg_apply_in_tx(c, &run, pipeline);
+		rc = pg_apply_in_tx(c, &run, one_by_one);
 	else
 		rc = pg_apply_outside(c, &run);
 	free(run.q);
+	free(run.text.s);
 out:
 	for (int i = 0; i < ntr; i++)
-		free(tr[i].sql);
+		free(tr[i]);
 	return rc;
 }
 

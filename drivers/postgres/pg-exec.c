@@ -11,6 +11,7 @@
 #include "pg.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ static const char pg_exec_copy_message[] =
 /*
  * Wait until the socket is ready for events or 100 ms pass; then, for a
  * cancellable statement the user interrupted, send one cancel request
- * (one per statement or pipeline: each request is a new connection).
+ * (one per query string: each request is a new connection).
  */
 static void pg_exec_wait(dbmigrate_conn *c, short events, unsigned flags)
 {
@@ -55,18 +56,6 @@ int pg_exec_flush(dbmigrate_conn *c, unsigned flags)
 			return -1;
 	}
 	return r;
-}
-
-/* The next result of the connection, waiting for it without blocking. */
-static PGresult *pg_exec_next(dbmigrate_conn *c, unsigned flags)
-{
-	while (PQisBusy(c->pg)) {
-		pg_exec_wait(c, POLLIN, flags);
-		/* On failure PQgetResult() below reports the broken link. */
-		if (!PQconsumeInput(c->pg))
-			break;
-	}
-	return PQgetResult(c->pg);
 }
 
 /* Read and drop the rows of a COPY TO STDOUT. */
@@ -105,14 +94,38 @@ static int pg_exec_bad(ExecStatusType s)
 	case PGRES_TUPLES_OK:
 	case PGRES_EMPTY_QUERY:
 	case PGRES_SINGLE_TUPLE:
-#ifdef LIBPQ_HAS_PIPELINING
-	case PGRES_PIPELINE_ABORTED:
-	case PGRES_PIPELINE_SYNC:
-#endif
 		return 0;
 	default:
 		return 1;
 	}
+}
+
+/* The next result of the query in flight (see pg.h). */
+PGresult *pg_exec_next(dbmigrate_conn *c, unsigned flags)
+{
+	PGresult *res;
+
+	while (PQisBusy(c->pg)) {
+		pg_exec_wait(c, POLLIN, flags);
+		/* On failure PQgetResult() below reports the broken link. */
+		if (!PQconsumeInput(c->pg))
+			break;
+	}
+	res = PQgetResult(c->pg);
+	if (res == NULL)
+		return NULL;
+	switch (PQresultStatus(res)) {
+	case PGRES_COPY_OUT:
+		pg_exec_drain_copy(c, flags);
+		break;
+	case PGRES_COPY_IN:
+	case PGRES_COPY_BOTH:
+		pg_exec_refuse_copy(c, flags);
+		break;
+	default:
+		break;
+	}
+	return res;
 }
 
 /* Read the results of one query, keeping the deciding one. */
@@ -122,22 +135,12 @@ PGresult *pg_exec_collect(dbmigrate_conn *c, unsigned flags)
 	PGresult *res;
 
 	while ((res = pg_exec_next(c, flags)) != NULL) {
-		ExecStatusType s = PQresultStatus(res);
-
-		if (s == PGRES_COPY_OUT)
-			pg_exec_drain_copy(c, flags);
-		else if (s == PGRES_COPY_IN || s == PGRES_COPY_BOTH)
-			pg_exec_refuse_copy(c, flags);
 		if (keep != NULL && pg_exec_bad(PQresultStatus(keep))) {
 			PQclear(res); /* the first failure decides */
 		} else {
 			PQclear(keep);
 			keep = res;
 		}
-#ifdef LIBPQ_HAS_PIPELINING
-		if (s == PGRES_PIPELINE_SYNC)
-			break;
-#endif
 		/*
 		 * A broken connection keeps answering with errors: stop at
 		 * the first instead of looping.
@@ -274,6 +277,15 @@ dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 			    const PGresult *res, size_t statement,
 			    const char *what)
 {
+	return pg_exec_fail_in(c, code, res, statement, 0, what);
+}
+
+/* Report the server error of a statement inside a longer query string
+   (see pg.h). */
+dbmigrate_code pg_exec_fail_in(dbmigrate_conn *c, dbmigrate_code code,
+			       const PGresult *res, size_t statement,
+			       unsigned skip, const char *what)
+{
 	struct dbmigrate_driver_error e = {.code = code,
 					   .statement = statement};
 	const char *primary = NULL;
@@ -296,8 +308,15 @@ dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 		e.hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 		e.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-		if (pos != NULL)
-			e.position = (unsigned)strtoul(pos, NULL, 10);
+		if (pos != NULL) {
+			unsigned long p = strtoul(pos, NULL, 10);
+
+			/* A position before the statement is no position
+			   in it. */
+			e.position = p > skip && p - skip <= UINT_MAX
+					 ? (unsigned)(p - skip)
+					 : 0;
+		}
 		if (primary == NULL)
 			primary = owned =
 			    pg_exec_client_message(PQresultErrorMessage(res));

@@ -61,10 +61,16 @@ PGresult *pg_exec_run(dbmigrate_conn *c, const char *sql, int nparams,
 int pg_exec_flush(dbmigrate_conn *c, unsigned flags);
 
 /*
- * Collect the results of one query: read until PQgetResult() returns
- * NULL, keeping the deciding one as pg_exec_run() does. In pipeline mode
- * it also returns a PGRES_PIPELINE_SYNC result at once, since no NULL
- * follows it.
+ * The next result of the query string in flight, waiting for it without
+ * blocking; NULL when there is none left (or the link broke: see
+ * PQstatus()). A COPY is ended at once: its data is read and dropped,
+ * or refused; pg_exec_ok() refuses its result.
+ */
+PGresult *pg_exec_next(dbmigrate_conn *c, unsigned flags);
+
+/*
+ * Collect the results of one query string: read until PQgetResult()
+ * returns NULL, keeping the deciding one as pg_exec_run() does.
  */
 PGresult *pg_exec_collect(dbmigrate_conn *c, unsigned flags);
 
@@ -81,6 +87,15 @@ int pg_exec_ok(const PGresult *res);
 dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 			    const PGresult *res, size_t statement,
 			    const char *what);
+
+/*
+ * pg_exec_fail() for a statement that was sent inside a longer query
+ * string: skip is the number of characters before it in that string,
+ * taken off the server's position so that it counts in the statement.
+ */
+dbmigrate_code pg_exec_fail_in(dbmigrate_conn *c, dbmigrate_code code,
+			       const PGresult *res, size_t statement,
+			       unsigned skip, const char *what);
 
 /* Report an error the driver itself found. Returns code. */
 dbmigrate_code pg_exec_error(dbmigrate_conn *c, dbmigrate_code code,
