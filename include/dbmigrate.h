@@ -147,8 +147,10 @@ DBMIGRATE_API dbmigrate *dbmigrate_new(void);
  * dir, table, lock_timeout, connect_timeout (seconds), application_name;
  * statement_timeout and sql_lock_timeout (limits on the migrations' own
  * statements: seconds, or "500ms", "30s", "2min"; 0 = the server's) and
- * lock_retries (0..100; default 3 when a lock timeout is in effect).
- * A NULL value unsets the key. An unknown key or a bad value fails with
+ * lock_retries (0..100; default 3 when a lock timeout is in effect);
+ * cache_dir, a directory where dbmigrate_status() keeps what it learnt
+ * of unchanged files so as not to read them again (unset, empty or
+ * "off": no cache; nothing else uses it). A NULL value unsets the key. An unknown key or a bad value fails with
  * DBMIGRATE_EUSAGE. Options cannot change once the migrator is open.
  */
 DBMIGRATE_API dbmigrate_code dbmigrate_set(dbmigrate *m, const char *key,
@@ -166,7 +168,9 @@ DBMIGRATE_API const char *dbmigrate_get(dbmigrate *m, const char *key);
  * Fill the options not set yet from the process environment, then from a
  * dotenv file (dotenv_path, or "./.env" when NULL; a missing file is not
  * an error). Variables: DATABASE_URL, DB_HOST, DB_PORT, DB_NAME, DB_USER,
- * DB_PASSWORD, DBMIGRATE_DRIVER, DBMIGRATE_DIR, DBMIGRATE_TABLE. The
+ * DB_PASSWORD, DBMIGRATE_DRIVER, DBMIGRATE_DIR, DBMIGRATE_TABLE,
+ * DBMIGRATE_STATEMENT_TIMEOUT, DBMIGRATE_SQL_LOCK_TIMEOUT,
+ * DBMIGRATE_LOCK_RETRIES, DBMIGRATE_CACHE_DIR. The
  * dotenv file never changes the process environment.
  */
 DBMIGRATE_API dbmigrate_code dbmigrate_load_env(dbmigrate *m,

@@ -44,6 +44,7 @@ static const struct config_entry {
 	[CONFIG_SQL_LOCK_TIMEOUT] = { "sql_lock_timeout",
 				      "DBMIGRATE_SQL_LOCK_TIMEOUT" },
 	[CONFIG_LOCK_RETRIES] = { "lock_retries", "DBMIGRATE_LOCK_RETRIES" },
+	[CONFIG_CACHE_DIR] = { "cache_dir", "DBMIGRATE_CACHE_DIR" },
 };
 
 /* The most retries lock_retries allows: each waits, with backoff. */
@@ -447,6 +448,13 @@ const char *config_dir(const struct config *c)
 	if (!config_isdir("migrations") && config_isdir("db/migrations"))
 		return "db/migrations";
 	return "migrations";
+}
+
+const char *config_cache_dir(const struct config *c)
+{
+	const char *v = c->value[CONFIG_CACHE_DIR];
+
+	return v == NULL || *v == '\0' || strcmp(v, "off") == 0 ? NULL : v;
 }
 
 const char *config_table(const struct config *c)

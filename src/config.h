@@ -25,6 +25,7 @@ enum config_key {
 	CONFIG_STATEMENT_TIMEOUT, /* the migrations' statements, not the tool's */
 	CONFIG_SQL_LOCK_TIMEOUT,  /* their wait for a table or row lock */
 	CONFIG_LOCK_RETRIES,      /* retries of a migration that gave up waiting */
+	CONFIG_CACHE_DIR,         /* the status cache's directory; "off" */
 	CONFIG_NKEYS
 };
 
@@ -60,7 +61,8 @@ dbmigrate_code config_set(struct config *c, enum config_key k,
  * Fill unset keys from the environment (DATABASE_URL, DB_HOST, DB_PORT,
  * DB_NAME, DB_USER, DB_PASSWORD, DBMIGRATE_DRIVER, DBMIGRATE_DIR,
  * DBMIGRATE_TABLE, DBMIGRATE_STATEMENT_TIMEOUT, DBMIGRATE_SQL_LOCK_TIMEOUT,
- * DBMIGRATE_LOCK_RETRIES), then from the dotenv file (same names). Only
+ * DBMIGRATE_LOCK_RETRIES, DBMIGRATE_CACHE_DIR), then from the dotenv
+ * file (same names). Only
  * the variables listed are read from .env; other lines are ignored.
  */
 dbmigrate_code config_load_env(struct config *c, const char *dotenv_path,
@@ -69,6 +71,10 @@ dbmigrate_code config_load_env(struct config *c, const char *dotenv_path,
 /* The migrations directory: the dir key, else ./migrations, else
    ./db/migrations when only that one exists. */
 const char *config_dir(const struct config *c);
+
+/* The status cache's directory (src/cache.h): the cache_dir key unless
+   it is empty or "off"; else NULL, no cache. */
+const char *config_cache_dir(const struct config *c);
 
 /* The tracking table: the table key, else "migrations". */
 const char *config_table(const struct config *c);

@@ -166,6 +166,40 @@ static int discover_cmp(const void *pa, const void *pb)
 	return strcmp(a->file, b->file);
 }
 
+/* discover_cmp() on pointers to entries. */
+static int discover_cmp_ref(const void *pa, const void *pb)
+{
+	return discover_cmp(*(const struct discover_entry *const *)pa,
+			    *(const struct discover_entry *const *)pb);
+}
+
+/*
+ * Sort c's entries with discover_cmp(). The entries are large and qsort
+ * moves what it sorts: sorting pointers and then moving each entry once
+ * is several times cheaper over 10,000 files. False when out of memory.
+ */
+static bool discover_sort(struct discover_ctx *c)
+{
+	struct discover_entry **ref = malloc(c->n * sizeof *ref);
+	struct discover_entry *v = malloc(c->n * sizeof *v);
+
+	if (ref == NULL || v == NULL) {
+		free(ref);
+		free(v);
+		return false;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		ref[i] = &c->v[i];
+	qsort(ref, c->n, sizeof *ref, discover_cmp_ref);
+	for (size_t i = 0; i < c->n; i++)
+		v[i] = *ref[i];
+	free(ref);
+	free(c->v);
+	c->v = v;
+	c->cap = c->n;
+	return true;
+}
+
 /*
  * Add one listed name that starts with a digit; find what it leads to.
  * type is the entry's d_type: a regular file needs no stat (10,000
@@ -537,8 +571,10 @@ dbmigrate_code discover_dir(const char *dir, struct migration_set *out,
 		discover_ctx_free(&c);
 		return errors_nomem(err);
 	}
-	if (c.n > 0)
-		qsort(c.v, c.n, sizeof *c.v, discover_cmp);
+	if (c.n > 0 && !discover_sort(&c)) {
+		discover_ctx_free(&c);
+		return errors_nomem(err);
+	}
 	for (size_t i = 0, j; i < c.n; i = j) {
 		j = discover_group_end(&c, i);
 		if (c.v[i].kind == NAME_MALFORMED) {

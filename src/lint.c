@@ -677,9 +677,8 @@ dbmigrate_code dbmigrate_lint(dbmigrate *m, const char *const *ids,
 	}
 	if (rc == DBMIGRATE_OK)
 		rc = lint_select(&set, ids, nids, sel, &m->err);
-	for (size_t i = 0; rc == DBMIGRATE_OK && i < set.n; i++)
-		if (sel[i])
-			rc = migration_load(&set.v[i], &m->err);
+	if (rc == DBMIGRATE_OK)
+		rc = migration_load_set(&set, sel, &m->err);
 	if (rc == DBMIGRATE_OK)
 		rc = lint_load_driver(m);
 	for (size_t i = 0; rc == DBMIGRATE_OK && i < set.n; i++)

@@ -8,6 +8,7 @@ dbmigrateinclude_HEADERS = include/dbmigrate/driver.h
 
 noinst_LTLIBRARIES += src/libdbmigrate-core.la
 src_libdbmigrate_core_la_SOURCES = \
+	src/cache.c src/cache.h \
 	src/checksum.c src/checksum.h \
 	src/config.c src/config.h \
 	src/create.c src/create.h \

@@ -116,6 +116,26 @@ dbmigrate_code discover_dir(const char *dir, struct migration_set *out,
  */
 dbmigrate_code migration_load(struct migration *m, dbmigrate_error *err);
 
+/*
+ * migration_load() for every migration of s (select NULL), or those
+ * whose select[i] is true, in order, stopping at the first failure.
+ * Cheaper than one call each: they share one hashing context.
+ */
+dbmigrate_code migration_load_set(struct migration_set *s, const bool *select,
+				  dbmigrate_error *err);
+
+/*
+ * What `status` needs of every migration of s: its checksum, whether it
+ * has a down section, transaction:false. A file the status cache in
+ * directory cache_dir knows unchanged (src/cache.h) is not read: it is
+ * left unloaded (no text, no bodies) with those three set. Others are
+ * loaded as migration_load_set() does, and remembered. cache_dir NULL:
+ * no cache, every file is loaded.
+ */
+dbmigrate_code migration_load_status(struct migration_set *s,
+				     const char *cache_dir,
+				     dbmigrate_error *err);
+
 /* Parse m->text as the .sql format (parse-sql.c). */
 dbmigrate_code parse_sql(struct migration *m, dbmigrate_error *err);
 

@@ -18,7 +18,6 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 			   int batch, dbmigrate_error *err)
 {
 	struct applied *a;
-	bool fail = false;
 
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -31,29 +30,46 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 	}
 	a = &s->v[s->n];
 	memset(a, 0, sizeof *a);
-	a->id = str_dup(id != NULL ? id : "", &fail);
-	a->name = str_dup(name != NULL ? name : "", &fail);
-	a->label = malloc(strlen(a->id != NULL ? a->id : "") +
-			  strlen(a->name != NULL ? a->name : "") + 2);
-	if (a->label == NULL || a->id == NULL || a->name == NULL)
-		fail = true;
-	else if (a->name[0] != '\0')
-		sprintf(a->label, "%s_%s", a->id, a->name);
-	else
-		strcpy(a->label, a->id);
-	a->executed_at = str_dup(executed_at, &fail);
-	a->checksum = str_dup(checksum, &fail);
-	a->down_sql = str_dup(down_sql, &fail);
-	a->batch = batch;
-	if (fail) {
-		free(a->id);
-		free(a->name);
-		free(a->label);
-		free(a->executed_at);
-		free(a->checksum);
-		free(a->down_sql);
-		return errors_nomem(err);
+	if (id == NULL)
+		id = "";
+	if (name == NULL)
+		name = "";
+	{
+		/* One block for the row's strings: the id, the name, the
+		   label, then those that may be NULL. */
+		const char *opt[3] = { executed_at, checksum, down_sql };
+		char **dst[3] = { &a->executed_at, &a->checksum, &a->down_sql };
+		size_t lid = strlen(id), lname = strlen(name);
+		size_t size = 2 * (lid + lname) + 4, len[3];
+		char *p;
+
+		for (int k = 0; k < 3; k++) {
+			len[k] = opt[k] != NULL ? strlen(opt[k]) + 1 : 0;
+			size += len[k];
+		}
+		if ((p = a->id = malloc(size)) == NULL)
+			return errors_nomem(err);
+		memcpy(p, id, lid + 1);
+		p += lid + 1;
+		a->name = memcpy(p, name, lname + 1);
+		p += lname + 1;
+		a->label = p;
+		memcpy(p, id, lid);
+		p += lid;
+		if (lname > 0) {
+			*p++ = '_';
+			memcpy(p, name, lname);
+			p += lname;
+		}
+		*p++ = '\0';
+		for (int k = 0; k < 3; k++) {
+			if (opt[k] == NULL)
+				continue;
+			*dst[k] = memcpy(p, opt[k], len[k]);
+			p += len[k];
+		}
 	}
+	a->batch = batch;
 	a->numeric = migration_parse_id(a->id, &a->number);
 	s->n++;
 	return DBMIGRATE_OK;
@@ -61,14 +77,8 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 
 void applied_free(struct applied_set *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->v[i].id);
-		free(s->v[i].name);
-		free(s->v[i].label);
-		free(s->v[i].executed_at);
-		free(s->v[i].checksum);
-		free(s->v[i].down_sql);
-	}
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].id); /* the block of all its strings */
 	free(s->v);
 	memset(s, 0, sizeof *s);
 }

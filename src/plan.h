@@ -17,7 +17,8 @@
 
 /* A row of the tracking table, as read. */
 struct applied {
-	char *id;          /* as recorded: "001" */
+	char *id;          /* as recorded: "001"; the block holding every
+			      string of the row (applied_free() frees it) */
 	uint64_t number;   /* its value, when numeric */
 	bool numeric;      /* false for ids no file name could have */
 	char *name;

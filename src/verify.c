@@ -433,8 +433,8 @@ static dbmigrate_code verify_load(struct verify *v)
 	dbmigrate *m = v->m;
 	dbmigrate_code rc = discover_dir(config_dir(&m->cfg), &v->files, &m->err);
 
-	for (size_t i = 0; rc == DBMIGRATE_OK && i < v->files.n; i++)
-		rc = migration_load(&v->files.v[i], &m->err);
+	if (rc == DBMIGRATE_OK)
+		rc = migration_load_set(&v->files, NULL, &m->err);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE /* asprintf, posix_openpt in test code */
 #include <check.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1238,6 +1239,96 @@ START_TEST(database_url_precedence)
 }
 END_TEST
 
+/* dir/name (to free). */
+static char *join(const char *dir, const char *name)
+{
+	char *path;
+
+	ck_assert_int_ne(asprintf(&path, "%s/%s", dir, name), -1);
+	return path;
+}
+
+/* The name of the first entry of dir that is not a dot file (to free),
+   or NULL. */
+static char *first_entry(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *name = NULL;
+
+	if (d == NULL)
+		return NULL;
+	while (name == NULL && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			name = strdup(de->d_name);
+	closedir(d);
+	return name;
+}
+
+/*
+ * status remembers unchanged files in its cache and reads them no more;
+ * a file rewritten in place with the same size and modification time
+ * is still seen as changed (its change time moved), and --cache-dir off
+ * leaves no cache behind.
+ */
+START_TEST(status_cache_sees_a_file_changed_in_place)
+{
+	struct project p = project_new();
+	char *cache = join(p.root, "cache");
+	char *file = join(p.dir, "001_create_users_table.ts");
+	char *text, *cachefile;
+	struct tu_result r, first;
+	struct stat before;
+	struct timespec times[2];
+	struct timespec settle = { 2, 300000000 }; /* CACHE_SETTLE_SECONDS */
+	int fd;
+
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	expect_status(&r, 0);
+	tu_result_free(&r);
+	nanosleep(&settle, NULL);
+	first = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", cache);
+	expect_status(&first, 0);
+	cachefile = first_entry(cache);
+	ck_assert_msg(cachefile != NULL, "no cache file in %s", cache);
+	/* Answered from the cache: the same listing. */
+	r = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", cache);
+	expect_status(&r, 0);
+	ck_assert_str_eq(r.out, first.out);
+	tu_result_free(&r);
+	expect_has("status", first.out, "✅ Executed 001_create_users_table (batch: 1)\n");
+	/* One character changed in place; size and mtime put back. */
+	ck_assert_int_eq(stat(file, &before), 0);
+	text = tu_read(file);
+	ck_assert_ptr_nonnull(strstr(text, "users"));
+	*strstr(text, "users") = 'U';
+	fd = open(file, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	times[0] = before.st_atim;
+	times[1] = before.st_mtim;
+	ck_assert_int_eq(utimensat(AT_FDCWD, file, times, 0), 0);
+	r = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", cache);
+	expect_status(&r, 0);
+	expect_has("status", r.out, "✅ Executed 001_create_users_table (batch: 1) ⚠️ modified since applied\n");
+	tu_result_free(&r);
+	/* Off: nothing is written. */
+	tu_rm_rf(cache);
+	r = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", "off");
+	expect_status(&r, 0);
+	expect_has("status", r.out, "⚠️ modified since applied\n");
+	ck_assert(!tu_exists(cache));
+	tu_result_free(&r);
+	tu_result_free(&first);
+	free(text);
+	free(cachefile);
+	free(file);
+	free(cache);
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(drift_is_shown_and_validate_fails)
 {
 	struct project p = project_new();
@@ -1351,6 +1442,7 @@ int main(void)
 	tcase_add_test(tc, driver_and_connection_errors);
 	tcase_add_test(tc, database_url_precedence);
 	tcase_add_test(tc, drift_is_shown_and_validate_fails);
+	tcase_add_test(tc, status_cache_sees_a_file_changed_in_place);
 	tcase_add_test(tc, quiet_and_verbose);
 	tcase_add_test(tc, sigint_exits_130);
 	tcase_add_test(tc, sigterm_exits_143);

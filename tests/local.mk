@@ -11,7 +11,9 @@ AM_TESTS_ENVIRONMENT = \
 	DBMIGRATE_BIN='$(abs_top_builddir)/dbmigrate'; export DBMIGRATE_BIN; \
 	DBMIGRATE_SRCDIR='$(abs_top_srcdir)'; export DBMIGRATE_SRCDIR; \
 	DBMIGRATE_BUILDDIR='$(abs_top_builddir)'; export DBMIGRATE_BUILDDIR; \
-	CK_VERBOSITY=normal; export CK_VERBOSITY;
+	CK_VERBOSITY=normal; export CK_VERBOSITY; \
+	DBMIGRATE_CACHE_DIR='$(abs_top_builddir)/tests/status-cache'; \
+	export DBMIGRATE_CACHE_DIR;
 
 if TESTS
 # The libFuzzer harnesses of fuzz/, a few seconds each (needs clang).
@@ -60,6 +62,13 @@ tests_check_parse_SOURCES = tests/check_parse.c tests/testutil.c tests/testutil.
 tests_check_parse_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_parse_CFLAGS = $(TEST_CFLAGS)
 tests_check_parse_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_cache
+TESTS += tests/check_cache
+tests_check_cache_SOURCES = tests/check_cache.c tests/testutil.c tests/testutil.h
+tests_check_cache_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_cache_CFLAGS = $(TEST_CFLAGS)
+tests_check_cache_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/check_checksum
 TESTS += tests/check_checksum
@@ -195,3 +204,9 @@ tests_check_verify_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_verify_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 endif
 endif
+
+# The status cache the tests' dbmigrate runs write (AM_TESTS_ENVIRONMENT).
+clean-local: clean-status-cache
+clean-status-cache:
+	-rm -rf tests/status-cache
+.PHONY: clean-status-cache

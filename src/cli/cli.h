@@ -34,6 +34,7 @@ enum cli_opt {
 	CLI_OPT_LOCK_RETRIES = 0x40000,      /* --lock-retries */
 	CLI_OPT_TRANSACTION = 0x80000,       /* --transaction */
 	CLI_OPT_MARK = 0x100000,             /* --applied, --pending */
+	CLI_OPT_CACHE_DIR = 0x200000,        /* --cache-dir */
 	/* Options every command accepts: -q, -v, --no-color, -h, -V. */
 	CLI_OPT_GLOBAL = 0x800
 };

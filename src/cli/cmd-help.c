@@ -30,6 +30,8 @@ static const char cmd_help_environment[] =
 	"  DBMIGRATE_STATEMENT_TIMEOUT, DBMIGRATE_SQL_LOCK_TIMEOUT,\n"
 	"  DBMIGRATE_LOCK_RETRIES     as --statement-timeout, --sql-lock-timeout,\n"
 	"                             --lock-retries\n"
+	"  DBMIGRATE_CACHE_DIR        as --cache-dir (status)\n"
+	"  XDG_CACHE_HOME, HOME       where status keeps its cache by default\n"
 	"  DBMIGRATE_DRIVER_PATH      directories searched for drivers first\n"
 	"  NO_COLOR                   when set and not empty, no colours\n"
 	"  PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, ~/.pgpass\n"

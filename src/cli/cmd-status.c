@@ -27,7 +27,14 @@ static const char cmd_status_help[] =
 	"\"missing\"}.\n"
 	"\n"
 	"The exit code is 0 even when there are problems; use validate to\n"
-	"fail on them.\n";
+	"fail on them.\n"
+	"\n"
+	"To find changed files, status reads every file once, then remembers\n"
+	"each one's checksum in a cache (--cache-dir, DBMIGRATE_CACHE_DIR;\n"
+	"default $XDG_CACHE_HOME/dbmigrate or ~/.cache/dbmigrate) and only\n"
+	"stats it next time: a file whose size, times or inode changed is\n"
+	"read again. --cache-dir off reads every file every time. Commands\n"
+	"that run migrations never use the cache.\n";
 
 /* How many migrations are in each state, and with which problem. */
 struct cmd_status_counts {
@@ -231,7 +238,7 @@ const struct cmd_entry cmd_status_entry = {
 	.max_args = 0,
 	.summary = "list every migration: executed, pending, and problems",
 	.help = cmd_status_help,
-	.options = CLI_OPTS_DATABASE | CLI_OPT_FORMAT,
+	.options = CLI_OPTS_DATABASE | CLI_OPT_FORMAT | CLI_OPT_CACHE_DIR,
 	.config = true,
 	.exec = cmd_status_exec,
 };

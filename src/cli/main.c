@@ -365,6 +365,29 @@ static bool main_arguments(int nargs, char **args, const struct cmd_entry *e,
 }
 
 /*
+ * The status cache's default place when neither --cache-dir nor
+ * DBMIGRATE_CACHE_DIR says: $XDG_CACHE_HOME/dbmigrate, else
+ * ~/.cache/dbmigrate (the XDG base directory rules); none without an
+ * absolute home. The library has no default: a program using it opts in.
+ */
+static void main_default_cache(dbmigrate *m)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *dir = NULL;
+
+	if (dbmigrate_get(m, "cache_dir") != NULL)
+		return;
+	if (xdg != NULL && xdg[0] == '/')
+		dir = xasprintf("%s/dbmigrate", xdg);
+	else if (home != NULL && home[0] == '/')
+		dir = xasprintf("%s/.cache/dbmigrate", home);
+	if (dir != NULL)
+		(void)dbmigrate_set(m, "cache_dir", dir);
+	free(dir);
+}
+
+/*
  * Make the migrator: flags first (they win), then the environment and
  * ./.env fill what is left. Returns an exit code, 0 when ready.
  */
@@ -393,6 +416,7 @@ static int main_configure(struct main_args *a, struct cli *cli)
 		output_error(&cli->out, m);
 		return cmd_exit_code(rc);
 	}
+	main_default_cache(m);
 	cli->out.table = dbmigrate_get(m, "table");
 	dbmigrate_on_event(m, output_event, &cli->out);
 	if (cli->out.verbose) {
