@@ -420,10 +420,18 @@ static dbmigrate_code migrator_load_and_open(dbmigrate *m, struct session *s,
 		.failed = &m->files_failed,
 	};
 	dbmigrate_code rc;
+	sigset_t all, old;
 	pthread_t t;
+	int made;
 
 	atomic_store(&m->files_failed, 0);
-	if (pthread_create(&t, NULL, migrator_load_thread, &l) != 0) {
+	/* The thread takes no signals: the caller's, a CLI's SIGINT
+	   handler for one, go to the thread that connects and runs. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	made = pthread_create(&t, NULL, migrator_load_thread, &l) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!made) {
 		rc = migrator_load(l.dir, l.cache_dir, bodies, &s->files, &m->err);
 		if (rc == DBMIGRATE_OK)
 			rc = migrator_open(m);
