@@ -925,8 +925,7 @@ int main(void)
 {
 	Suite *s = suite_create("api");
 	TCase *tc = tcase_create("api");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, seed_workflow);
@@ -958,9 +957,6 @@ int main(void)
 	tcase_add_test(tc, redo_in_one_transaction);
 	tcase_add_test(tc, redo_outside_a_transaction_runs_in_two_steps);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

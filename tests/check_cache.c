@@ -395,8 +395,7 @@ int main(void)
 {
 	Suite *s = suite_create("cache");
 	TCase *tc = tcase_create("cache");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, remembers_checksum_and_flags);
 	tcase_add_test(tc, any_change_of_identity_misses);
@@ -407,9 +406,6 @@ int main(void)
 	tcase_add_test(tc, unwritable_cache_dir_is_quiet);
 	tcase_add_test(tc, load_status_matches_a_full_load);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

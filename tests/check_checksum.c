@@ -176,8 +176,7 @@ int main(void)
 {
 	Suite *s = suite_create("checksum");
 	TCase *tc = tcase_create("checksum");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, known_vectors);
 	tcase_add_test(tc, crlf_reads_as_lf);
@@ -187,9 +186,6 @@ int main(void)
 	tcase_add_test(tc, file_and_its_crlf_copy_have_one_checksum);
 	tcase_add_test(tc, pair_files_checksum_both);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

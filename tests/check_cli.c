@@ -1421,8 +1421,7 @@ int main(void)
 {
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("cli");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, help_and_version_exit_0);
@@ -1447,9 +1446,6 @@ int main(void)
 	tcase_add_test(tc, sigint_exits_130);
 	tcase_add_test(tc, sigterm_exits_143);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

@@ -614,8 +614,7 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_checked_fixture(tc, clean_env, NULL);
 	tcase_add_test(tc, key_names);
@@ -638,9 +637,6 @@ int main(void)
 	tcase_add_test(tc, url_passwords_are_masked);
 	tcase_add_test(tc, fuzz_found_password_leaks);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

@@ -217,8 +217,7 @@ int main(void)
 {
 	Suite *s = suite_create("create");
 	TCase *tc = tcase_create("create");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, snake_case);
 	tcase_add_test(tc, next_id);
@@ -227,9 +226,6 @@ int main(void)
 	tcase_add_test(tc, never_overwrites);
 	tcase_add_test(tc, bad_names_and_dirs);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

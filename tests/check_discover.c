@@ -842,8 +842,7 @@ int main(void)
 	Suite *s = suite_create("discover");
 	TCase *tc = tcase_create("discover");
 	TCase *tl = tcase_create("load");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, order_is_numeric);
@@ -878,9 +877,6 @@ int main(void)
 	tcase_add_test(tl, reading_a_big_file);
 	tcase_add_test(tl, load_refuses_file_over_the_size_limit);
 	suite_add_tcase(s, tl);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

@@ -249,8 +249,7 @@ int main(void)
 {
 	Suite *s = suite_create("dotenv");
 	TCase *tc = tcase_create("dotenv");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, syntax_users_write);
 	tcase_add_test(tc, crlf_and_bom);
@@ -261,9 +260,6 @@ int main(void)
 	tcase_add_test(tc, file_values_and_bad_line);
 	tcase_add_test(tc, callback_error_is_returned);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

@@ -773,8 +773,7 @@ int main(void)
 {
 	Suite *s = suite_create("driver");
 	TCase *tc = tcase_create("driver");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, invalid_names);
 	tcase_add_test(tc, unknown_driver_lists_where_it_looked);
@@ -794,9 +793,6 @@ int main(void)
 	tcase_add_test(tc, list_reports_every_candidate);
 	tcase_add_test(tc, list_shows_the_build_tree_drivers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

@@ -507,8 +507,7 @@ int main(void)
 {
 	Suite *s = suite_create("lexer");
 	TCase *tc = tcase_create("lexer");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, plain_statements);
 	tcase_add_test(tc, semicolons_in_strings);
@@ -530,9 +529,6 @@ int main(void)
 	tcase_add_test(tc, words);
 	tcase_add_test(tc, word_is);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

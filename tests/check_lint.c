@@ -630,8 +630,7 @@ int main(void)
 {
 	Suite *s = suite_create("lint");
 	TCase *tc = tcase_create("lint");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, missing_down_fires_and_is_silenced);
@@ -652,9 +651,6 @@ int main(void)
 	tcase_add_test(tc, cli_sql_lock_timeout_option);
 #endif
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

@@ -1320,8 +1320,7 @@ int main(void)
 {
 	Suite *s = suite_create("mock");
 	TCase *tc = tcase_create("mock");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	vt = load_mock();
 	tcase_set_timeout(tc, 20);
@@ -1350,9 +1349,6 @@ int main(void)
 	tcase_add_test(tc, down_sql_is_kept_and_old_rows_load);
 	tcase_add_test(tc, configure_limits_sleep_and_retries_busy);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

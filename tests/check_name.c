@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "migration.h"
+#include "testutil.h"
 
 START_TEST(good_names)
 {
@@ -180,8 +181,7 @@ int main(void)
 {
 	Suite *s = suite_create("name");
 	TCase *tc = tcase_create("name");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, good_names);
 	tcase_add_test(tc, malformed_names_say_what_a_valid_name_is);
@@ -191,9 +191,6 @@ int main(void)
 	tcase_add_test(tc, numbers_order_numerically);
 	tcase_add_test(tc, parse_id);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

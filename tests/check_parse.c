@@ -706,8 +706,7 @@ int main(void)
 	Suite *s = suite_create("parse");
 	TCase *ts = tcase_create("sql");
 	TCase *tj = tcase_create("js");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_checked_fixture(ts, NULL, teardown);
 	tcase_add_test(ts, sql_up_and_down);
@@ -742,9 +741,6 @@ int main(void)
 	tcase_add_test(tj, js_deep_nesting_is_refused);
 	tcase_add_test(tj, js_through_migration_load);
 	suite_add_tcase(s, tj);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

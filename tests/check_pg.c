@@ -1799,16 +1799,12 @@ static Suite *pg_driver_suite(void)
 /* Load the driver, start the server, run the suite. */
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	vt = load_driver();
 	/* Before the tests fork, so that they all share one server. */
 	pgserver_start();
-	sr = srunner_create(pg_driver_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tu_run_suite(pg_driver_suite());
 	pgserver_stop();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -1947,16 +1947,12 @@ static Suite *pg_cli_suite(void)
 /* Start the server, run the suite. */
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	(void)tu_env("DBMIGRATE_BIN");
 	/* Before the tests fork, so that they all share one server. */
 	pgserver_start();
-	sr = srunner_create(pg_cli_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tu_run_suite(pg_cli_suite());
 	pgserver_stop();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -675,9 +675,8 @@ static Suite *versions_suite(void)
 /* Start the server, say which it is, run the suite. */
 int main(void)
 {
-	SRunner *sr;
 	char *url, *version;
-	int failed;
+	int status;
 
 	/* Before the tests fork, so that they all share one server. */
 	pgserver_start();
@@ -687,10 +686,7 @@ int main(void)
 		version != NULL ? version : "(unknown server)");
 	free(version);
 	free(url);
-	sr = srunner_create(versions_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tu_run_suite(versions_suite());
 	pgserver_stop();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

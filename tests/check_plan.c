@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "migration.h"
 #include "plan.h"
+#include "testutil.h"
 
 /* Fill a set with migrations numbered as given (checksum "c<number>"). */
 static void make_files(struct migration_set *s, const char *const *ids, size_t n)
@@ -235,8 +236,7 @@ int main(void)
 {
 	Suite *s = suite_create("plan");
 	TCase *tc = tcase_create("plan");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, states_and_marks);
 	tcase_add_test(tc, seed_ids_match_by_number);
@@ -246,9 +246,6 @@ int main(void)
 	tcase_add_test(tc, down_selection);
 	tcase_add_test(tc, empty_everything);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

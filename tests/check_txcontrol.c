@@ -214,17 +214,13 @@ int main(void)
 {
 	Suite *s = suite_create("txcontrol");
 	TCase *tc = tcase_create("txcontrol");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, classify);
 	tcase_add_test(tc, no_transaction_control);
 	tcase_add_test(tc, wrappers_are_unwrapped);
 	tcase_add_test(tc, refusals);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

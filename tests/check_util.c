@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "strbuf.h"
+#include "testutil.h"
 
 START_TEST(error_fields)
 {
@@ -103,8 +104,7 @@ int main(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("util");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	tcase_add_test(tc, error_fields);
 	tcase_add_test(tc, error_errno_and_nomem);
@@ -112,9 +112,6 @@ int main(void)
 	tcase_add_test(tc, error_move);
 	tcase_add_test(tc, strbuf_grows);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = tu_run_suite(s);
+	return status;
 }

@@ -459,16 +459,12 @@ static Suite *verify_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
+	int status;
 
 	(void)tu_env("DBMIGRATE_BIN");
 	/* Before the tests fork, so that they all share one server. */
 	pgserver_start();
-	sr = srunner_create(verify_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tu_run_suite(verify_suite());
 	pgserver_stop();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* asprintf, strndup in test code */
 #include "testutil.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -286,4 +287,15 @@ int tu_count(const char *haystack, const char *needle)
 	for (const char *p = haystack; (p = strstr(p, needle)) != NULL; p += len)
 		n++;
 	return n;
+}
+
+int tu_run_suite(struct Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

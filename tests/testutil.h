@@ -61,4 +61,9 @@ const char *tu_env(const char *name);
 /* Count non-overlapping occurrences of needle in haystack. */
 int tu_count(const char *haystack, const char *needle);
 
+/* Run every test of suite s (Check's normal output) and free it;
+   EXIT_SUCCESS when none failed, else EXIT_FAILURE. */
+struct Suite;
+int tu_run_suite(struct Suite *s);
+
 #endif
