@@ -624,6 +624,25 @@ END_TEST
 
 /* ---- apply ---- */
 
+/*
+ * In a new transaction, apply n statements (recording row) and expect
+ * the failure SQLSTATE state at statement index stmt and character
+ * position pos of it; then roll back.
+ */
+static void expect_apply_fails(dbmigrate_conn *c, const struct host *h,
+			       const struct dbmigrate_stmt *s, size_t n,
+			       const struct dbmigrate_row *row,
+			       const char *state, size_t stmt, unsigned pos)
+{
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(c, "migrations", s, n, row, NULL),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_str_eq(h->sqlstate, state);
+	ck_assert_uint_eq(h->statement, stmt);
+	ck_assert_uint_eq(h->position, pos);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+}
+
 START_TEST(apply_in_transaction_second_fails)
 {
 	char *url = pgserver_new_database();
@@ -730,13 +749,7 @@ START_TEST(error_position_in_characters)
 	struct dbmigrate_stmt s[1] = {
 	    stmt("SELECT '\xc3\xa9\xc3\xa9', nosuchcol")};
 
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, NULL, NULL),
-			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "42703");
-	ck_assert_uint_eq(h->statement, 0);
-	ck_assert_uint_eq(h->position, 14);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	expect_apply_fails(c, h, s, 1, NULL, "42703", 0, 14);
 	vt->close(c);
 	free(url);
 	free(h);
@@ -761,14 +774,8 @@ START_TEST(syntax_error_names_its_statement)
 	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
 
 	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
-			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "42601");
-	ck_assert_uint_eq(h->statement, 1);
 	/* "SELECT 'éé' FROM " is 17 characters: WHERE is the 18th. */
-	ck_assert_uint_eq(h->position, 18);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	expect_apply_fails(c, h, s, 3, &row, "42601", 1, 18);
 	assert_sql(url, "SELECT to_regclass('t1')", NULL);
 	assert_sql(url, "SELECT count(*) FROM migrations", "0");
 	vt->close(c);
@@ -791,13 +798,7 @@ START_TEST(error_without_position_names_its_statement)
 	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
 
 	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 4, &row, NULL),
-			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "22012");
-	ck_assert_uint_eq(h->statement, 2);
-	ck_assert_uint_eq(h->position, 0);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	expect_apply_fails(c, h, s, 4, &row, "22012", 2, 0);
 	assert_sql(url, "SELECT to_regclass('t')", NULL);
 	vt->close(c);
 	free(url);
@@ -896,24 +897,13 @@ START_TEST(long_migration_is_cut_between_statements)
 	free(pgserver_psql(url, "DROP TABLE t; DELETE FROM migrations"));
 	b = big_migration(n, 4000, "INSERT INTO t VALUES (1, 'x' 'y')");
 	host_reset(h);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", b.v, n, &row, NULL),
-			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "42601");
-	ck_assert_uint_eq(h->statement, 4000);
-	ck_assert_uint_eq(h->position, 30);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	expect_apply_fails(c, h, b.v, n, &row, "42601", 4000, 30);
 	big_migration_free(&b);
 
 	/* An error with no position, as far into the migration. */
 	b = big_migration(n, 4500, "SELECT 1 / 0");
 	host_reset(h);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", b.v, n, &row, NULL),
-			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "22012");
-	ck_assert_uint_eq(h->statement, 4500);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	expect_apply_fails(c, h, b.v, n, &row, "22012", 4500, 0);
 	assert_sql(url, "SELECT to_regclass('t')", NULL);
 	big_migration_free(&b);
 	vt->close(c);
