@@ -16,6 +16,7 @@
  */
 #include "cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -36,6 +37,11 @@
 
 /* A cache file larger than this is not read (10,000 files: ~1.1 MB). */
 #define CACHE_MAX_SIZE (64L * 1024 * 1024)
+
+/* Cache files of other directories not written for this long are
+   deleted when a cache is written: a directory that is gone (a CI
+   checkout, a temporary project) leaves no file behind for good. */
+#define CACHE_MAX_AGE_SECONDS (30L * 24 * 60 * 60)
 
 /* Flags of a record. */
 #define CACHE_HAS_DOWN 0x1u
@@ -345,6 +351,38 @@ static bool cache_mkdirs(char *path)
 	return mkdir(path, 0700) == 0 || errno == EEXIST;
 }
 
+/*
+ * Delete the cache files (status-*, and temporary files a crashed run
+ * left) of the cache directory not written for CACHE_MAX_AGE_SECONDS.
+ * Best effort, like everything here.
+ */
+static void cache_prune(const struct cache *c)
+{
+	int dfd = open(c->cdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct timespec now;
+	struct dirent *de;
+	DIR *d;
+
+	if (dfd < 0)
+		return;
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    (d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strncmp(de->d_name, "status-", 7) != 0 ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) ||
+		    st.st_mtim.tv_sec > now.tv_sec - CACHE_MAX_AGE_SECONDS)
+			continue;
+		(void)unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 /* Write buf to a new file renamed over the cache file. */
 static void cache_replace(const struct cache *c, const char *buf, size_t len)
 {
@@ -433,8 +471,10 @@ static void cache_write(struct cache *c)
 		memmove(buf + head + k * sizeof *rec, buf + head + n * sizeof *rec, nl);
 		size = head + k * sizeof *rec + nl;
 	}
-	if (cache_mkdirs(c->cdir))
+	if (cache_mkdirs(c->cdir)) {
 		cache_replace(c, buf, size);
+		cache_prune(c);
+	}
 	free(buf);
 }
 

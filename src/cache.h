@@ -17,7 +17,10 @@
  * validate, verify, lint) reads every file, whatever the cache says.
  * A cache that cannot be read, is malformed, belongs to another user or
  * another dbmigrate version is ignored; one that cannot be written is
- * not written. It is never an error: it is only a cache.
+ * not written. It is never an error: it is only a cache. Writing one
+ * deletes the cache files of the directory not written for 30 days.
+ *
+ * (The file's layout is described in cache.c.)
  */
 #ifndef DBMIGRATE_CACHE_H
 #define DBMIGRATE_CACHE_H

@@ -343,6 +343,46 @@ START_TEST(files_gone_are_forgotten)
 }
 END_TEST
 
+/* Writing a cache deletes other cache files not written for 30 days,
+   and nothing else. */
+START_TEST(old_cache_files_are_pruned)
+{
+	struct fixture f = setup();
+	const long day = 24L * 60 * 60;
+	const char *names[3] = { "status-00000000000000aa", /* 31 days */
+				 "status-00000000000000bb", /* 29 days */
+				 "notes.txt" };           /* 31 days */
+	const long age[3] = { 31 * day, 29 * day, 31 * day };
+	char *path[3];
+	struct cache *c;
+	struct timespec now = later();
+	struct stat st = stat_of(&f, 0);
+
+	fill(&f); /* makes the cache directory */
+	for (int k = 0; k < 3; k++) {
+		struct timespec t[2];
+
+		path[k] = malloc(strlen(f.cdir) + strlen(names[k]) + 2);
+		sprintf(path[k], "%s/%s", f.cdir, names[k]);
+		free(tu_write(f.cdir, names[k], "x"));
+		clock_gettime(CLOCK_REALTIME, &t[0]);
+		t[0].tv_sec -= age[k];
+		t[1] = t[0];
+		ck_assert_int_eq(utimensat(AT_FDCWD, path[k], t, 0), 0);
+	}
+	/* A status that changes its own cache writes it, and prunes. */
+	c = cache_open(f.cdir, f.set.dir);
+	cache_store(c, &f.set.v[0], &st, &now);
+	cache_close(c);
+	ck_assert(!tu_exists(path[0]));
+	ck_assert(tu_exists(path[1]));
+	ck_assert(tu_exists(path[2]));
+	for (int k = 0; k < 3; k++)
+		free(path[k]);
+	teardown(&f);
+}
+END_TEST
+
 /* No cache directory can be made: nothing is written, nothing fails. */
 START_TEST(unwritable_cache_dir_is_quiet)
 {
@@ -403,6 +443,7 @@ int main(void)
 	tcase_add_test(tc, unsettled_files_are_not_stored);
 	tcase_add_test(tc, damaged_cache_is_ignored_and_rewritten);
 	tcase_add_test(tc, files_gone_are_forgotten);
+	tcase_add_test(tc, old_cache_files_are_pruned);
 	tcase_add_test(tc, unwritable_cache_dir_is_quiet);
 	tcase_add_test(tc, load_status_matches_a_full_load);
 	suite_add_tcase(s, tc);

@@ -56,6 +56,8 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbmigrate-valgrind.XXXXXX") || exit 2
 chmod 755 "$work"
 own_server=0
+# status's cache stays in the scratch directory, not in ~/.cache.
+export DBMIGRATE_CACHE_DIR=$work/status-cache
 
 # Stop the private server (by its data directory's PID) and clean up.
 cleanup() {
