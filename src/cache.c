@@ -417,7 +417,6 @@ static void cache_write(struct cache *c)
 	struct cache_header h;
 	struct cache_record *rec;
 	char *buf, *np;
-	size_t k = 0;
 
 	if (v == NULL)
 		return;
@@ -440,17 +439,14 @@ static void cache_write(struct cache *c)
 	}
 	rec = (struct cache_record *)(void *)(buf + head);
 	np = buf + head + n * sizeof *rec;
+	/* Every name once: a record is either looked up (and kept) or, its
+	   file changed, missed and stored again, never both. */
 	for (size_t i = 0; i < n; i++) {
-		/* A name found twice (a file replaced since it was read)
-		   is written once. */
-		if (i > 0 && cache_cmp_out(&v[i - 1], &v[i]) == 0)
-			continue;
-		rec[k] = *v[i].r;
-		rec[k].name_off = (uint32_t)(np - (buf + head + n * sizeof *rec));
-		rec[k].name_len = (uint32_t)v[i].len;
+		rec[i] = *v[i].r;
+		rec[i].name_off = (uint32_t)(np - (buf + head + n * sizeof *rec));
+		rec[i].name_len = (uint32_t)v[i].len;
 		memcpy(np, v[i].name, v[i].len);
 		np += v[i].len;
-		k++;
 	}
 	free(v);
 	memset(&h, 0, sizeof h);
@@ -458,19 +454,12 @@ static void cache_write(struct cache *c)
 	h.format = CACHE_FORMAT;
 	h.endian = CACHE_ENDIAN;
 	h.record_size = sizeof *rec;
-	h.count = (uint32_t)k;
+	h.count = (uint32_t)n;
 	h.version_len = (uint32_t)vlen;
 	h.dir_len = (uint32_t)dlen;
 	memcpy(buf, &h, sizeof h);
 	memcpy(buf + sizeof h, DBMIGRATE_VERSION, vlen);
 	memcpy(buf + sizeof h + vlen, c->real, dlen);
-	if (k < n) {
-		/* Duplicates dropped: the names move up behind the records. */
-		size_t nl = (size_t)(np - (buf + head + n * sizeof *rec));
-
-		memmove(buf + head + k * sizeof *rec, buf + head + n * sizeof *rec, nl);
-		size = head + k * sizeof *rec + nl;
-	}
 	if (cache_mkdirs(c->cdir)) {
 		cache_replace(c, buf, size);
 		cache_prune(c);
