@@ -74,18 +74,9 @@ struct pg_apply_q {
 	size_t offset; /* where it starts in the query string that carried it */
 };
 
-/* A growing text with a sticky failure flag. */
-struct pg_apply_text {
-	char *s;
-	size_t len;
-	size_t cap;
-	int failed; /* the text is incomplete: PG_APPLY_NOMEM or
-		       PG_APPLY_NOQUOTE */
-};
-
-/* Why a text failed. */
-#define PG_APPLY_NOMEM 1
-#define PG_APPLY_NOQUOTE 2 /* PQescapeLiteral() refused (see PQerrorMessage) */
+/* Why a tracking statement's text failed besides memory: PQescapeLiteral()
+   refused the value (see PQerrorMessage). */
+#define PG_APPLY_NOQUOTE 2
 
 /* The queries of one migration: before, its own, tracking, after. */
 struct pg_apply_run {
@@ -94,7 +85,7 @@ struct pg_apply_run {
 	size_t after; /* the first query after the tracking statements */
 	char set_lock[80];
 	char set_statement[80];
-	struct pg_apply_text text; /* the query string being sent */
+	struct pg_text text; /* the query string being sent */
 };
 
 /* A failed query: the server's result, which query, and how many
@@ -105,48 +96,14 @@ struct pg_apply_failure {
 	unsigned skip;
 };
 
-/* Append len bytes of s to t. */
-static void pg_apply_put(struct pg_apply_text *t, const char *s, size_t len)
-{
-	if (t->failed)
-		return;
-	if (t->s == NULL || len >= t->cap - t->len) {
-		size_t cap = t->cap != 0 ? t->cap : 256;
-		char *n;
-
-		while (len >= cap - t->len) {
-			if (cap > (size_t)-1 / 2) {
-				t->failed = PG_APPLY_NOMEM;
-				return;
-			}
-			cap *= 2;
-		}
-		if ((n = realloc(t->s, cap)) == NULL) {
-			t->failed = PG_APPLY_NOMEM;
-			return;
-		}
-		t->s = n;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-/* Append the string s to t. */
-static void pg_apply_puts(struct pg_apply_text *t, const char *s)
-{
-	pg_apply_put(t, s, strlen(s));
-}
-
 /* Append value to t as a quoted literal, or NULL when it is NULL. */
-static void pg_apply_literal(dbmigrate_conn *c, struct pg_apply_text *t,
+static void pg_apply_literal(dbmigrate_conn *c, struct pg_text *t,
 			     const char *value)
 {
 	char *lit;
 
 	if (value == NULL) {
-		pg_apply_puts(t, "NULL");
+		pg_text_puts(t, "NULL");
 		return;
 	}
 	/* Quoted for this connection's encoding and
@@ -158,7 +115,7 @@ static void pg_apply_literal(dbmigrate_conn *c, struct pg_apply_text *t,
 		t->failed = PG_APPLY_NOQUOTE;
 		return;
 	}
-	pg_apply_puts(t, lit);
+	pg_text_puts(t, lit);
 	PQfreemem(lit);
 }
 
@@ -173,41 +130,41 @@ static dbmigrate_code pg_apply_tracking(dbmigrate_conn *c,
 					const char *unrecord_id, char **tr,
 					int *n)
 {
-	struct pg_apply_text d = {0}, i = {0};
+	struct pg_text d = {0}, i = {0};
 
 	/* The delete first: repair rewrites a row by deleting it and
 	   inserting it again in one apply(). */
 	if (unrecord_id != NULL) {
-		pg_apply_puts(&d, "DELETE FROM ");
-		pg_apply_puts(&d, t->quoted);
-		pg_apply_puts(&d, " WHERE id = ");
+		pg_text_puts(&d, "DELETE FROM ");
+		pg_text_puts(&d, t->quoted);
+		pg_text_puts(&d, " WHERE id = ");
 		pg_apply_literal(c, &d, unrecord_id);
 	}
 	if (record != NULL) {
 		char batch[32];
 
-		pg_apply_puts(&i, "INSERT INTO ");
-		pg_apply_puts(&i, t->quoted);
-		pg_apply_puts(&i, " (id, name, batch, checksum, executed_at, "
+		pg_text_puts(&i, "INSERT INTO ");
+		pg_text_puts(&i, t->quoted);
+		pg_text_puts(&i, " (id, name, batch, checksum, executed_at, "
 				  "down_sql) VALUES (");
 		pg_apply_literal(c, &i, record->id);
-		pg_apply_puts(&i, ", ");
+		pg_text_puts(&i, ", ");
 		pg_apply_literal(c, &i, record->name);
 		snprintf(batch, sizeof batch, ", %d, ", record->batch);
-		pg_apply_puts(&i, batch);
+		pg_text_puts(&i, batch);
 		pg_apply_literal(c, &i, record->checksum);
-		pg_apply_puts(&i, ", ");
+		pg_text_puts(&i, ", ");
 		if (record->executed_at != NULL) {
 			pg_apply_literal(c, &i, record->executed_at);
-			pg_apply_puts(&i, "::timestamptz, ");
+			pg_text_puts(&i, "::timestamptz, ");
 		} else {
-			pg_apply_puts(&i, "now(), ");
+			pg_text_puts(&i, "now(), ");
 		}
 		/* A host of ABI 1 has no down_sql in its row. */
 		pg_apply_literal(c, &i, c->host->abi_version >= 2
 					    ? record->down_sql
 					    : NULL);
-		pg_apply_puts(&i, ")");
+		pg_text_puts(&i, ")");
 	}
 	*n = 0;
 	if (d.failed || i.failed) {
@@ -402,8 +359,8 @@ static dbmigrate_code pg_apply_chunk(dbmigrate_conn *c, struct pg_apply_run *r,
 			struct pg_apply_q *q = &r->q[to++];
 
 			q->offset = r->text.len;
-			pg_apply_put(&r->text, q->sql, q->len);
-			pg_apply_puts(&r->text,
+			pg_text_add(&r->text, q->sql, q->len);
+			pg_text_puts(&r->text,
 				      pg_apply_ends_in_comment(q) ? "\n;\n" : ";\n");
 		}
 		if (r->text.failed)

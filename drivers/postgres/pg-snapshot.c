@@ -325,41 +325,17 @@ dbmigrate_code pg_snapshot(dbmigrate_conn *c, const char *table,
 	return nomem ? pg_exec_nomem(c) : DBMIGRATE_OK;
 }
 
-/* A growable string for the scratch connection's keyword list. */
-struct pg_kw {
-	char *s;
-	size_t len;
-	size_t cap;
-	int nomem;
-};
-
-/* Append "key='value' " with value quoted as libpq wants. */
-static void pg_kw_add(struct pg_kw *b, const char *key, const char *value)
+/* Append "key='value' " to b, value quoted as libpq wants. */
+static void pg_kw_add(struct pg_text *b, const char *key, const char *value)
 {
-	size_t need = strlen(key) + 2 * strlen(value) + 5;
-
-	if (b->nomem)
-		return;
-	if (b->len + need + 1 > b->cap) {
-		size_t cap = (b->len + need + 1) * 2;
-		char *s = realloc(b->s, cap);
-
-		if (s == NULL) {
-			b->nomem = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	b->len += (size_t)sprintf(b->s + b->len, "%s='", key);
+	pg_text_puts(b, key);
+	pg_text_puts(b, "='");
 	for (const char *p = value; *p != '\0'; p++) {
 		if (*p == '\'' || *p == '\\')
-			b->s[b->len++] = '\\';
-		b->s[b->len++] = *p;
+			pg_text_add(b, "\\", 1);
+		pg_text_add(b, p, 1);
 	}
-	b->s[b->len++] = '\'';
-	b->s[b->len++] = ' ';
-	b->s[b->len] = '\0';
+	pg_text_puts(b, "' ");
 }
 
 /*
@@ -371,7 +347,7 @@ static void pg_kw_add(struct pg_kw *b, const char *key, const char *value)
 static char *pg_scratch_conninfo(dbmigrate_conn *c, const char *name)
 {
 	PQconninfoOption *opts = PQconninfo(c->pg);
-	struct pg_kw b = { 0 };
+	struct pg_text b = { 0 };
 	int multi = 0;
 
 	if (opts == NULL)
@@ -396,7 +372,7 @@ static char *pg_scratch_conninfo(dbmigrate_conn *c, const char *name)
 	}
 	pg_kw_add(&b, "dbname", name);
 	PQconninfoFree(opts);
-	if (b.nomem) {
+	if (b.failed) {
 		free(b.s);
 		return NULL;
 	}

@@ -38,6 +38,17 @@ struct pg_table {
 	char *quoted; /* "schema"."name" or "name", ready for SQL text */
 };
 
+/* A growing string with a sticky failure flag: once an append fails,
+   the rest are skipped and failed says why. */
+struct pg_text {
+	char *s;    /* NUL-terminated once anything was added */
+	size_t len;
+	size_t cap;
+	int failed; /* 0, PG_TEXT_NOMEM, or a caller's own reason */
+};
+
+#define PG_TEXT_NOMEM 1
+
 /* Flags for pg_exec_run(). */
 #define PG_EXEC_SIMPLE 0x1u	 /* simple protocol (PQsendQuery) */
 #define PG_EXEC_CANCELLABLE 0x2u /* cancel it when the user interrupts */
@@ -96,6 +107,12 @@ dbmigrate_code pg_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 dbmigrate_code pg_exec_fail_in(dbmigrate_conn *c, dbmigrate_code code,
 			       const PGresult *res, size_t statement,
 			       unsigned skip, const char *what);
+
+/* Append len bytes of s to t (see struct pg_text). */
+void pg_text_add(struct pg_text *t, const char *s, size_t len);
+
+/* Append the string s to t. */
+void pg_text_puts(struct pg_text *t, const char *s);
 
 /* Report an error the driver itself found. Returns code. */
 dbmigrate_code pg_exec_error(dbmigrate_conn *c, dbmigrate_code code,
