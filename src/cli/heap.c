@@ -1,0 +1,88 @@
+/*
+ * heap.c - ready the allocator for a run over a big migrations directory.
+ *
+ * A run over 10,000 migrations allocates about 10 MB in small blocks:
+ * names, paths, checksums, tracking rows, libpq's results. The kernel
+ * hands that memory out one page at a time, on the first write to each
+ * page. On the virtual machines CI and many clouds use, such a page
+ * fault costs 10-15 us instead of well under one (bench/run measured 12
+ * us here): 2,500 faults were a quarter of `status`'s CPU time. One
+ * madvise(MADV_POPULATE_WRITE) maps the same pages in one system call,
+ * about 0.7 us a page.
+ *
+ * So, before a command that reads the directory, and only when the
+ * directory is big enough for it to matter, the CLI (the process's
+ * owner: the library never tunes the process) sets glibc's malloc to
+ *  - one arena, so that the library's loading thread allocates from the
+ *    same heap as the thread that connects;
+ *  - no mmap'ed blocks below HEAP_MAX, and no trimming of the heap, so
+ *    that big arrays and freed memory come from the populated heap;
+ * and populates a heap of about 32 bytes per byte of the directory's
+ * size (ext4 spends about 33 bytes an entry; 10 MB for 10,000 files),
+ * at most HEAP_MAX. Elsewhere (not glibc, or a kernel before 5.14) it
+ * does nothing: the run is the same, only slower to fault its pages in.
+ */
+#include "cli.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+/* Populate nothing below this: a small project has nothing to gain. */
+#define HEAP_MIN ((size_t)2 << 20)
+/* Nor more than this. */
+#define HEAP_MAX ((size_t)32 << 20)
+/* Bytes of heap per byte of directory size. */
+#define HEAP_PER_DIR_BYTE 32
+
+size_t heap_estimate(const char *dir)
+{
+	struct stat st;
+	size_t want;
+
+	if (dir == NULL || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_size <= 0)
+		return 0;
+	if ((uintmax_t)st.st_size > HEAP_MAX / HEAP_PER_DIR_BYTE)
+		return HEAP_MAX;
+	want = (size_t)st.st_size * HEAP_PER_DIR_BYTE;
+	return want < HEAP_MIN ? 0 : want;
+}
+
+size_t heap_prepare(const char *dir)
+{
+#if defined(__GLIBC__) && defined(M_ARENA_MAX) && defined(MADV_POPULATE_WRITE)
+	size_t want = heap_estimate(dir), page;
+	long ps = sysconf(_SC_PAGESIZE);
+	uintptr_t lo, hi;
+	char *block;
+
+	if (want == 0 || ps <= 0)
+		return 0;
+	page = (size_t)ps;
+	if (mallopt(M_ARENA_MAX, 1) == 0 ||
+	    mallopt(M_MMAP_THRESHOLD, (int)HEAP_MAX) == 0 ||
+	    mallopt(M_TRIM_THRESHOLD, (int)(2 * HEAP_MAX)) == 0)
+		return 0;
+	/* Grow the heap by want, populate it, give it back to malloc. */
+	block = malloc(want);
+	if (block == NULL)
+		return 0;
+	lo = ((uintptr_t)block + page - 1) & ~(uintptr_t)(page - 1);
+	hi = ((uintptr_t)block + want) & ~(uintptr_t)(page - 1);
+	if (hi <= lo || madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0)
+		want = 0; /* an older kernel: pages fault in as before */
+	free(block);
+	return want;
+#else
+	(void)dir;
+	return 0;
+#endif
+}
