@@ -622,6 +622,62 @@ START_TEST(read_rows_without_table_and_stopping)
 }
 END_TEST
 
+/*
+ * Rows are read in one query when the table has today's columns; a
+ * table of the seed's tool (no checksum, no down_sql) is read all the
+ * same, without being altered, outside a transaction and inside one,
+ * which must stay usable: a failed first guess would have aborted it.
+ */
+START_TEST(older_table_is_read_as_it_is)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	struct dbmigrate_stmt stmt = {"CREATE TABLE made_in_tx (a int)", 31};
+	struct rows rs = {0};
+	dbmigrate_conn *c;
+
+	free(pgserver_psql(
+	    url, "CREATE TABLE migrations (id VARCHAR(255) PRIMARY KEY, "
+		 "name VARCHAR(255) NOT NULL, executed_at TIMESTAMP "
+		 "WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP, batch "
+		 "INTEGER NOT NULL);"
+		 "INSERT INTO migrations VALUES ('001', "
+		 "'create_users_table', '2026-11-24 12:00:00+02', 1)"));
+	c = open_url(h, url, NULL);
+	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_str_eq(rs.v[0].name, "create_users_table");
+	ck_assert_str_eq(rs.v[0].executed_at, "2026-11-24T10:00:00Z");
+	ck_assert_ptr_null(rs.v[0].checksum);
+	ck_assert_int_eq(h->errors, 0);
+	assert_sql(url,
+		   "SELECT count(*) FROM information_schema.columns WHERE "
+		   "table_name = 'migrations'", "4");
+	/* Inside a transaction: read, then keep using it. */
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	rs.n = 0;
+	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_int_eq(vt->apply(c, "migrations", &stmt, 1, NULL, NULL),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT to_regclass('made_in_tx') IS NOT NULL", "t");
+	/* A missing schema or table: no rows, no error. */
+	rs.n = 0;
+	ck_assert_int_eq(vt->read_rows(c, "nowhere.migrations", collect_row,
+				       &rs), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->read_rows(c, "nothing", collect_row, &rs),
+			 DBMIGRATE_OK);
+	ck_assert_int_eq(rs.n, 0);
+	ck_assert_int_eq(h->errors, 0);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
 /* ---- apply ---- */
 
 /*
@@ -1755,6 +1811,7 @@ static Suite *pg_driver_suite(void)
 	tcase_add_test(tc, table_name_needing_quotes);
 	tcase_add_test(tc, bad_table_names);
 	tcase_add_test(tc, read_rows_without_table_and_stopping);
+	tcase_add_test(tc, older_table_is_read_as_it_is);
 	tcase_add_test(tc, apply_in_transaction_second_fails);
 	tcase_add_test(tc, apply_records_and_unrecords);
 	tcase_add_test(tc, apply_keeps_given_time);
