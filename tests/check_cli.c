@@ -1384,6 +1384,19 @@ START_TEST(quiet_and_verbose)
 }
 END_TEST
 
+/* Built with AddressSanitizer (so is the binary): its malloc is its own,
+   and src/cli/heap.c leaves it alone. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CLI_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CLI_ASAN 1
+#endif
+#endif
+#ifndef CLI_ASAN
+#define CLI_ASAN 0
+#endif
+
 /*
  * A directory big enough (64 KiB: some 2,000 files on ext4) gets a heap
  * populated in one call before the run (src/cli/heap.c, said with -v);
@@ -1409,7 +1422,7 @@ START_TEST(big_directory_runs_on_a_populated_heap)
 	} while (st.st_size < 65536 && n < 12000);
 	r = RUN(p.root, NULL, "-v", "up", "--url", p.url);
 	expect_status(&r, 0);
-	if (st.st_size >= 65536)
+	if (st.st_size >= 65536 && !CLI_ASAN)
 		expect_has("-v", r.err, "MiB populated for a big directory");
 	else
 		expect_lacks("-v", r.err, "populated");
