@@ -129,9 +129,16 @@ typedef struct dbmigrate_event {
 	int batch;                    /* PLAN, START, DONE, COMMIT */
 	bool outside_transaction;     /* PLAN, START: runs on its own */
 	const char *reason;           /* why it runs outside, or NULL */
-	double seconds;               /* DONE, COMMIT: elapsed time */
+	double seconds;               /* DONE, COMMIT: elapsed time; DONE of a
+					 migration sent with others
+					 (together > 1): of them all */
 	size_t count;                 /* COMMIT: migrations in the transaction */
 	const char *message;          /* WARNING, NOTICE, DEBUG, LOCK_WAIT */
+	size_t together;              /* START, DONE: migrations sent to the
+					 server in one go with this one
+					 (itself included), their time
+					 shared: small migrations travel
+					 together; 1 = alone */
 } dbmigrate_event;
 
 typedef void (*dbmigrate_event_fn)(const dbmigrate_event *event, void *ctx);

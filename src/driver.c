@@ -196,12 +196,15 @@ dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
 		errors_hint(err, "%s", rebuild);
 		return DBMIGRATE_ECONNECT;
 	}
-	/* A driver of ABI 1 ends with cancel(); one of this ABI has the
-	   whole struct. Members after a driver's end count as NULL
-	   (DRIVER_OP). */
+	/* A driver of ABI 1 ends with cancel(), one of ABI 2 with lint();
+	   one of this ABI has the whole struct. Members after a driver's
+	   end count as NULL (DRIVER_OP). */
 	if (vt->abi_version == 1)
 		need = offsetof(struct dbmigrate_driver, cancel) +
 		       sizeof vt->cancel;
+	else if (vt->abi_version == 2)
+		need = offsetof(struct dbmigrate_driver, lint) +
+		       sizeof vt->lint;
 	else
 		need = sizeof(struct dbmigrate_driver);
 	if (vt->struct_size < need) {

@@ -75,6 +75,16 @@ struct run_item {
 /* Backoff of the retries is the driver's; this many it makes at most. */
 #define MIGRATOR_DEFAULT_RETRIES 3
 
+/*
+ * Small migrations in a transaction travel to the server together
+ * (apply_batch(), driver ABI 3): at most this many, of at most
+ * MIGRATOR_GROUP_ITEM bytes of SQL each and MIGRATOR_GROUP_BYTES in all.
+ * A bigger migration goes alone, keeping a time of its own.
+ */
+#define MIGRATOR_GROUP_MAX 100
+#define MIGRATOR_GROUP_ITEM ((size_t)16 << 10)
+#define MIGRATOR_GROUP_BYTES ((size_t)256 << 10)
+
 /* Everything one command loads: files, rows, the plan. */
 struct session {
 	struct migration_set files;
@@ -971,56 +981,186 @@ static dbmigrate_code migrator_configure(dbmigrate *m,
 	return DBMIGRATE_OK;
 }
 
+/* The tracking row that applying item r writes (batch: the new one). */
+static void migrator_row(const struct run_item *r, int batch,
+			 struct dbmigrate_row *row)
+{
+	const struct plan_item *it = r->it;
+
+	memset(row, 0, sizeof *row);
+	if (r->down)
+		return;
+	row->id = it->mig->id;
+	row->name = it->mig->name;
+	row->checksum = it->mig->checksum;
+	row->batch = batch;
+	/* Kept so that a later down works without the file. */
+	row->down_sql = it->mig->down.present ? it->mig->down.sql : NULL;
+}
+
+/* Make the driver's failure rc in item r the session's error. */
+static dbmigrate_code migrator_apply_failed(dbmigrate *m,
+					    const struct run_item *r,
+					    dbmigrate_code rc)
+{
+	if (m->err.code == DBMIGRATE_OK)
+		errors_set(&m->err, rc, "driver %s failed without a message",
+			   m->drv.vt->name);
+	if (m->interrupted && rc != DBMIGRATE_EINTERRUPTED) {
+		rc = DBMIGRATE_EINTERRUPTED;
+		m->err.code = rc;
+	}
+	migrator_locate_failure(m, r);
+	return rc;
+}
+
+/* Emit kind (START or DONE) for item r. */
+static void migrator_emit_item(dbmigrate *m, const struct run_item *r,
+			       dbmigrate_event_kind kind, int batch,
+			       double seconds, size_t together)
+{
+	dbmigrate_entry e;
+	dbmigrate_event ev = { .kind = kind, .entry = &e, .down = r->down,
+			       .batch = r->down ? r->it->row->batch : batch,
+			       .outside_transaction = r->outside,
+			       .reason = r->reason, .seconds = seconds,
+			       .together = together };
+
+	migrator_entry(r->it, &e);
+	migrator_emit(m, &ev);
+}
+
 /* Run one item: events around driver apply(). */
 static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r, int batch)
 {
-	struct plan_item *it = r->it;
-	struct dbmigrate_row row = { 0 };
-	bool down = r->down;
-	dbmigrate_entry e;
-	dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_START, .entry = &e,
-			       .down = down, .batch = down ? it->row->batch : batch,
-			       .outside_transaction = r->outside, .reason = r->reason };
+	struct dbmigrate_row row;
 	double t0 = migrator_now();
 	dbmigrate_code rc;
 
-	migrator_entry(it, &e);
-	migrator_emit(m, &ev);
+	migrator_emit_item(m, r, DBMIGRATE_EVENT_START, batch, 0, 1);
 	if (m->interrupted)
 		return errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
 	m->drv_statement = DBMIGRATE_NO_STATEMENT;
 	m->drv_position = 0;
-	if (!down) {
-		row.id = it->mig->id;
-		row.name = it->mig->name;
-		row.checksum = it->mig->checksum;
-		row.batch = batch;
-		/* Kept so that a later down works without the file. */
-		row.down_sql = it->mig->down.present ? it->mig->down.sql : NULL;
-	}
+	migrator_row(r, batch, &row);
 	rc = migrator_configure(m, &r->limits);
 	if (rc == DBMIGRATE_OK) {
 		migrator_terminate(r);
 		rc = m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), r->stmts,
-				      r->count, down ? NULL : &row,
-				      down ? it->row->id : NULL);
+				      r->count, r->down ? NULL : &row,
+				      r->down ? r->it->row->id : NULL);
 		migrator_unterminate(r);
 	}
-	if (rc != DBMIGRATE_OK) {
-		if (m->err.code == DBMIGRATE_OK)
-			errors_set(&m->err, rc, "driver %s failed without a message",
-				   m->drv.vt->name);
-		if (m->interrupted && rc != DBMIGRATE_EINTERRUPTED) {
-			rc = DBMIGRATE_EINTERRUPTED;
-			m->err.code = rc;
-		}
-		migrator_locate_failure(m, r);
-		return rc;
-	}
-	ev.kind = DBMIGRATE_EVENT_DONE;
-	ev.seconds = migrator_now() - t0;
-	migrator_emit(m, &ev);
+	if (rc != DBMIGRATE_OK)
+		return migrator_apply_failed(m, r, rc);
+	migrator_emit_item(m, r, DBMIGRATE_EVENT_DONE, batch,
+			   migrator_now() - t0, 1);
 	return DBMIGRATE_OK;
+}
+
+/* Bytes of SQL item r sends. */
+static size_t migrator_item_bytes(const struct run_item *r)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < r->count; k++)
+		n += r->stmts[k].len;
+	return n;
+}
+
+/* True when items a and b run under the same limits. */
+static bool migrator_same_limits(const struct run_item *a,
+				 const struct run_item *b)
+{
+	return a->limits.lock_timeout == b->limits.lock_timeout &&
+	       a->limits.statement_timeout == b->limits.statement_timeout &&
+	       a->limits.lock_retries == b->limits.lock_retries;
+}
+
+/*
+ * How many of the items v[0..n) (all in one transaction) travel
+ * together from v[0]: 1 when the driver cannot send several, or v[0] is
+ * big; else the small ones that follow it under the same limits.
+ */
+static size_t migrator_group(const dbmigrate *m, const struct run_item *v,
+			     size_t n)
+{
+	size_t k = 0, bytes = 0;
+
+	if (DRIVER_OP(&m->drv, apply_batch) == NULL)
+		return 1;
+	while (k < n && k < MIGRATOR_GROUP_MAX) {
+		size_t b = migrator_item_bytes(&v[k]);
+
+		if (b > MIGRATOR_GROUP_ITEM || bytes + b > MIGRATOR_GROUP_BYTES ||
+		    !migrator_same_limits(&v[0], &v[k]))
+			break;
+		bytes += b;
+		k++;
+	}
+	return k > 0 ? k : 1;
+}
+
+/*
+ * Run n small items (n >= 2) of one transaction with one apply_batch():
+ * START for each (they are all on their way), then DONE for each with
+ * the time of them all. On failure *failed is the item that failed
+ * (the error is located in it).
+ */
+static dbmigrate_code migrator_apply_group(dbmigrate *m, struct run_item *v,
+					   size_t n, int batch, size_t *failed)
+{
+	struct dbmigrate_batch_item *items = calloc(n, sizeof *items);
+	struct dbmigrate_row *rows = calloc(n, sizeof *rows);
+	double t0 = migrator_now(), took;
+	size_t bad = n;
+	dbmigrate_code rc;
+
+	*failed = 0;
+	if (items == NULL || rows == NULL) {
+		free(items);
+		free(rows);
+		return errors_nomem(&m->err);
+	}
+	for (size_t k = 0; k < n; k++)
+		migrator_emit_item(m, &v[k], DBMIGRATE_EVENT_START, batch, 0, n);
+	if (m->interrupted) {
+		free(items);
+		free(rows);
+		return errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
+	}
+	m->drv_statement = DBMIGRATE_NO_STATEMENT;
+	m->drv_position = 0;
+	for (size_t k = 0; k < n; k++) {
+		migrator_row(&v[k], batch, &rows[k]);
+		items[k].stmts = v[k].stmts;
+		items[k].n = v[k].count;
+		items[k].record = v[k].down ? NULL : &rows[k];
+		items[k].unrecord_id = v[k].down ? v[k].it->row->id : NULL;
+	}
+	rc = migrator_configure(m, &v[0].limits);
+	if (rc == DBMIGRATE_OK) {
+		for (size_t k = 0; k < n; k++)
+			migrator_terminate(&v[k]);
+		rc = DRIVER_OP(&m->drv, apply_batch)(m->drv.conn,
+						     config_table(&m->cfg),
+						     items, n, &bad);
+		for (size_t k = 0; k < n; k++)
+			migrator_unterminate(&v[k]);
+	}
+	free(items);
+	free(rows);
+	took = migrator_now() - t0;
+	if (rc == DBMIGRATE_OK)
+		bad = n;
+	else if (bad >= n)
+		bad = 0; /* the driver did not say: before the first */
+	for (size_t k = 0; k < bad; k++)
+		migrator_emit_item(m, &v[k], DBMIGRATE_EVENT_DONE, batch, took, n);
+	if (rc == DBMIGRATE_OK)
+		return DBMIGRATE_OK;
+	*failed = bad;
+	return migrator_apply_failed(m, &v[bad], rc);
 }
 
 /* True when item j ends the transaction that started at item i. */
@@ -1045,7 +1185,7 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 	for (size_t i = 0; i < n;) {
 		dbmigrate_code rc;
 		double t0 = migrator_now();
-		size_t j = i;
+		size_t j = i, end = i;
 
 		if (v[i].outside) {
 			rc = migrator_apply(m, &v[i], mode->batch);
@@ -1061,18 +1201,24 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 		rc = m->drv.vt->begin(m->drv.conn);
 		if (rc != DBMIGRATE_OK)
 			return rc;
-		for (; j < n && !migrator_tx_ends(v, i, j, mode); j++) {
-			rc = migrator_apply(m, &v[j], mode->batch);
-			if (rc != DBMIGRATE_OK) {
-				size_t k = j;
+		while (end < n && !migrator_tx_ends(v, i, end, mode))
+			end++;
+		while (j < end) {
+			size_t g = migrator_group(m, &v[j], end - j), bad = 0;
 
-				while (k < n && !migrator_tx_ends(v, i, k, mode))
-					k++;
+			if (g > 1)
+				rc = migrator_apply_group(m, &v[j], g, mode->batch,
+							  &bad);
+			else
+				rc = migrator_apply(m, &v[j], mode->batch);
+			if (rc != DBMIGRATE_OK) {
 				migrator_cleanup_rollback(m);
-				migrator_explain_failure(m, &v[j], m->drv_statement,
-							 committed, k - i, mode);
+				migrator_explain_failure(m, &v[j + bad],
+							 m->drv_statement,
+							 committed, end - i, mode);
 				return rc;
 			}
+			j += g;
 		}
 		if (m->interrupted) {
 			migrator_cleanup_rollback(m);

@@ -123,12 +123,18 @@ static void record_event(const dbmigrate_event *ev, void *ctx)
 	static const char *const names[] = { "PLAN", "START", "DONE", "COMMIT",
 					     "WARNING", "NOTICE", "DEBUG", "LOCK" };
 	size_t len = strlen(e->log);
+	char together[32] = "";
 
 	if (ev->kind == DBMIGRATE_EVENT_DEBUG)
 		return;
-	snprintf(e->log + len, sizeof e->log - len, "%s %s%s\n", names[ev->kind],
+	/* " xN": sent to the server with N-1 others (apply_batch). */
+	if (ev->together > 1)
+		snprintf(together, sizeof together, " x%zu", ev->together);
+	snprintf(e->log + len, sizeof e->log - len, "%s %s%s%s\n", names[ev->kind],
 		 ev->entry ? ev->entry->id : (ev->message ? ev->message : ""),
-		 ev->outside_transaction ? " outside" : "");
+		 ev->outside_transaction ? " outside" : "", together);
+	if (ev->kind == DBMIGRATE_EVENT_START || ev->kind == DBMIGRATE_EVENT_DONE)
+		ck_assert_uint_ge(ev->together, 1);
 	if (ev->kind == DBMIGRATE_EVENT_PLAN && ev->outside_transaction) {
 		e->plan_outside++;
 		ck_assert_ptr_nonnull(ev->reason);
@@ -148,11 +154,13 @@ START_TEST(seed_workflow)
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 3);
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	/* 003 holds CREATE INDEX CONCURRENTLY: it runs on its own, after the
-	   transaction of 001 and 002 committed. */
+	   transaction of 001 and 002 committed. 001 and 002, small, travel
+	   to the server together: both start, then both are done. */
 	ck_assert_int_eq(ev.plan_outside, 1);
-	ck_assert_ptr_nonnull(strstr(ev.log,
-		"PLAN 001\nPLAN 002\nPLAN 003 outside\nSTART 001\nDONE 001\n"
-		"START 002\nDONE 002\nCOMMIT \nSTART 003 outside\nDONE 003 outside\n"));
+	ck_assert_msg(strstr(ev.log,
+		"PLAN 001\nPLAN 002\nPLAN 003 outside\nSTART 001 x2\nSTART 002 x2\n"
+		"DONE 001 x2\nDONE 002 x2\nCOMMIT \nSTART 003 outside\nDONE 003 outside\n")
+		!= NULL, "events:\n%s", ev.log);
 	ck_assert_int_eq(dbmigrate_status(m, &r), DBMIGRATE_OK);
 	ck_assert_uint_eq(dbmigrate_report_count(r), 3);
 	for (size_t i = 0; i < 3; i++) {
@@ -272,6 +280,7 @@ END_TEST
 START_TEST(failure_rolls_back_the_whole_batch)
 {
 	struct project p = project_new();
+	struct events ev = { "", 0 };
 	dbmigrate *m;
 	const dbmigrate_error *e;
 
@@ -282,7 +291,13 @@ START_TEST(failure_rolls_back_the_whole_batch)
 		      "INSERT INTO posts VALUES (1);\n  SELECT boom FROM posts;\n"
 		      "-- migrate:down\nDROP TABLE posts;\n"));
 	m = open_project(&p, "?fail=boom");
+	dbmigrate_on_event(m, record_event, &ev);
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	/* The three travelled together; the two before the failure ran. */
+	ck_assert_msg(strstr(ev.log, "START 001 x3\nSTART 002 x3\nSTART 003 x3\n"
+				     "DONE 001 x3\nDONE 002 x3\n") != NULL,
+		      "events:\n%s", ev.log);
+	ck_assert_int_eq(tu_count(ev.log, "DONE 003"), 0);
 	e = dbmigrate_last_error(m);
 	ck_assert_int_eq(e->code, DBMIGRATE_EMIGRATION);
 	ck_assert_ptr_nonnull(strstr(e->file, "003_bad.sql"));
@@ -881,9 +896,10 @@ START_TEST(redo_in_one_transaction)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_on_event(m, record_event, &ev);
 	ck_assert_msg(dbmigrate_redo(m, NULL) == DBMIGRATE_OK, "%s", dbmigrate_errmsg(m));
-	/* down newest first, then up, one commit */
-	ck_assert_ptr_nonnull(strstr(ev.log, "START 002\nDONE 002\nSTART 001\nDONE 001\n"
-					     "START 001\nDONE 001\nSTART 002\nDONE 002\nCOMMIT \n"));
+	/* down newest first, then up, one commit (the four together) */
+	ck_assert_msg(strstr(ev.log, "START 002 x4\nSTART 001 x4\nSTART 001 x4\nSTART 002 x4\n"
+				     "DONE 002 x4\nDONE 001 x4\nDONE 001 x4\nDONE 002 x4\nCOMMIT \n")
+		      != NULL, "events:\n%s", ev.log);
 	ck_assert_int_eq(tu_count(ev.log, "COMMIT"), 1);
 	r = status_of(m, "002", &e);
 	ck_assert_int_eq(e->state, DBMIGRATE_EXECUTED);

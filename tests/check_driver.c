@@ -134,7 +134,7 @@ START_TEST(refuses_a_newer_abi)
 
 	/* struct_size is garbage too: the version is what is reported */
 	ck_assert_str_eq(e.message, "driver bad_abi was built for driver ABI 99, "
-				    "this dbmigrate loads ABI 1 to 2");
+				    "this dbmigrate loads ABI 1 to 3");
 	ck_assert_ptr_nonnull(strstr(e.detail, "bad_abi.so"));
 	ck_assert_ptr_nonnull(strstr(e.hint, "Rebuild"));
 	errors_clear(&e);
@@ -423,6 +423,18 @@ static dbmigrate_code stub_apply(dbmigrate_conn *c, const char *t,
 	return DBMIGRATE_OK;
 }
 
+static dbmigrate_code stub_apply_batch(dbmigrate_conn *c, const char *t,
+				       const struct dbmigrate_batch_item *items,
+				       size_t n, size_t *failed)
+{
+	(void)c;
+	(void)t;
+	(void)items;
+	(void)n;
+	*failed = 0;
+	return DBMIGRATE_OK;
+}
+
 /* open that succeeds with a dummy connection. */
 static dbmigrate_code open_ok(const struct dbmigrate_host *h,
 			      const struct dbmigrate_params *p,
@@ -550,9 +562,23 @@ START_TEST(loads_an_abi1_driver)
 	vt.struct_size = abi1 - 1;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
 	ck_assert_ptr_nonnull(strstr(e.message, "truncated"));
-	/* An ABI-2 driver must declare the whole ABI-2 struct. */
+	/* An ABI-2 driver must declare the whole ABI-2 struct (up to lint),
+	   and loads without the members of ABI 3. */
 	vt.abi_version = 2;
 	vt.struct_size = abi1;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	vt.struct_size = offsetof(struct dbmigrate_driver, lint) + sizeof vt.lint;
+	vt.apply_batch = stub_apply_batch;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
+	ck_assert_ptr_null(DRIVER_OP(&d, apply_batch));
+	vt.struct_size -= 1;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	/* An ABI-3 driver has the whole struct. */
+	vt.abi_version = 3;
+	vt.struct_size = sizeof vt;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
+	ck_assert_ptr_eq(DRIVER_OP(&d, apply_batch), stub_apply_batch);
+	vt.struct_size = sizeof vt - 1;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
 	errors_clear(&e);
 }
@@ -569,10 +595,10 @@ START_TEST(vtable_checks_in_order)
 	vt.struct_size = 3;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
 	ck_assert_str_eq(e.message, "driver stub was built for driver ABI 0, "
-				    "this dbmigrate loads ABI 1 to 2");
+				    "this dbmigrate loads ABI 1 to 3");
 	vt.abi_version = DBMIGRATE_DRIVER_ABI_VERSION + 1;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
-	ck_assert_ptr_nonnull(strstr(e.message, "ABI 3"));
+	ck_assert_ptr_nonnull(strstr(e.message, "ABI 4"));
 
 	vt.abi_version = DBMIGRATE_DRIVER_ABI_VERSION;
 	vt.struct_size = sizeof vt - 1;

@@ -1792,6 +1792,106 @@ START_TEST(lock_timeout_is_retried)
 }
 END_TEST
 
+/*
+ * apply_batch (ABI 3): several migrations of one transaction sent
+ * together. All succeed; a failure names its migration and statement
+ * (a runtime error found by counting results, a syntax error by its
+ * position in the joined string); a lock wait in the second migration
+ * is retried from its own savepoint, the first staying done.
+ */
+START_TEST(batch_of_migrations)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct dbmigrate_stmt a[2] = {stmt("CREATE TABLE a (id int)"),
+				      stmt("INSERT INTO a VALUES (1)")};
+	struct dbmigrate_stmt b[1] = {stmt("CREATE TABLE b (id int)")};
+	struct dbmigrate_stmt bad[2] = {stmt("CREATE TABLE c (id int)"),
+					stmt("SELECT 1/0")};
+	struct dbmigrate_stmt syntax[2] = {stmt("CREATE TABLE d (id int)"),
+					   stmt("CREATE TABLE é (id int")};
+	struct dbmigrate_stmt alter[1] = {stmt("ALTER TABLE t ADD COLUMN x int")};
+	struct dbmigrate_stmt u[1] = {stmt("CREATE TABLE u (id int)")};
+	struct dbmigrate_row r1 = {.id = "001", .name = "a", .batch = 1},
+			     r2 = {.id = "002", .name = "b", .batch = 1},
+			     r3 = {.id = "003", .name = "c", .batch = 1};
+	struct dbmigrate_batch_item items[3] = {{a, 2, &r1, NULL},
+						{b, 1, &r2, NULL},
+						{bad, 2, &r3, NULL}};
+	struct dbmigrate_settings lim = {.struct_size = sizeof lim,
+					 .lock_timeout = 0.2,
+					 .lock_retries = 2};
+	struct blocker bl = {0};
+	size_t failed = 99;
+
+	ck_assert_ptr_nonnull(vt->apply_batch);
+	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	/* The third fails at its statement 1: nothing of the three stays. */
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply_batch(c, "migrations", items, 3, &failed),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(failed, 2);
+	ck_assert_str_eq(h->sqlstate, "22012");
+	ck_assert_uint_eq(h->statement, 1);
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	assert_sql(url, "SELECT to_regclass('a') IS NULL", "t");
+	/* A syntax error in the second: placed by its position. */
+	host_reset(h);
+	items[1].stmts = syntax;
+	items[1].n = 2;
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply_batch(c, "migrations", items, 2, &failed),
+			 DBMIGRATE_EMIGRATION);
+	ck_assert_uint_eq(failed, 1);
+	ck_assert_str_eq(h->sqlstate, "42601");
+	ck_assert_uint_eq(h->statement, 1);
+	ck_assert_uint_eq(h->position, 23); /* end of input, in characters */
+	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	/* All good: one transaction, every row. */
+	host_reset(h);
+	items[1].stmts = b;
+	items[1].n = 1;
+	bad[1] = stmt("SELECT 1");
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply_batch(c, "migrations", items, 3, &failed) ==
+			  DBMIGRATE_OK, "%s", h->message);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	assert_sql(url, "SELECT string_agg(id || ' ' || name, ',' ORDER BY id) "
+			"FROM migrations", "001 a,002 b,003 c");
+	assert_sql(url, "SELECT count(*) FROM a", "1");
+	/* A lock wait in the second: retried from its savepoint only. */
+	free(pgserver_psql(url, "CREATE TABLE t (id int)"));
+	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+	blocker_take(&bl, url);
+	host_reset(h);
+	h->log[0] = '\0';
+	bl.watch = h;
+	ck_assert_int_eq(pthread_create(&bl.thread, NULL, blocker_release, &bl),
+			 0);
+	r1.id = "004";
+	r2.id = "005";
+	items[0] = (struct dbmigrate_batch_item){u, 1, &r1, NULL};
+	items[1] = (struct dbmigrate_batch_item){alter, 1, &r2, NULL};
+	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply_batch(c, "migrations", items, 2, &failed) ==
+			  DBMIGRATE_OK, "%s", h->message);
+	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	pthread_join(bl.thread, NULL);
+	ck_assert_int_eq(h->errors, 0);
+	ck_assert_int_ge(tu_count(h->log, "[warning]"), 1);
+	assert_sql(url, "SELECT count(*) FROM migrations", "5");
+	assert_sql(url, "SELECT count(*) FROM information_schema.columns "
+			"WHERE table_name = 't' AND column_name = 'x'", "1");
+	vt->close(bl.c);
+	free(bl.h);
+	vt->close(c);
+	free(url);
+	free(h);
+}
+END_TEST
+
 static Suite *pg_driver_suite(void)
 {
 	Suite *s = suite_create("postgres driver");
@@ -1839,6 +1939,7 @@ static Suite *pg_driver_suite(void)
 	tcase_add_test(tc, previous_table_gets_down_sql);
 	tcase_add_test(tc, statement_timeout_stops_pg_sleep);
 	tcase_add_test(tc, lock_timeout_is_retried);
+	tcase_add_test(tc, batch_of_migrations);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -72,17 +72,22 @@ struct pg_apply_q {
 	size_t len;
 	size_t stmt;   /* index in apply()'s array, or DBMIGRATE_NO_STATEMENT */
 	size_t offset; /* where it starts in the query string that carried it */
+	size_t item;   /* apply_batch(): the migration it belongs to */
 };
 
 /* Why a tracking statement's text failed besides memory: PQescapeLiteral()
    refused the value (see PQerrorMessage). */
 #define PG_APPLY_NOQUOTE 2
 
-/* The queries of one migration: before, its own, tracking, after. */
+/* The queries of one migration (of several, for apply_batch(), one
+   after the other): before, its own, tracking, after. */
 struct pg_apply_run {
 	struct pg_apply_q *q;
 	size_t n;
 	size_t after; /* the first query after the tracking statements */
+	size_t item;  /* the migration being laid out */
+	size_t stopped; /* the query a failure without a server error (an
+			   interrupt, a lost connection) came at */
 	char set_lock[80];
 	char set_statement[80];
 	struct pg_text text; /* the query string being sent */
@@ -225,11 +230,12 @@ static void pg_apply_add(struct pg_apply_run *r, const char *sql, size_t len,
 	q->len = len;
 	q->stmt = stmt;
 	q->offset = 0;
+	q->item = r->item;
 }
 
 /*
- * Lay out the queries of one migration in r (r->q sized for all of
- * them): inside a transaction a savepoint (when retries are on) and SET
+ * Lay out the queries of one migration in r after those already there
+ * (r->q sized for all of them): inside a transaction a savepoint (when retries are on) and SET
  * LOCAL of the limits; outside one SET of the limits, and their RESET
  * after the tracking statements. The limits are sent only once
  * configure() has set one.
@@ -242,7 +248,6 @@ static void pg_apply_layout(dbmigrate_conn *c, struct pg_apply_run *r,
 	static const char release[] = "RELEASE SAVEPOINT " PG_APPLY_SAVEPOINT;
 	const size_t none = DBMIGRATE_NO_STATEMENT;
 
-	r->n = 0;
 	if (in_tx && c->limits.lock_retries > 0)
 		pg_apply_add(r, savepoint, sizeof savepoint - 1, none);
 	if (c->limits_used) {
@@ -369,6 +374,7 @@ static dbmigrate_code pg_apply_chunk(dbmigrate_conn *c, struct pg_apply_run *r,
 	}
 	*next = to;
 	c->cancel_sent = 0;
+	r->stopped = from;
 	if (!PQsendQuery(c->pg, sql) || pg_exec_flush(c, flags) < 0)
 		return pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
 				    r->q[from].stmt, "cannot send the migration");
@@ -392,21 +398,25 @@ static dbmigrate_code pg_apply_chunk(dbmigrate_conn *c, struct pg_apply_run *r,
 			f->skip = 0;
 		return DBMIGRATE_EMIGRATION;
 	}
-	if (done < to - from)
+	if (done < to - from) {
+		r->stopped = from + done;
 		return pg_exec_fail(c, DBMIGRATE_EMIGRATION, NULL,
 				    r->q[from + done].stmt, NULL);
+	}
 	return DBMIGRATE_OK;
 }
 
-/* Every query of the run as query strings (see the top of the file). */
+/* The queries of the run from start on as query strings (see the top
+   of the file). */
 static dbmigrate_code pg_apply_strings(dbmigrate_conn *c,
-				       struct pg_apply_run *r,
+				       struct pg_apply_run *r, size_t start,
 				       struct pg_apply_failure *f)
 {
-	size_t next = 0;
+	size_t next = start;
 	dbmigrate_code rc = DBMIGRATE_OK;
 
 	while (rc == DBMIGRATE_OK && f->res == NULL && next < r->n) {
+		r->stopped = next;
 		rc = pg_apply_interrupted(c, r->q[next].stmt);
 		if (rc == DBMIGRATE_OK)
 			rc = pg_apply_chunk(c, r, &next, f);
@@ -420,12 +430,14 @@ static dbmigrate_code pg_apply_strings(dbmigrate_conn *c,
  */
 static dbmigrate_code pg_apply_each(dbmigrate_conn *c,
 				    const struct pg_apply_q *q, size_t from,
-				    size_t n, struct pg_apply_failure *f)
+				    size_t n, struct pg_apply_failure *f,
+				    size_t *stopped)
 {
 	PGresult *res;
 	dbmigrate_code rc;
 
 	for (size_t i = from; i < n; i++) {
+		*stopped = i;
 		if (q[i].stmt != DBMIGRATE_NO_STATEMENT &&
 		    (rc = pg_apply_interrupted(c, q[i].stmt)) != DBMIGRATE_OK)
 			return rc;
@@ -498,29 +510,49 @@ static dbmigrate_code pg_apply_report(dbmigrate_conn *c,
 	return rc;
 }
 
-/* Run the laid-out queries inside a transaction, retrying from the
-   savepoint when a lock was not available. */
+/*
+ * Run the laid-out queries inside a transaction: as query strings, or
+ * one_by_one. first[k] is the first query of migration k (one migration:
+ * first[0] = 0). When a lock was not available, roll back to the
+ * savepoint of the migration that waited (those before it stay done) and
+ * start again from it, up to lock_retries times for each migration. On
+ * failure *failed is the migration that failed.
+ */
 static dbmigrate_code pg_apply_in_tx(dbmigrate_conn *c, struct pg_apply_run *r,
-				     int one_by_one)
+				     const size_t *first, int one_by_one,
+				     size_t *failed)
 {
 	long delay = PG_APPLY_BACKOFF_MS;
+	unsigned attempt = 0;
+	size_t start = 0, waiting = (size_t)-1;
 
-	for (unsigned attempt = 1;; attempt++) {
+	for (;;) {
 		struct pg_apply_failure f = {0};
 		PGresult *res;
 		dbmigrate_code rc;
+		size_t k;
 
 		if (one_by_one)
-			rc = pg_apply_each(c, r->q, 0, r->n, &f);
+			rc = pg_apply_each(c, r->q, start, r->n, &f, &r->stopped);
 		else
-			rc = pg_apply_strings(c, r, &f);
-		if (f.res == NULL)
+			rc = pg_apply_strings(c, r, start, &f);
+		if (f.res == NULL) {
+			if (rc != DBMIGRATE_OK && r->stopped < r->n)
+				*failed = r->q[r->stopped].item;
 			return rc;
+		}
+		k = *failed = r->q[f.at].item;
+		if (k != waiting) {
+			waiting = k;
+			attempt = 0;
+			delay = PG_APPLY_BACKOFF_MS;
+		}
+		attempt++;
 		if (!pg_apply_lock_failure(f.res) ||
 		    attempt > c->limits.lock_retries ||
 		    c->host->interrupted(c->host->ctx))
 			return pg_apply_report(c, r, &f);
-		/* The savepoint was the first query: it exists. */
+		/* The savepoint was the migration's first query: it exists. */
 		res = pg_exec_run(c, "ROLLBACK TO SAVEPOINT " PG_APPLY_SAVEPOINT,
 				  0, NULL, 0);
 		if (!pg_exec_ok(res)) {
@@ -535,6 +567,7 @@ static dbmigrate_code pg_apply_in_tx(dbmigrate_conn *c, struct pg_apply_run *r,
 		PQclear(f.res);
 		delay = delay * 2 < PG_APPLY_BACKOFF_MAX_MS ? delay * 2
 							    : PG_APPLY_BACKOFF_MAX_MS;
+		start = first[k];
 	}
 }
 
@@ -542,7 +575,7 @@ static dbmigrate_code pg_apply_in_tx(dbmigrate_conn *c, struct pg_apply_run *r,
    waited too long for a lock runs again alone; the limits are reset
    whatever happens. */
 static dbmigrate_code pg_apply_outside(dbmigrate_conn *c,
-				       const struct pg_apply_run *r)
+				       struct pg_apply_run *r)
 {
 	long delay = PG_APPLY_BACKOFF_MS;
 	unsigned attempt = 1;
@@ -552,7 +585,7 @@ static dbmigrate_code pg_apply_outside(dbmigrate_conn *c,
 	for (;;) {
 		struct pg_apply_failure f = {0};
 
-		rc = pg_apply_each(c, r->q, from, r->after, &f);
+		rc = pg_apply_each(c, r->q, from, r->after, &f, &r->stopped);
 		if (f.res == NULL)
 			break;
 		if (!pg_apply_lock_failure(f.res) ||
@@ -614,15 +647,99 @@ dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,
 		goto out;
 	}
 	pg_apply_layout(c, &run, stmts, n, tr, ntr, in_tx);
-	if (in_tx)
-		rc = pg_apply_in_tx(c, &run, one_by_one);
-	else
+	if (in_tx) {
+		const size_t first[1] = {0};
+		size_t failed = 0;
+
+		rc = pg_apply_in_tx(c, &run, first, one_by_one, &failed);
+	} else {
 		rc = pg_apply_outside(c, &run);
+	}
 	free(run.q);
 	free(run.text.s);
 out:
 	for (int i = 0; i < ntr; i++)
 		free(tr[i]);
+	return rc;
+}
+
+/*
+ * Run several migrations of one transaction (apply_batch, driver ABI 3):
+ * their queries laid out one after the other in one run, so that many
+ * small migrations share a query string and a round trip; a COPY in any
+ * of them sends every query on its own, as apply() does for one.
+ * Outside a transaction (the host never asks) each goes through apply().
+ */
+dbmigrate_code pg_apply_batch(dbmigrate_conn *c, const char *table,
+			      const struct dbmigrate_batch_item *items,
+			      size_t n, size_t *failed)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+	struct pg_apply_run run = {0};
+	size_t total = 0, *first = NULL;
+	char **tr = NULL;
+	int *ntr = NULL, one_by_one = 0;
+	struct pg_table t;
+	dbmigrate_code rc;
+
+	*failed = 0;
+	if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR) {
+		for (size_t k = 0; k < n; k++) {
+			rc = pg_apply(c, table, items[k].stmts, items[k].n,
+				      items[k].record, items[k].unrecord_id);
+			if (rc != DBMIGRATE_OK) {
+				*failed = k;
+				return rc;
+			}
+		}
+		return DBMIGRATE_OK;
+	}
+	rc = pg_table_parse(c, table, &t);
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	tr = calloc(n * PG_APPLY_TRACKING + 1, sizeof *tr);
+	ntr = calloc(n + 1, sizeof *ntr);
+	first = calloc(n + 1, sizeof *first);
+	if (tr == NULL || ntr == NULL || first == NULL) {
+		rc = pg_exec_nomem(c);
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		rc = pg_apply_tracking(c, &t, items[k].record,
+				       items[k].unrecord_id,
+				       tr + k * PG_APPLY_TRACKING, &ntr[k]);
+		if (rc != DBMIGRATE_OK) {
+			*failed = k;
+			goto out;
+		}
+		total += items[k].n + (size_t)ntr[k] + PG_APPLY_AROUND;
+		for (size_t i = 0; !one_by_one && i < items[k].n; i++)
+			one_by_one = pg_apply_is_copy(c, &items[k].stmts[i]);
+	}
+	run.q = calloc(total + 1, sizeof *run.q);
+	if (run.q == NULL) {
+		rc = pg_exec_nomem(c);
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		first[k] = run.n;
+		run.item = k;
+		pg_apply_layout(c, &run, items[k].stmts, items[k].n,
+				tr + k * PG_APPLY_TRACKING, ntr[k], 1);
+	}
+	first[n] = run.n;
+	if (run.n > 0)
+		rc = pg_apply_in_tx(c, &run, first, one_by_one, failed);
+out:
+	if (tr != NULL)
+		for (size_t k = 0; k < n * PG_APPLY_TRACKING; k++)
+			free(tr[k]);
+	free(tr);
+	free(ntr);
+	free(first);
+	free(run.q);
+	free(run.text.s);
+	pg_table_free(&t);
 	return rc;
 }
 

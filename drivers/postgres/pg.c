@@ -558,6 +558,7 @@ static const struct dbmigrate_driver pg_driver = {
     .scratch_close = pg_scratch_close,
     .snapshot = pg_snapshot,
     .lint = pg_lint,
+    .apply_batch = pg_apply_batch,
 };
 
 DBMIGRATE_DRIVER_DEFINE(pg_driver)

@@ -150,6 +150,10 @@ dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,
 			const struct dbmigrate_stmt *stmts, size_t n,
 			const struct dbmigrate_row *record,
 			const char *unrecord_id);
+/* pg-apply.c: several migrations of one transaction together (ABI 3). */
+dbmigrate_code pg_apply_batch(dbmigrate_conn *c, const char *table,
+			      const struct dbmigrate_batch_item *items,
+			      size_t n, size_t *failed);
 
 /* pg-apply.c: the limits on the migrations' statements (ABI 2). */
 dbmigrate_code pg_apply_configure(dbmigrate_conn *c,

@@ -36,7 +36,7 @@
 extern "C" {
 #endif
 
-#define DBMIGRATE_DRIVER_ABI_VERSION 2u
+#define DBMIGRATE_DRIVER_ABI_VERSION 3u
 
 /* The one symbol a driver exports. */
 #define DBMIGRATE_DRIVER_ENTRY_SYMBOL "dbmigrate_driver_entry"
@@ -128,6 +128,14 @@ struct dbmigrate_row {
 struct dbmigrate_stmt {
 	const char *sql;
 	size_t len;
+};
+
+/* One migration of apply_batch() (since ABI 3): apply()'s arguments. */
+struct dbmigrate_batch_item {
+	const struct dbmigrate_stmt *stmts;
+	size_t n;
+	const struct dbmigrate_row *record; /* or NULL */
+	const char *unrecord_id;            /* or NULL */
 };
 
 /*
@@ -353,6 +361,28 @@ struct dbmigrate_driver {
 	dbmigrate_code (*lint)(const struct dbmigrate_host *host,
 			       const char *sql, size_t len, dbmigrate_lint_fn fn,
 			       void *ctx);
+
+	/* ---- since ABI 3 ---- */
+
+	/*
+	 * Optional. Inside a transaction (after begin()), run n migrations
+	 * as n apply() calls would, in order, under the limits of the last
+	 * configure() (the same for all of them: the host groups only
+	 * migrations whose limits agree), in as few round trips as the
+	 * backend allows (PostgreSQL: their query strings joined, one round
+	 * trip for many small migrations; a server's cost per message is
+	 * what remains of a migration tool's own). A lock retry starts
+	 * again from the migration that waited, as apply() would.
+	 * On success all n ran. On failure *failed is the index of the
+	 * migration that failed (those before it ran or were sent with it,
+	 * those after it did not run), whose error is reported as apply()
+	 * reports it (statement: an index in that migration's stmts); the
+	 * transaction is then aborted and the core calls rollback(). The
+	 * host only gives it migrations that run in a transaction.
+	 */
+	dbmigrate_code (*apply_batch)(dbmigrate_conn *c, const char *table,
+				      const struct dbmigrate_batch_item *items,
+				      size_t n, size_t *failed);
 };
 
 /* Define the entry function returning the driver's vtable. */

@@ -460,7 +460,7 @@ static void output_start(struct output *o, const dbmigrate_event *ev)
 static void output_done(struct output *o, const dbmigrate_event *ev)
 {
 	char *label;
-	char took[32];
+	char took[64];
 
 	output_plan_show(o, false);
 	o->done++;
@@ -468,6 +468,14 @@ static void output_done(struct output *o, const dbmigrate_event *ev)
 		return;
 	label = output_label(ev->entry);
 	output_duration(took, sizeof took, ev->seconds);
+	/* Small migrations travel to the server together: their time is
+	   that of them all, and says so. */
+	if (ev->together > 1) {
+		size_t n = strlen(took);
+
+		snprintf(took + n, sizeof took - n, " for %zu sent together",
+			 ev->together);
+	}
 	if (ev->down)
 		printf("↩️  Rolled back %s (%s)\n", label, took);
 	else
