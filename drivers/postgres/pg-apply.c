@@ -1,7 +1,10 @@
 /*
- * pg-apply.c - running one migration: its statements and the statement
+ * pg-apply.c - running a migration: its statements and the statement
  * that records it in (or removes it from) the tracking table, under the
- * limits configure() set.
+ * limits configure() set; or several small migrations of a transaction
+ * together (apply_batch, ABI 3), their queries laid out one after the
+ * other and sent the same way, so that they share query strings and
+ * round trips. A failure names its migration as well as its statement.
  *
  * Inside a transaction the queries of a migration travel as one query
  * string over the simple protocol: one message and one round trip, the
