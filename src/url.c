@@ -62,6 +62,40 @@ static int url_is_password_key(const char *s, size_t n)
 	return 1;
 }
 
+/* The value of hex digit c, or -1. */
+static int url_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* True when the n bytes at s, percent-decoded as libpq decodes a query
+   parameter's name ("pass%77ord"), spell "password" in any case. */
+static int url_is_encoded_password_key(const char *s, size_t n)
+{
+	char key[sizeof "password"];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%' && i + 2 < n &&
+		    url_hex(s[i + 1]) >= 0 && url_hex(s[i + 2]) >= 0) {
+			c = (char)(url_hex(s[i + 1]) * 16 + url_hex(s[i + 2]));
+			i += 2;
+		}
+		if (k == sizeof key - 1)
+			return 0;
+		key[k++] = c;
+	}
+	return url_is_password_key(key, k);
+}
+
 /* Find the passwords of a URI: in its userinfo and its query. */
 static void url_scan_uri(const char *url, size_t scheme, url_span_fn fn,
 			 void *ctx)
@@ -94,11 +128,14 @@ static void url_scan_uri(const char *url, size_t scheme, url_span_fn fn,
 	q = strchr(p, '?');
 	if (q == NULL)
 		return;
-	for (q++; *q != '\0' && *q != '#';) {
-		size_t plen = strcspn(q, "&#");
+	/* libpq reads every parameter to the end of the string: a '#' is
+	   not a fragment to it, so neither is it here. */
+	for (q++; *q != '\0';) {
+		size_t plen = strcspn(q, "&");
 		const char *eq = memchr(q, '=', plen);
 
-		if (eq != NULL && url_is_password_key(q, (size_t)(eq - q)) &&
+		if (eq != NULL &&
+		    url_is_encoded_password_key(q, (size_t)(eq - q)) &&
 		    plen > (size_t)(eq - q) + 1)
 			fn(ctx, (size_t)(eq + 1 - url),
 			   plen - (size_t)(eq - q) - 1);

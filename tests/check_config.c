@@ -594,6 +594,13 @@ START_TEST(fuzz_found_password_leaks)
 		{ "user='a'password=secret host=h", "secret" },
 		{ "postgres://u:pa?s3cret@127.0.0.1:1/db", "s3cret" },
 		{ "postgres://u:p#w@h/db", "p#w" },
+		/* libpq reads a query to its end: '#' starts no fragment */
+		{ "postgres://u@1287.0.0.1:54/db?sslmode=disable&password=#ther",
+		  "#ther" },
+		{ "postgres://h/db?a=1#x&password=s3cret", "s3cret" },
+		/* and it percent-decodes parameter names */
+		{ "postgres://h/db?pass%77ord=s3cret", "s3cret" },
+		{ "postgres://h/db?%70ASSWORD=s3cret&sslmode=disable", "s3cret" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
