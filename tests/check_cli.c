@@ -714,6 +714,8 @@ START_TEST(seed_workflow)
 	expect_status(&r, 0);
 	expect_has("up", r.out, "✅ Applied 001_create_users_table (");
 	expect_has("up", r.out, "✅ Applied 002_create_user_sessions_table (");
+	/* The two small ones travelled together, and the lines say so. */
+	ck_assert_int_eq(tu_count(r.out, " for 2 sent together)\n"), 2);
 	expect_lacks("up", r.out, "003_");
 	tu_result_free(&r);
 
