@@ -306,18 +306,6 @@ static dbmigrate_code parse_js_skip_template(struct parse_js_state *js,
 	return parse_js_unterminated(js, start);
 }
 
-/* Value of hex digit c, or -1. */
-static int parse_js_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Append code point cp (valid, not a surrogate) as UTF-8. */
 static void parse_js_put_utf8(struct strbuf *b, uint32_t cp)
 {
@@ -359,9 +347,9 @@ static size_t parse_js_escape_u(const struct parse_js_state *js, size_t i,
 	if (j < js->len && js->s[j] == '{') {
 		size_t digits = 0;
 
-		for (j++; j < js->len && parse_js_hex(js->s[j]) >= 0; j++) {
+		for (j++; j < js->len && str_hexval(js->s[j]) >= 0; j++) {
 			digits++;
-			v = v * 16 + (uint32_t)parse_js_hex(js->s[j]);
+			v = v * 16 + (uint32_t)str_hexval(js->s[j]);
 			if (v > 0x10FFFF)
 				return 0;
 		}
@@ -371,9 +359,9 @@ static size_t parse_js_escape_u(const struct parse_js_state *js, size_t i,
 		return j + 1;
 	}
 	for (int k = 0; k < 4; k++, j++) {
-		if (j >= js->len || parse_js_hex(js->s[j]) < 0)
+		if (j >= js->len || str_hexval(js->s[j]) < 0)
 			return 0;
-		v = v * 16 + (uint32_t)parse_js_hex(js->s[j]);
+		v = v * 16 + (uint32_t)str_hexval(js->s[j]);
 	}
 	*cp = v;
 	return j;
@@ -418,13 +406,13 @@ static dbmigrate_code parse_js_escape(struct parse_js_state *js,
 	case 'f': strbuf_putc(b, '\f'); return DBMIGRATE_OK;
 	case 'v': strbuf_putc(b, '\v'); return DBMIGRATE_OK;
 	case 'x':
-		if (at + 3 >= js->len || parse_js_hex(js->s[at + 2]) < 0 ||
-		    parse_js_hex(js->s[at + 3]) < 0)
+		if (at + 3 >= js->len || str_hexval(js->s[at + 2]) < 0 ||
+		    str_hexval(js->s[at + 3]) < 0)
 			return parse_js_bad_escape(js, at, "invalid \\x escape",
 					     "Write \\x followed by two hex "
 					     "digits, e.g. \\x41.");
-		cp = (uint32_t)(parse_js_hex(js->s[at + 2]) * 16 +
-				parse_js_hex(js->s[at + 3]));
+		cp = (uint32_t)(str_hexval(js->s[at + 2]) * 16 +
+				str_hexval(js->s[at + 3]));
 		js->pos = at + 4;
 		break;
 	case 'u':

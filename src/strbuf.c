@@ -115,3 +115,14 @@ char *str_dup(const char *s, bool *failed)
 		*failed = true;
 	return d;
 }
+
+int str_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -33,11 +33,14 @@ bool strbuf_reserve(struct strbuf *b, size_t n);
 char *strbuf_steal(struct strbuf *b);
 /* Free the buffer and reset it. */
 void strbuf_free(struct strbuf *b);
-/* True when an allocation failed. */
 /* strdup with the same sticky flag: NULL stays NULL; on no memory it
    returns NULL and sets *failed (check it once, after the copies). */
 char *str_dup(const char *s, bool *failed);
 
+/* The value of hex digit c (either case), or -1. */
+int str_hexval(char c);
+
+/* True when an allocation failed. */
 static inline bool strbuf_failed(const struct strbuf *b) { return b->failed; }
 
 #endif

@@ -62,18 +62,6 @@ static int url_is_password_key(const char *s, size_t n)
 	return 1;
 }
 
-/* The value of hex digit c, or -1. */
-static int url_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* True when the n bytes at s, percent-decoded as libpq decodes a query
    parameter's name ("pass%77ord"), spell "password" in any case. */
 static int url_is_encoded_password_key(const char *s, size_t n)
@@ -85,8 +73,8 @@ static int url_is_encoded_password_key(const char *s, size_t n)
 		char c = s[i];
 
 		if (c == '%' && i + 2 < n &&
-		    url_hex(s[i + 1]) >= 0 && url_hex(s[i + 2]) >= 0) {
-			c = (char)(url_hex(s[i + 1]) * 16 + url_hex(s[i + 2]));
+		    str_hexval(s[i + 1]) >= 0 && str_hexval(s[i + 2]) >= 0) {
+			c = (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
 			i += 2;
 		}
 		if (k == sizeof key - 1)

@@ -476,13 +476,10 @@ START_TEST(ensure_table_fresh)
 }
 END_TEST
 
-START_TEST(seed_table_is_adopted)
+/* The seed tool's tracking table (no checksum, no down_sql) with one
+   row, applied at 12:00 in UTC+2. */
+static void seed_table(const char *url)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	struct rows rs = {0};
-	dbmigrate_conn *c;
-
 	free(pgserver_psql(
 	    url, "CREATE TABLE migrations (id VARCHAR(255) PRIMARY KEY, "
 		 "name VARCHAR(255) NOT NULL, executed_at TIMESTAMP "
@@ -490,6 +487,16 @@ START_TEST(seed_table_is_adopted)
 		 "INTEGER NOT NULL);"
 		 "INSERT INTO migrations VALUES ('001', "
 		 "'create_users_table', '2026-11-24 12:00:00+02', 1)"));
+}
+
+START_TEST(seed_table_is_adopted)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	struct rows rs = {0};
+	dbmigrate_conn *c;
+
+	seed_table(url);
 	c = open_url(h, url, NULL);
 	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
 	ck_assert_int_eq(h->notices, 0);
@@ -636,13 +643,7 @@ START_TEST(older_table_is_read_as_it_is)
 	struct rows rs = {0};
 	dbmigrate_conn *c;
 
-	free(pgserver_psql(
-	    url, "CREATE TABLE migrations (id VARCHAR(255) PRIMARY KEY, "
-		 "name VARCHAR(255) NOT NULL, executed_at TIMESTAMP "
-		 "WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP, batch "
-		 "INTEGER NOT NULL);"
-		 "INSERT INTO migrations VALUES ('001', "
-		 "'create_users_table', '2026-11-24 12:00:00+02', 1)"));
+	seed_table(url);
 	c = open_url(h, url, NULL);
 	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
 			 DBMIGRATE_OK);
