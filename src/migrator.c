@@ -358,24 +358,32 @@ static int migrator_collect_row(void *ctx, const struct dbmigrate_row *r)
 			   c->err) != DBMIGRATE_OK;
 }
 
-/* Read the tracking rows into s->rows. */
-static dbmigrate_code migrator_read_rows(dbmigrate *m, struct session *s)
+/*
+ * Read the tracking rows into s->rows; brief (a listing: status,
+ * validate) without the text of their down SQL when the driver can
+ * leave it out (a row's down_sql is then "" when it has one).
+ */
+static dbmigrate_code migrator_read_rows(dbmigrate *m, struct session *s,
+					 bool brief)
 {
 	struct migrator_rows_ctx c = { &s->rows, &m->err,
 				       m->drv.vt->abi_version >= 2 };
+	dbmigrate_code (*read)(dbmigrate_conn *, const char *,
+			       dbmigrate_row_fn, void *) = m->drv.vt->read_rows;
 	dbmigrate_code rc;
 
-	rc = m->drv.vt->read_rows(m->drv.conn, config_table(&m->cfg),
-				  migrator_collect_row, &c);
+	if (brief && DRIVER_OP(&m->drv, read_rows_brief) != NULL)
+		read = DRIVER_OP(&m->drv, read_rows_brief);
+	rc = read(m->drv.conn, config_table(&m->cfg), migrator_collect_row, &c);
 	if (rc == DBMIGRATE_OK && m->err.code != DBMIGRATE_OK)
 		rc = m->err.code; /* applied_add failed inside the callback */
 	return rc;
 }
 
-/* Read the tracking rows and build the plan. */
+/* Read the tracking rows for a listing (validate) and build the plan. */
 static dbmigrate_code migrator_read_plan(dbmigrate *m, struct session *s)
 {
-	dbmigrate_code rc = migrator_read_rows(m, s);
+	dbmigrate_code rc = migrator_read_rows(m, s, true);
 
 	if (rc != DBMIGRATE_OK)
 		return rc;
@@ -446,12 +454,12 @@ static dbmigrate_code migrator_load_and_open(dbmigrate *m, struct session *s,
 		if (rc == DBMIGRATE_OK)
 			rc = migrator_open(m);
 		if (rc == DBMIGRATE_OK && rows)
-			rc = migrator_read_rows(m, s);
+			rc = migrator_read_rows(m, s, !bodies);
 		return rc;
 	}
 	rc = migrator_open(m);
 	if (rc == DBMIGRATE_OK && rows)
-		rc = migrator_read_rows(m, s);
+		rc = migrator_read_rows(m, s, !bodies);
 	pthread_join(t, NULL);
 	atomic_store(&m->files_failed, 0);
 	if (l.rc != DBMIGRATE_OK) {
@@ -482,7 +490,7 @@ static dbmigrate_code migrator_begin_session(dbmigrate *m, struct session *s,
 				 config_lock_timeout(&m->cfg));
 		s->locked = rc == DBMIGRATE_OK;
 		if (rc == DBMIGRATE_OK)
-			rc = migrator_read_rows(m, s);
+			rc = migrator_read_rows(m, s, false);
 	}
 	if (rc == DBMIGRATE_OK)
 		rc = plan_build(&s->files, &s->rows, &s->plan, &m->err);

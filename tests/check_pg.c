@@ -1616,6 +1616,22 @@ START_TEST(previous_table_gets_down_sql)
 			ck_assert_int_eq(d.has_down[i], 0);
 		}
 	}
+	/* Brief (status): whether there is one, not its text; the same on
+	   the previous table, which has no down_sql column at all. */
+	for (int pass = 0; pass < 2; pass++) {
+		memset(&d, 0, sizeof d);
+		ck_assert_int_eq(vt->read_rows_brief(c, "migrations", rows_down,
+						     &d), DBMIGRATE_OK);
+		ck_assert_int_eq(d.n, 2);
+		for (int i = 0; i < 2; i++) {
+			ck_assert_int_eq(d.has_down[i],
+					 pass == 0 && strcmp(d.id[i], "002") == 0);
+			ck_assert_str_eq(d.down[i], "");
+		}
+		if (pass == 0)
+			free(pgserver_psql(url, "ALTER TABLE migrations "
+						"DROP COLUMN down_sql"));
+	}
 	vt->close(c);
 	free(url);
 	free(h);

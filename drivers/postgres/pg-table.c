@@ -273,20 +273,23 @@ dbmigrate_code pg_table_exists(dbmigrate_conn *c, const char *table,
 /*
  * The query for the rows of t: the seed's tool wrote no checksum column,
  * an older dbmigrate no down_sql; NULL stands in for what is missing.
- * The cast makes a seed table's TIMESTAMP (without time zone) read in
- * the session's zone, as it was written, before turning to UTC.
+ * brief: '' for a down SQL that is there, instead of its text. The cast
+ * makes a seed table's TIMESTAMP (without time zone) read in the
+ * session's zone, as it was written, before turning to UTC.
  */
 static char *pg_table_rows_sql(dbmigrate_conn *c, const struct pg_table *t,
-			       int has_checksum, int has_down_sql)
+			       int has_checksum, int has_down_sql, int brief)
 {
-	char prefix[256];
+	char prefix[320];
 
 	snprintf(prefix, sizeof prefix,
 		 "SELECT id, name, to_char(executed_at::timestamptz "
 		 "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 		 "batch, %s, %s FROM ",
 		 has_checksum ? "checksum" : "NULL",
-		 has_down_sql ? "down_sql" : "NULL");
+		 !has_down_sql ? "NULL"
+		 : brief ? "CASE WHEN down_sql IS NOT NULL THEN '' END"
+			 : "down_sql");
 	return pg_table_sql(c, prefix, t, "");
 }
 
@@ -320,7 +323,7 @@ static void pg_table_rows(const PGresult *res, dbmigrate_row_fn fn, void *ctx)
  * a seed table, or none yet); any other failure is reported.
  */
 static dbmigrate_code pg_table_read_current(dbmigrate_conn *c,
-					    const struct pg_table *t,
+					    const struct pg_table *t, int brief,
 					    dbmigrate_row_fn fn, void *ctx,
 					    int *done)
 {
@@ -332,7 +335,7 @@ static dbmigrate_code pg_table_read_current(dbmigrate_conn *c,
 	*done = 0;
 	if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
 		return DBMIGRATE_OK;
-	if ((sql = pg_table_rows_sql(c, t, 1, 1)) == NULL)
+	if ((sql = pg_table_rows_sql(c, t, 1, 1, brief)) == NULL)
 		return DBMIGRATE_ENOMEM;
 	res = pg_exec_run(c, sql, 0, NULL, 0);
 	free(sql);
@@ -358,9 +361,11 @@ static dbmigrate_code pg_table_read_current(dbmigrate_conn *c,
 	return rc;
 }
 
-/* Call fn for each tracking row; none when the table is missing. */
-dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
-			     dbmigrate_row_fn fn, void *ctx)
+/* Call fn for each tracking row (brief: without the down SQL's text);
+   none when the table is missing. */
+static dbmigrate_code pg_table_read_rows(dbmigrate_conn *c, const char *table,
+					 int brief, dbmigrate_row_fn fn,
+					 void *ctx)
 {
 	struct pg_table t;
 	int exists = 0, has_checksum = 0, has_down_sql = 0, done = 0;
@@ -370,14 +375,14 @@ dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
 
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	rc = pg_table_read_current(c, &t, fn, ctx, &done);
+	rc = pg_table_read_current(c, &t, brief, fn, ctx, &done);
 	if (rc != DBMIGRATE_OK || done)
 		goto out;
 	/* Reading (status) must not alter an older table: ask what it has. */
 	rc = pg_table_probe(c, &t, &exists, &has_checksum, &has_down_sql);
 	if (rc != DBMIGRATE_OK || !exists)
 		goto out;
-	sql = pg_table_rows_sql(c, &t, has_checksum, has_down_sql);
+	sql = pg_table_rows_sql(c, &t, has_checksum, has_down_sql, brief);
 	if (sql == NULL) {
 		rc = DBMIGRATE_ENOMEM;
 		goto out;
@@ -391,6 +396,18 @@ out:
 	free(sql);
 	pg_table_free(&t);
 	return rc;
+}
+
+dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
+			     dbmigrate_row_fn fn, void *ctx)
+{
+	return pg_table_read_rows(c, table, 0, fn, ctx);
+}
+
+dbmigrate_code pg_table_read_brief(dbmigrate_conn *c, const char *table,
+				   dbmigrate_row_fn fn, void *ctx)
+{
+	return pg_table_read_rows(c, table, 1, fn, ctx);
 }
 
 /* Drop the tracking table. */

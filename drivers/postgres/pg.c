@@ -559,6 +559,7 @@ static const struct dbmigrate_driver pg_driver = {
     .snapshot = pg_snapshot,
     .lint = pg_lint,
     .apply_batch = pg_apply_batch,
+    .read_rows_brief = pg_table_read_brief,
 };
 
 DBMIGRATE_DRIVER_DEFINE(pg_driver)

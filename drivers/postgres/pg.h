@@ -143,6 +143,9 @@ dbmigrate_code pg_table_exists(dbmigrate_conn *c, const char *table,
 			       int *exists);
 dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
 			     dbmigrate_row_fn fn, void *ctx);
+/* pg_table_read() without the down SQL's text ("" when there is one). */
+dbmigrate_code pg_table_read_brief(dbmigrate_conn *c, const char *table,
+				   dbmigrate_row_fn fn, void *ctx);
 dbmigrate_code pg_table_drop(dbmigrate_conn *c, const char *table);
 
 /* pg-apply.c: running a migration. */

@@ -383,6 +383,16 @@ struct dbmigrate_driver {
 	dbmigrate_code (*apply_batch)(dbmigrate_conn *c, const char *table,
 				      const struct dbmigrate_batch_item *items,
 				      size_t n, size_t *failed);
+
+	/*
+	 * Optional. read_rows() without the down SQL, for listings
+	 * (status) that only say whether a row keeps one: each row's
+	 * down_sql is "" when the table keeps down SQL for it (its text is
+	 * not fetched) and NULL when not. Without it the host calls
+	 * read_rows().
+	 */
+	dbmigrate_code (*read_rows_brief)(dbmigrate_conn *c, const char *table,
+					  dbmigrate_row_fn fn, void *ctx);
 };
 
 /* Define the entry function returning the driver's vtable. */
