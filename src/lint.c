@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "directive.h"
 #include "errors.h"
 #include "lexer.h"
 #include "migrator.h"
@@ -429,32 +430,28 @@ static void lint_missing_down(struct lint_run *run)
 
 /*
  * The runner's per-migration lock timeout, a line of its own
- * "-- dbmigrate:lock-timeout 5s" in the body: 1 when it sets one, 0
- * when it sets none ("0"), -1 when there is no such line.
+ * "-- dbmigrate:lock-timeout 5s" in the body, read as the runner reads
+ * it (directive_next(), config_parse_duration()): 1 when the last one
+ * sets a limit, 0 when it sets none ("0"), -1 when there is none (or no
+ * valid one: the runner refuses the file then, and says so).
  */
 static int lint_timeout_directive(const char *s, size_t len)
 {
-	static const char key[] = "dbmigrate:lock";
+	struct directive d;
+	size_t pos = 0;
 	int found = -1;
 
-	for (size_t i = 0; i < len;) {
-		size_t eol = lint_eol(s, len, i), p = i;
+	while (directive_next(s, len, &pos, &d)) {
+		char value[64];
+		double secs;
 
-		while (p < eol && (s[p] == ' ' || s[p] == '\t'))
-			p++;
-		if (p + 2 < eol && s[p] == '-' && s[p + 1] == '-') {
-			for (p += 2; p < eol && (s[p] == ' ' || s[p] == '\t'); p++)
-				;
-			if (eol - p > sizeof key + 8 &&
-			    memcmp(s + p, key, sizeof key - 1) == 0 &&
-			    (s[p + sizeof key - 1] == '-' ||
-			     s[p + sizeof key - 1] == '_') &&
-			    memcmp(s + p + sizeof key, "timeout", 7) == 0 &&
-			    (s[p + sizeof key + 7] == ' ' ||
-			     s[p + sizeof key + 7] == '\t'))
-				found = strtod(s + p + sizeof key + 8, NULL) > 0;
-		}
-		i = eol + 1;
+		if (strcmp(d.word, "lock-timeout") != 0 || d.trailing ||
+		    d.value_len >= sizeof value)
+			continue;
+		memcpy(value, d.value, d.value_len);
+		value[d.value_len] = '\0';
+		if (config_parse_duration(value, &secs) == 0)
+			found = secs > 0;
 	}
 	return found;
 }

@@ -12,6 +12,7 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/checksum.c src/checksum.h \
 	src/config.c src/config.h \
 	src/create.c src/create.h \
+	src/directive.c src/directive.h \
 	src/discover.c \
 	src/dotenv.c src/dotenv.h \
 	src/driver.c src/driver.h \

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "create.h"
+#include "directive.h"
 #include "errors.h"
 #include "lexer.h"
 #include "migration.h"
@@ -597,14 +598,6 @@ static dbmigrate_code migrator_stored_down(dbmigrate *m, struct run_item *r)
 	return DBMIGRATE_OK;
 }
 
-/* Skip blanks (not newlines) from s[i]; returns the new index. */
-static size_t migrator_blanks(const char *s, size_t i, size_t len)
-{
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i;
-}
-
 /*
  * Read the per-migration limits written in the body as line comments of
  * their own, "-- dbmigrate:statement-timeout 30s" and
@@ -617,57 +610,31 @@ static dbmigrate_code migrator_directives(dbmigrate *m, struct migration *mig,
 					  double *statement_timeout,
 					  double *lock_timeout)
 {
-	static const char prefix[] = "dbmigrate:";
-	const char *s = b->sql;
-	size_t len = b->len;
+	struct directive d;
+	size_t pos = 0;
 
-	for (size_t i = 0; i < len;) {
-		size_t eol = i, p, w, v, ve;
+	while (directive_next(b->sql, b->len, &pos, &d)) {
 		double *target = NULL, secs;
-		char word[32], value[64];
+		char value[64];
 
-		while (eol < len && s[eol] != '\n')
-			eol++;
-		p = migrator_blanks(s, i, eol);
-		if (p + 2 <= eol && s[p] == '-' && s[p + 1] == '-') {
-			p = migrator_blanks(s, p + 2, eol);
-			if (eol - p > sizeof prefix - 1 &&
-			    memcmp(s + p, prefix, sizeof prefix - 1) == 0) {
-				p += sizeof prefix - 1;
-				for (w = p; w < eol && s[w] != ' ' && s[w] != '\t' &&
-					    s[w] != '\r'; w++)
-					;
-				if (w - p < sizeof word) {
-					for (size_t k = p; k < w; k++)
-						word[k - p] = s[k] == '_' ? '-' : s[k];
-					word[w - p] = '\0';
-					if (strcmp(word, "statement-timeout") == 0)
-						target = statement_timeout;
-					else if (strcmp(word, "lock-timeout") == 0)
-						target = lock_timeout;
-				}
-				v = migrator_blanks(s, w, eol);
-				for (ve = v; ve < eol && s[ve] != ' ' && s[ve] != '\t' &&
-					     s[ve] != '\r'; ve++)
-					;
-				if (target != NULL &&
-				    (ve - v >= sizeof value ||
-				     (memcpy(value, s + v, ve - v), value[ve - v] = '\0',
-				      config_parse_duration(value, &secs) != 0) ||
-				     migrator_blanks(s, ve, eol) < eol - (s[eol - 1] == '\r'))) {
-					errors_set(&m->err, DBMIGRATE_EFILES,
-						   "invalid dbmigrate:%s directive in %s",
-						   word, mig->label);
-					errors_hint(&m->err, "Write it as a line of its own, e.g. `-- dbmigrate:%s 30s`: a number of seconds, or a number with the unit ms, s or min.",
-						    word);
-					migrator_locate(&m->err, mig, b, i);
-					return DBMIGRATE_EFILES;
-				}
-				if (target != NULL)
-					*target = secs;
-			}
+		if (strcmp(d.word, "statement-timeout") == 0)
+			target = statement_timeout;
+		else if (strcmp(d.word, "lock-timeout") == 0)
+			target = lock_timeout;
+		else
+			continue;
+		if (d.value_len >= sizeof value || d.trailing ||
+		    (memcpy(value, d.value, d.value_len), value[d.value_len] = '\0',
+		     config_parse_duration(value, &secs) != 0)) {
+			errors_set(&m->err, DBMIGRATE_EFILES,
+				   "invalid dbmigrate:%s directive in %s",
+				   d.word, mig->label);
+			errors_hint(&m->err, "Write it as a line of its own, e.g. `-- dbmigrate:%s 30s`: a number of seconds, or a number with the unit ms, s or min.",
+				    d.word);
+			migrator_locate(&m->err, mig, b, d.offset);
+			return DBMIGRATE_EFILES;
 		}
-		i = eol + 1;
+		*target = secs;
 	}
 	return DBMIGRATE_OK;
 }

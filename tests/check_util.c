@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "directive.h"
 #include "errors.h"
 #include "strbuf.h"
 #include "testutil.h"
@@ -79,6 +80,42 @@ START_TEST(error_move)
 }
 END_TEST
 
+/* The directive lines of a body, as the runner and lint both read them. */
+START_TEST(directives_are_found_line_by_line)
+{
+	static const char body[] =
+		"-- dbmigrate:statement_timeout 30s\r\n"
+		"SELECT 1; -- dbmigrate:lock-timeout 1s\n"
+		"  --dbmigrate:lock-timeout 5s  \n"
+		"-- dbmigrate:lock-timeout 5s too much\n"
+		"-- dbmigrate:\n"
+		"-- dbmigrate:a_word_that_is_far_too_long_to_be_any 1\n"
+		"-- dbmigrate:lint-ignore missing-down";
+	struct directive d;
+	size_t pos = 0;
+
+	ck_assert(directive_next(body, strlen(body), &pos, &d));
+	ck_assert_str_eq(d.word, "statement-timeout");
+	ck_assert_uint_eq(d.value_len, 3);
+	ck_assert(strncmp(d.value, "30s", 3) == 0);
+	ck_assert(!d.trailing); /* the CR of a CRLF line is no trailing text */
+	ck_assert_uint_eq(d.offset, 0);
+	/* not a line of its own: skipped */
+	ck_assert(directive_next(body, strlen(body), &pos, &d));
+	ck_assert_str_eq(d.word, "lock-timeout");
+	ck_assert(strncmp(d.value, "5s", 2) == 0);
+	ck_assert(!d.trailing);
+	ck_assert_ptr_eq(body + d.offset, strstr(body, "  --dbmigrate:"));
+	ck_assert(directive_next(body, strlen(body), &pos, &d));
+	ck_assert(d.trailing);
+	ck_assert(directive_next(body, strlen(body), &pos, &d));
+	ck_assert_str_eq(d.word, "");
+	ck_assert(directive_next(body, strlen(body), &pos, &d));
+	ck_assert_str_eq(d.word, "lint-ignore");
+	ck_assert(!directive_next(body, strlen(body), &pos, &d));
+}
+END_TEST
+
 START_TEST(strbuf_grows)
 {
 	struct strbuf b = STRBUF_INIT;
@@ -111,6 +148,7 @@ int main(void)
 	tcase_add_test(tc, error_location_from_offset);
 	tcase_add_test(tc, error_move);
 	tcase_add_test(tc, strbuf_grows);
+	tcase_add_test(tc, directives_are_found_line_by_line);
 	suite_add_tcase(s, tc);
 	status = tu_run_suite(s);
 	return status;
