@@ -238,10 +238,10 @@ static void pg_apply_add(struct pg_apply_run *r, const char *sql, size_t len,
 
 /*
  * Lay out the queries of one migration in r after those already there
- * (r->q sized for all of them): inside a transaction a savepoint (when retries are on) and SET
- * LOCAL of the limits; outside one SET of the limits, and their RESET
- * after the tracking statements. The limits are sent only once
- * configure() has set one.
+ * (r->q sized for all of them): inside a transaction a savepoint (when
+ * retries are on) and SET LOCAL of the limits; outside one SET of the
+ * limits, and their RESET after the tracking statements. The limits are
+ * sent only once configure() has set one.
  */
 static void pg_apply_layout(dbmigrate_conn *c, struct pg_apply_run *r,
 			    const struct dbmigrate_stmt *stmts, size_t n,
