@@ -1733,6 +1733,28 @@ static void blocker_take(struct blocker *b, const char *url)
 			 DBMIGRATE_OK);
 }
 
+/* Let b commit (release its lock) once h's log shows a first retry;
+   h starts with no errors and an empty log. */
+static void blocker_release_on_retry(struct blocker *b, struct host *h)
+{
+	host_reset(h);
+	h->log[0] = '\0';
+	b->watch = h;
+	ck_assert_int_eq(pthread_create(&b->thread, NULL, blocker_release, b),
+			 0);
+}
+
+/* After a run that got through on a retry: b released, no error, at
+   least one retry warning in h's log; then close b. */
+static void blocker_done(struct blocker *b, const struct host *h)
+{
+	pthread_join(b->thread, NULL);
+	ck_assert_int_eq(h->errors, 0);
+	ck_assert_int_ge(tu_count(h->log, "[warning]"), 1);
+	vt->close(b->c);
+	free(b->h);
+}
+
 START_TEST(lock_timeout_is_retried)
 {
 	char *url = pgserver_new_database();
@@ -1767,43 +1789,28 @@ START_TEST(lock_timeout_is_retried)
 	assert_sql(url, "SELECT count(*) FROM migrations", "0");
 
 	/* Released after the first failure: the retry gets through. */
-	h->log[0] = '\0';
-	host_reset(h);
-	b.watch = h;
-	ck_assert_int_eq(pthread_create(&b.thread, NULL, blocker_release, &b),
-			 0);
+	blocker_release_on_retry(&b, h);
 	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
 	ck_assert_msg(vt->apply(c, "migrations", alter, 1, &row, NULL) ==
 			  DBMIGRATE_OK, "%s", h->message);
 	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	pthread_join(b.thread, NULL);
-	ck_assert_int_eq(h->errors, 0);
-	ck_assert_int_ge(tu_count(h->log, "[warning]"), 1);
+	blocker_done(&b, h);
 	assert_sql(url, "SELECT count(*) FROM migrations", "1");
 	assert_sql(url, "SELECT count(*) FROM information_schema.columns "
 			"WHERE table_name = 't' AND column_name = 'x'", "1");
-	vt->close(b.c);
-	free(b.h);
 
 	/* Outside a transaction the failed statement alone runs again. */
 	blocker_take(&b, url);
-	h->log[0] = '\0';
-	host_reset(h);
-	b.watch = h;
-	ck_assert_int_eq(pthread_create(&b.thread, NULL, blocker_release, &b),
-			 0);
+	blocker_release_on_retry(&b, h);
 	row.id = "003";
 	ck_assert_msg(vt->apply(c, "migrations", outside, 2, &row, NULL) ==
 			  DBMIGRATE_OK, "%s", h->message);
-	pthread_join(b.thread, NULL);
-	ck_assert_int_eq(h->errors, 0);
+	blocker_done(&b, h);
 	ck_assert_ptr_nonnull(strstr(h->log, "CREATE INDEX CONCURRENTLY"));
 	assert_sql(url, "SELECT count(*) FROM migrations", "2");
 	assert_sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = "
 			"'t_x'::regclass", "t");
-	vt->close(b.c);
 	vt->close(c);
-	free(b.h);
 	free(url);
 	free(h);
 }
@@ -1882,11 +1889,7 @@ START_TEST(batch_of_migrations)
 	free(pgserver_psql(url, "CREATE TABLE t (id int)"));
 	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
 	blocker_take(&bl, url);
-	host_reset(h);
-	h->log[0] = '\0';
-	bl.watch = h;
-	ck_assert_int_eq(pthread_create(&bl.thread, NULL, blocker_release, &bl),
-			 0);
+	blocker_release_on_retry(&bl, h);
 	r1.id = "004";
 	r2.id = "005";
 	items[0] = (struct dbmigrate_batch_item){u, 1, &r1, NULL};
@@ -1895,14 +1898,10 @@ START_TEST(batch_of_migrations)
 	ck_assert_msg(vt->apply_batch(c, "migrations", items, 2, &failed) ==
 			  DBMIGRATE_OK, "%s", h->message);
 	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	pthread_join(bl.thread, NULL);
-	ck_assert_int_eq(h->errors, 0);
-	ck_assert_int_ge(tu_count(h->log, "[warning]"), 1);
+	blocker_done(&bl, h);
 	assert_sql(url, "SELECT count(*) FROM migrations", "5");
 	assert_sql(url, "SELECT count(*) FROM information_schema.columns "
 			"WHERE table_name = 't' AND column_name = 'x'", "1");
-	vt->close(bl.c);
-	free(bl.h);
 	vt->close(c);
 	free(url);
 	free(h);
