@@ -349,8 +349,7 @@ static dbmigrate_code pg_table_read_current(dbmigrate_conn *c,
 	/* undefined_table, undefined_column, invalid_schema_name */
 	if (state != NULL && (strcmp(state, "42P01") == 0 ||
 			      strcmp(state, "42703") == 0 ||
-			      strcmp(state, "3F000") == 0) &&
-	    PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+			      strcmp(state, "3F000") == 0)) {
 		PQclear(res);
 		return DBMIGRATE_OK;
 	}

@@ -207,9 +207,6 @@ char *output_safe(const char *s, bool multiline);
 void output_duration(char *buf, size_t n, double seconds);
 
 /* heap.c */
-/* The heap heap_prepare() would populate for directory dir: 0 when the
-   directory is small (or missing). */
-size_t heap_estimate(const char *dir);
 /* Ready glibc's malloc for a run over the big directory dir (see heap.c);
    returns the bytes populated, 0 when it did nothing. */
 size_t heap_prepare(const char *dir);

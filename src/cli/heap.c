@@ -45,6 +45,13 @@
 #include <unistd.h>
 #endif
 
+/* What heap_prepare() needs: glibc's mallopt() and Linux 5.14's
+   MADV_POPULATE_WRITE, without AddressSanitizer's malloc. */
+#if defined(__GLIBC__) && !defined(HEAP_ASAN) && defined(M_ARENA_MAX) && \
+	defined(MADV_POPULATE_WRITE)
+#define HEAP_TUNABLE 1
+#endif
+
 /* Populate nothing below this: a small project has nothing to gain. */
 #define HEAP_MIN ((size_t)2 << 20)
 /* Nor more than this. */
@@ -52,7 +59,10 @@
 /* Bytes of heap per byte of directory size. */
 #define HEAP_PER_DIR_BYTE 32
 
-size_t heap_estimate(const char *dir)
+#ifdef HEAP_TUNABLE
+/* The heap to populate for directory dir: 0 when the directory is
+   small (or missing). */
+static size_t heap_estimate(const char *dir)
 {
 	struct stat st;
 	size_t want;
@@ -65,11 +75,11 @@ size_t heap_estimate(const char *dir)
 	want = (size_t)st.st_size * HEAP_PER_DIR_BYTE;
 	return want < HEAP_MIN ? 0 : want;
 }
+#endif
 
 size_t heap_prepare(const char *dir)
 {
-#if defined(__GLIBC__) && !defined(HEAP_ASAN) && defined(M_ARENA_MAX) && \
-	defined(MADV_POPULATE_WRITE)
+#ifdef HEAP_TUNABLE
 	size_t want = heap_estimate(dir), page;
 	long ps = sysconf(_SC_PAGESIZE);
 	uintptr_t lo, hi;
