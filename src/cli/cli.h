@@ -208,8 +208,9 @@ void output_duration(char *buf, size_t n, double seconds);
 
 /* heap.c */
 /* Ready glibc's malloc for a run over the big directory dir (see heap.c);
-   returns the bytes populated, 0 when it did nothing. */
-size_t heap_prepare(const char *dir);
+   returns the bytes populated, 0 when it did nothing; *huge tells
+   whether transparent huge pages were asked for them. */
+size_t heap_prepare(const char *dir, bool *huge);
 
 /* xalloc.c */
 void *xmalloc(size_t n);
