@@ -497,6 +497,27 @@ START_TEST(connection_refused_and_unknown_driver)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_ECONNECT);
 	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "nosuchdriver"));
 	dbmigrate_close(m);
+	/* The driver is loaded before the files are read, but a file's
+	   error still comes first: it is the one to fix. */
+	free(tu_write(p.dir, "1_dup.sql", "-- migrate:up\nSELECT 1;\n"));
+	for (int status = 0; status < 2; status++) {
+		dbmigrate_report *r = NULL;
+
+		m = open_project(&p, NULL);
+		ck_assert_int_eq(dbmigrate_set(m, "driver", "nosuchdriver"), DBMIGRATE_OK);
+		ck_assert_int_eq(status ? dbmigrate_status(m, &r)
+					: dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
+		ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "1_dup.sql"));
+		ck_assert_ptr_null(r);
+		dbmigrate_close(m);
+	}
+	remove_file(p.dir, "1_dup.sql");
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_set(m, "driver", "nosuchdriver"), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_status(m, &(dbmigrate_report *){ NULL }),
+			 DBMIGRATE_ECONNECT);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "nosuchdriver"));
+	dbmigrate_close(m);
 	project_free(&p);
 }
 END_TEST
