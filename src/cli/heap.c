@@ -29,7 +29,10 @@
  * 2 MiB pages, populating it took 0.9 ms instead of 2.2, touching 100,000
  * small blocks 9 ms instead of 16, and `status` over 10,000 files 82 ms
  * instead of 90, for the same peak RSS (the range is populated either
- * way). Where THP is off the request is ignored.
+ * way). Where THP is off the request is ignored. Where free memory is
+ * fragmented, the kernel compacts some to find the five or so huge
+ * pages (with defrag "madvise", the default) and falls back to small
+ * pages when it cannot: a one-off cost in a command that runs once.
  */
 #include "cli.h"
 
