@@ -129,37 +129,13 @@ static char *url_with(const struct project *p, const char *suffix)
 	return u;
 }
 
-/* Assert the exit status, showing what the command printed if not. */
-static void expect_status(const struct tu_result *r, int status)
-{
-	ck_assert_msg(r->status == status,
-		      "exit status %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-		      r->status, status, r->out, r->err);
-}
-
-/* Assert that haystack (named what) contains needle. */
-static void expect_has(const char *what, const char *haystack,
-		       const char *needle)
-{
-	ck_assert_msg(strstr(haystack, needle) != NULL,
-		      "%s lacks \"%s\":\n%s", what, needle, haystack);
-}
-
-/* Assert that haystack (named what) does not contain needle. */
-static void expect_lacks(const char *what, const char *haystack,
-			 const char *needle)
-{
-	ck_assert_msg(strstr(haystack, needle) == NULL,
-		      "%s holds \"%s\":\n%s", what, needle, haystack);
-}
-
 /* Run status on the project and return its stdout (to free). */
 static char *status_of(const struct project *p)
 {
 	struct tu_result r = RUN(p->root, NULL, "status", "--url", p->url);
 	char *out;
 
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	out = r.out;
 	r.out = NULL;
 	tu_result_free(&r);
@@ -171,7 +147,7 @@ static void expect_totals(const struct project *p, const char *totals)
 {
 	char *out = status_of(p);
 
-	expect_has("status", out, totals);
+	tu_expect_has("status", out, totals);
 	free(out);
 }
 
@@ -546,44 +522,44 @@ START_TEST(help_and_version_exit_0)
 	};
 
 	r = RUN(root, NULL, "help");
-	expect_status(&r, 0);
-	expect_has("help", r.out, "Usage: dbmigrate");
+	tu_expect_status(&r, 0);
+	tu_expect_has("help", r.out, "Usage: dbmigrate");
 	for (size_t i = 0; commands[i] != NULL; i++)
-		expect_has("help", r.out, commands[i]);
-	expect_has("help", r.out, "--lock-timeout");
-	expect_has("help", r.out, "DATABASE_URL");
-	expect_has("help", r.out, "DBMIGRATE_DRIVER_PATH");
-	expect_has("help", r.out, "130");
+		tu_expect_has("help", r.out, commands[i]);
+	tu_expect_has("help", r.out, "--lock-timeout");
+	tu_expect_has("help", r.out, "DATABASE_URL");
+	tu_expect_has("help", r.out, "DBMIGRATE_DRIVER_PATH");
+	tu_expect_has("help", r.out, "130");
 	ck_assert_str_eq(r.err, "");
 	tu_result_free(&r);
 
 	r = RUN(root, NULL, "--help");
-	expect_status(&r, 0);
-	expect_has("--help", r.out, "Usage: dbmigrate [OPTIONS] COMMAND");
+	tu_expect_status(&r, 0);
+	tu_expect_has("--help", r.out, "Usage: dbmigrate [OPTIONS] COMMAND");
 	tu_result_free(&r);
 
 	/* --help anywhere shows that command's help, even after a bad option */
 	r = RUN(root, NULL, "status", "--step", "1", "--help");
-	expect_status(&r, 0);
-	expect_has("status --help", r.out, "Usage: dbmigrate status");
-	expect_has("status --help", r.out, "--format");
-	expect_lacks("status --help", r.out, "--step");
+	tu_expect_status(&r, 0);
+	tu_expect_has("status --help", r.out, "Usage: dbmigrate status");
+	tu_expect_has("status --help", r.out, "--format");
+	tu_expect_lacks("status --help", r.out, "--step");
 	tu_result_free(&r);
 
 	r = RUN(root, NULL, "-h", "roll");
-	expect_status(&r, 0);
-	expect_has("-h roll", r.out, "Usage: dbmigrate down");
+	tu_expect_status(&r, 0);
+	tu_expect_has("-h roll", r.out, "Usage: dbmigrate down");
 	tu_result_free(&r);
 
 	r = RUN(root, NULL, "help", "up");
-	expect_status(&r, 0);
-	expect_has("help up", r.out, "Usage: dbmigrate up");
-	expect_has("help up", r.out, "migrate");
-	expect_has("help up", r.out, "--dry-run");
+	tu_expect_status(&r, 0);
+	tu_expect_has("help up", r.out, "Usage: dbmigrate up");
+	tu_expect_has("help up", r.out, "migrate");
+	tu_expect_has("help up", r.out, "--dry-run");
 	tu_result_free(&r);
 
 	r = RUN(root, NULL, "version");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	{
 		unsigned abi = 0;
 		char end[4] = "";
@@ -599,20 +575,20 @@ START_TEST(help_and_version_exit_0)
 	tu_result_free(&r);
 
 	r = RUN(root, NULL, "--version");
-	expect_status(&r, 0);
-	expect_has("--version", r.out, "(driver ABI ");
+	tu_expect_status(&r, 0);
+	tu_expect_has("--version", r.out, "(driver ABI ");
 	tu_result_free(&r);
 
 	r = RUN(root, NULL, "-V");
-	expect_status(&r, 0);
-	expect_has("-V", r.out, "(driver ABI ");
+	tu_expect_status(&r, 0);
+	tu_expect_has("-V", r.out, "(driver ABI ");
 	tu_result_free(&r);
 
 	/* No command: usage on stderr, nothing on stdout, exit 2. */
 	r = RUN(root, NULL, "-q");
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	ck_assert_str_eq(r.out, "");
-	expect_has("usage", r.err, "Usage: dbmigrate");
+	tu_expect_has("usage", r.err, "Usage: dbmigrate");
 	tu_result_free(&r);
 	tu_rm_rf(root);
 	free(root);
@@ -655,8 +631,8 @@ START_TEST(usage_errors_exit_2)
 
 		ck_assert_msg(r.status == 2, "case %zu (%s %s): exit %d\n%s%s", i,
 			      a[0], a[1] ? a[1] : "", r.status, r.out, r.err);
-		expect_has("usage error", r.err, cases[i].says);
-		expect_has("usage error", r.err, "Try 'dbmigrate help'.");
+		tu_expect_has("usage error", r.err, cases[i].says);
+		tu_expect_has("usage error", r.err, "Try 'dbmigrate help'.");
 		ck_assert_str_eq(r.out, "");
 		tu_result_free(&r);
 	}
@@ -664,8 +640,8 @@ START_TEST(usage_errors_exit_2)
 	{
 		struct tu_result r = RUN(root, NULL, "r");
 
-		expect_has("ambiguous", r.err, "reset");
-		expect_has("ambiguous", r.err, "rollback");
+		tu_expect_has("ambiguous", r.err, "reset");
+		tu_expect_has("ambiguous", r.err, "rollback");
 		tu_result_free(&r);
 	}
 	tu_rm_rf(root);
@@ -681,22 +657,22 @@ START_TEST(seed_workflow)
 
 	/* init creates ./migrations and the table; a second init is fine */
 	r = RUN(p.root, NULL, "init", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("init", r.out, "migrations");
+	tu_expect_status(&r, 0);
+	tu_expect_has("init", r.out, "migrations");
 	ck_assert(tu_exists(p.dir));
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "init", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 
 	/* create prints the new file's path and nothing else */
 	r = RUN(p.root, NULL, "create", "Create Users Table");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	nl = strchr(r.out, '\n');
 	ck_assert_ptr_nonnull(nl);
 	ck_assert_str_eq(nl, "\n");
 	*nl = '\0';
-	expect_has("create", r.out, "001_create_users_table.sql");
+	tu_expect_has("create", r.out, "001_create_users_table.sql");
 	if (r.out[0] == '/')
 		path = strdup(r.out);
 	else
@@ -711,45 +687,45 @@ START_TEST(seed_workflow)
 	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
 
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--to", "002");
-	expect_status(&r, 0);
-	expect_has("up", r.out, "✅ Applied 001_create_users_table (");
-	expect_has("up", r.out, "✅ Applied 002_create_user_sessions_table (");
+	tu_expect_status(&r, 0);
+	tu_expect_has("up", r.out, "✅ Applied 001_create_users_table (");
+	tu_expect_has("up", r.out, "✅ Applied 002_create_user_sessions_table (");
 	/* The two small ones travelled together, and the lines say so. */
 	ck_assert_int_eq(tu_count(r.out, " for 2 sent together)\n"), 2);
-	expect_lacks("up", r.out, "003_");
+	tu_expect_lacks("up", r.out, "003_");
 	tu_result_free(&r);
 
 	/* status: exactly the seed's format */
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_2_1);
 	ck_assert_str_eq(r.err, "");
 	tu_result_free(&r);
 
 	/* the plan says 003 runs outside the transaction, and why */
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("up", r.out, "Batch 2:");
-	expect_has("up", r.out, "003_add_email_index_to_users  (outside the transaction");
-	expect_has("up", r.out, "CONCURRENTLY");
-	expect_has("up", r.out, "✅ Applied 003_add_email_index_to_users (");
+	tu_expect_status(&r, 0);
+	tu_expect_has("up", r.out, "Batch 2:");
+	tu_expect_has("up", r.out, "003_add_email_index_to_users  (outside the transaction");
+	tu_expect_has("up", r.out, "CONCURRENTLY");
+	tu_expect_has("up", r.out, "✅ Applied 003_add_email_index_to_users (");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_has("status", r.out, "✅ Executed 003_add_email_index_to_users (batch: 2)\n");
-	expect_has("status", r.out, "Total: 3 | Executed: 3 | Pending: 0\n");
+	tu_expect_has("status", r.out, "✅ Executed 003_add_email_index_to_users (batch: 2)\n");
+	tu_expect_has("status", r.out, "Total: 3 | Executed: 3 | Pending: 0\n");
 	tu_result_free(&r);
 
 	/* up again: nothing to do */
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("up", r.out, "Nothing to migrate");
+	tu_expect_status(&r, 0);
+	tu_expect_has("up", r.out, "Nothing to migrate");
 	tu_result_free(&r);
 
 	/* down undoes batch 2 only */
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("down", r.out, "Rolled back 003_add_email_index_to_users");
-	expect_lacks("down", r.out, "Rolled back 002");
+	tu_expect_status(&r, 0);
+	tu_expect_has("down", r.out, "Rolled back 003_add_email_index_to_users");
+	tu_expect_lacks("down", r.out, "Rolled back 002");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	ck_assert_str_eq(r.out, status_2_1);
@@ -757,15 +733,15 @@ START_TEST(seed_workflow)
 
 	/* reset --force rolls back everything */
 	r = RUN(p.root, NULL, "reset", "--force", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("reset", r.out, "Rolled back 001_create_users_table");
+	tu_expect_status(&r, 0);
+	tu_expect_has("reset", r.out, "Rolled back 001_create_users_table");
 	tu_result_free(&r);
 	expect_totals(&p, "Total: 3 | Executed: 0 | Pending: 3\n");
 
 	/* down with nothing applied */
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("down", r.out, "Nothing to roll back.");
+	tu_expect_status(&r, 0);
+	tu_expect_has("down", r.out, "Nothing to roll back.");
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -777,21 +753,21 @@ START_TEST(status_json_is_valid_json)
 	struct tu_result r, r2;
 
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "2");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "status", "--format", "json", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_msg(json_valid(r.out), "not JSON:\n%s", r.out);
-	expect_has("json", r.out, "\"migrations\": [");
-	expect_has("json", r.out, "{\"id\": \"001\", \"name\": \"create_users_table\", \"state\": \"executed\", \"batch\": 1, \"executed_at\": \"");
-	expect_has("json", r.out, "{\"id\": \"003\", \"name\": \"add_email_index_to_users\", \"state\": \"pending\", \"batch\": null, \"executed_at\": null, \"modified\": false, \"out_of_order\": false");
-	expect_has("json", r.out, "\"total\": 3");
-	expect_has("json", r.out, "\"executed\": 2");
-	expect_has("json", r.out, "\"pending\": 1");
+	tu_expect_has("json", r.out, "\"migrations\": [");
+	tu_expect_has("json", r.out, "{\"id\": \"001\", \"name\": \"create_users_table\", \"state\": \"executed\", \"batch\": 1, \"executed_at\": \"");
+	tu_expect_has("json", r.out, "{\"id\": \"003\", \"name\": \"add_email_index_to_users\", \"state\": \"pending\", \"batch\": null, \"executed_at\": null, \"modified\": false, \"out_of_order\": false");
+	tu_expect_has("json", r.out, "\"total\": 3");
+	tu_expect_has("json", r.out, "\"executed\": 2");
+	tu_expect_has("json", r.out, "\"pending\": 1");
 	ck_assert_int_eq(tu_count(r.out, "\"state\": \"executed\""), 2);
 	/* the same with the option before the command, and a prefix */
 	r2 = RUN(p.root, NULL, "--format", "json", "--url", p.url, "stat");
-	expect_status(&r2, 0);
+	tu_expect_status(&r2, 0);
 	ck_assert_str_eq(r2.out, r.out);
 	tu_result_free(&r2);
 	tu_result_free(&r);
@@ -808,15 +784,15 @@ START_TEST(options_after_command_and_prefixes)
 	/* "mig" is the alias migrate; options after the command; -d DIR
 	   from another working directory */
 	r = RUN(elsewhere, NULL, "mig", "-d", p.dir, "--url", p.url, "--step", "2");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "st", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_2_1);
 	tu_result_free(&r);
 	r = RUN(elsewhere, NULL, "--url", p.url, "--dir", p.dir, "roll", "--step=1");
-	expect_status(&r, 0);
-	expect_has("roll", r.out, "Rolled back 002_create_user_sessions_table");
+	tu_expect_status(&r, 0);
+	tu_expect_has("roll", r.out, "Rolled back 002_create_user_sessions_table");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
 	tu_rm_rf(elsewhere);
@@ -837,14 +813,14 @@ START_TEST(failing_migration_exit_1_names_file_and_line)
 		      "INSERT INTO posts VALUES (1);\n  SELECT boom FROM posts;\n"
 		      "-- migrate:down\nDROP TABLE posts;\n"));
 	r = RUN(p.root, NULL, "up", "--url", bad);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "003_bad.sql:4:");
-	expect_has("stderr", r.err, "error: ");
-	expect_has("stderr", r.err, "[SQLSTATE ");
-	expect_has("stderr", r.err, "SELECT boom FROM posts;");
-	expect_has("stderr", r.err, "^");
-	expect_has("stderr", r.err, "rolled back");
-	expect_lacks("stdout", r.out, "Batch 1: applied");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "003_bad.sql:4:");
+	tu_expect_has("stderr", r.err, "error: ");
+	tu_expect_has("stderr", r.err, "[SQLSTATE ");
+	tu_expect_has("stderr", r.err, "SELECT boom FROM posts;");
+	tu_expect_has("stderr", r.err, "^");
+	tu_expect_has("stderr", r.err, "rolled back");
+	tu_expect_lacks("stdout", r.out, "Batch 1: applied");
 	tu_result_free(&r);
 	/* nothing of the batch was recorded */
 	expect_totals(&p, "Total: 3 | Executed: 0 | Pending: 3\n");
@@ -860,8 +836,8 @@ START_TEST(bad_file_exit_3_nothing_applied)
 	char *path = tu_write(p.dir, "004-oops.sql", "-- migrate:up\nSELECT 1;\n");
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("stderr", r.err, "004-oops.sql");
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "004-oops.sql");
 	tu_result_free(&r);
 	ck_assert(!tu_exists(p.state));
 	unlink(path);
@@ -869,19 +845,19 @@ START_TEST(bad_file_exit_3_nothing_applied)
 	/* an unterminated quote: exit 3, file and line named */
 	free(tu_write(p.dir, "004_quote.sql", "-- migrate:up\nSELECT 1;\nSELECT 'oops;\n"));
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("stderr", r.err, "004_quote.sql:3:");
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "004_quote.sql:3:");
 	tu_result_free(&r);
 	/* validate says the same, with exit 3 */
 	r = RUN(p.root, NULL, "validate");
-	expect_status(&r, 3);
-	expect_has("stderr", r.err, "004_quote.sql:3:");
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "004_quote.sql:3:");
 	tu_result_free(&r);
 	remove_file(p.dir, "004_quote.sql");
 	expect_totals(&p, "Total: 3 | Executed: 0 | Pending: 3\n");
 	r = RUN(p.root, NULL, "validate");
-	expect_status(&r, 0);
-	expect_has("validate", r.out, "3 migrations valid");
+	tu_expect_status(&r, 0);
+	tu_expect_has("validate", r.out, "3 migrations valid");
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -912,8 +888,8 @@ START_TEST(control_characters_are_escaped)
 	/* in a file name: a malformed name, exit 3, named escaped */
 	path = tu_write(p.dir, "004-x\x1b[2J\a.sql", "-- migrate:up\nSELECT 1;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("stderr", r.err, "004-x\\x1B[2J\\x07.sql");
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "004-x\\x1B[2J\\x07.sql");
 	ck_assert_msg(!has_control(r.err) && !has_control(r.out),
 		      "a control byte reached the terminal:\n%s", r.err);
 	tu_result_free(&r);
@@ -930,9 +906,9 @@ START_TEST(control_characters_are_escaped)
 	free(tu_write(p.dir, "004_quote.sql",
 		      "-- migrate:up\nSELECT 1;\nSELECT '\x1b]0;owned\a;\n"));
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("stderr", r.err, "004_quote.sql:3:");
-	expect_has("stderr", r.err, "SELECT '\\x1B]0;owned\\x07;");
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "004_quote.sql:3:");
+	tu_expect_has("stderr", r.err, "SELECT '\\x1B]0;owned\\x07;");
 	ck_assert_msg(!has_control(r.err) && !has_control(r.out),
 		      "a control byte reached the terminal:\n%s", r.err);
 	tu_result_free(&r);
@@ -947,26 +923,26 @@ START_TEST(dry_run_changes_nothing)
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "--dry-run", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("up --dry-run", r.out, "001_create_users_table");
-	expect_has("up --dry-run", r.out, "003_add_email_index_to_users");
-	expect_has("up --dry-run", r.out, "Dry run: nothing was changed.");
-	expect_lacks("up --dry-run", r.out, "Applied");
+	tu_expect_status(&r, 0);
+	tu_expect_has("up --dry-run", r.out, "001_create_users_table");
+	tu_expect_has("up --dry-run", r.out, "003_add_email_index_to_users");
+	tu_expect_has("up --dry-run", r.out, "Dry run: nothing was changed.");
+	tu_expect_lacks("up --dry-run", r.out, "Applied");
 	tu_result_free(&r);
 	ck_assert(!tu_exists(p.state));
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "down", "--dry-run", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("down --dry-run", r.out, "Dry run: nothing was changed.");
+	tu_expect_status(&r, 0);
+	tu_expect_has("down --dry-run", r.out, "Dry run: nothing was changed.");
 	tu_result_free(&r);
 	/* reset --dry-run needs no --force: it changes nothing */
 	r = RUN(p.root, NULL, "reset", "--dry-run", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("reset --dry-run", r.out, "Dry run: nothing was changed.");
+	tu_expect_status(&r, 0);
+	tu_expect_has("reset --dry-run", r.out, "Dry run: nothing was changed.");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 3 | Pending: 0\n");
 	project_free(&p);
@@ -980,40 +956,40 @@ START_TEST(step_and_to)
 	char *out;
 
 	r = RUN(p.root, NULL, "up", "--step", "1", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
 	r = RUN(p.root, NULL, "up", "--to", "002", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	out = status_of(&p);
-	expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
-	expect_has("status", out, "✅ Executed 002_create_user_sessions_table (batch: 2)\n");
-	expect_has("status", out, "✅ Executed 003_add_email_index_to_users (batch: 3)\n");
+	tu_expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
+	tu_expect_has("status", out, "✅ Executed 002_create_user_sessions_table (batch: 2)\n");
+	tu_expect_has("status", out, "✅ Executed 003_add_email_index_to_users (batch: 3)\n");
 	free(out);
 
 	/* down --step 2 crosses batches */
 	r = RUN(p.root, NULL, "down", "--step", "2", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	/* down --to 001 keeps 001 */
 	r = RUN(p.root, NULL, "down", "--to", "001", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	out = status_of(&p);
-	expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
-	expect_has("status", out, "Executed: 1 | Pending: 2\n");
+	tu_expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
+	tu_expect_has("status", out, "Executed: 1 | Pending: 2\n");
 	free(out);
 	/* an id that does not exist is a usage error */
 	r = RUN(p.root, NULL, "up", "--to", "9", "--url", p.url);
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
 	project_free(&p);
@@ -1026,17 +1002,17 @@ START_TEST(reset_needs_force_without_a_terminal)
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	/* tu_dbmigrate's stdin is /dev/null: not a terminal */
 	r = RUN(p.root, NULL, "reset", "--url", p.url);
-	expect_status(&r, 2);
-	expect_has("reset", r.err, "--force");
-	expect_has("reset", r.err, "not a terminal");
+	tu_expect_status(&r, 2);
+	tu_expect_has("reset", r.err, "--force");
+	tu_expect_has("reset", r.err, "not a terminal");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 3 | Pending: 0\n");
 	r = RUN(p.root, NULL, "reset", "--url", p.url, "--force");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
 	project_free(&p);
@@ -1051,15 +1027,15 @@ START_TEST(reset_prompt_on_a_terminal)
 	const char *prompt = "Type 'yes' to roll back every migration";
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 
 	t = run_pty(p.root, NULL,
 		    (const char *const[]){ "reset", "--url", p.url, NULL },
 		    prompt, "no\n");
 	ck_assert_msg(t.status == 1, "exit %d:\n%s", t.status, t.out);
-	expect_has("terminal", t.out, prompt);
-	expect_has("terminal", t.out, "reset cancelled; nothing was changed");
+	tu_expect_has("terminal", t.out, prompt);
+	tu_expect_has("terminal", t.out, "reset cancelled; nothing was changed");
 	pty_result_free(&t);
 	expect_totals(&p, "Executed: 3 | Pending: 0\n");
 
@@ -1083,32 +1059,32 @@ START_TEST(colors_only_on_a_terminal_without_no_color)
 	t = run_pty(p.root, NULL,
 		    (const char *const[]){ "status", "--url", p.url, NULL }, NULL, NULL);
 	ck_assert_int_eq(t.status, 0);
-	expect_has("terminal", t.out, "\033[");
-	expect_has("terminal", t.out, "Migration Status:");
+	tu_expect_has("terminal", t.out, "\033[");
+	tu_expect_has("terminal", t.out, "Migration Status:");
 	pty_result_free(&t);
 
 	t = run_pty(p.root, (const char *const[]){ "NO_COLOR=1", NULL },
 		    (const char *const[]){ "status", "--url", p.url, NULL }, NULL, NULL);
 	ck_assert_int_eq(t.status, 0);
-	expect_lacks("NO_COLOR", t.out, "\033");
-	expect_has("NO_COLOR", t.out, "Migration Status:");
+	tu_expect_lacks("NO_COLOR", t.out, "\033");
+	tu_expect_has("NO_COLOR", t.out, "Migration Status:");
 	pty_result_free(&t);
 
 	t = run_pty(p.root, NULL,
 		    (const char *const[]){ "status", "--no-color", "--url", p.url, NULL },
 		    NULL, NULL);
 	ck_assert_int_eq(t.status, 0);
-	expect_lacks("--no-color", t.out, "\033");
+	tu_expect_lacks("--no-color", t.out, "\033");
 	pty_result_free(&t);
 
 	/* errors on a terminal are coloured too, and not through a pipe */
 	t = run_pty(p.root, NULL, (const char *const[]){ "frob", NULL }, NULL, NULL);
 	ck_assert_int_eq(t.status, 2);
-	expect_has("terminal", t.out, "\033[");
+	tu_expect_has("terminal", t.out, "\033[");
 	pty_result_free(&t);
 	r = RUN(p.root, unset_no_color, "frob");
-	expect_status(&r, 2);
-	expect_lacks("pipe", r.err, "\033");
+	tu_expect_status(&r, 2);
+	tu_expect_lacks("pipe", r.err, "\033");
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -1132,16 +1108,16 @@ START_TEST(password_never_printed)
 	for (size_t i = 0; urls[i] != NULL; i++) {
 		r = RUN(p.root, NULL, "status", "-v", "--url", urls[i],
 			"--connect-timeout", "1");
-		expect_status(&r, 4);
-		expect_lacks("stdout", r.out, "SECRETPW");
-		expect_lacks("stderr", r.err, "SECRETPW");
+		tu_expect_status(&r, 4);
+		tu_expect_lacks("stdout", r.out, "SECRETPW");
+		tu_expect_lacks("stderr", r.err, "SECRETPW");
 		tu_result_free(&r);
 	}
 	/* DB_PASSWORD from the environment neither */
 	r = RUN(p.root, db_env, "up", "-v", "--connect-timeout", "1");
-	expect_status(&r, 4);
-	expect_lacks("stderr", r.err, "SECRETPW");
-	expect_lacks("stdout", r.out, "SECRETPW");
+	tu_expect_status(&r, 4);
+	tu_expect_lacks("stderr", r.err, "SECRETPW");
+	tu_expect_lacks("stdout", r.out, "SECRETPW");
 	tu_result_free(&r);
 
 	/* nor in ps: the reset prompt keeps the process alive to look */
@@ -1149,10 +1125,10 @@ START_TEST(password_never_printed)
 		    (const char *const[]){ "reset", "--url", urls[0], NULL },
 		    "Type 'yes'", "no\n");
 	ck_assert_int_eq(t.status, 1);
-	expect_has("cmdline", t.cmdline, "--url postgres://u:");
-	expect_has("cmdline", t.cmdline, "@127.0.0.1:1/db");
-	expect_lacks("cmdline", t.cmdline, "SECRETPW");
-	expect_lacks("terminal", t.out, "SECRETPW");
+	tu_expect_has("cmdline", t.cmdline, "--url postgres://u:");
+	tu_expect_has("cmdline", t.cmdline, "@127.0.0.1:1/db");
+	tu_expect_lacks("cmdline", t.cmdline, "SECRETPW");
+	tu_expect_lacks("terminal", t.out, "SECRETPW");
 	pty_result_free(&t);
 	project_free(&p);
 }
@@ -1165,26 +1141,26 @@ START_TEST(driver_and_connection_errors)
 	char *url;
 
 	r = RUN(p.root, NULL, "status", "--driver", "nosuch", "--url", p.url);
-	expect_status(&r, 4);
-	expect_has("stderr", r.err, "nosuch");
+	tu_expect_status(&r, 4);
+	tu_expect_has("stderr", r.err, "nosuch");
 	tu_result_free(&r);
 
 	/* a driver name is never a path */
 	r = RUN(p.root, NULL, "status", "--driver", "../x", "--url", p.url);
 	ck_assert_msg(r.status == 2 || r.status == 4, "exit %d\n%s", r.status, r.err);
-	expect_has("stderr", r.err, "driver");
+	tu_expect_has("stderr", r.err, "driver");
 	tu_result_free(&r);
 
 	url = url_with(&p, "?refuse=1");
 	r = RUN(p.root, NULL, "up", "--url", url);
-	expect_status(&r, 4);
+	tu_expect_status(&r, 4);
 	tu_result_free(&r);
 	free(url);
 
 	url = url_with(&p, "?lock=held");
 	r = RUN(p.root, NULL, "up", "--url", url, "--lock-timeout", "0.3");
-	expect_status(&r, 5);
-	expect_has("stderr", r.err, "lock");
+	tu_expect_status(&r, 5);
+	tu_expect_has("stderr", r.err, "lock");
 	tu_result_free(&r);
 	free(url);
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
@@ -1192,11 +1168,11 @@ START_TEST(driver_and_connection_errors)
 	/* down refuses a batch with a migration that has no down section */
 	free(tu_write(p.dir, "004_nodown.sql", "-- migrate:up\nCREATE TABLE x (id int);\n"));
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("stderr", r.err, "004_nodown");
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "004_nodown");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 4 | Pending: 0\n");
 	project_free(&p);
@@ -1213,28 +1189,28 @@ START_TEST(database_url_precedence)
 	free(tu_write(p.root, ".env", "# the project's database\nDATABASE_URL=\"mock:dotenv.db\"\n"));
 	/* .env alone */
 	r = RUN(p.root, NULL, "up", "--step", "1");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	ck_assert_int_ne(asprintf(&path, "%s/dotenv.db", p.root), -1);
 	ck_assert(tu_exists(path));
 	free(path);
 	/* the environment wins over .env */
 	r = RUN(p.root, env, "up", "--step", "2");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	ck_assert_int_ne(asprintf(&path, "%s/env.db", p.root), -1);
 	ck_assert(tu_exists(path));
 	free(path);
 	r = RUN(p.root, env, "status");
-	expect_has("status", r.out, "Executed: 2 | Pending: 1\n");
+	tu_expect_has("status", r.out, "Executed: 2 | Pending: 1\n");
 	tu_result_free(&r);
 	/* the flag wins over both */
 	r = RUN(p.root, env, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	ck_assert(tu_exists(p.state));
 	r = RUN(p.root, NULL, "status");
-	expect_has("status", r.out, "Executed: 1 | Pending: 2\n");
+	tu_expect_has("status", r.out, "Executed: 1 | Pending: 2\n");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 3 | Pending: 0\n");
 	project_free(&p);
@@ -1286,19 +1262,19 @@ START_TEST(status_cache_sees_a_file_changed_in_place)
 	int fd;
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	nanosleep(&settle, NULL);
 	first = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", cache);
-	expect_status(&first, 0);
+	tu_expect_status(&first, 0);
 	cachefile = first_entry(cache);
 	ck_assert_msg(cachefile != NULL, "no cache file in %s", cache);
 	/* Answered from the cache: the same listing. */
 	r = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", cache);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, first.out);
 	tu_result_free(&r);
-	expect_has("status", first.out, "✅ Executed 001_create_users_table (batch: 1)\n");
+	tu_expect_has("status", first.out, "✅ Executed 001_create_users_table (batch: 1)\n");
 	/* One character changed in place; size and mtime put back. */
 	ck_assert_int_eq(stat(file, &before), 0);
 	text = tu_read(file);
@@ -1312,14 +1288,14 @@ START_TEST(status_cache_sees_a_file_changed_in_place)
 	times[1] = before.st_mtim;
 	ck_assert_int_eq(utimensat(AT_FDCWD, file, times, 0), 0);
 	r = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", cache);
-	expect_status(&r, 0);
-	expect_has("status", r.out, "✅ Executed 001_create_users_table (batch: 1) ⚠️ modified since applied\n");
+	tu_expect_status(&r, 0);
+	tu_expect_has("status", r.out, "✅ Executed 001_create_users_table (batch: 1) ⚠️ modified since applied\n");
 	tu_result_free(&r);
 	/* Off: nothing is written. */
 	tu_rm_rf(cache);
 	r = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", "off");
-	expect_status(&r, 0);
-	expect_has("status", r.out, "⚠️ modified since applied\n");
+	tu_expect_status(&r, 0);
+	tu_expect_has("status", r.out, "⚠️ modified since applied\n");
 	ck_assert(!tu_exists(cache));
 	tu_result_free(&r);
 	tu_result_free(&first);
@@ -1337,26 +1313,26 @@ START_TEST(drift_is_shown_and_validate_fails)
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	free(tu_write(p.dir, "001_create_users_table.ts", "export const up = `SELECT 2;`;\n"));
 	remove_file(p.dir, "003_add_email_index_to_users.ts");
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0); /* status reports; validate judges */
-	expect_has("status", r.out, "✅ Executed 001_create_users_table (batch: 1) ⚠️ modified since applied\n");
-	expect_has("status", r.out, "❌ Missing 003_add_email_index_to_users (batch: 1) file not found\n");
-	expect_has("status", r.out, "dbmigrate validate");
+	tu_expect_status(&r, 0); /* status reports; validate judges */
+	tu_expect_has("status", r.out, "✅ Executed 001_create_users_table (batch: 1) ⚠️ modified since applied\n");
+	tu_expect_has("status", r.out, "❌ Missing 003_add_email_index_to_users (batch: 1) file not found\n");
+	tu_expect_has("status", r.out, "dbmigrate validate");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "status", "--format", "json", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_msg(json_valid(r.out), "not JSON:\n%s", r.out);
-	expect_has("json", r.out, "\"state\": \"missing\"");
-	expect_has("json", r.out, "\"modified\": true");
+	tu_expect_has("json", r.out, "\"state\": \"missing\"");
+	tu_expect_has("json", r.out, "\"modified\": true");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("validate", r.out, "001_create_users_table");
-	expect_has("validate", r.out, "003_add_email_index_to_users");
+	tu_expect_status(&r, 3);
+	tu_expect_has("validate", r.out, "001_create_users_table");
+	tu_expect_has("validate", r.out, "003_add_email_index_to_users");
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -1368,19 +1344,19 @@ START_TEST(quiet_and_verbose)
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "-q", "--url", p.url, "--step", "1");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, "");
 	ck_assert_str_eq(r.err, "");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "-v", "up", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("-v", r.err, "debug: ");
-	expect_has("-v", r.out, "Applying 002_create_user_sessions_table");
+	tu_expect_status(&r, 0);
+	tu_expect_has("-v", r.err, "debug: ");
+	tu_expect_has("-v", r.out, "Applying 002_create_user_sessions_table");
 	tu_result_free(&r);
 	/* -q keeps errors */
 	r = RUN(p.root, NULL, "-q", "status", "--driver", "nosuch", "--url", p.url);
-	expect_status(&r, 4);
-	expect_has("-q", r.err, "error");
+	tu_expect_status(&r, 4);
+	tu_expect_has("-q", r.err, "error");
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -1424,28 +1400,28 @@ START_TEST(big_directory_runs_on_a_populated_heap)
 		ck_assert_int_eq(stat(p.dir, &st), 0);
 	} while (st.st_size < 65536 && n < 12000);
 	r = RUN(p.root, NULL, "-v", "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	if (st.st_size >= 65536 && !CLI_ASAN) {
-		expect_has("-v", r.err, "MiB populated for a big directory");
+		tu_expect_has("-v", r.err, "MiB populated for a big directory");
 		/* A kernel with transparent huge pages takes the request. */
 		if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
-			expect_has("-v", r.err, "(transparent huge pages asked for)");
+			tu_expect_has("-v", r.err, "(transparent huge pages asked for)");
 	} else
-		expect_lacks("-v", r.err, "populated");
+		tu_expect_lacks("-v", r.err, "populated");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "-v", "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_int_ne(asprintf(&totals, "Total: %d | Executed: %d | Pending: 0\n",
 				  n, n), -1);
-	expect_has("status", r.out, totals);
+	tu_expect_has("status", r.out, totals);
 	free(totals);
 	tu_result_free(&r);
 	project_free(&p);
 	/* A small project: nothing populated. */
 	p = project_new();
 	r = RUN(p.root, NULL, "-v", "up", "--url", p.url);
-	expect_status(&r, 0);
-	expect_lacks("-v", r.err, "populated");
+	tu_expect_status(&r, 0);
+	tu_expect_lacks("-v", r.err, "populated");
 	tu_result_free(&r);
 	project_free(&p);
 }

@@ -520,14 +520,6 @@ END_TEST
 
 /* ---- the command ---- */
 
-/* Assert the exit status, showing the output if not. */
-static void expect_status(const struct tu_result *r, int status)
-{
-	ck_assert_msg(r->status == status,
-		      "exit status %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-		      r->status, status, r->out, r->err);
-}
-
 START_TEST(cli_exit_codes)
 {
 	char *dir = tu_mkdtemp();
@@ -536,13 +528,13 @@ START_TEST(cli_exit_codes)
 
 	free(tu_write(dir, "001_clean.sql", clean));
 	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, (const char *)NULL);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "1 migration checked, no warnings"));
 	tu_result_free(&r);
 
 	free(tu_write(dir, "002_nodown.sql", "-- migrate:up\nSELECT 2;\n"));
 	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, (const char *)NULL);
-	expect_status(&r, 1);
+	tu_expect_status(&r, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "/002_nodown.sql:1:1: warning: no down section"));
 	ck_assert_ptr_nonnull(strstr(r.err, "[missing-down]\n"));
 	ck_assert_ptr_nonnull(strstr(r.err, "  hint: "));
@@ -551,21 +543,21 @@ START_TEST(cli_exit_codes)
 
 	/* Only the migrations named. */
 	r = tu_dbmigrate(dir, NULL, "lint", "001", "--driver", "mock", "--dir", dir, (const char *)NULL);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, "9", (const char *)NULL);
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	tu_result_free(&r);
 
 	free(tu_write(dir, "003_broken.sql", "-- migrate:up\nSELECT $$open;\n"));
 	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "mock", "--dir", dir, (const char *)NULL);
-	expect_status(&r, 3);
+	tu_expect_status(&r, 3);
 	ck_assert_ptr_nonnull(strstr(r.err, "003_broken.sql:2"));
 	tu_result_free(&r);
 
 	r = tu_dbmigrate(dir, NULL, "lint", "--driver", "nosuchdriver", "--dir", dir, "001",
 			 (const char *)NULL);
-	expect_status(&r, 4);
+	tu_expect_status(&r, 4);
 	tu_result_free(&r);
 
 	tu_rm_rf(dir);
@@ -585,7 +577,7 @@ START_TEST(cli_postgres_by_default)
 		      "CREATE INDEX idx ON users (email);\n\n"
 		      "-- migrate:down\nDROP INDEX idx;\n"));
 	r = tu_dbmigrate(dir, NULL, "lint", "--dir", dir, (const char *)NULL);
-	expect_status(&r, 1);
+	tu_expect_status(&r, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "/001_idx.sql:3:1: warning: CREATE INDEX without "
 					    "CONCURRENTLY"));
 	ck_assert_ptr_nonnull(strstr(r.err, "[index-not-concurrent]\n"
@@ -612,12 +604,12 @@ START_TEST(cli_sql_lock_timeout_option)
 		      "REFERENCES users (id) NOT VALID;\n\n"
 		      "-- migrate:down\nALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;\n"));
 	r = tu_dbmigrate(dir, NULL, "lint", "--dir", dir, (const char *)NULL);
-	expect_status(&r, 1);
+	tu_expect_status(&r, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "[no-lock-timeout]"));
 	tu_result_free(&r);
 	r = tu_dbmigrate(dir, NULL, "lint", "--dir", dir, "--sql-lock-timeout", "5s",
 			 (const char *)NULL);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_ptr_null(strstr(r.err, "[no-lock-timeout]"));
 	tu_result_free(&r);
 	tu_rm_rf(dir);

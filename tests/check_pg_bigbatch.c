@@ -26,22 +26,6 @@
 
 #define MIGRATIONS 2500
 
-/* Assert the exit status, showing the output when it differs. */
-static void expect_status(const struct tu_result *r, int status)
-{
-	ck_assert_msg(r->status == status,
-		      "exit status %d, expected %d\nstdout:\n%.4000s\nstderr:\n%.4000s",
-		      r->status, status, r->out, r->err);
-}
-
-/* Assert that haystack holds needle. */
-static void expect_has(const char *what, const char *haystack,
-		       const char *needle)
-{
-	ck_assert_msg(strstr(haystack, needle) != NULL,
-		      "%s lacks \"%s\":\n%.4000s", what, needle, haystack);
-}
-
 /* The count of rows the query returns, as text. */
 static int count(const char *url, const char *sql)
 {
@@ -74,11 +58,11 @@ START_TEST(too_many_locks_for_one_transaction)
 
 	/* One batch: the plan warns, the server runs out of lock slots. */
 	r = tu_dbmigrate(dir, NULL, "up", "--url", url, (const char *)NULL);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "2500 migrations will run in one transaction");
-	expect_has("stderr", r.err, "53200");
-	expect_has("stderr", r.err, "--step");
-	expect_has("stderr", r.err, "max_locks_per_transaction");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "2500 migrations will run in one transaction");
+	tu_expect_has("stderr", r.err, "53200");
+	tu_expect_has("stderr", r.err, "--step");
+	tu_expect_has("stderr", r.err, "max_locks_per_transaction");
 	tu_result_free(&r);
 	/* Nothing of it stayed: no table, no tracking row. */
 	ck_assert_int_eq(count(url, "SELECT count(*) FROM pg_class "
@@ -93,7 +77,7 @@ START_TEST(too_many_locks_for_one_transaction)
 	for (int batch = 1; batch <= 3; batch++) {
 		r = tu_dbmigrate(dir, NULL, "up", "--step", "1000", "--url",
 				 url, (const char *)NULL);
-		expect_status(&r, 0);
+		tu_expect_status(&r, 0);
 		tu_result_free(&r);
 	}
 	ck_assert_int_eq(count(url, "SELECT count(*) FROM migrations"),
@@ -104,8 +88,8 @@ START_TEST(too_many_locks_for_one_transaction)
 				    "WHERE relname ~ '^t[0-9]+$' AND relkind = 'r'"),
 			 MIGRATIONS);
 	r = tu_dbmigrate(dir, NULL, "status", "--url", url, (const char *)NULL);
-	expect_status(&r, 0);
-	expect_has("status", r.out, "Total: 2500 | Executed: 2500 | Pending: 0");
+	tu_expect_status(&r, 0);
+	tu_expect_has("status", r.out, "Total: 2500 | Executed: 2500 | Pending: 0");
 	tu_result_free(&r);
 
 	tu_rm_rf(dir);

@@ -147,30 +147,6 @@ static void copy_seed(const struct project *p)
 	}
 }
 
-/* Assert the exit status, showing what the command printed if not. */
-static void expect_status(const struct tu_result *r, int status)
-{
-	ck_assert_msg(r->status == status,
-		      "exit status %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-		      r->status, status, r->out, r->err);
-}
-
-/* Assert that haystack (named what) contains needle. */
-static void expect_has(const char *what, const char *haystack,
-		       const char *needle)
-{
-	ck_assert_msg(strstr(haystack, needle) != NULL,
-		      "%s lacks \"%s\":\n%s", what, needle, haystack);
-}
-
-/* Assert that haystack (named what) does not contain needle. */
-static void expect_lacks(const char *what, const char *haystack,
-			 const char *needle)
-{
-	ck_assert_msg(strstr(haystack, needle) == NULL,
-		      "%s holds \"%s\":\n%s", what, needle, haystack);
-}
-
 /* Assert that sql on url returns expected (NULL: no row or NULL). */
 static void expect_sql(const char *url, const char *sql, const char *expected)
 {
@@ -484,7 +460,7 @@ START_TEST(seed_workflow)
 
 	copy_seed(&p);
 	r = RUN(p.root, NULL, "init", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	ck_assert_int_eq(tracking_rows(p.url), 0);
 	expect_sql(p.url,
@@ -496,16 +472,16 @@ START_TEST(seed_workflow)
 		   "checksum character varying, down_sql text");
 	/* init is idempotent. */
 	r = RUN(p.root, NULL, "init", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_all_pending);
 	tu_result_free(&r);
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	/* The plan says 003 runs outside the transaction. */
 	line = line_with(r.out, "003_add_email_index_to_users");
 	ck_assert_msg(line != NULL && strstr(line, "transaction") != NULL,
@@ -515,7 +491,7 @@ START_TEST(seed_workflow)
 	tu_result_free(&r);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_all_batch1);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:1");
@@ -536,12 +512,12 @@ START_TEST(seed_workflow)
 
 	/* A second up has nothing to do. */
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:1");
 
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_relation(p.url, "idx_users_email_lower", false);
 	expect_relation(p.url, "user_sessions", false);
@@ -549,7 +525,7 @@ START_TEST(seed_workflow)
 	ck_assert_int_eq(tracking_rows(p.url), 0);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_all_pending);
 	tu_result_free(&r);
 	project_free(&p);
@@ -563,27 +539,27 @@ START_TEST(status_two_executed_one_pending)
 
 	copy_seed(&p);
 	r = RUN(p.root, NULL, "up", "--to", "002", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_relation(p.url, "user_sessions", true);
 	expect_relation(p.url, "idx_users_email_lower", false);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_2_1);
 	ck_assert_str_eq(r.err, "");
 	tu_result_free(&r);
 
 	r = RUN(p.root, NULL, "status", "--format", "json", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("status json", r.out,
+	tu_expect_status(&r, 0);
+	tu_expect_has("status json", r.out,
 		   "{\"id\": \"003\", \"name\": \"add_email_index_to_users\", "
 		   "\"state\": \"pending\", \"batch\": null, "
 		   "\"executed_at\": null");
-	expect_has("status json", r.out,
+	tu_expect_has("status json", r.out,
 		   "{\"id\": \"001\", \"name\": \"create_users_table\", "
 		   "\"state\": \"executed\", \"batch\": 1, \"executed_at\": \"");
-	expect_has("status json", r.out,
+	tu_expect_has("status json", r.out,
 		   "\"total\": 3, \"executed\": 2, \"pending\": 1");
 	tu_result_free(&r);
 	project_free(&p);
@@ -610,10 +586,10 @@ START_TEST(failed_batch_leaves_nothing)
 	    "INSERT INTO c SELECT id FROM missing_table;\n\n"
 	    "-- migrate:down\nDROP TABLE c;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "003_bad.sql:3:30");
-	expect_has("stderr", r.err, "42P01");
-	expect_has("stderr", r.err, "missing_table");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "003_bad.sql:3:30");
+	tu_expect_has("stderr", r.err, "42P01");
+	tu_expect_has("stderr", r.err, "missing_table");
 	tu_result_free(&r);
 	expect_relation(p.url, "a", false);
 	expect_relation(p.url, "b", false);
@@ -621,8 +597,8 @@ START_TEST(failed_batch_leaves_nothing)
 	expect_nothing_recorded(p.url);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("status", r.out, "Total: 3 | Executed: 0 | Pending: 3\n");
+	tu_expect_status(&r, 0);
+	tu_expect_has("status", r.out, "Total: 3 | Executed: 0 | Pending: 3\n");
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -640,7 +616,7 @@ START_TEST(down_removes_last_batch_only)
 	    "-- migrate:up\nCREATE TABLE b (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE b;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	add(&p, "003_c.sql",
 	    "-- migrate:up\nCREATE TABLE c (id int);\n\n"
@@ -649,12 +625,12 @@ START_TEST(down_removes_last_batch_only)
 	    "-- migrate:up\nCREATE TABLE d (c_id int);\n\n"
 	    "-- migrate:down\nDROP TABLE d;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:2 004:2");
 
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "a", true);
@@ -663,7 +639,7 @@ START_TEST(down_removes_last_batch_only)
 	expect_relation(p.url, "d", false);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out,
 			 "📊 Migration Status:\n"
 			 "===================\n"
@@ -677,7 +653,7 @@ START_TEST(down_removes_last_batch_only)
 
 	/* The next up makes them batch 2 again. */
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:2 004:2");
 	project_free(&p);
@@ -692,24 +668,24 @@ START_TEST(reset_force_and_refusal)
 	/* Two batches; the second's down is DROP INDEX CONCURRENTLY. */
 	copy_seed(&p);
 	r = RUN(p.root, NULL, "up", "--to", "002", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:2");
 
 	/* stdin is /dev/null: no terminal, no --force, no reset. */
 	r = RUN(p.root, NULL, "reset", "--url", p.url);
-	expect_status(&r, 2);
-	expect_has("stderr", r.err, "--force");
+	tu_expect_status(&r, 2);
+	tu_expect_has("stderr", r.err, "--force");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:2");
 	expect_relation(p.url, "users", true);
 	expect_relation(p.url, "idx_users_email_lower", true);
 
 	r = RUN(p.root, NULL, "reset", "--force", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_relation(p.url, "idx_users_email_lower", false);
 	expect_relation(p.url, "user_sessions", false);
@@ -718,11 +694,11 @@ START_TEST(reset_force_and_refusal)
 
 	/* Everything is pending again, and up starts over at batch 1. */
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_all_pending);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:1");
 	project_free(&p);
@@ -797,7 +773,7 @@ START_TEST(seed_table_adopted)
 		   "001 002");
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out,
 			 "📊 Migration Status:\n"
 			 "===================\n"
@@ -809,12 +785,12 @@ START_TEST(seed_table_adopted)
 	tu_result_free(&r);
 
 	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 
 	/* down takes batch 2 only; the seed's rows stay. */
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "idx_users_email_lower", false);
@@ -872,10 +848,10 @@ START_TEST(drift_marks_and_validate)
 
 	copy_seed(&p);
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 
 	/* Same SQL, one more comment line: the checksum changes. */
@@ -895,36 +871,36 @@ START_TEST(drift_marks_and_validate)
 	drop(&p, seed_files[2]);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	expect_line_mark(r.out, "002_create_user_sessions_table", "modified",
 			 true);
 	expect_line_mark(r.out, "001_create_users_table", "modified", false);
 	expect_line_mark(r.out, "003_add_email_index_to_users", "missing",
 			 true);
 	expect_line_mark(r.out, "001_create_users_table", "missing", false);
-	expect_has("status", r.out, "Total: 3 | Executed: 2 | Pending: 0");
+	tu_expect_has("status", r.out, "Total: 3 | Executed: 2 | Pending: 0");
 	tu_result_free(&r);
 
 	r = RUN(p.root, NULL, "status", "--format", "json", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	e = json_entry(r.out, "001");
-	expect_has("001", e, "\"state\": \"executed\"");
-	expect_has("001", e, "\"modified\": false");
+	tu_expect_has("001", e, "\"state\": \"executed\"");
+	tu_expect_has("001", e, "\"modified\": false");
 	free(e);
 	e = json_entry(r.out, "002");
-	expect_has("002", e, "\"state\": \"executed\"");
-	expect_has("002", e, "\"modified\": true");
+	tu_expect_has("002", e, "\"state\": \"executed\"");
+	tu_expect_has("002", e, "\"modified\": true");
 	free(e);
 	e = json_entry(r.out, "003");
-	expect_has("003", e, "\"state\": \"missing\"");
-	expect_has("003", e, "\"batch\": 1");
+	tu_expect_has("003", e, "\"state\": \"missing\"");
+	tu_expect_has("003", e, "\"batch\": 1");
 	free(e);
 	tu_result_free(&r);
 
 	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("validate", r.out, "002_create_user_sessions_table");
-	expect_has("validate", r.out, "003_add_email_index_to_users");
+	tu_expect_status(&r, 3);
+	tu_expect_has("validate", r.out, "002_create_user_sessions_table");
+	tu_expect_has("validate", r.out, "003_add_email_index_to_users");
 	tu_result_free(&r);
 	/* Nothing was touched by looking. */
 	expect_tracking(p.url, "001:1 002:1 003:1");
@@ -964,7 +940,7 @@ static void config_up(const struct project *p, const char *const *env,
 {
 	struct tu_result r = RUN(p->root, env, "up", arg1, arg2);
 
-	expect_status(&r, status);
+	tu_expect_status(&r, status);
 	ck_assert_msg(strstr(r.out, BAD_PW) == NULL &&
 			      strstr(r.err, BAD_PW) == NULL,
 		      "the password was printed:\n%s%s", r.out, r.err);
@@ -1118,9 +1094,9 @@ START_TEST(wrong_password_never_printed)
 		for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
 			r = RUN(p.root, NULL, runs[i][0], "--url", bad,
 				runs[i][1]);
-			expect_status(&r, 4);
-			expect_lacks("stdout", r.out, BAD_PW);
-			expect_lacks("stderr", r.err, BAD_PW);
+			tu_expect_status(&r, 4);
+			tu_expect_lacks("stdout", r.out, BAD_PW);
+			tu_expect_lacks("stderr", r.err, BAD_PW);
 			ck_assert_msg(strcasestr(r.err, "password") != NULL,
 				      "stderr does not say the password was "
 				      "refused:\n%s", r.err);
@@ -1128,9 +1104,9 @@ START_TEST(wrong_password_never_printed)
 		}
 	}
 	r = RUN(p.root, NULL, "up", "-v", "--url", keywords);
-	expect_status(&r, 4);
-	expect_lacks("stdout", r.out, BAD_PW);
-	expect_lacks("stderr", r.err, BAD_PW);
+	tu_expect_status(&r, 4);
+	tu_expect_lacks("stdout", r.out, BAD_PW);
+	tu_expect_lacks("stderr", r.err, BAD_PW);
 	tu_result_free(&r);
 	{
 		char *env;
@@ -1139,9 +1115,9 @@ START_TEST(wrong_password_never_printed)
 		ck_assert_int_ne(asprintf(&env, "DATABASE_URL=%s", bad), -1);
 		envv[0] = env;
 		r = RUN(p.root, envv, "up", "-v");
-		expect_status(&r, 4);
-		expect_lacks("stdout", r.out, BAD_PW);
-		expect_lacks("stderr", r.err, BAD_PW);
+		tu_expect_status(&r, 4);
+		tu_expect_lacks("stdout", r.out, BAD_PW);
+		tu_expect_lacks("stderr", r.err, BAD_PW);
 		tu_result_free(&r);
 		free(env);
 	}
@@ -1185,9 +1161,9 @@ START_TEST(unreachable_server_exit_4)
 	t0 = now();
 	r = RUN(p.root, NULL, "up", "--connect-timeout", "2", "--url", url);
 	ck_assert_double_lt(now() - t0, 4.0);
-	expect_status(&r, 4);
-	expect_has("stderr", r.err, "127.0.0.1");
-	expect_lacks("stderr", r.err, BAD_PW);
+	tu_expect_status(&r, 4);
+	tu_expect_has("stderr", r.err, "127.0.0.1");
+	tu_expect_lacks("stderr", r.err, BAD_PW);
 	tu_result_free(&r);
 	free(url);
 
@@ -1198,9 +1174,9 @@ START_TEST(unreachable_server_exit_4)
 	t0 = now();
 	r = RUN(p.root, NULL, "status", "--connect-timeout", "2", "--url", url);
 	ck_assert_msg(now() - t0 < 6.0, "took %.1f s", now() - t0);
-	expect_status(&r, 4);
-	expect_has("stderr", r.err, "127.0.0.1");
-	expect_lacks("stderr", r.err, BAD_PW);
+	tu_expect_status(&r, 4);
+	tu_expect_has("stderr", r.err, "127.0.0.1");
+	tu_expect_lacks("stderr", r.err, BAD_PW);
 	tu_result_free(&r);
 	close(fd);
 	free(url);
@@ -1229,14 +1205,14 @@ START_TEST(lock_timeout_names_holder)
 
 	/* Exit 5, not 0: it gave up before the holder's 5 s were over. */
 	r = RUN(p.root, NULL, "up", "--lock-timeout", "1", "--url", p.url);
-	expect_status(&r, 5);
-	expect_has("stderr", r.err, holder);
-	expect_has("stderr", r.err, "dbmigrate");
+	tu_expect_status(&r, 5);
+	tu_expect_has("stderr", r.err, holder);
+	tu_expect_has("stderr", r.err, "dbmigrate");
 	tu_result_free(&r);
 
 	ck_assert_int_eq(bg_wait(&b, 15), 0);
 	out = bg_text(b.out);
-	expect_has("first run", out, "001_slow");
+	tu_expect_has("first run", out, "001_slow");
 	free(out);
 	expect_tracking(p.url, "001:1");
 	expect_relation(p.url, "slow", true);
@@ -1261,7 +1237,7 @@ START_TEST(second_runner_waits_then_sees_new_state)
 		      "the first run never reached pg_sleep");
 	/* Waits for the lock, then finds nothing left to apply. */
 	r = RUN(p.root, NULL, "up", "--lock-timeout", "20", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	ck_assert_int_eq(bg_wait(&b, 15), 0);
 	expect_tracking(p.url, "001:1");
@@ -1303,7 +1279,7 @@ START_TEST(dollar_quoted_function)
 	    "`;\n"
 	    "export const down = `DROP FUNCTION twice(integer);`;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(p.url, "SELECT add_one(41)", "42");
 	expect_sql(p.url, "SELECT tagged()", "x;y");
@@ -1311,7 +1287,7 @@ START_TEST(dollar_quoted_function)
 	expect_tracking(p.url, "001:1 002:1");
 
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(p.url,
 		   "SELECT count(*) FROM pg_proc WHERE proname IN "
@@ -1346,9 +1322,9 @@ START_TEST(semicolons_in_strings_and_comments)
 	r = RUN(p.root, NULL, "up", "--url", p.url);
 	/* "l;m" is an identifier, not a string: the batch must fail at
 	   002's second statement, having split it correctly. */
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "002_semi.ts:3:");
-	expect_has("stderr", r.err, "42703");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "002_semi.ts:3:");
+	tu_expect_has("stderr", r.err, "42703");
 	tu_result_free(&r);
 	expect_relation(p.url, "semi", false);
 	add(&p, "002_semi.ts",
@@ -1359,7 +1335,7 @@ START_TEST(semicolons_in_strings_and_comments)
 	    "export const down = `DELETE FROM semi WHERE v IN "
 	    "('j;k', 'l;m');`;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(p.url, "SELECT string_agg(v, '|' ORDER BY v) FROM semi",
 		   "a;b|c';d|e;f|h;i|it's;g|j;k|l;m");
@@ -1394,9 +1370,9 @@ START_TEST(wrapped_migration_then_failure_leaves_nothing)
 	    "-- migrate:up\n"
 	    "INSERT INTO wrapped SELECT id FROM nosuch;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "003_bad.sql:2:");
-	expect_has("stderr", r.err, "42P01");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "003_bad.sql:2:");
+	tu_expect_has("stderr", r.err, "42P01");
 	tu_result_free(&r);
 	expect_relation(p.url, "wrapped", false);
 	expect_nothing_recorded(p.url);
@@ -1404,14 +1380,14 @@ START_TEST(wrapped_migration_then_failure_leaves_nothing)
 	/* Without the bad one the wrapped migrations apply, as one batch. */
 	drop(&p, "003_bad.sql");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(p.url, "SELECT string_agg(id::text, ',' ORDER BY id) "
 			  "FROM wrapped", "1,2,3");
 	expect_tracking(p.url, "001:1 002:1");
 
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_relation(p.url, "wrapped", false);
 	ck_assert_int_eq(tracking_rows(p.url), 0);
@@ -1437,8 +1413,8 @@ START_TEST(commit_in_the_middle_refused)
 	    "DROP TABLE mid_b;\n"
 	    "DROP TABLE mid_a;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 3);
-	expect_has("stderr", r.err, "002_mid.sql:3");
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "002_mid.sql:3");
 	tu_result_free(&r);
 	expect_relation(p.url, "ok_a", false);
 	expect_relation(p.url, "mid_a", false);
@@ -1470,9 +1446,9 @@ START_TEST(outside_transaction_partial_failure)
 	    "DROP INDEX CONCURRENTLY IF EXISTS i_b;\n"
 	    "DROP INDEX CONCURRENTLY IF EXISTS i_a;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "002_idx.sql:3:");
-	expect_has("stderr", r.err, "42703");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "002_idx.sql:3:");
+	tu_expect_has("stderr", r.err, "42703");
 	ck_assert_msg(has_word(r.err, "ran") && strstr(r.err, "statement"),
 		      "stderr does not say a statement already ran:\n%s",
 		      r.err);
@@ -1535,9 +1511,9 @@ START_TEST(error_position_sql)
 	    "-- migrate:down\n"
 	    "DROP TABLE pos_ok;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "001_pos.sql:3:15");
-	expect_has("stderr", r.err, "42P01");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "001_pos.sql:3:15");
+	tu_expect_has("stderr", r.err, "42P01");
 	expect_caret(r.err, "SELECT * FROM nosuch_table;", "nosuch_table");
 	tu_result_free(&r);
 	expect_relation(p.url, "pos_ok", false);
@@ -1561,9 +1537,9 @@ START_TEST(error_position_ts)
 	    "\n"
 	    "export const down = `DROP TABLE pos_ok;`;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "001_pos.ts:5:17");
-	expect_has("stderr", r.err, "42P01");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "001_pos.ts:5:17");
+	tu_expect_has("stderr", r.err, "42P01");
 	expect_caret(r.err, "  SELECT * FROM nosuch_table;", "nosuch_table");
 	tu_result_free(&r);
 	expect_relation(p.url, "pos_ok", false);
@@ -1621,7 +1597,7 @@ static void interrupt_case(int sig, int expected)
 	    "-- migrate:up\nCREATE TABLE fast (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE fast;\n");
 	r = RUN(p.root, NULL, "up", "--lock-timeout", "1", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1");
 	expect_relation(p.url, "fast", true);
@@ -1652,28 +1628,28 @@ START_TEST(down_after_file_deleted)
 
 	copy_seed(&p);
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	/* An older build, or a deploy that lost the file. */
 	drop(&p, "003_add_email_index_to_users.ts");
 	drop(&p, "002_create_user_sessions_table.ts");
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("status", r.out,
+	tu_expect_status(&r, 0);
+	tu_expect_has("status", r.out,
 		   "❌ Missing 002_create_user_sessions_table (batch: 1) file not found\n");
-	expect_has("status", r.out, "Down from the tracking table");
-	expect_has("status", r.out, "002_create_user_sessions_table, 003_add_email_index_to_users");
+	tu_expect_has("status", r.out, "Down from the tracking table");
+	tu_expect_has("status", r.out, "002_create_user_sessions_table, 003_add_email_index_to_users");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "status", "--url", p.url, "--format", "json");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	ck_assert_int_eq(tu_count(r.out, "\"down_from\": \"table\""), 2);
 	ck_assert_int_eq(tu_count(r.out, "\"down_from\": \"file\""), 1);
 	tu_result_free(&r);
 	/* down runs the kept SQL: DROP INDEX CONCURRENTLY outside the
 	   transaction, as the file would have. */
 	r = RUN(p.root, NULL, "down", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("down", r.err, "tracking table kept");
+	tu_expect_status(&r, 0);
+	tu_expect_has("down", r.err, "tracking table kept");
 	tu_result_free(&r);
 	expect_nothing_recorded(p.url);
 	expect_relation(p.url, "user_sessions", false);
@@ -1693,17 +1669,17 @@ START_TEST(statement_timeout_stops_slow_migration)
 	    "-- migrate:up\nCREATE TABLE slow (id int);\nSELECT pg_sleep(5);\n"
 	    "-- migrate:down\nDROP TABLE slow;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--statement-timeout", "0.3");
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "001_slow.sql:3:");
-	expect_has("stderr", r.err, "57014");
-	expect_has("stderr", r.err, "statement timeout");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "001_slow.sql:3:");
+	tu_expect_has("stderr", r.err, "57014");
+	tu_expect_has("stderr", r.err, "statement timeout");
 	tu_result_free(&r);
 	expect_nothing_recorded(p.url);
 	expect_relation(p.url, "slow", false);
 	/* the same from the environment */
 	r = RUN(p.root, env, "up", "--url", p.url);
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "57014");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "57014");
 	tu_result_free(&r);
 	/* the directive in the file wins over a generous option */
 	add(&p, "001_slow.sql",
@@ -1711,14 +1687,14 @@ START_TEST(statement_timeout_stops_slow_migration)
 	    "CREATE TABLE slow (id int);\nSELECT pg_sleep(5);\n"
 	    "-- migrate:down\nDROP TABLE slow;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--statement-timeout", "1min");
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "57014");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "57014");
 	tu_result_free(&r);
 	expect_nothing_recorded(p.url);
 	/* a bad value is a usage error naming it */
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--statement-timeout", "soon");
-	expect_status(&r, 2);
-	expect_has("stderr", r.err, "statement_timeout");
+	tu_expect_status(&r, 2);
+	tu_expect_has("stderr", r.err, "statement_timeout");
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -1736,7 +1712,7 @@ START_TEST(lock_timeout_retries_then_fails)
 	add(&p, "002_alter.sql", "-- migrate:up\nALTER TABLE t ADD COLUMN x int;\n"
 				 "-- migrate:down\nALTER TABLE t DROP COLUMN x;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "1");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	/* Another session holds the table, as a long report would. */
 	blocker = PQconnectdb(p.url);
@@ -1746,12 +1722,12 @@ START_TEST(lock_timeout_retries_then_fails)
 	PQclear(res);
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--sql-lock-timeout", "200ms",
 		"--lock-retries", "1");
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "retry 1 of 1");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "retry 1 of 1");
 	ck_assert_int_eq(tu_count(r.err, "retry "), 1);
-	expect_has("stderr", r.err, "002_alter.sql:2:");
-	expect_has("stderr", r.err, "55P03");
-	expect_has("stderr", r.err, "--sql-lock-timeout");
+	tu_expect_has("stderr", r.err, "002_alter.sql:2:");
+	tu_expect_has("stderr", r.err, "55P03");
+	tu_expect_has("stderr", r.err, "--sql-lock-timeout");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1");
 	/* Once the other session is done, the same command goes through. */
@@ -1759,8 +1735,8 @@ START_TEST(lock_timeout_retries_then_fails)
 	PQclear(res);
 	PQfinish(blocker);
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--sql-lock-timeout", "200ms");
-	expect_status(&r, 0);
-	expect_lacks("stderr", r.err, "retry");
+	tu_expect_status(&r, 0);
+	tu_expect_lacks("stderr", r.err, "retry");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:2");
 	project_free(&p);
@@ -1778,19 +1754,19 @@ START_TEST(per_migration_keeps_earlier_ones)
 			     "-- migrate:down\nDROP TABLE b;\n");
 	add(&p, "003_bad.sql", "-- migrate:up\nINSERT INTO nosuch VALUES (1);\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--transaction", "per-migration");
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "003_bad.sql:2:");
-	expect_has("stderr", r.err, "2 earlier migrations of this batch had already been committed");
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "003_bad.sql:2:");
+	tu_expect_has("stderr", r.err, "2 earlier migrations of this batch had already been committed");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "b", true);
 	/* down of that batch, each in its own transaction */
 	r = RUN(p.root, NULL, "down", "--url", p.url, "--transaction", "per-migration");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_nothing_recorded(p.url);
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--transaction", "nested");
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	tu_result_free(&r);
 	project_free(&p);
 }
@@ -1803,33 +1779,33 @@ START_TEST(mark_repair_redo)
 
 	copy_seed(&p);
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--to", "002");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	/* mark: the index was made by hand; record it, run nothing */
 	free(pgserver_psql(p.url, "CREATE INDEX idx_users_email_lower ON users (lower(email))"));
 	r = RUN(p.root, NULL, "mark", "3", "--applied", "--url", p.url, "--dry-run");
-	expect_status(&r, 0);
-	expect_has("stdout", r.out, "Would mark 003_add_email_index_to_users as applied (batch 2)");
+	tu_expect_status(&r, 0);
+	tu_expect_has("stdout", r.out, "Would mark 003_add_email_index_to_users as applied (batch 2)");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
 	r = RUN(p.root, NULL, "mark", "003", "--applied", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("stdout", r.out, "Marked 003_add_email_index_to_users as applied (batch 2)");
+	tu_expect_status(&r, 0);
+	tu_expect_has("stdout", r.out, "Marked 003_add_email_index_to_users as applied (batch 2)");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:2");
 	expect_sql(p.url, "SELECT checksum IS NOT NULL AND down_sql LIKE '%DROP INDEX%' FROM migrations WHERE id = '003'", "t");
 	r = RUN(p.root, NULL, "mark", "003", "--applied", "--url", p.url);
-	expect_status(&r, 2);
-	expect_has("stderr", r.err, "already applied");
+	tu_expect_status(&r, 2);
+	tu_expect_has("stderr", r.err, "already applied");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "mark", "003", "--url", p.url);
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "mark", "042", "--pending", "--url", p.url);
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "mark", "003", "--pending", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "idx_users_email_lower", true);
@@ -1848,38 +1824,38 @@ START_TEST(mark_repair_redo)
 		free(path);
 	}
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	expect_has("status", r.out, "modified since applied");
+	tu_expect_has("status", r.out, "modified since applied");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "repair", "--url", p.url);
-	expect_status(&r, 2); /* stdin is not a terminal */
-	expect_has("stderr", r.err, "--force");
+	tu_expect_status(&r, 2); /* stdin is not a terminal */
+	tu_expect_has("stderr", r.err, "--force");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "repair", "--url", p.url, "--force");
-	expect_status(&r, 0);
-	expect_has("stdout", r.out, "002_create_user_sessions_table (batch 1)");
+	tu_expect_status(&r, 0);
+	tu_expect_has("stdout", r.out, "002_create_user_sessions_table (batch 1)");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
 
 	/* redo: both back as batch 1, in one transaction */
 	free(pgserver_psql(p.url, "INSERT INTO users (email) VALUES ('a@b.c')"));
 	r = RUN(p.root, NULL, "redo", "--url", p.url);
-	expect_status(&r, 0);
-	expect_has("stdout", r.out, "Redo: rolling back 2 migrations (batch 1)");
-	expect_lacks("stderr", r.err, "two steps");
+	tu_expect_status(&r, 0);
+	tu_expect_has("stdout", r.out, "Redo: rolling back 2 migrations (batch 1)");
+	tu_expect_lacks("stderr", r.err, "two steps");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_sql(p.url, "SELECT count(*) FROM users", "0");
 	expect_relation(p.url, "user_sessions", true);
 	/* with 003 (CREATE INDEX CONCURRENTLY) it takes two steps */
 	r = RUN(p.root, NULL, "up", "--url", p.url);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "redo", "--url", p.url, "--step", "2");
-	expect_status(&r, 0);
-	expect_has("stderr", r.err, "two steps");
+	tu_expect_status(&r, 0);
+	tu_expect_has("stderr", r.err, "two steps");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:2 003:2");
 	expect_relation(p.url, "idx_users_email_lower", true);

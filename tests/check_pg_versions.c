@@ -82,30 +82,6 @@ static void add(const struct env *e, const char *name, const char *text)
 	free(tu_write(e->mig, name, text));
 }
 
-/* Assert the exit status, showing the output when it differs. */
-static void expect_status(const struct tu_result *r, int status)
-{
-	ck_assert_msg(r->status == status,
-		      "exit status %d, expected %d\nstdout:\n%s\nstderr:\n%s",
-		      r->status, status, r->out, r->err);
-}
-
-/* Assert that haystack holds needle. */
-static void expect_has(const char *what, const char *haystack,
-		       const char *needle)
-{
-	ck_assert_msg(strstr(haystack, needle) != NULL, "%s lacks \"%s\":\n%s",
-		      what, needle, haystack);
-}
-
-/* Assert that haystack does not hold needle. */
-static void expect_lacks(const char *what, const char *haystack,
-			 const char *needle)
-{
-	ck_assert_msg(strstr(haystack, needle) == NULL, "%s holds \"%s\":\n%s",
-		      what, needle, haystack);
-}
-
 /* Assert that sql on url returns expected (NULL: no row or NULL). */
 static void expect_sql(const char *url, const char *sql, const char *expected)
 {
@@ -175,25 +151,25 @@ static const char enum_use[] = "-- migrate:up\n"
 static void expect_add_value_plan(const struct env *e, const char *out)
 {
 	if (e->version < 120000) {
-		expect_has("plan", out,
+		tu_expect_has("plan", out,
 			   "002_add_happy  (outside the transaction");
-		expect_has("plan", out, "before PostgreSQL 12");
+		tu_expect_has("plan", out, "before PostgreSQL 12");
 	} else {
-		expect_has("plan", out, "  002_add_happy\n");
-		expect_lacks("plan", out, "ADD VALUE");
+		tu_expect_has("plan", out, "  002_add_happy\n");
+		tu_expect_lacks("plan", out, "ADD VALUE");
 	}
 }
 
 /* Assert the 55P04 failure, reported at 003_use_happy.sql line 3. */
 static void expect_unsafe_enum_use(const struct tu_result *r)
 {
-	expect_status(r, 1);
-	expect_has("stderr", r->err, "003_use_happy.sql:3:");
-	expect_has("stderr", r->err, "55P04");
-	expect_has("stderr", r->err, "\"happy\"");
+	tu_expect_status(r, 1);
+	tu_expect_has("stderr", r->err, "003_use_happy.sql:3:");
+	tu_expect_has("stderr", r->err, "55P04");
+	tu_expect_has("stderr", r->err, "\"happy\"");
 	/* The server's hint says what to do, the driver's how. */
-	expect_has("stderr", r->err, "committed");
-	expect_has("stderr", r->err, "transaction:false");
+	tu_expect_has("stderr", r->err, "committed");
+	tu_expect_has("stderr", r->err, "transaction:false");
 }
 
 /*
@@ -209,19 +185,19 @@ START_TEST(enum_add_value_then_use_in_one_batch)
 
 	add(&e, "001_create_mood.sql", enum_create);
 	r = RUN(e.dir, "--url", e.url, "up");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	add(&e, "002_add_happy.sql", enum_add);
 	add(&e, "003_use_happy.sql", enum_use);
 
 	r = RUN(e.dir, "--url", e.url, "--dry-run", "up");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	expect_add_value_plan(&e, r.out);
 	tu_result_free(&r);
 
 	r = RUN(e.dir, "--url", e.url, "up");
 	if (e.version < 120000) {
-		expect_status(&r, 0);
+		tu_expect_status(&r, 0);
 		expect_tracking(e.url, "001:1,002:2,003:2");
 		expect_sql(e.url, "SELECT m::text FROM feelings", "happy");
 	} else {
@@ -249,18 +225,18 @@ START_TEST(enum_add_value_outside_transaction_works_everywhere)
 
 	add(&e, "001_create_mood.sql", enum_create);
 	r = RUN(e.dir, "--url", e.url, "up");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	add(&e, "002_add_happy.sql", enum_add_notx);
 	add(&e, "003_use_happy.sql", enum_use);
 
 	r = RUN(e.dir, "--url", e.url, "--dry-run", "up");
-	expect_status(&r, 0);
-	expect_has("plan", r.out, "002_add_happy  (outside the transaction");
+	tu_expect_status(&r, 0);
+	tu_expect_has("plan", r.out, "002_add_happy  (outside the transaction");
 	tu_result_free(&r);
 
 	r = RUN(e.dir, "--url", e.url, "up");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	expect_tracking(e.url, "001:1,002:2,003:2");
 	expect_sql(e.url, "SELECT m::text FROM feelings", "happy");
 	tu_result_free(&r);
@@ -284,7 +260,7 @@ START_TEST(enum_created_extended_and_used_in_one_batch)
 	add(&e, "003_use_happy.sql", enum_use);
 
 	r = RUN(e.dir, "--url", e.url, "--dry-run", "up");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	expect_add_value_plan(&e, r.out);
 	tu_result_free(&r);
 
@@ -294,7 +270,7 @@ START_TEST(enum_created_extended_and_used_in_one_batch)
 		expect_tracking(e.url, "");
 		expect_sql(e.url, "SELECT to_regtype('mood')::text", NULL);
 	} else {
-		expect_status(&r, 0);
+		tu_expect_status(&r, 0);
 		expect_tracking(e.url, "001:1,002:1,003:1");
 		expect_sql(e.url, "SELECT m::text FROM feelings", "happy");
 	}
@@ -342,9 +318,9 @@ START_TEST(index_concurrently)
 
 	add_index_migrations(&e);
 	r = RUN(e.dir, "--url", e.url, "--dry-run", "up");
-	expect_status(&r, 0);
-	expect_has("plan", r.out, "002_index  (outside the transaction");
-	expect_has("plan", r.out, "003_reindex  (outside the transaction");
+	tu_expect_status(&r, 0);
+	tu_expect_has("plan", r.out, "002_index  (outside the transaction");
+	tu_expect_has("plan", r.out, "003_reindex  (outside the transaction");
 	tu_result_free(&r);
 
 	r = RUN(e.dir, "--url", e.url, "up");
@@ -353,21 +329,21 @@ START_TEST(index_concurrently)
 		   "WHERE i.indexrelid = to_regclass('t_a_idx')",
 		   "true");
 	if (e.version < 120000) {
-		expect_status(&r, 1);
-		expect_has("stderr", r.err, "003_reindex.sql:3:");
-		expect_has("stderr", r.err, "42601");
+		tu_expect_status(&r, 1);
+		tu_expect_has("stderr", r.err, "003_reindex.sql:3:");
+		tu_expect_has("stderr", r.err, "42601");
 		expect_tracking(e.url, "001:1,002:1");
 		tu_result_free(&r);
 		env_free(&e);
 		return;
 	}
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	expect_tracking(e.url, "001:1,002:1,003:1");
 	tu_result_free(&r);
 
 	r = RUN(e.dir, "--url", e.url, "down");
-	expect_status(&r, 0);
-	expect_has("plan", r.out, "002_index  (outside the transaction");
+	tu_expect_status(&r, 0);
+	tu_expect_has("plan", r.out, "002_index  (outside the transaction");
 	expect_tracking(e.url, "");
 	expect_sql(e.url, "SELECT to_regclass('t_a_idx')::text", NULL);
 	expect_sql(e.url, "SELECT to_regclass('t')::text", NULL);
@@ -411,7 +387,7 @@ START_TEST(identity_columns)
 	    "ALTER TABLE items ALTER COLUMN id RESTART WITH 3;\n"
 	    "ALTER TABLE items DROP COLUMN seq;\n");
 	r = RUN(e.dir, "--url", e.url, "up");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(e.url,
 		   "SELECT string_agg(attname || '=' || attidentity::text, ',' "
@@ -431,15 +407,15 @@ START_TEST(identity_columns)
 	    "INSERT INTO items (name) VALUES ('e');\n"
 	    "INSERT INTO items (id, name) VALUES (99, 'f');\n");
 	r = RUN(e.dir, "--url", e.url, "up");
-	expect_status(&r, 1);
-	expect_has("stderr", r.err, "003_bad_insert.sql:3:");
-	expect_has("stderr", r.err, "428C9");
-	expect_has(
+	tu_expect_status(&r, 1);
+	tu_expect_has("stderr", r.err, "003_bad_insert.sql:3:");
+	tu_expect_has("stderr", r.err, "428C9");
+	tu_expect_has(
 	    "stderr", r.err,
 	    e.version < 140000
 		? "cannot insert into column \"id\""
 		: "cannot insert a non-DEFAULT value into column \"id\"");
-	expect_has("stderr", r.err, "OVERRIDING SYSTEM VALUE");
+	tu_expect_has("stderr", r.err, "OVERRIDING SYSTEM VALUE");
 	tu_result_free(&r);
 	expect_sql(e.url, "SELECT count(*) FROM items", "4");
 	{
@@ -452,7 +428,7 @@ START_TEST(identity_columns)
 	}
 
 	r = RUN(e.dir, "--url", e.url, "down");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(e.url, "");
 	expect_sql(e.url, "SELECT to_regclass('items')::text", NULL);
@@ -463,7 +439,7 @@ START_TEST(identity_columns)
 
 	/* up again: the identity starts afresh. */
 	r = RUN(e.dir, "--url", e.url, "up");
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(e.url,
 		   "SELECT string_agg(id::text, ',' ORDER BY id) "
@@ -587,17 +563,17 @@ static void lock_holder_named(int from_socket)
 	}
 	pid = sleeping_backend(e.url);
 	r = RUN(e.dir, "--url", e.url, "--lock-timeout", "1", "up");
-	expect_status(&r, 5);
+	tu_expect_status(&r, 5);
 	snprintf(want, sizeof want, "held by PID %s (", pid);
-	expect_has("stderr", r.err, want);
-	expect_has("stderr", r.err, "application_name \"dbmigrate\"");
-	expect_has("stderr", r.err,
+	tu_expect_has("stderr", r.err, want);
+	tu_expect_has("stderr", r.err, "application_name \"dbmigrate\"");
+	tu_expect_has("stderr", r.err,
 		   from_socket && pgserver_socket_dir() != NULL
 		       ? "from local socket"
 		       : "from 127.0.0.1");
-	expect_has("stderr", r.err, "connected since ");
-	expect_has("stderr", r.err, "active since ");
-	expect_lacks("stderr", r.err, "another session");
+	tu_expect_has("stderr", r.err, "connected since ");
+	tu_expect_has("stderr", r.err, "active since ");
+	tu_expect_lacks("stderr", r.err, "another session");
 	tu_result_free(&r);
 	ck_assert_int_eq(reap(bg), 0);
 	expect_tracking(e.url, "001:1");

@@ -29,14 +29,6 @@
 #define RUN(cwd, env, ...) \
 	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
 
-/* Fail with the output when the exit status is not the one expected. */
-static void expect_status(const struct tu_result *r, int status)
-{
-	ck_assert_msg(r->status == status,
-		      "exit %d, expected %d\n--- stdout:\n%s--- stderr:\n%s",
-		      r->status, status, r->out, r->err);
-}
-
 /* Fail unless haystack contains needle. */
 static void expect_in(const char *haystack, const char *needle)
 {
@@ -130,7 +122,7 @@ START_TEST(pg_demo_verifies_clean)
 	const char *env[] = { env0, NULL };
 	struct tu_result r = RUN(NULL, env, "verify", "-d", dir);
 
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	expect_in(r.out, "up       001_create_users_table ... ok");
 	expect_in(r.out, "up       003_add_email_index_to_users ... ok");
 	expect_in(r.out, "outside a transaction");
@@ -157,7 +149,7 @@ START_TEST(pg_down_forgetting_a_column)
 	const char *env[] = { env0, NULL };
 	struct tu_result r = RUN(NULL, env, "verify", "-d", dir);
 
-	expect_status(&r, 1);
+	tu_expect_status(&r, 1);
 	expect_in(r.err, "verify: 002_add_email: down does not reverse up");
 	expect_in(r.err, "+ column public.users.email text");
 	/* The index went; only the column is left. */
@@ -183,7 +175,7 @@ START_TEST(pg_down_forgetting_an_index)
 	const char *env[] = { env0, NULL };
 	struct tu_result r = RUN(NULL, env, "verify", "-d", dir);
 
-	expect_status(&r, 1);
+	tu_expect_status(&r, 1);
 	expect_in(r.err, "002_add_email: down does not reverse up");
 	expect_in(r.err, "+ index public.users_id_idx on public.users USING btree (id)");
 	tu_result_free(&r);
@@ -222,7 +214,7 @@ START_TEST(pg_second_up_differs)
 			 0);
 	free(tu_write(root, "001_sneaky.sql", body));
 	r = RUN(NULL, env, "verify", "-d", root);
-	expect_status(&r, 1);
+	tu_expect_status(&r, 1);
 	expect_in(r.err, "001_sneaky: up applied again after its down gives a different schema");
 	expect_in(r.err, "- table public.first");
 	expect_in(r.err, "+ table public.second");
@@ -248,7 +240,7 @@ START_TEST(pg_given_scratch_must_be_empty)
 	free(pgserver_psql(scratch, "CREATE TABLE precious (x int); "
 				    "INSERT INTO precious VALUES (42)"));
 	r = RUN(NULL, env, "verify", "-d", dir, "--url", scratch);
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	expect_in(r.err, "is not empty");
 	expect_in(r.err, "table public.precious");
 	tu_result_free(&r);
@@ -259,7 +251,7 @@ START_TEST(pg_given_scratch_must_be_empty)
 	free(pgserver_psql(scratch, "DROP TABLE precious; "
 				    "CREATE TABLE migrations (id text)"));
 	r = RUN(NULL, env, "verify", "-d", dir, "--url", scratch);
-	expect_status(&r, 2);
+	tu_expect_status(&r, 2);
 	expect_in(r.err, "tracking table");
 	tu_result_free(&r);
 
@@ -280,7 +272,7 @@ START_TEST(pg_given_empty_scratch_is_used_and_emptied)
 
 	/* No DATABASE_URL at all: --url names the scratch database. */
 	r = RUN(NULL, NULL, "verify", "-d", dir, "--url", scratch);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	expect_in(r.out, "given scratch database");
 	expect_in(r.out, "3 migrations verified");
 	tu_result_free(&r);
@@ -288,7 +280,7 @@ START_TEST(pg_given_empty_scratch_is_used_and_emptied)
 	expect_no_scratch(scratch);
 	/* So it can serve again. */
 	r = RUN(NULL, NULL, "verify", "-d", dir, "--url", scratch);
-	expect_status(&r, 0);
+	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	free(dir);
 	free(scratch);

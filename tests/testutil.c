@@ -264,6 +264,27 @@ void tu_result_free(struct tu_result *r)
 	r->out = r->err = NULL;
 }
 
+void tu_expect_status(const struct tu_result *r, int status)
+{
+	ck_assert_msg(r->status == status,
+		      "exit status %d, expected %d\n--- stdout:\n%.4000s\n"
+		      "--- stderr:\n%.4000s",
+		      r->status, status, r->out, r->err);
+}
+
+void tu_expect_has(const char *what, const char *haystack, const char *needle)
+{
+	ck_assert_msg(strstr(haystack, needle) != NULL,
+		      "%s lacks \"%s\":\n%.4000s", what, needle, haystack);
+}
+
+void tu_expect_lacks(const char *what, const char *haystack,
+		     const char *needle)
+{
+	ck_assert_msg(strstr(haystack, needle) == NULL,
+		      "%s holds \"%s\":\n%.4000s", what, needle, haystack);
+}
+
 const char *tu_env(const char *name)
 {
 	const char *v = getenv(name);

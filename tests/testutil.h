@@ -54,6 +54,17 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...);
 
 void tu_result_free(struct tu_result *r);
 
+/* Assert r's exit status, showing what the command printed if not (the
+   first 4,000 bytes of each stream). */
+void tu_expect_status(const struct tu_result *r, int status);
+
+/* Assert that haystack (named what: "stdout", "-v"...) contains needle. */
+void tu_expect_has(const char *what, const char *haystack, const char *needle);
+
+/* Assert that haystack (named what) does not contain needle. */
+void tu_expect_lacks(const char *what, const char *haystack,
+		     const char *needle);
+
 /* The value of an environment variable the harness must set (aborts
    with a clear message when it is missing). */
 const char *tu_env(const char *name);
