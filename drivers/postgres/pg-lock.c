@@ -25,10 +25,17 @@
  * "database.schema.table", where an unqualified table belongs to
  * current_schema(), the schema it would be created in.
  */
-static const char pg_lock_key_sql[] =
-    "SELECT ('x' || substr(md5(current_database() || '.' || "
-    "coalesce($1, current_schema(), '') || '.' || $2), 1, 16))"
-    "::bit(64)::bigint";
+#define PG_LOCK_KEY_EXPR                                                \
+	"('x' || substr(md5(current_database() || '.' || "              \
+	"coalesce($1, current_schema(), '') || '.' || $2), 1, 16))"     \
+	"::bit(64)::bigint"
+
+static const char pg_lock_key_sql[] = "SELECT " PG_LOCK_KEY_EXPR;
+
+/* The key and a first try of the lock, in one round trip. */
+static const char pg_lock_key_try_sql[] =
+    "SELECT k, pg_try_advisory_lock(k) FROM (SELECT " PG_LOCK_KEY_EXPR
+    " AS k) AS key";
 
 /*
  * Who holds an advisory lock on a bigint key: pg_locks splits it into
@@ -77,9 +84,14 @@ static int pg_lock_sleep(dbmigrate_conn *c, double s)
 	return c->host->interrupted(c->host->ctx) ? -1 : 0;
 }
 
-/* Compute the lock key of table, as text, into key. */
+/*
+ * Compute the lock key of table, as text, into key. With got non-NULL,
+ * also try the lock in the same query (the round trip a runner would
+ * otherwise spend on its first try): *got is 1 when it was taken, 0
+ * when another session holds it.
+ */
 static dbmigrate_code pg_lock_key(dbmigrate_conn *c, const char *table,
-				  char *key, size_t size)
+				  char *key, size_t size, int *got)
 {
 	struct pg_table t;
 	dbmigrate_code rc = pg_table_parse(c, table, &t);
@@ -90,13 +102,19 @@ static dbmigrate_code pg_lock_key(dbmigrate_conn *c, const char *table,
 		return rc;
 	params[0] = t.schema;
 	params[1] = t.name;
-	res = pg_exec_run(c, pg_lock_key_sql, 2, params, 0);
-	if (pg_exec_ok(res) && PQntuples(res) == 1)
+	res = pg_exec_run(c, got != NULL ? pg_lock_key_try_sql : pg_lock_key_sql,
+			  2, params, 0);
+	if (pg_exec_ok(res) && PQntuples(res) == 1) {
 		snprintf(key, size, "%s", PQgetvalue(res, 0, 0));
-	else
+		if (got != NULL)
+			*got = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	} else {
 		rc = pg_exec_fail(c, DBMIGRATE_EDATABASE, res,
 				  DBMIGRATE_NO_STATEMENT,
-				  "cannot compute the migration lock key");
+				  got != NULL
+				      ? "cannot take the migration lock"
+				      : "cannot compute the migration lock key");
+	}
 	PQclear(res);
 	pg_table_free(&t);
 	return rc;
@@ -200,19 +218,24 @@ dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout)
 {
 	char key[sizeof c->lock_key];
 	double deadline, sleep = PG_LOCK_FIRST_SLEEP;
-	int waited = 0;
+	int waited = 0, got = -1;
 	dbmigrate_code rc;
 
-	rc = pg_lock_key(c, table, key, sizeof key);
+	/*
+	 * The first try goes with the key, unless this session holds a lock
+	 * already: taken again, the server would count it twice.
+	 */
+	rc = pg_lock_key(c, table, key, sizeof key, c->locked ? NULL : &got);
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	/* Taken already by this session: the server would count it twice. */
 	if (c->locked && strcmp(key, c->lock_key) == 0)
 		return DBMIGRATE_OK;
 	deadline = pg_lock_now() + (timeout > 0 ? timeout : 0);
 	for (;;) {
 		double left;
-		int r = pg_lock_try(c, key);
+		int r = got >= 0 ? got : pg_lock_try(c, key);
+
+		got = -1;
 
 		if (r < 0)
 			return DBMIGRATE_EDATABASE;
