@@ -37,7 +37,7 @@ static char *fuzz_copy(const char *p, size_t n)
 static void fuzz_check_words(const char *sql, size_t len)
 {
 	struct dbmigrate_word w[8];
-	size_t n = lexer_words(sql, len, w, 8);
+	size_t n = lexer_words(DBMIGRATE_LEX_POSTGRES, sql, len, w, 8);
 	const char *prev_end = sql;
 
 	FUZZ_ASSERT(n <= 8);

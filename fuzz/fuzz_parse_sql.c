@@ -17,7 +17,8 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
  *       fuzz/fuzz_parse_sql.c src/parse-sql.c src/parse-js.c \
  *       src/migration.c src/checksum.c src/fsutil.c src/errors.c \
- *       src/strbuf.c src/lexer.c src/txcontrol.c -lcrypto -o fuzz_parse_sql
+ *       src/strbuf.c src/lexer.c src/txcontrol.c src/split.c \
+ *       src/driver.c -ldl -lcrypto -o fuzz_parse_sql
  *   mkdir -p corpus && ./fuzz_parse_sql -max_total_time=60 corpus \
  *       tests/data/fuzz/parse_sql
  *
@@ -30,9 +31,8 @@
 #include "fuzz.h"
 #include "errors.h"
 #include "fsutil.h"
-#include "lexer.h"
 #include "migration.h"
-#include "txcontrol.h"
+#include "fuzz-split.h"
 
 /* A NUL-terminated copy of n bytes, or NULL when they are not file text. */
 static char *fuzz_text(const uint8_t *p, size_t n)
@@ -72,34 +72,6 @@ static void fuzz_check_body(const struct migration_body *b, const char *path,
 	FUZZ_ASSERT(b->sql[b->len] == '\0');
 	FUZZ_ASSERT(memcmp(b->sql, text + b->offset, b->len) == 0);
 	fuzz_check_position(text, b->offset, b->line, b->column);
-}
-
-/* Do what migrator_prepare() does with a body: split, check BEGIN/COMMIT. */
-static void fuzz_prepare(const struct migration *m,
-			 const struct migration_body *b)
-{
-	struct lexer_result r = { 0 };
-	struct lexer_error lerr = { 0 };
-	size_t first = 0, count = 0, bad = 0;
-	const char *why = NULL;
-	int unwrapped = 0;
-	enum lexer_status ls = lexer_split(b->sql, b->len, &r, &lerr);
-
-	FUZZ_ASSERT(ls == LEXER_OK || ls == LEXER_SYNTAX);
-	if (ls == LEXER_SYNTAX) {
-		FUZZ_ASSERT(lerr.message != NULL && lerr.offset < b->len);
-	} else if (!m->no_transaction) {
-		if (txcontrol_check(b->sql, &r, &first, &count, &unwrapped,
-				    &bad, &why) == 0) {
-			FUZZ_ASSERT(first <= r.n && count <= r.n - first);
-			/* Unwrapping drops exactly BEGIN and COMMIT. */
-			FUZZ_ASSERT(!unwrapped || (first == 1 && count + 2 == r.n));
-			FUZZ_ASSERT(unwrapped || (first == 0 && count == r.n));
-		} else {
-			FUZZ_ASSERT(bad < r.n && why != NULL);
-		}
-	}
-	lexer_result_free(&r);
 }
 
 /* Check a failure: a message, and a place inside the file. */

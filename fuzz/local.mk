@@ -4,7 +4,7 @@
 ## (tests/fuzz-smoke/ in the build tree) seeded from tests/data/fuzz/<name>/.
 
 # Files, not the directory: "fuzz" is also the phony target below.
-EXTRA_DIST += fuzz/fuzz.h fuzz/fuzz_config.c fuzz/fuzz_dotenv.c fuzz/fuzz_lexer.c \
+EXTRA_DIST += fuzz/fuzz.h fuzz/fuzz-split.h fuzz/fuzz_config.c fuzz/fuzz_dotenv.c fuzz/fuzz_lexer.c \
 	fuzz/fuzz_name.c fuzz/fuzz_parse_js.c fuzz/fuzz_parse_sql.c tests/data/fuzz
 FUZZ_SECONDS = 60
 

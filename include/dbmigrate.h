@@ -62,13 +62,21 @@ typedef struct dbmigrate_error {
 	unsigned line;           /* 1-based line in file, 0 when unknown */
 	unsigned column;         /* 1-based column in that line, 0 when unknown */
 	const char *source_line; /* the text of that line (no newline), or NULL */
+	const char *backend_code; /* the database's own name or number for
+				    the error ("SQLITE_CONSTRAINT_UNIQUE",
+				    MySQL's "1062"), or NULL */
 } dbmigrate_error;
 
 /* Where a migration stands. */
 typedef enum dbmigrate_state {
 	DBMIGRATE_PENDING,  /* file present, not applied */
 	DBMIGRATE_EXECUTED, /* applied, recorded in the tracking table */
-	DBMIGRATE_MISSING   /* recorded as applied, but its file is gone */
+	DBMIGRATE_MISSING,  /* recorded as applied, but its file is gone */
+	DBMIGRATE_PARTIAL   /* started and did not finish, on a database
+			       whose DDL commits on its own: some of its
+			       statements ran (progress says how many);
+			       up and down refuse to run until `mark` says
+			       what the database holds */
 } dbmigrate_state;
 
 /* One migration as status reports it. Strings are owned by the report. */
@@ -88,6 +96,10 @@ typedef struct dbmigrate_entry {
 	bool down_from_table;    /* applied, and its down would run the SQL
 				    the tracking table kept when it was
 				    applied: the file is gone or has no down */
+	/* PARTIAL: how far it got, as recorded before each statement. */
+	bool partial_down;       /* it was being rolled back (else applied) */
+	unsigned partial_done;   /* statements that ran */
+	unsigned partial_total;  /* statements in all */
 } dbmigrate_entry;
 
 /* A status listing: every migration, in numeric order. */
@@ -118,7 +130,10 @@ typedef enum dbmigrate_event_kind {
 	DBMIGRATE_EVENT_WARNING,   /* something the user should know (message) */
 	DBMIGRATE_EVENT_NOTICE,    /* a message from the database server */
 	DBMIGRATE_EVENT_DEBUG,     /* detail for -v (message) */
-	DBMIGRATE_EVENT_LOCK_WAIT  /* waiting for another runner (message) */
+	DBMIGRATE_EVENT_LOCK_WAIT, /* waiting for another runner (message) */
+	DBMIGRATE_EVENT_NOTE       /* before the PLAN events: what the
+				      database cannot promise for this run,
+				      and what it means (message) */
 } dbmigrate_event_kind;
 
 /* An event, valid during the callback only. */
@@ -139,6 +154,12 @@ typedef struct dbmigrate_event {
 					 (itself included), their time
 					 shared: small migrations travel
 					 together; 1 = alone */
+	bool own_transaction;         /* PLAN, START: runs in a transaction
+					 of its own, some of its statements
+					 just before or after it (reason) */
+	bool not_atomic;              /* PLAN, START: cannot roll back (its
+					 DDL commits on its own): its
+					 progress is recorded as it runs */
 } dbmigrate_event;
 
 typedef void (*dbmigrate_event_fn)(const dbmigrate_event *event, void *ctx);

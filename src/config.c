@@ -18,8 +18,14 @@
 #include "errors.h"
 #include "url.h"
 
-/* PostgreSQL truncates longer identifiers (NAMEDATALEN - 1), which would
-   make the table the tool creates differ from the one it looks for. */
+#ifndef DBMIGRATE_DEFAULT_DRIVER
+/* The build names it (src/local.mk): the core names no backend. */
+#error "DBMIGRATE_DEFAULT_DRIVER must be defined"
+#endif
+
+/* The shortest identifier limit of the backends (PostgreSQL truncates
+   longer names, NAMEDATALEN - 1), which would make the table the tool
+   creates differ from the one it looks for. */
 #define CONFIG_IDENT_MAX 63
 
 /* Each key: its option name and the variable that sets it, if any. */
@@ -244,8 +250,8 @@ static dbmigrate_code config_check(enum config_key k, const char *value,
 		if (!config_valid_driver(value))
 			return config_bad(k, value, origin, err,
 					  "A driver name is lowercase letters, "
-					  "digits and underscores, such as "
-					  "postgres or mock.");
+					  "digits and underscores; `dbmigrate "
+					  "drivers` lists those installed.");
 		break;
 	case CONFIG_PORT:
 		if (config_parse_port(value) < 0)
@@ -472,7 +478,7 @@ const char *config_driver(const struct config *c, char *buf, size_t n)
 	if (c->value[CONFIG_URL] != NULL &&
 	    (name = url_driver(c->value[CONFIG_URL], buf, n)) != NULL)
 		return name;
-	return "postgres";
+	return DBMIGRATE_DEFAULT_DRIVER;
 }
 
 /* The seconds of key k (validated by config_set), or def when unset. */

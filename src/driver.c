@@ -23,7 +23,9 @@
 #include <sys/stat.h>
 
 #include "errors.h"
+#include "lexer.h"
 #include "strbuf.h"
+#include "txcontrol.h"
 
 #ifndef DBMIGRATE_DRIVER_DIR
 /* The build defines it from configure's driverdir; this is for direct
@@ -117,6 +119,8 @@ static void driver_path_free(struct driver_path *dp)
 	strbuf_free(&dp->ignored);
 }
 
+static char **driver_scan(const char *dir, size_t *n, int *nomem);
+
 /* dir/file as a new string, or NULL. */
 static char *driver_join(const struct driver_dir *dir, const char *file,
 			 size_t flen)
@@ -172,6 +176,65 @@ static int driver_stat(const char *path, dbmigrate_error *err)
 	return 0;
 }
 
+/*
+ * Check that vt has the operations every driver needs, and those its
+ * capabilities promise: lock and unlock with DBMIGRATE_CAP_LOCK, cancel
+ * with DBMIGRATE_CAP_CANCEL, record_progress when its DDL commits on its
+ * own.
+ */
+static dbmigrate_code driver_check_ops(const struct dbmigrate_driver *vt,
+				       const char *name, dbmigrate_error *err)
+{
+	const struct {
+		const char *op;
+		int present;
+		const char *why; /* NULL: every driver needs it */
+	} ops[] = {
+		{ "split", vt->split != NULL, NULL },
+		{ "open", vt->open != NULL, NULL },
+		{ "close", vt->close != NULL, NULL },
+		{ "begin", vt->begin != NULL, NULL },
+		{ "commit", vt->commit != NULL, NULL },
+		{ "rollback", vt->rollback != NULL, NULL },
+		{ "ensure_table", vt->ensure_table != NULL, NULL },
+		{ "table_exists", vt->table_exists != NULL, NULL },
+		{ "read_rows", vt->read_rows != NULL, NULL },
+		{ "drop_table", vt->drop_table != NULL, NULL },
+		{ "apply", vt->apply != NULL, NULL },
+		{ "lock", vt->lock != NULL || !(vt->caps & DBMIGRATE_CAP_LOCK),
+		  "it declares DBMIGRATE_CAP_LOCK" },
+		{ "unlock", vt->unlock != NULL || !(vt->caps & DBMIGRATE_CAP_LOCK),
+		  "it declares DBMIGRATE_CAP_LOCK" },
+		{ "cancel", vt->cancel != NULL || !(vt->caps & DBMIGRATE_CAP_CANCEL),
+		  "it declares DBMIGRATE_CAP_CANCEL" },
+		{ "record_progress",
+		  vt->record_progress != NULL ||
+			  (vt->caps & DBMIGRATE_CAP_TRANSACTIONAL_DDL),
+		  "its DDL commits on its own (no DBMIGRATE_CAP_TRANSACTIONAL_DDL), so the core records how far a migration got" },
+	};
+
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+		if (ops[i].present)
+			continue;
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver %s lacks the mandatory operation %s()",
+			   name, ops[i].op);
+		if (ops[i].why != NULL)
+			errors_detail(err, "The driver needs %s() because %s.",
+				      ops[i].op, ops[i].why);
+		else
+			errors_detail(err, "Every driver implements split, "
+					   "open, close, begin, commit, "
+					   "rollback, ensure_table, "
+					   "table_exists, read_rows, "
+					   "drop_table and apply.");
+		errors_hint(err, "Fix the driver; drivers/mock/mock.c is the "
+				 "template.");
+		return DBMIGRATE_ECONNECT;
+	}
+	return DBMIGRATE_OK;
+}
+
 dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
 			    const char *name, const char *path,
 			    dbmigrate_error *err)
@@ -183,30 +246,42 @@ dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
 
 	/* The version comes first: in a block of another ABI, the members
 	   after it may not even be where this one expects them. */
-	if (vt->abi_version < 1 ||
-	    vt->abi_version > DBMIGRATE_DRIVER_ABI_VERSION) {
+	if (vt->abi_version >= 1 && vt->abi_version < DBMIGRATE_DRIVER_ABI_MIN) {
 		errors_set(err, DBMIGRATE_ECONNECT,
-			   "driver %s was built for driver ABI %u, this "
-			   "dbmigrate loads ABI 1 to %u",
-			   name, vt->abi_version, DBMIGRATE_DRIVER_ABI_VERSION);
-		errors_detail(err, "%s declares abi_version %u; this dbmigrate "
-				   "accepts 1 to %u.",
-			      path, vt->abi_version,
+			   "driver %s was built for driver ABI %u, which this "
+			   "dbmigrate no longer loads",
+			   name, vt->abi_version);
+		errors_detail(err, "%s declares abi_version %u. Driver ABI %u "
+				   "moved the SQL dialect into the driver (how "
+				   "statements split, which ones cannot run in "
+				   "a transaction), which a driver of ABI %u "
+				   "cannot answer for; this dbmigrate loads ABI "
+				   "%u to %u.",
+			      path, vt->abi_version, DBMIGRATE_DRIVER_ABI_MIN,
+			      vt->abi_version, DBMIGRATE_DRIVER_ABI_MIN,
 			      DBMIGRATE_DRIVER_ABI_VERSION);
 		errors_hint(err, "%s", rebuild);
 		return DBMIGRATE_ECONNECT;
 	}
-	/* A driver of ABI 1 ends with cancel(), one of ABI 2 with lint();
-	   one of this ABI has the whole struct. Members after a driver's
-	   end count as NULL (DRIVER_OP). */
-	if (vt->abi_version == 1)
-		need = offsetof(struct dbmigrate_driver, cancel) +
-		       sizeof vt->cancel;
-	else if (vt->abi_version == 2)
-		need = offsetof(struct dbmigrate_driver, lint) +
-		       sizeof vt->lint;
-	else
-		need = sizeof(struct dbmigrate_driver);
+	if (vt->abi_version < DBMIGRATE_DRIVER_ABI_MIN ||
+	    vt->abi_version > DBMIGRATE_DRIVER_ABI_VERSION) {
+		errors_set(err, DBMIGRATE_ECONNECT,
+			   "driver %s was built for driver ABI %u, this "
+			   "dbmigrate loads ABI %u to %u",
+			   name, vt->abi_version, DBMIGRATE_DRIVER_ABI_MIN,
+			   DBMIGRATE_DRIVER_ABI_VERSION);
+		errors_detail(err, "%s declares abi_version %u; this dbmigrate "
+				   "accepts %u to %u.",
+			      path, vt->abi_version, DBMIGRATE_DRIVER_ABI_MIN,
+			      DBMIGRATE_DRIVER_ABI_VERSION);
+		errors_hint(err, "%s", rebuild);
+		return DBMIGRATE_ECONNECT;
+	}
+	/* Every driver of ABI 4, the oldest loaded, has the whole struct of
+	   ABI 4. Members a later ABI appends count as NULL beyond a
+	   driver's end (DRIVER_OP). */
+	need = offsetof(struct dbmigrate_driver, read_table) +
+	       sizeof vt->read_table;
 	if (vt->struct_size < need) {
 		errors_set(err, DBMIGRATE_ECONNECT,
 			   "driver %s has a truncated vtable", name);
@@ -226,40 +301,7 @@ dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
 				 "rebuild the driver with the right name.");
 		return DBMIGRATE_ECONNECT;
 	}
-	{
-		const struct {
-			const char *op;
-			int present;
-		} ops[] = {
-			{ "open", vt->open != NULL },
-			{ "close", vt->close != NULL },
-			{ "begin", vt->begin != NULL },
-			{ "commit", vt->commit != NULL },
-			{ "rollback", vt->rollback != NULL },
-			{ "ensure_table", vt->ensure_table != NULL },
-			{ "table_exists", vt->table_exists != NULL },
-			{ "read_rows", vt->read_rows != NULL },
-			{ "drop_table", vt->drop_table != NULL },
-			{ "apply", vt->apply != NULL },
-		};
-
-		for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-			if (ops[i].present)
-				continue;
-			errors_set(err, DBMIGRATE_ECONNECT,
-				   "driver %s lacks the mandatory operation "
-				   "%s()",
-				   name, ops[i].op);
-			errors_detail(err, "Every driver implements open, "
-					   "close, begin, commit, rollback, "
-					   "ensure_table, table_exists, "
-					   "read_rows, drop_table and apply.");
-			errors_hint(err, "Fix the driver; drivers/mock/mock.c "
-					 "is the template.");
-			return DBMIGRATE_ECONNECT;
-		}
-	}
-	return DBMIGRATE_OK;
+	return driver_check_ops(vt, name, err);
 }
 
 /* dlopen path (a regular file) as driver name, check it, fill d. */
@@ -324,6 +366,85 @@ static dbmigrate_code driver_load_file(const char *name, const char *path,
 	return DBMIGRATE_OK;
 }
 
+/* True when the driver vt lists scheme among its URL schemes. */
+static int driver_serves(const struct dbmigrate_driver *vt, const char *scheme)
+{
+	for (size_t i = 0; vt->schemes != NULL && vt->schemes[i] != NULL; i++)
+		if (strcmp(vt->schemes[i], scheme) == 0)
+			return 1;
+	return 0;
+}
+
+/* True when one of a and b (b of blen bytes) begins the other:
+   "postgres" and "postgresql", "sqlite" and "sqlite3". */
+static int driver_related(const char *a, const char *b, size_t blen)
+{
+	size_t alen = strlen(a), n = alen < blen ? alen : blen;
+
+	return n > 0 && strncmp(a, b, n) == 0;
+}
+
+/*
+ * Load the driver that lists scheme among its URL schemes, looking at
+ * every loadable driver of the search path in order; the drivers whose
+ * name and the scheme begin one another (postgres for postgresql) are
+ * tried first, so that the usual aliases load only the driver they
+ * name. DBMIGRATE_EUNSUPPORTED (err untouched) when none serves it. A
+ * driver loaded to be asked stays loaded, as every driver does.
+ */
+static dbmigrate_code driver_load_scheme(const struct driver_path *dp,
+					 const char *scheme, struct driver *d,
+					 dbmigrate_error *err)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < dp->n; i++) {
+			char *dir = driver_join(&dp->v[i], "", 0);
+			char **files = NULL;
+			size_t n = 0;
+			int nomem = dir == NULL, found = 0;
+
+			if (dir != NULL)
+				files = driver_scan(dir, &n, &nomem);
+			for (size_t j = 0; j < n; j++) {
+				size_t nlen = strlen(files[j]) - 3;
+				dbmigrate_error e = { .code = DBMIGRATE_OK };
+				struct driver cand = { 0 };
+				char *path;
+
+				if (found || nomem || !driver_valid_name(files[j], nlen) ||
+				    driver_related(scheme, files[j], nlen) != (pass == 0)) {
+					free(files[j]);
+					continue;
+				}
+				path = driver_join(&dp->v[i], files[j], nlen + 3);
+				files[j][nlen] = '\0';
+				if (path == NULL)
+					nomem = 1;
+				else if (driver_stat(path, &e) == 0 &&
+					 driver_load_file(files[j], path, &cand,
+							  &e) == DBMIGRATE_OK) {
+					if (driver_serves(cand.vt, scheme)) {
+						*d = cand;
+						found = 1;
+					} else {
+						free(cand.path);
+					}
+				}
+				errors_clear(&e);
+				free(path);
+				free(files[j]);
+			}
+			free(files);
+			free(dir);
+			if (nomem)
+				return errors_nomem(err);
+			if (found)
+				return DBMIGRATE_OK;
+		}
+	}
+	return DBMIGRATE_EUNSUPPORTED;
+}
+
 dbmigrate_code driver_load(const char *name, struct driver *d,
 			   dbmigrate_error *err)
 {
@@ -337,7 +458,8 @@ dbmigrate_code driver_load(const char *name, struct driver *d,
 		errors_set(err, DBMIGRATE_ECONNECT, "invalid driver name \"%s\"",
 			   name);
 		errors_hint(err, "A driver name is lowercase letters, digits "
-				 "and underscores, such as postgres or mock; "
+				 "and underscores, as `dbmigrate drivers` lists "
+				 "them; "
 				 "it is looked up as NAME.so in the driver "
 				 "directories, never as a path.");
 		return DBMIGRATE_ECONNECT;
@@ -374,6 +496,14 @@ dbmigrate_code driver_load(const char *name, struct driver *d,
 		strbuf_free(&where);
 		driver_path_free(&dp);
 		return errors_nomem(err);
+	}
+	/* Not a driver's name: perhaps one of the URL schemes a driver
+	   serves besides its name (postgresql://). */
+	rc = driver_load_scheme(&dp, name, d, err);
+	if (rc != DBMIGRATE_EUNSUPPORTED) {
+		strbuf_free(&where);
+		driver_path_free(&dp);
+		return rc;
 	}
 	errors_set(err, DBMIGRATE_ECONNECT, "driver \"%s\" not found", name);
 	if (dp.ignored.len > 0)
@@ -580,6 +710,13 @@ dbmigrate_code driver_open(struct driver *d, const struct dbmigrate_host *host,
 	return rc;
 }
 
+void driver_host_services(struct dbmigrate_host *h)
+{
+	h->words = lexer_words;
+	h->split_postgres = lexer_split_postgres;
+	h->classify_txcontrol = txcontrol_classify;
+}
+
 void driver_close(struct driver *d)
 {
 	if (d->vt != NULL && d->conn != NULL)
@@ -601,18 +738,13 @@ dbmigrate_code driver_unlock(struct driver *d, const char *table)
 	return d->vt->unlock(d->conn, table);
 }
 
-int driver_classify(struct driver *d, const char *sql, size_t len,
-		    const char **reason)
+void driver_classify(const struct driver *d, const struct dbmigrate_host *host,
+		     const char *sql, size_t len,
+		     struct dbmigrate_stmt_class *out)
 {
-	const char *ignored;
-
-	/* The driver may always store a reason. */
-	if (reason == NULL)
-		reason = &ignored;
-	*reason = NULL;
-	if (d->vt->classify == NULL)
-		return 0;
-	return d->vt->classify(d->conn, sql, len, reason);
+	memset(out, 0, sizeof *out);
+	if (d->vt->classify != NULL)
+		d->vt->classify(host, sql, len, out);
 }
 
 void driver_cancel(struct driver *d)
@@ -627,11 +759,8 @@ dbmigrate_code driver_configure(struct driver *d,
 				const struct dbmigrate_settings *s,
 				dbmigrate_error *err)
 {
-	dbmigrate_code (*op)(dbmigrate_conn *, const struct dbmigrate_settings *) =
-		DRIVER_OP(d, configure);
-
-	if (op != NULL)
-		return op(d->conn, s);
+	if (d->vt->configure != NULL)
+		return d->vt->configure(d->conn, s);
 	if (s->lock_timeout <= 0 && s->statement_timeout <= 0 && s->lock_retries == 0)
 		return DBMIGRATE_OK;
 	/* Silently running without the limit asked for would defeat its
@@ -639,9 +768,8 @@ dbmigrate_code driver_configure(struct driver *d,
 	errors_set(err, DBMIGRATE_EUNSUPPORTED,
 		   "driver %s cannot limit the migrations' statements (statement timeout, lock timeout, lock retries)",
 		   d->vt->name);
-	errors_detail(err, "The driver was built for driver ABI %u; these limits need ABI 2.",
-		      d->vt->abi_version);
-	errors_hint(err, "Remove --statement-timeout, --sql-lock-timeout and --lock-retries (and the DBMIGRATE_ variables and -- dbmigrate: directives that set them), or update the driver.");
+	errors_detail(err, "The driver has no configure operation.");
+	errors_hint(err, "Remove --statement-timeout, --sql-lock-timeout and --lock-retries (and the DBMIGRATE_ variables and -- dbmigrate: directives that set them), or use a driver that offers them.");
 	return DBMIGRATE_EUNSUPPORTED;
 }
 
@@ -649,14 +777,10 @@ int driver_lint(const struct driver *d, const struct dbmigrate_host *host,
 		const char *sql, size_t len, dbmigrate_lint_fn fn, void *ctx,
 		dbmigrate_code *rc)
 {
-	dbmigrate_code (*op)(const struct dbmigrate_host *, const char *,
-			     size_t, dbmigrate_lint_fn, void *) =
-		DRIVER_OP(d, lint);
-
 	*rc = DBMIGRATE_OK;
-	if (op == NULL)
+	if (d->vt->lint == NULL)
 		return 0;
-	*rc = op(host, sql, len, fn, ctx);
+	*rc = d->vt->lint(host, sql, len, fn, ctx);
 	return 1;
 }
 
@@ -667,44 +791,34 @@ static dbmigrate_code driver_no_verify(const struct driver *d,
 	errors_set(err, DBMIGRATE_EUNSUPPORTED,
 		   "driver %s cannot verify migrations (no scratch database or schema snapshot)",
 		   d->vt->name);
-	errors_detail(err, "The driver was built for driver ABI %u without the scratch_open, scratch_close and snapshot operations.",
-		      d->vt->abi_version);
-	errors_hint(err, "Use a driver that offers them (postgres, mock), or update this one.");
+	errors_detail(err, "The driver has no scratch_open, scratch_close and snapshot operations.");
+	errors_hint(err, "Run verify with a driver that offers them (`dbmigrate drivers` lists the drivers), or update this one.");
 	return DBMIGRATE_EUNSUPPORTED;
 }
 
 dbmigrate_code driver_scratch_open(struct driver *d, dbmigrate_conn **out,
 				   dbmigrate_error *err)
 {
-	dbmigrate_code (*op)(dbmigrate_conn *, dbmigrate_conn **) =
-		DRIVER_OP(d, scratch_open);
-
 	*out = NULL;
-	if (op == NULL || DRIVER_OP(d, scratch_close) == NULL ||
-	    DRIVER_OP(d, snapshot) == NULL)
+	if (d->vt->scratch_open == NULL || d->vt->scratch_close == NULL ||
+	    d->vt->snapshot == NULL)
 		return driver_no_verify(d, err);
-	return op(d->conn, out);
+	return d->vt->scratch_open(d->conn, out);
 }
 
 dbmigrate_code driver_scratch_close(struct driver *d, dbmigrate_conn *scratch)
 {
-	dbmigrate_code (*op)(dbmigrate_conn *, dbmigrate_conn *) =
-		DRIVER_OP(d, scratch_close);
-
 	/* Only reached after scratch_open(), which needs scratch_close. */
-	if (op == NULL || scratch == NULL)
+	if (d->vt->scratch_close == NULL || scratch == NULL)
 		return DBMIGRATE_OK;
-	return op(d->conn, scratch);
+	return d->vt->scratch_close(d->conn, scratch);
 }
 
 dbmigrate_code driver_snapshot(struct driver *d, const char *table,
 			       dbmigrate_line_fn fn, void *ctx,
 			       dbmigrate_error *err)
 {
-	dbmigrate_code (*op)(dbmigrate_conn *, const char *, dbmigrate_line_fn,
-			     void *) = DRIVER_OP(d, snapshot);
-
-	if (op == NULL)
+	if (d->vt->snapshot == NULL)
 		return driver_no_verify(d, err);
-	return op(d->conn, table, fn, ctx);
+	return d->vt->snapshot(d->conn, table, fn, ctx);
 }

@@ -17,7 +17,8 @@
 /*
  * The operation op of d's vtable, or NULL when the driver lacks it or
  * its ABI predates it (the member lies beyond its struct_size). Every
- * member "since ABI 2" or later is read through this.
+ * member "since ABI 5" or later is read through this; those of ABI 4,
+ * the oldest loaded, are always there.
  */
 #define DRIVER_OP(d, op)                                                   \
 	(offsetof(struct dbmigrate_driver, op) + sizeof((d)->vt->op) <=    \
@@ -37,7 +38,8 @@ typedef void (*driver_list_fn)(const char *name, const char *path,
 			       void *ctx);
 
 /*
- * Load the driver called name. Errors (DBMIGRATE_ECONNECT): a name that
+ * Load the driver called name, or else the one that lists name among
+ * its URL schemes (postgresql). Errors (DBMIGRATE_ECONNECT): a name that
  * is not [a-z0-9_]+, no such driver (listing where it looked), a file
  * that is not a regular file, dlopen failure (with dlerror and a hint to
  * check ldd), a missing entry symbol, a wrong ABI version or struct size.
@@ -49,8 +51,10 @@ dbmigrate_code driver_load(const char *name, struct driver *d,
 
 /*
  * Check a driver's vtable as driver_load() does once the file is open:
- * abi_version first (1..DBMIGRATE_DRIVER_ABI_VERSION), then struct_size,
- * then that its name equals name, then the mandatory operations. path
+ * abi_version first (DBMIGRATE_DRIVER_ABI_MIN..DBMIGRATE_DRIVER_ABI_VERSION,
+ * with a message of its own for the drivers of ABI 1 to 3), then
+ * struct_size, then that its name equals name, then the mandatory
+ * operations and those its capabilities promise. path
  * names the file in messages. DBMIGRATE_ECONNECT when it is refused.
  */
 dbmigrate_code driver_check(const struct dbmigrate_driver *vt,
@@ -78,6 +82,10 @@ dbmigrate_code driver_open(struct driver *d, const struct dbmigrate_host *host,
 			   const struct dbmigrate_params *p,
 			   dbmigrate_error *err);
 
+/* Fill the services a host offers drivers (words, split_postgres,
+   classify_txcontrol); the caller sets the rest of h. */
+void driver_host_services(struct dbmigrate_host *h);
+
 /* Close the connection, keep the driver loaded. */
 void driver_close(struct driver *d);
 
@@ -86,18 +94,17 @@ void driver_close(struct driver *d);
 dbmigrate_code driver_lock(struct driver *d, const char *table, double timeout);
 dbmigrate_code driver_unlock(struct driver *d, const char *table);
 
-/* Classify; 0 when the driver has no classify op. */
-int driver_classify(struct driver *d, const char *sql, size_t len,
-		    const char **reason);
+/* What the driver says of one statement (*out zeroed first); nothing
+   when it has no classify operation. Needs no connection. */
+void driver_classify(const struct driver *d, const struct dbmigrate_host *host,
+		     const char *sql, size_t len,
+		     struct dbmigrate_stmt_class *out);
 
 /* Cancel; nothing when absent. Async-signal-safe. */
 void driver_cancel(struct driver *d);
 
-/* @DRIVER-WRAPPERS@ (since ABI 2: one wrapper per new operation, each
-   reading the member through DRIVER_OP) */
-
 /*
- * verify's operations (ABI 2). driver_scratch_open() and
+ * verify's operations. driver_scratch_open() and
  * driver_snapshot() fail with DBMIGRATE_EUNSUPPORTED in err when the
  * driver lacks them; driver_scratch_close() disconnects and drops the
  * scratch database made on d's connection.
@@ -110,18 +117,18 @@ dbmigrate_code driver_snapshot(struct driver *d, const char *table,
 			       dbmigrate_error *err);
 
 /*
- * Lint one statement (lint, ABI 2): the driver's findings go to fn.
- * Needs no connection. Returns 0 without calling fn when the driver has
- * no lint operation (its ABI predates it, or it has no rules), else 1
- * with *rc set to what the driver returned.
+ * Lint one statement: the driver's findings go to fn. Needs no
+ * connection. Returns 0 without calling fn when the driver has no lint
+ * operation (it has no rules), else 1 with *rc set to what the driver
+ * returned.
  */
 int driver_lint(const struct driver *d, const struct dbmigrate_host *host,
 		const char *sql, size_t len, dbmigrate_lint_fn fn, void *ctx,
 		dbmigrate_code *rc);
 
 /*
- * Set the limits on the migrations' statements (configure, ABI 2). A
- * driver without the operation accepts all-zero settings (the server's
+ * Set the limits on the migrations' statements (configure). A driver
+ * without the operation accepts all-zero settings (the server's
  * own limits) and refuses others with DBMIGRATE_EUNSUPPORTED in err.
  */
 dbmigrate_code driver_configure(struct driver *d,

@@ -59,6 +59,7 @@ void errors_clear(dbmigrate_error *e)
 	errors_free_str(&e->detail);
 	errors_free_str(&e->hint);
 	errors_free_str(&e->sqlstate);
+	errors_free_str(&e->backend_code);
 	errors_free_str(&e->migration);
 	errors_free_str(&e->file);
 	errors_free_str(&e->source_line);
@@ -142,6 +143,13 @@ void errors_sqlstate(dbmigrate_error *e, const char *sqlstate)
 	errors_free_str(&e->sqlstate);
 	if (sqlstate != NULL)
 		e->sqlstate = errors_strndup(sqlstate, strlen(sqlstate));
+}
+
+void errors_backend_code(dbmigrate_error *e, const char *code)
+{
+	errors_free_str(&e->backend_code);
+	if (code != NULL)
+		e->backend_code = errors_strndup(code, strlen(code));
 }
 
 void errors_migration(dbmigrate_error *e, const char *label)

@@ -35,6 +35,9 @@ void errors_hint(dbmigrate_error *e, const char *fmt, ...) ERRORS_PRINTF(2, 3);
 /* Set the SQLSTATE (NULL clears it). */
 void errors_sqlstate(dbmigrate_error *e, const char *sqlstate);
 
+/* Set the backend's own code for the error (NULL clears it). */
+void errors_backend_code(dbmigrate_error *e, const char *code);
+
 /* Set the migration label, e.g. "001_create_users_table". */
 void errors_migration(dbmigrate_error *e, const char *label);
 

@@ -595,10 +595,16 @@ static enum lexer_status lexer_statement(struct lexer_scan *s, size_t i,
 	}
 }
 
-/* Append a statement to out; 0 on success, -1 when out of memory. */
-static int lexer_push(struct lexer_result *out, size_t offset, size_t len,
-		      unsigned line, unsigned column)
+/* Where lexer_scan_all() puts each statement: push returns nonzero to
+   stop (out of memory). */
+typedef int (*lexer_push_fn)(void *ctx, size_t offset, size_t len,
+			     unsigned line, unsigned column);
+
+/* lexer_push_fn appending to a struct lexer_result. */
+static int lexer_push(void *ctx, size_t offset, size_t len, unsigned line,
+		      unsigned column)
 {
+	struct lexer_result *out = ctx;
 	struct lexer_stmt *v;
 	size_t cap;
 
@@ -620,10 +626,10 @@ static int lexer_push(struct lexer_result *out, size_t offset, size_t len,
 	return 0;
 }
 
-/* Split text into statements; see lexer.h. */
-enum lexer_status lexer_split(const char *text, size_t len,
-			      struct lexer_result *out,
-			      struct lexer_error *err)
+/* Split text into statements, each given to push. */
+static enum lexer_status lexer_scan_all(const char *text, size_t len,
+					lexer_push_fn push, void *ctx,
+					struct lexer_error *err)
 {
 	struct lexer_scan s;
 	enum lexer_status rc;
@@ -663,12 +669,59 @@ enum lexer_status lexer_split(const char *text, size_t len,
 		if (end == s.cmt_end)
 			end = s.cmt_from;
 		lexer_lines(&s, start);
-		if (lexer_push(out, start, end - start, s.line,
-			       lexer_column(&s, start)) != 0)
+		if (push(ctx, start, end - start, s.line,
+			 lexer_column(&s, start)) != 0)
 			return LEXER_NOMEM;
 		i = stop < len ? stop + 1 : len;
 	}
 	return LEXER_OK;
+}
+
+/* Split text into statements; see lexer.h. */
+enum lexer_status lexer_split(const char *text, size_t len,
+			      struct lexer_result *out,
+			      struct lexer_error *err)
+{
+	return lexer_scan_all(text, len, lexer_push, out, err);
+}
+
+/* What lexer_split_postgres() hands its push function. */
+struct lexer_spans {
+	dbmigrate_span_fn fn;
+	void *ctx;
+};
+
+/* lexer_push_fn forwarding a statement as a span. */
+static int lexer_push_span(void *ctx, size_t offset, size_t len,
+			   unsigned line, unsigned column)
+{
+	const struct lexer_spans *sp = ctx;
+
+	(void)line;
+	(void)column;
+	return sp->fn(sp->ctx, offset, len);
+}
+
+/* host->split_postgres; see lexer.h. */
+dbmigrate_code lexer_split_postgres(const char *text, size_t len,
+				    dbmigrate_span_fn fn, void *ctx,
+				    struct dbmigrate_split_error *err)
+{
+	struct lexer_spans sp = { fn, ctx };
+	struct lexer_error lerr = { 0 };
+
+	switch (lexer_scan_all(text, len, lexer_push_span, &sp, &lerr)) {
+	case LEXER_OK:
+		return DBMIGRATE_OK;
+	case LEXER_NOMEM:
+		return DBMIGRATE_ENOMEM;
+	case LEXER_SYNTAX:
+		break;
+	}
+	err->message = lerr.message;
+	err->hint = "Close the quote, dollar quote or comment that starts here.";
+	err->offset = lerr.offset;
+	return DBMIGRATE_EFILES;
 }
 
 /* Free out's array and reset it. */
@@ -679,47 +732,147 @@ void lexer_result_free(struct lexer_result *out)
 	out->n = out->cap = 0;
 }
 
+/* End of the block comment at i that does not nest, or LEXER_NONE. */
+static size_t lexer_flat_block_end(const unsigned char *t, size_t len, size_t i)
+{
+	for (i += 2; i + 1 < len; i++)
+		if (t[i] == '*' && t[i + 1] == '/')
+			return i + 2;
+	return LEXER_NONE;
+}
+
 /*
- * End of the literal or comment at i that lexer_words skips, i when
- * there is none there; an unterminated one runs to len.
+ * End of the string opened by the quote q at i in which a backslash
+ * escapes the next byte and a doubled quote stands for itself (MySQL),
+ * or LEXER_NONE.
  */
-static size_t lexer_words_skip(const unsigned char *t, size_t len, size_t i)
+static size_t lexer_backslash_end(const unsigned char *t, size_t len, size_t i,
+				  unsigned char q)
+{
+	for (i++; i < len; i++) {
+		if (t[i] == '\\') {
+			i++;
+		} else if (t[i] == q) {
+			if (i + 1 < len && t[i + 1] == q)
+				i++;
+			else
+				return i + 1;
+		}
+	}
+	return LEXER_NONE;
+}
+
+/* End of the string literal opened by the quote q at i under rules lex. */
+static size_t lexer_string_end(unsigned lex, const unsigned char *t,
+			       size_t len, size_t i, unsigned char q)
+{
+	if (lex & DBMIGRATE_LEX_BACKSLASH)
+		return lexer_backslash_end(t, len, i, q);
+	return lexer_quoted_end(t, len, i, q);
+}
+
+/* True when the -- at i starts a comment under rules lex. */
+static int lexer_dash_comment(unsigned lex, const unsigned char *t, size_t len,
+			      size_t i)
+{
+	if (i + 1 >= len || t[i] != '-' || t[i + 1] != '-')
+		return 0;
+	/* MySQL: "--" must be followed by white space or a control byte. */
+	return !(lex & DBMIGRATE_LEX_DASH_SPACE) || i + 2 >= len ||
+	       t[i + 2] <= ' ';
+}
+
+/*
+ * End of the literal or comment at i that lexer_words skips under rules
+ * lex, i when there is none there; an unterminated one runs to len.
+ * *exec is set at the opening of a MySQL executable comment, whose text
+ * is not skipped.
+ */
+static size_t lexer_words_skip(unsigned lex, const unsigned char *t,
+			       size_t len, size_t i, int *exec)
 {
 	size_t end = LEXER_NONE, n;
 
-	if (i + 1 < len && t[i] == '-' && t[i + 1] == '-')
-		return lexer_line_end(t, len, i);
-	if (i + 1 < len && t[i] == '/' && t[i + 1] == '*')
-		end = lexer_block_end(t, len, i);
-	else if (t[i] == '\'')
-		end = lexer_quoted_end(t, len, i, '\'');
-	else if (t[i] == '$' && (n = lexer_dollar_delim(t, len, i)) != 0)
+	if (lexer_dash_comment(lex, t, len, i) ||
+	    ((lex & DBMIGRATE_LEX_HASH_COMMENTS) && t[i] == '#')) {
+		end = t[i] == '#' ? i : i + 1;
+		while (++end < len && t[end] != '\n' && t[end] != '\r')
+			;
+		return end;
+	}
+	if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
+		if ((lex & DBMIGRATE_LEX_EXEC_COMMENTS) && i + 2 < len &&
+		    t[i + 2] == '!') {
+			/* Its opening and version number are all there is
+			   to skip: what follows is code. */
+			for (i += 3; i < len && lexer_is_digit(t[i]); i++)
+				;
+			*exec = 1;
+			return i;
+		}
+		end = (lex & DBMIGRATE_LEX_NESTED_COMMENTS)
+			      ? lexer_block_end(t, len, i)
+			      : lexer_flat_block_end(t, len, i);
+	} else if (*exec && i + 1 < len && t[i] == '*' && t[i + 1] == '/') {
+		*exec = 0;
+		return i + 2;
+	} else if (t[i] == '\'') {
+		end = lexer_string_end(lex, t, len, i, '\'');
+	} else if (t[i] == '"' && (lex & DBMIGRATE_LEX_DQUOTE_STRING)) {
+		end = lexer_string_end(lex, t, len, i, '"');
+	} else if (t[i] == '$' && (lex & DBMIGRATE_LEX_DOLLAR_QUOTES) &&
+		   (n = lexer_dollar_delim(t, len, i)) != 0) {
 		end = lexer_dollar_end(t, len, i, n);
-	else
+	} else {
+		return i;
+	}
+	return end == LEXER_NONE ? len : end;
+}
+
+/*
+ * End of the quoted identifier at i under rules lex ("x", `x`, [x]), or
+ * i when there is none there; an unterminated one runs to len.
+ */
+static size_t lexer_words_ident(unsigned lex, const unsigned char *t,
+				size_t len, size_t i)
+{
+	size_t end;
+
+	if (t[i] == '"' && (lex & DBMIGRATE_LEX_DQUOTE_IDENT))
+		end = lexer_quoted_end(t, len, i, '"');
+	else if (t[i] == '`' && (lex & DBMIGRATE_LEX_BACKTICK_IDENT))
+		end = lexer_quoted_end(t, len, i, '`');
+	else if (t[i] == '[' && (lex & DBMIGRATE_LEX_BRACKET_IDENT)) {
+		const unsigned char *p = memchr(t + i, ']', len - i);
+
+		end = p != NULL ? (size_t)(p - t) + 1 : LEXER_NONE;
+	} else
 		return i;
 	return end == LEXER_NONE ? len : end;
 }
 
-/* The first words of a statement; see lexer.h. */
-size_t lexer_words(const char *sql, size_t len, struct dbmigrate_word *words,
-		   size_t max)
+/* The first words of a statement under rules lex; see lexer.h. */
+size_t lexer_words(unsigned lex, const char *sql, size_t len,
+		   struct dbmigrate_word *words, size_t max)
 {
 	const unsigned char *t = (const unsigned char *)sql;
 	size_t n = 0, i = 0, j;
+	int exec = 0;
 
 	while (n < max && i < len) {
 		if (lexer_is_space(t[i])) {
 			i++;
 			continue;
 		}
-		j = lexer_words_skip(t, len, i);
+		j = lexer_words_skip(lex, t, len, i, &exec);
 		if (j != i) {
 			i = j;
 			continue;
 		}
 		if (lexer_is_ident_cont(t[i]) && t[i] != '$') {
 			j = lexer_word_end(t, len, i);
-			if (lexer_is_prefix(t, len, i, j)) {
+			if ((lex & DBMIGRATE_LEX_E_STRINGS) &&
+			    lexer_is_prefix(t, len, i, j)) {
 				if (t[j] == '&' && t[j + 1] == '"') {
 					/* U&"name" is a name: keep it as a word. */
 					j = lexer_quoted_end(t, len, j + 1, '"');
@@ -735,9 +888,7 @@ size_t lexer_words(const char *sql, size_t len, struct dbmigrate_word *words,
 					continue;
 				}
 			}
-		} else if (t[i] == '"') {
-			j = lexer_quoted_end(t, len, i, '"');
-		} else {
+		} else if ((j = lexer_words_ident(lex, t, len, i)) == i) {
 			j = i + 1;
 		}
 		if (j == LEXER_NONE)

@@ -4,8 +4,9 @@
  * connecting to anything.
  *
  * The up section of each migration is split as the runner splits it
- * (lexer_split, txcontrol_check); each statement goes to the driver's
- * lint(), which knows its backend's SQL, and the findings are filtered
+ * (split_body(): the driver's split and classify); each statement goes
+ * to the driver's lint(), which knows its backend's SQL, and the
+ * findings are filtered
  * here with what spans statements: a warning about an existing table is
  * dropped when the migration created that table itself, the lock-timeout
  * warning when a lock timeout is already set (and it is given once per
@@ -28,9 +29,8 @@
 
 #include "directive.h"
 #include "errors.h"
-#include "lexer.h"
 #include "migrator.h"
-#include "txcontrol.h"
+#include "split.h"
 #include "strbuf.h"
 
 /* The state of one up section being linted, shared with the driver's
@@ -39,9 +39,8 @@ struct lint_run {
 	struct dbmigrate_lint_result *r;
 	const struct migration *mig;
 	const struct migration_body *b;
-	const struct lexer_result *lex;
-	size_t stmt;          /* index in lex of the statement linted */
-	bool in_tx;           /* it is inside the migration's BEGIN */
+	const struct split_result *sp;
+	size_t stmt;          /* index in sp of the statement linted */
 	bool unwrapped;       /* and the runner drops that BEGIN ... COMMIT */
 	char **created;       /* tables created so far (normalised names) */
 	size_t ncreated;
@@ -206,7 +205,7 @@ static size_t lint_eol(const char *s, size_t len, size_t i)
 static bool lint_silenced(const struct lint_run *run, size_t k,
 			  const char *rule)
 {
-	const struct lexer_stmt *v = run->lex->v;
+	const struct split_stmt *v = run->sp->v;
 	const char *sql = run->b->sql;
 	size_t len = run->b->len, from = 0, to;
 
@@ -216,7 +215,7 @@ static bool lint_silenced(const struct lint_run *run, size_t k,
 			from = v[k].offset;
 	}
 	to = lint_eol(sql, len, v[k].offset + v[k].len);
-	if (k + 1 < run->lex->n && to > v[k + 1].offset)
+	if (k + 1 < run->sp->n && to > v[k + 1].offset)
 		to = v[k + 1].offset;
 	return lint_silenced_in(sql, len, from, to, rule);
 }
@@ -360,9 +359,9 @@ static void lint_no_transaction(struct lint_run *run, size_t off,
 static int lint_on_report(void *ctx, const struct dbmigrate_lint_report *rep)
 {
 	struct lint_run *run = ctx;
-	size_t off = run->lex->v[run->stmt].offset;
+	size_t off = run->sp->v[run->stmt].offset;
 
-	if (rep->offset < run->lex->v[run->stmt].len)
+	if (rep->offset < run->sp->v[run->stmt].len)
 		off += rep->offset;
 	switch (rep->kind) {
 	case DBMIGRATE_LINT_CREATES_TABLE:
@@ -371,10 +370,6 @@ static int lint_on_report(void *ctx, const struct dbmigrate_lint_report *rep)
 		break;
 	case DBMIGRATE_LINT_SETS_LOCK_TIMEOUT:
 		run->timeout_set = true;
-		break;
-	case DBMIGRATE_LINT_NO_TRANSACTION:
-		if (run->in_tx)
-			lint_no_transaction(run, off, rep->message);
 		break;
 	case DBMIGRATE_LINT_WARNING:
 		if (rep->rule == NULL || rep->message == NULL)
@@ -456,52 +451,6 @@ static int lint_timeout_directive(const char *s, size_t len)
 	return found;
 }
 
-/* Split and check the body as the runner would; EFILES as it would. */
-static dbmigrate_code lint_split(const struct migration *mig,
-				 const struct migration_body *b,
-				 struct lexer_result *lex, size_t *first,
-				 size_t *count, int *unwrapped,
-				 dbmigrate_error *err)
-{
-	struct lexer_error lerr;
-	enum lexer_status ls;
-	const char *why;
-	size_t bad;
-
-	ls = lexer_split(b->sql, b->len, lex, &lerr);
-	if (ls == LEXER_NOMEM)
-		return errors_nomem(err);
-	if (ls != LEXER_OK) {
-		errors_set(err, DBMIGRATE_EFILES, "%s in %s", lerr.message,
-			   mig->label);
-		errors_hint(err, "Close the quote, dollar quote or comment "
-				 "that starts here.");
-		errors_migration(err, mig->label);
-		migration_locate(err, mig, b, lerr.offset);
-		return DBMIGRATE_EFILES;
-	}
-	*first = 0;
-	*count = lex->n;
-	*unwrapped = 0;
-	if (mig->no_transaction)
-		return DBMIGRATE_OK;
-	if (txcontrol_check(b->sql, lex, first, count, unwrapped, &bad,
-			    &why) != 0) {
-		errors_set(err, DBMIGRATE_EFILES,
-			   "transaction control inside migration %s",
-			   mig->label);
-		errors_detail(err, "%s", why);
-		errors_hint(err, "dbmigrate runs each batch in a transaction; "
-				 "a migration that must manage its own "
-				 "transactions should be marked "
-				 "transaction:false.");
-		errors_migration(err, mig->label);
-		migration_locate(err, mig, b, lex->v[bad].offset);
-		return DBMIGRATE_EFILES;
-	}
-	return DBMIGRATE_OK;
-}
-
 /* Put the warnings r->v[from..] in file order: a statement's findings
    arrive rule by rule. Stable, so a line keeps its findings' order. */
 static void lint_sort(struct dbmigrate_lint_result *r, size_t from)
@@ -527,17 +476,15 @@ dbmigrate_code lint_migration(const struct migration *mig,
 			      struct dbmigrate_lint_result *r,
 			      dbmigrate_error *err)
 {
-	struct lexer_result lex = { 0 };
+	struct split_result sp = { 0 };
 	struct lint_run run = {
 		.r = r,
 		.mig = mig,
 		.b = &mig->up,
-		.lex = &lex,
+		.sp = &sp,
 		.timeout_set = timeout_configured,
 	};
-	size_t first = 0, count = 0; /* what the runner would send */
 	size_t from = r->n;
-	int unwrapped = 0;
 	bool open = false;
 	dbmigrate_code rc = DBMIGRATE_OK;
 
@@ -550,33 +497,30 @@ dbmigrate_code lint_migration(const struct migration *mig,
 		   as it does when the runner applies it. */
 		if (t >= 0)
 			run.timeout_set = t == 1;
-		rc = lint_split(mig, &mig->up, &lex, &first, &count, &unwrapped,
-				err);
+		rc = split_body(d, host, mig, &mig->up, &sp, err);
 	}
-	run.unwrapped = unwrapped != 0;
-	for (size_t k = 0; rc == DBMIGRATE_OK && !run.nomem && k < lex.n; k++) {
-		const struct lexer_stmt *st = &lex.v[k];
+	run.unwrapped = sp.unwrapped;
+	for (size_t k = 0; rc == DBMIGRATE_OK && !run.nomem && k < sp.n; k++) {
+		const struct split_stmt *st = &sp.v[k];
 		const char *sql = mig->up.sql + st->offset;
+		unsigned f = st->cls.flags;
 
 		/* transaction:false sends BEGIN and COMMIT as written; the
 		   runner strips a whole-body wrapper otherwise. */
-		switch (txcontrol_classify(sql, st->len)) {
-		case TXCONTROL_BEGIN:
+		if (f & DBMIGRATE_STMT_BEGIN) {
 			open = true;
 			continue;
-		case TXCONTROL_COMMIT:
-		case TXCONTROL_ABORT:
+		}
+		if (f & (DBMIGRATE_STMT_COMMIT | DBMIGRATE_STMT_ROLLBACK)) {
 			open = false;
 			continue;
-		case TXCONTROL_OTHER:
-			continue;
-		case TXCONTROL_NONE:
-			break;
 		}
+		if (f & DBMIGRATE_STMT_TXCONTROL)
+			continue;
 		run.stmt = k;
-		run.in_tx = open;
-		if (d != NULL && driver_lint(d, host, sql, st->len,
-					     lint_on_report, &run, &rc))
+		if (open && (f & DBMIGRATE_STMT_NO_TRANSACTION))
+			lint_no_transaction(&run, st->offset, st->cls.reason);
+		if (driver_lint(d, host, sql, st->len, lint_on_report, &run, &rc))
 			if (rc != DBMIGRATE_OK && err->code == DBMIGRATE_OK)
 				errors_set(err, rc, "driver %s failed to lint %s",
 					   d->vt->name, mig->label);
@@ -587,7 +531,7 @@ dbmigrate_code lint_migration(const struct migration *mig,
 	for (size_t i = 0; i < run.ncreated; i++)
 		free(run.created[i]);
 	free(run.created);
-	lexer_result_free(&lex);
+	split_result_free(&sp);
 	return rc;
 }
 
@@ -644,7 +588,7 @@ static dbmigrate_code lint_load_driver(dbmigrate *m)
 		return DBMIGRATE_OK;
 	rc = driver_load(config_driver(&m->cfg, name, sizeof name), &m->drv,
 			 &m->err);
-	if (rc != DBMIGRATE_OK || DRIVER_OP(&m->drv, lint) != NULL)
+	if (rc != DBMIGRATE_OK || m->drv.vt->lint != NULL)
 		return rc;
 	snprintf(msg, sizeof msg,
 		 "driver %s has no lint rules of its own; only the rules every "

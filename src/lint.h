@@ -30,9 +30,10 @@ struct dbmigrate_lint_result {
 };
 
 /*
- * Lint the up section of mig (loaded) and append its warnings to r. d
- * (may be NULL, or a driver without lint()) supplies the backend's
- * rules, called with host. timeout_configured says the runner sets a
+ * Lint the up section of mig (loaded) and append its warnings to r. The
+ * driver d (loaded; it need not be connected) splits and classifies the
+ * statements and, with lint(), supplies the backend's rules, called
+ * with host. timeout_configured says the runner sets a
  * lock timeout for every migration, which makes the no-lock-timeout
  * findings moot. A body that does not split, or holds transaction
  * control the runner would refuse, is DBMIGRATE_EFILES in err.

@@ -26,12 +26,14 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/parse-js.c \
 	src/parse-sql.c \
 	src/plan.c src/plan.h \
+	src/split.c src/split.h \
 	src/strbuf.c src/strbuf.h \
 	src/txcontrol.c src/txcontrol.h \
 	src/url.c src/url.h \
 	src/verify.c
 src_libdbmigrate_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src \
 	-DDBMIGRATE_DRIVER_DIR='"$(driverdir)"' \
+	-DDBMIGRATE_DEFAULT_DRIVER='"$(DEFAULT_DRIVER)"' \
 	-DDBMIGRATE_VERSION='"$(PACKAGE_VERSION)"'
 src_libdbmigrate_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBCRYPTO_CFLAGS)
 src_libdbmigrate_core_la_LIBADD = $(LIBCRYPTO_LIBS)

@@ -27,6 +27,12 @@ enum migration_format {
 	MIGRATION_FORMAT_PAIR  /* NNN_name.up.sql + NNN_name.down.sql */
 };
 
+/* A byte range of a body's sql. */
+struct migration_segment {
+	size_t offset;
+	size_t len;
+};
+
 /* The SQL of one direction, and where it sits in its file. */
 struct migration_body {
 	bool present;     /* the file defines this direction */
@@ -41,6 +47,11 @@ struct migration_body {
 	size_t offset;    /* byte offset of sql[0] in that file's text */
 	unsigned line;    /* 1-based line of sql[0] in that file */
 	unsigned column;  /* 1-based column (bytes) of sql[0] */
+	/* Byte ranges of sql that are one statement each, whatever the
+	   driver's splitter would make of them (goose's StatementBegin ...
+	   StatementEnd); sorted, not overlapping; NULL when none. */
+	const struct migration_segment *whole;
+	size_t nwhole;
 };
 
 struct migration {

@@ -5,8 +5,8 @@
  *   discover_dir + migration_load   files -> parsed migrations
  *   driver read_rows + plan_build   tracking rows -> states
  *   plan_select_up / _down          what to run
- *   migrator_prepare                lexer split, BEGIN/COMMIT unwrapping,
- *                                   the driver's classification
+ *   migrator_prepare                the driver's split and classification,
+ *                                   BEGIN/COMMIT unwrapping (split.c)
  *   migrator_execute                transactions, apply(), events
  *
  * The library never prints: progress goes to the event callback and
@@ -27,11 +27,10 @@
 #include "create.h"
 #include "directive.h"
 #include "errors.h"
-#include "lexer.h"
 #include "migration.h"
 #include "plan.h"
+#include "split.h"
 #include "strbuf.h"
-#include "txcontrol.h"
 #include "url.h"
 
 #ifndef DBMIGRATE_VERSION
@@ -52,14 +51,21 @@ struct run_item {
 	struct migration *mig;      /* what errors point into: it->mig, or
 				       stored for a down kept in the table */
 	struct migration_body *body;
-	struct lexer_result lex;
-	size_t first;               /* first statement to run in lex */
+	struct split_result sp;     /* its statements, as the driver split
+				       and classified them */
+	size_t first;               /* first statement to run in sp */
 	size_t count;               /* how many */
 	struct dbmigrate_stmt *stmts; /* point into body->sql (no copies) */
 	char *saved;                /* the byte after each statement, which
 				       migrator_terminate() replaces */
 	bool down;                  /* rolls back (else applies) */
 	bool outside;               /* runs outside the batch transaction */
+	bool own_tx;                /* runs in a transaction of its own, its
+				       first pre and last post statements
+				       just before and after it */
+	size_t pre, post;
+	bool journal;               /* cannot roll back: its progress is
+				       recorded as it runs (record_progress) */
 	bool commit_before;         /* the transaction before it must commit
 				       first (redo's second step) */
 	const char *reason;         /* why (static), or NULL */
@@ -67,7 +73,7 @@ struct run_item {
 	struct migration stored;    /* the tracking row's down SQL as a
 				       migration of its own (from_table) */
 	struct migration_body stored_body;
-	bool from_table;            /* runs the down SQL the table kept */
+	bool from_table;            /* runs the down SQL the tracking table kept */
 };
 
 /* A directive value not given in the migration. */
@@ -146,6 +152,7 @@ static void migrator_host_error(void *ctx, const struct dbmigrate_driver_error *
 	if (e->hint != NULL)
 		errors_hint(&m->err, "%s", e->hint);
 	errors_sqlstate(&m->err, e->sqlstate);
+	errors_backend_code(&m->err, e->backend_code);
 	m->drv_statement = e->statement;
 	m->drv_position = e->position;
 }
@@ -189,7 +196,7 @@ dbmigrate *dbmigrate_new(void)
 	m->host.error = migrator_host_error;
 	m->host.log = migrator_host_log;
 	m->host.interrupted = migrator_host_interrupted;
-	m->host.sql_words = lexer_words;
+	driver_host_services(&m->host);
 	m->drv_statement = DBMIGRATE_NO_STATEMENT;
 	atomic_init(&m->files_failed, 0);
 	return m;
@@ -350,7 +357,6 @@ static dbmigrate_code migrator_load_files(dbmigrate *m, struct session *s)
 struct migrator_rows_ctx {
 	struct applied_set *rows;
 	dbmigrate_error *err;
-	bool abi2; /* the driver's rows have down_sql */
 };
 
 /* read_rows callback: collect a row. */
@@ -358,10 +364,12 @@ static int migrator_collect_row(void *ctx, const struct dbmigrate_row *r)
 {
 	struct migrator_rows_ctx *c = ctx;
 
-	/* An ABI-1 driver's row ends before down_sql. */
-	return applied_add(c->rows, r->id, r->name, r->executed_at, r->checksum,
-			   c->abi2 ? r->down_sql : NULL, r->batch,
-			   c->err) != DBMIGRATE_OK;
+	if (applied_add(c->rows, r->id, r->name, r->executed_at, r->checksum,
+			r->down_sql, r->batch, c->err) != DBMIGRATE_OK)
+		return 1;
+	return r->progress != NULL &&
+	       applied_progress(&c->rows->v[c->rows->n - 1], r->progress,
+				c->err) != DBMIGRATE_OK;
 }
 
 /*
@@ -372,14 +380,13 @@ static int migrator_collect_row(void *ctx, const struct dbmigrate_row *r)
 static dbmigrate_code migrator_read_rows(dbmigrate *m, struct session *s,
 					 bool brief)
 {
-	struct migrator_rows_ctx c = { &s->rows, &m->err,
-				       m->drv.vt->abi_version >= 2 };
+	struct migrator_rows_ctx c = { &s->rows, &m->err };
 	dbmigrate_code (*read)(dbmigrate_conn *, const char *,
 			       dbmigrate_row_fn, void *) = m->drv.vt->read_rows;
 	dbmigrate_code rc;
 
-	if (brief && DRIVER_OP(&m->drv, read_rows_brief) != NULL)
-		read = DRIVER_OP(&m->drv, read_rows_brief);
+	if (brief && m->drv.vt->read_rows_brief != NULL)
+		read = m->drv.vt->read_rows_brief;
 	rc = read(m->drv.conn, config_table(&m->cfg), migrator_collect_row, &c);
 	if (rc == DBMIGRATE_OK && m->err.code != DBMIGRATE_OK)
 		rc = m->err.code; /* applied_add failed inside the callback */
@@ -546,6 +553,11 @@ static void migrator_entry(const struct plan_item *it, dbmigrate_entry *e)
 		e->recorded_checksum = it->row->checksum;
 	}
 	e->down_from_table = it->down_from_table;
+	if (it->state == DBMIGRATE_PARTIAL) {
+		e->partial_down = it->partial_down;
+		e->partial_done = it->partial_done;
+		e->partial_total = it->partial_total;
+	}
 }
 
 /* The label of a plan item: "001_name". */
@@ -579,7 +591,7 @@ static size_t migrator_char_offset(const char *s, size_t len, unsigned pos)
 /* Free a run item's buffers. */
 static void run_item_free(struct run_item *r)
 {
-	lexer_result_free(&r->lex);
+	split_result_free(&r->sp);
 	free(r->stmts);
 	free(r->saved);
 	free(r->stored.path);
@@ -691,66 +703,106 @@ static void run_items_free(struct run_item *v, size_t n)
 	free(v);
 }
 
+/* The reason the driver gave for the first statement of r to run whose
+   flags hold all of want. */
+static const char *migrator_reason(const struct run_item *r, unsigned want)
+{
+	for (size_t i = r->first; i < r->first + r->count; i++)
+		if ((r->sp.v[i].cls.flags & want) == want)
+			return r->sp.v[i].cls.reason;
+	return NULL;
+}
+
+/* True when statement i of r is a setting that may run just before or
+   after the migration's own transaction. */
+static bool migrator_edge(const struct run_item *r, size_t i)
+{
+	const unsigned edge = DBMIGRATE_STMT_NO_TRANSACTION | DBMIGRATE_STMT_EDGE;
+
+	return (r->sp.v[i].cls.flags & edge) == edge;
+}
+
 /*
- * Split one body into statements, unwrap a BEGIN/COMMIT wrapper, refuse
- * other transaction control, and ask the driver which statements cannot
- * run in a transaction. classify is false when no driver is open.
+ * Decide how item r runs from what the driver said of its statements:
+ * in the batch's transaction; outside it, statement by statement (a
+ * statement that cannot run in a transaction, transaction:false); in a
+ * transaction of its own with settings just before and after it (the
+ * statements that cannot run in a transaction are all such settings,
+ * at its start and end); and, on a backend whose DDL commits on its
+ * own, with its progress recorded as it runs when it cannot roll back.
+ */
+static void migrator_plan_item(const dbmigrate *m, struct run_item *r)
+{
+	bool tx_ddl = (m->drv.vt->caps & DBMIGRATE_CAP_TRANSACTIONAL_DDL) != 0;
+	unsigned flags = r->sp.flags;
+	size_t lo = r->first, hi = r->first + r->count, pre = 0, post = 0;
+
+	if (r->mig->no_transaction) {
+		/* Declared to run outside a transaction: its own BEGIN and
+		   COMMIT are meaningful and are sent as written. */
+		r->outside = true;
+		r->journal = !tx_ddl;
+		r->reason = "declared transaction:false";
+		return;
+	}
+	if (flags & DBMIGRATE_STMT_IMPLICIT_COMMIT) {
+		r->outside = true;
+		r->journal = true;
+		r->reason = migrator_reason(r, DBMIGRATE_STMT_IMPLICIT_COMMIT);
+		return;
+	}
+	if (!(flags & DBMIGRATE_STMT_NO_TRANSACTION))
+		return;
+	while (lo + pre < hi && migrator_edge(r, lo + pre))
+		pre++;
+	while (hi - post > lo + pre && migrator_edge(r, hi - 1 - post))
+		post++;
+	for (size_t i = lo + pre; i < hi - post; i++) {
+		if (r->sp.v[i].cls.flags & DBMIGRATE_STMT_NO_TRANSACTION) {
+			pre = post = 0;
+			break;
+		}
+	}
+	if ((pre > 0 || post > 0) && lo + pre < hi - post) {
+		r->own_tx = true;
+		r->pre = pre;
+		r->post = post;
+		r->reason = migrator_reason(r, DBMIGRATE_STMT_NO_TRANSACTION |
+						       DBMIGRATE_STMT_EDGE);
+		return;
+	}
+	r->outside = true;
+	r->journal = !tx_ddl;
+	r->reason = migrator_reason(r, DBMIGRATE_STMT_NO_TRANSACTION);
+}
+
+/*
+ * Read the limits of one body, split it into statements as the driver
+ * does, unwrap a BEGIN/COMMIT wrapper and refuse other transaction
+ * control (split_body()), and decide how it runs.
  */
 static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 				       struct migration *mig,
-				       struct migration_body *b, bool classify)
+				       struct migration_body *b)
 {
-	struct lexer_error lerr;
-	size_t bad;
-	const char *why;
-	int unwrapped;
-	enum lexer_status ls;
+	dbmigrate_code rc;
 
 	r->body = b;
 	r->mig = mig;
 	if (migrator_limits(m, r, mig, b) != DBMIGRATE_OK)
 		return DBMIGRATE_EFILES;
-	ls = lexer_split(b->sql, b->len, &r->lex, &lerr);
-	if (ls == LEXER_NOMEM)
-		return errors_nomem(&m->err);
-	if (ls != LEXER_OK) {
-		errors_set(&m->err, DBMIGRATE_EFILES, "%s in %s", lerr.message, mig->label);
-		errors_hint(&m->err, "Close the quote, dollar quote or comment that starts here.");
-		migrator_locate(&m->err, mig, b, lerr.offset);
-		return DBMIGRATE_EFILES;
-	}
-	if (mig->no_transaction) {
-		/* Declared to run outside a transaction: its own BEGIN and
-		   COMMIT are meaningful and are sent as written. */
-		r->outside = true;
-		r->reason = "declared transaction:false";
-		r->first = 0;
-		r->count = r->lex.n;
-	} else if (txcontrol_check(b->sql, &r->lex, &r->first, &r->count,
-				   &unwrapped, &bad, &why) != 0) {
-		errors_set(&m->err, DBMIGRATE_EFILES,
-			   "transaction control inside migration %s", mig->label);
-		errors_detail(&m->err, "%s", why);
-		errors_hint(&m->err, "dbmigrate runs each batch in a transaction; a migration that must manage its own transactions should be marked transaction:false.");
-		migrator_locate(&m->err, mig, b, r->lex.v[bad].offset);
-		return DBMIGRATE_EFILES;
-	}
-	for (size_t i = r->first; i < r->first + r->count; i++) {
-		const struct lexer_stmt *st = &r->lex.v[i];
-		const char *reason = NULL;
-
-		if (classify && !r->outside &&
-		    driver_classify(&m->drv, b->sql + st->offset, st->len, &reason)) {
-			r->outside = true;
-			r->reason = reason;
-		}
-	}
+	rc = split_body(&m->drv, &m->host, mig, b, &r->sp, &m->err);
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	r->first = r->sp.first;
+	r->count = r->sp.count;
+	migrator_plan_item(m, r);
 	r->stmts = calloc(r->count + 1, sizeof *r->stmts);
 	r->saved = malloc(r->count + 1);
 	if (r->stmts == NULL || r->saved == NULL)
 		return errors_nomem(&m->err);
 	for (size_t i = 0; i < r->count; i++) {
-		const struct lexer_stmt *st = &r->lex.v[r->first + i];
+		const struct split_stmt *st = &r->sp.v[r->first + i];
 
 		r->stmts[i].sql = b->sql + st->offset;
 		r->stmts[i].len = st->len;
@@ -770,8 +822,8 @@ static dbmigrate_code migrator_prepare(dbmigrate *m, struct run_item *r,
 static void migrator_terminate(struct run_item *r)
 {
 	for (size_t i = 0; i < r->count; i++) {
-		char *end = r->body->sql + r->lex.v[r->first + i].offset +
-			    r->lex.v[r->first + i].len;
+		char *end = r->body->sql + r->sp.v[r->first + i].offset +
+			    r->sp.v[r->first + i].len;
 
 		r->saved[i] = *end;
 		*end = '\0';
@@ -782,8 +834,8 @@ static void migrator_terminate(struct run_item *r)
 static void migrator_unterminate(struct run_item *r)
 {
 	for (size_t i = 0; i < r->count; i++)
-		r->body->sql[r->lex.v[r->first + i].offset +
-			     r->lex.v[r->first + i].len] = r->saved[i];
+		r->body->sql[r->sp.v[r->first + i].offset +
+			     r->sp.v[r->first + i].len] = r->saved[i];
 }
 
 /* True when item it can be rolled back: a down in its file, or one the
@@ -834,14 +886,14 @@ static dbmigrate_code migrator_prepare_items(dbmigrate *m, struct session *s,
 		struct migration *mig = v[i].it->mig;
 
 		if (!down) {
-			rc = migrator_prepare(m, &v[i], mig, &mig->up, true);
+			rc = migrator_prepare(m, &v[i], mig, &mig->up);
 		} else if (mig != NULL && mig->down.present) {
-			rc = migrator_prepare(m, &v[i], mig, &mig->down, true);
+			rc = migrator_prepare(m, &v[i], mig, &mig->down);
 		} else {
 			rc = migrator_stored_down(m, &v[i]);
 			if (rc == DBMIGRATE_OK)
 				rc = migrator_prepare(m, &v[i], &v[i].stored,
-						      &v[i].stored.down, true);
+						      &v[i].stored.down);
 			if (rc == DBMIGRATE_OK)
 				migrator_warn(m, "%s: %s; its down runs from the SQL the tracking table kept when it was applied",
 					      migrator_label(v[i].it),
@@ -870,6 +922,40 @@ struct run_mode {
 	bool per_migration; /* each migration commits on its own */
 };
 
+/* What a failure of item r, which cannot roll back, left: its
+   statements before failed_stmt ran and its row says so. */
+static void migrator_explain_journal(const struct run_item *r,
+				     size_t failed_stmt, struct strbuf *b)
+{
+	const char *label = migrator_label(r->it);
+	const char *what = r->down ? "rollback" : "migration";
+
+	if (failed_stmt == 0 || failed_stmt == DBMIGRATE_NO_STATEMENT)
+		strbuf_printf(b, "%s cannot roll back (its statements commit on their own); none of its statements had run, and it stays %s.",
+			      label, r->down ? "applied" : "pending");
+	else if (failed_stmt == 1)
+		strbuf_printf(b, "%s cannot roll back (its statements commit on their own): statement 1 of %zu ran and stays, and the tracking table records the %s as failed part-way.",
+			      label, r->count, what);
+	else
+		strbuf_printf(b, "%s cannot roll back (its statements commit on their own): statements 1 to %zu of %zu ran and stay, and the tracking table records the %s as failed part-way.",
+			      label, failed_stmt, r->count, what);
+}
+
+/* What a failure of item r, run in a transaction of its own between
+   settings, left. */
+static void migrator_explain_own(const struct run_item *r, size_t failed_stmt,
+				 struct strbuf *b)
+{
+	const char *label = migrator_label(r->it);
+
+	if (failed_stmt != DBMIGRATE_NO_STATEMENT && failed_stmt >= r->count - r->post)
+		strbuf_printf(b, "%s was %s and recorded; a setting after its transaction failed, so this connection may keep the setting before it.",
+			      label, r->down ? "rolled back" : "applied");
+	else
+		strbuf_printf(b, "%s runs in a transaction of its own, which was rolled back: nothing of it was %s or recorded.",
+			      label, r->down ? "rolled back" : "applied");
+}
+
 /* Add to m->err's detail what happened to the rest of the batch. */
 static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 				     size_t failed_stmt, size_t committed,
@@ -881,7 +967,11 @@ static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 
 	if (m->err.detail != NULL)
 		strbuf_printf(&b, "%s\n", m->err.detail);
-	if (r->outside) {
+	if (r->journal) {
+		migrator_explain_journal(r, failed_stmt, &b);
+	} else if (r->own_tx) {
+		migrator_explain_own(r, failed_stmt, &b);
+	} else if (r->outside) {
 		if (failed_stmt == 0 || failed_stmt == DBMIGRATE_NO_STATEMENT)
 			strbuf_printf(&b, "%s runs outside a transaction; none of its statements had run.",
 				      migrator_label(r->it));
@@ -908,8 +998,13 @@ static void migrator_explain_failure(dbmigrate *m, const struct run_item *r,
 	strbuf_free(&b);
 	/* The driver explains what its backend's errors need (a batch too
 	   big for the lock table, a lock or statement timeout...). */
-	if (r->outside && failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT &&
-	    m->err.hint == NULL)
+	if (r->journal && failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT)
+		errors_hint(&m->err, "Fix the failing statement, then make the database whole by hand: finish what %s started or undo what it did, and say which with `dbmigrate mark %s --applied` or `dbmigrate mark %s --pending`; until then up and down refuse to run.",
+			    r->down ? "the rollback" : "the migration",
+			    r->it->row != NULL ? r->it->row->id : r->it->mig->id,
+			    r->it->row != NULL ? r->it->row->id : r->it->mig->id);
+	else if (r->outside && !r->journal && failed_stmt != 0 &&
+		 failed_stmt != DBMIGRATE_NO_STATEMENT && m->err.hint == NULL)
 		errors_hint(&m->err, "Fix the failing statement, then either undo the statements that ran or make them safe to repeat (IF NOT EXISTS, IF EXISTS), and run dbmigrate again.");
 }
 
@@ -925,7 +1020,7 @@ static void migrator_locate_failure(dbmigrate *m, const struct run_item *r)
 		return;
 	}
 	{
-		const struct lexer_stmt *st = &r->lex.v[r->first + k];
+		const struct split_stmt *st = &r->sp.v[r->first + k];
 		size_t off = migrator_char_offset(r->body->sql + st->offset,
 						  st->len, m->drv_position);
 
@@ -942,6 +1037,8 @@ static void migrator_emit_plan(dbmigrate *m, const struct run_item *v, size_t n,
 		dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_PLAN, .entry = &e,
 				       .down = v[i].down, .batch = batch,
 				       .outside_transaction = v[i].outside,
+				       .own_transaction = v[i].own_tx,
+				       .not_atomic = v[i].journal,
 				       .reason = v[i].reason };
 
 		migrator_entry(v[i].it, &e);
@@ -1021,11 +1118,34 @@ static void migrator_emit_item(dbmigrate *m, const struct run_item *r,
 	dbmigrate_event ev = { .kind = kind, .entry = &e, .down = r->down,
 			       .batch = r->down ? r->it->row->batch : batch,
 			       .outside_transaction = r->outside,
+			       .own_transaction = r->own_tx,
+			       .not_atomic = r->journal,
 			       .reason = r->reason, .seconds = seconds,
 			       .together = together };
 
 	migrator_entry(r->it, &e);
 	migrator_emit(m, &ev);
+}
+
+/* Run statements [from, to) of item r with one apply() (record and
+   unrecord as apply() takes them); a failure's statement index is made
+   one of r's. */
+static dbmigrate_code migrator_apply_range(dbmigrate *m, struct run_item *r,
+					   size_t from, size_t to,
+					   const struct dbmigrate_row *record,
+					   const char *unrecord)
+{
+	dbmigrate_code rc;
+
+	m->drv_statement = DBMIGRATE_NO_STATEMENT;
+	m->drv_position = 0;
+	migrator_terminate(r);
+	rc = m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), r->stmts + from,
+			      to - from, record, unrecord);
+	migrator_unterminate(r);
+	if (rc != DBMIGRATE_OK && m->drv_statement != DBMIGRATE_NO_STATEMENT)
+		m->drv_statement += from;
+	return rc;
 }
 
 /* Run one item: events around driver apply(). */
@@ -1042,13 +1162,9 @@ static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r, int batch
 	m->drv_position = 0;
 	migrator_row(r, batch, &row);
 	rc = migrator_configure(m, &r->limits);
-	if (rc == DBMIGRATE_OK) {
-		migrator_terminate(r);
-		rc = m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), r->stmts,
-				      r->count, r->down ? NULL : &row,
-				      r->down ? r->it->row->id : NULL);
-		migrator_unterminate(r);
-	}
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_apply_range(m, r, 0, r->count, r->down ? NULL : &row,
+					  r->down ? r->it->row->id : NULL);
 	if (rc != DBMIGRATE_OK)
 		return migrator_apply_failed(m, r, rc);
 	migrator_emit_item(m, r, DBMIGRATE_EVENT_DONE, batch,
@@ -1085,7 +1201,7 @@ static size_t migrator_group(const dbmigrate *m, const struct run_item *v,
 {
 	size_t k = 0, bytes = 0;
 
-	if (DRIVER_OP(&m->drv, apply_batch) == NULL)
+	if (m->drv.vt->apply_batch == NULL)
 		return 1;
 	while (k < n && k < MIGRATOR_GROUP_MAX) {
 		size_t b = migrator_item_bytes(&v[k]);
@@ -1140,7 +1256,7 @@ static dbmigrate_code migrator_apply_group(dbmigrate *m, struct run_item *v,
 	if (rc == DBMIGRATE_OK) {
 		for (size_t k = 0; k < n; k++)
 			migrator_terminate(&v[k]);
-		rc = DRIVER_OP(&m->drv, apply_batch)(m->drv.conn,
+		rc = m->drv.vt->apply_batch(m->drv.conn,
 						     config_table(&m->cfg),
 						     items, n, &bad);
 		for (size_t k = 0; k < n; k++)
@@ -1161,11 +1277,162 @@ static dbmigrate_code migrator_apply_group(dbmigrate *m, struct run_item *v,
 	return migrator_apply_failed(m, &v[bad], rc);
 }
 
+/* The tracking row item r had or gets, for record_progress(): the new
+   row of an up, the existing row of a down. */
+static void migrator_journal_row(const struct run_item *r, int batch,
+				 struct dbmigrate_row *row)
+{
+	const struct applied *a = r->it->row;
+
+	if (!r->down) {
+		migrator_row(r, batch, row);
+		return;
+	}
+	memset(row, 0, sizeof *row);
+	row->id = a->id;
+	row->name = a->name;
+	row->executed_at = a->executed_at;
+	row->checksum = a->checksum;
+	row->batch = a->batch;
+	row->down_sql = a->down_sql;
+}
+
+/* Write row with the progress of item r after done statements ("up
+   2/5"), or complete (done == SIZE_MAX). */
+static dbmigrate_code migrator_record_progress(dbmigrate *m,
+					       const struct run_item *r,
+					       struct dbmigrate_row *row,
+					       size_t done)
+{
+	char note[64];
+
+	if (done == SIZE_MAX) {
+		row->progress = NULL;
+	} else {
+		snprintf(note, sizeof note, "%s %zu/%zu", r->down ? "down" : "up",
+			 done, r->count);
+		row->progress = note;
+	}
+	return m->drv.vt->record_progress(m->drv.conn, config_table(&m->cfg), row);
+}
+
+/*
+ * Undo the progress row of item r when its first statement failed on the
+ * server, so that a failure that changed nothing leaves nothing: the row
+ * of an up goes, that of a down is whole again. The migration's error
+ * stays the session's.
+ */
+static void migrator_journal_undo(dbmigrate *m, const struct run_item *r,
+				  struct dbmigrate_row *row)
+{
+	dbmigrate_error saved = { .code = DBMIGRATE_OK };
+
+	errors_move(&saved, &m->err);
+	if (r->down)
+		migrator_record_progress(m, r, row, SIZE_MAX);
+	else
+		m->drv.vt->apply(m->drv.conn, config_table(&m->cfg), NULL, 0,
+				 NULL, row->id);
+	errors_move(&m->err, &saved);
+}
+
+/*
+ * Run item r, which cannot roll back (its statements commit on their
+ * own), outside any transaction: its tracking row, marked with its
+ * progress, is written before the first statement and after each one,
+ * so that whatever stops it (a failure, kill -9) the table says how far
+ * it got; once all ran, the row is made whole (up) or deleted (down).
+ */
+static dbmigrate_code migrator_apply_journaled(dbmigrate *m,
+					       struct run_item *r, int batch)
+{
+	struct dbmigrate_row row;
+	double t0 = migrator_now();
+	size_t k = 0;
+	dbmigrate_code rc;
+
+	migrator_emit_item(m, r, DBMIGRATE_EVENT_START, batch, 0, 1);
+	if (m->interrupted)
+		return errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
+	m->drv_statement = DBMIGRATE_NO_STATEMENT;
+	migrator_journal_row(r, batch, &row);
+	rc = migrator_configure(m, &r->limits);
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_record_progress(m, r, &row, 0);
+	for (; rc == DBMIGRATE_OK && k < r->count; k++) {
+		if (m->interrupted) {
+			rc = errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
+			m->drv_statement = k;
+			break;
+		}
+		rc = migrator_apply_range(m, r, k, k + 1, NULL, NULL);
+		if (rc != DBMIGRATE_OK) {
+			m->drv_statement = k;
+			break;
+		}
+		rc = migrator_record_progress(m, r, &row, k + 1);
+	}
+	if (rc == DBMIGRATE_OK)
+		rc = r->down ? migrator_apply_range(m, r, 0, 0, NULL, row.id)
+			     : migrator_record_progress(m, r, &row, SIZE_MAX);
+	if (rc != DBMIGRATE_OK) {
+		if (k == 0 && m->drv_statement == 0 && rc == DBMIGRATE_EMIGRATION)
+			migrator_journal_undo(m, r, &row);
+		return migrator_apply_failed(m, r, rc);
+	}
+	migrator_emit_item(m, r, DBMIGRATE_EVENT_DONE, batch,
+			   migrator_now() - t0, 1);
+	return DBMIGRATE_OK;
+}
+
+/*
+ * Run item r in a transaction of its own, its first r->pre statements
+ * (settings a transaction would ignore, such as SQLite's PRAGMA
+ * foreign_keys) just before it and its last r->post just after it.
+ */
+static dbmigrate_code migrator_apply_own(dbmigrate *m, struct run_item *r,
+					 int batch)
+{
+	struct dbmigrate_row row;
+	double t0 = migrator_now();
+	size_t mid = r->count - r->post;
+	dbmigrate_code rc;
+
+	migrator_emit_item(m, r, DBMIGRATE_EVENT_START, batch, 0, 1);
+	if (m->interrupted)
+		return errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
+	migrator_row(r, batch, &row);
+	rc = migrator_configure(m, &r->limits);
+	if (rc == DBMIGRATE_OK && r->pre > 0)
+		rc = migrator_apply_range(m, r, 0, r->pre, NULL, NULL);
+	if (rc == DBMIGRATE_OK)
+		rc = m->drv.vt->begin(m->drv.conn);
+	if (rc == DBMIGRATE_OK) {
+		rc = migrator_apply_range(m, r, r->pre, mid,
+					  r->down ? NULL : &row,
+					  r->down ? r->it->row->id : NULL);
+		if (rc == DBMIGRATE_OK && m->interrupted)
+			rc = errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
+		if (rc == DBMIGRATE_OK)
+			rc = m->drv.vt->commit(m->drv.conn);
+		if (rc != DBMIGRATE_OK)
+			migrator_cleanup_rollback(m);
+	}
+	if (rc == DBMIGRATE_OK && r->post > 0)
+		rc = migrator_apply_range(m, r, mid, r->count, NULL, NULL);
+	if (rc != DBMIGRATE_OK)
+		return migrator_apply_failed(m, r, rc);
+	migrator_emit_item(m, r, DBMIGRATE_EVENT_DONE, batch,
+			   migrator_now() - t0, 1);
+	return DBMIGRATE_OK;
+}
+
 /* True when item j ends the transaction that started at item i. */
 static bool migrator_tx_ends(const struct run_item *v, size_t i, size_t j,
 			     const struct run_mode *mode)
 {
-	return v[j].outside || (j > i && (v[j].commit_before || mode->per_migration));
+	return v[j].outside || v[j].own_tx ||
+	       (j > i && (v[j].commit_before || mode->per_migration));
 }
 
 /*
@@ -1185,8 +1452,13 @@ static dbmigrate_code migrator_execute(dbmigrate *m, struct run_item *v,
 		double t0 = migrator_now();
 		size_t j = i, end = i;
 
-		if (v[i].outside) {
-			rc = migrator_apply(m, &v[i], mode->batch);
+		if (v[i].outside || v[i].own_tx) {
+			if (v[i].journal)
+				rc = migrator_apply_journaled(m, &v[i], mode->batch);
+			else if (v[i].own_tx)
+				rc = migrator_apply_own(m, &v[i], mode->batch);
+			else
+				rc = migrator_apply(m, &v[i], mode->batch);
 			if (rc != DBMIGRATE_OK) {
 				migrator_explain_failure(m, &v[i], m->drv_statement,
 							 committed, 0, mode);
@@ -1272,7 +1544,9 @@ static void migrator_warn_big_transactions(dbmigrate *m,
 					   const struct run_item *v, size_t n,
 					   const struct run_mode *mode)
 {
-	if (mode->per_migration)
+	const char *note = m->drv.vt->lock_table_note;
+
+	if (mode->per_migration || note == NULL)
 		return;
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
@@ -1280,10 +1554,74 @@ static void migrator_warn_big_transactions(dbmigrate *m,
 		while (j < n && !v[j].outside)
 			j++;
 		if (j - i >= MIGRATOR_BIG_TRANSACTION)
-			migrator_warn(m, "%zu migrations will run in one transaction; a transaction this large can exhaust the server's lock table (PostgreSQL: \"out of shared memory\", max_locks_per_transaction). If it fails so, use --step to apply them in smaller batches, or --transaction per-migration.",
-				      j - i);
+			migrator_warn(m, "%zu migrations will run in one transaction; a transaction this large can exhaust the server's lock table (%s). If it fails so, use --step to apply them in smaller batches, or --transaction per-migration.",
+				      j - i, note);
 		i = j < n ? j + 1 : j;
 	}
+}
+
+/*
+ * Refuse to run over a migration that started and did not finish on a
+ * database whose DDL commits on its own: what it left is unknown to us
+ * until the user says, with mark, what the database holds.
+ */
+static dbmigrate_code migrator_refuse_partial(dbmigrate *m, const struct plan *p)
+{
+	struct strbuf list = STRBUF_INIT;
+	const struct plan_item *first = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_item *it = &p->v[i];
+
+		if (it->state != DBMIGRATE_PARTIAL)
+			continue;
+		strbuf_printf(&list, "%s%s (%u of %u statements of its %s ran)",
+			      n > 0 ? ", " : "", migrator_label(it),
+			      it->partial_done, it->partial_total,
+			      it->partial_down ? "down" : "up");
+		if (first == NULL)
+			first = it;
+		n++;
+	}
+	if (n == 0)
+		return DBMIGRATE_OK;
+	errors_set(&m->err, DBMIGRATE_EFILES,
+		   "%zu migration%s failed part-way: %s", n, n == 1 ? "" : "s",
+		   strbuf_failed(&list) ? "(out of memory)" : list.s);
+	errors_detail(&m->err, "Nothing ran. Its statements commit on their own, so the database holds part of it, and dbmigrate cannot tell what the rest of the run would meet.");
+	errors_hint(&m->err, "Look at what the database holds, finish or undo the migration by hand, then run `dbmigrate mark %s --applied` (all of it is there) or `dbmigrate mark %s --pending` (none of it is).",
+		    first->row->id, first->row->id);
+	strbuf_free(&list);
+	return DBMIGRATE_EFILES;
+}
+
+/*
+ * Say before the plan what a backend whose DDL commits on its own means
+ * for this run: no batch transaction, each migration recorded as it
+ * ends, and what a failure leaves.
+ */
+static void migrator_note_ddl(dbmigrate *m, size_t n)
+{
+	const struct dbmigrate_driver *vt = m->drv.vt;
+	char buf[1024];
+	dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_NOTE, .message = buf };
+
+	if (n == 0 || (vt->caps & DBMIGRATE_CAP_TRANSACTIONAL_DDL))
+		return;
+	snprintf(buf, sizeof buf,
+		 "%s commits each DDL statement on its own, so this batch cannot be one transaction: each migration commits with its tracking row as soon as it has run, and a failure leaves the migrations before it applied and recorded. A migration of data statements only runs in a transaction of its own and leaves nothing when it fails; one with DDL is recorded as it runs, and if it fails part-way, up and down refuse to run until `dbmigrate mark` says what the database holds.",
+		 vt->backend != NULL ? vt->backend : vt->name);
+	migrator_emit(m, &ev);
+}
+
+/* True when a run on this driver commits migration by migration: asked
+   for, or the backend's DDL commits on its own. */
+static bool migrator_per_migration(const dbmigrate *m,
+				   const dbmigrate_run_options *o)
+{
+	return o->transaction == DBMIGRATE_TRANSACTION_PER_MIGRATION ||
+	       !(m->drv.vt->caps & DBMIGRATE_CAP_TRANSACTIONAL_DDL);
 }
 
 /* Check the run options that every command shares. */
@@ -1315,6 +1653,8 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 	rc = migrator_check_options(m, o);
 	if (rc == DBMIGRATE_OK)
 		rc = migrator_begin_session(m, &s, true, true);
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_refuse_partial(m, &s.plan);
 	if (rc != DBMIGRATE_OK)
 		goto out;
 	if (down)
@@ -1333,7 +1673,7 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 			migrator_warn(m, "%s is numbered below the newest applied migration; it runs now, out of order",
 				      migrator_label(items[i].it));
 	mode.batch = s.plan.max_batch + 1;
-	mode.per_migration = o->transaction == DBMIGRATE_TRANSACTION_PER_MIGRATION;
+	mode.per_migration = migrator_per_migration(m, o);
 	if (!down && !o->dry_run) {
 		/* Before the plan is shown, so a bad --table fails first. */
 		rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
@@ -1341,6 +1681,7 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 			goto out;
 	}
 	migrator_warn_big_transactions(m, items, n, &mode);
+	migrator_note_ddl(m, n);
 	migrator_emit_plan(m, items, n, mode.batch);
 	if (o->dry_run)
 		goto out;
@@ -1420,7 +1761,7 @@ dbmigrate_code dbmigrate_mark(dbmigrate *m, const char *id, bool applied,
 		errors_hint(&m->err, "Run `dbmigrate status` to see the ids.");
 		goto out;
 	}
-	if (applied && it->row != NULL) {
+	if (applied && it->row != NULL && !it->row->partial) {
 		rc = errors_set(&m->err, DBMIGRATE_EUSAGE,
 				"%s is already applied (batch %d)", migrator_label(it),
 				it->row->batch);
@@ -1433,7 +1774,22 @@ dbmigrate_code dbmigrate_mark(dbmigrate *m, const char *id, bool applied,
 		goto out;
 	}
 	migrator_entry(it, &e);
-	if (applied) {
+	if (applied && it->row != NULL) {
+		/* A migration that failed part-way, now whole: its row
+		   stays in its batch, without the progress. */
+		const struct applied *a = it->row;
+
+		row.id = a->id;
+		row.name = it->mig != NULL ? it->mig->name : a->name;
+		row.checksum = it->mig != NULL ? it->mig->checksum : a->checksum;
+		row.down_sql = it->mig != NULL ? (it->mig->down.present ? it->mig->down.sql : NULL)
+					       : a->down_sql;
+		row.executed_at = a->executed_at;
+		row.batch = a->batch;
+		rows[0] = &row;
+		unrecord[0] = a->id;
+		ev.batch = row.batch;
+	} else if (applied) {
 		row.id = it->mig->id;
 		row.name = it->mig->name;
 		row.checksum = it->mig->checksum;
@@ -1549,6 +1905,8 @@ dbmigrate_code dbmigrate_redo(dbmigrate *m, const dbmigrate_run_options *o)
 	if (rc == DBMIGRATE_OK)
 		rc = migrator_begin_session(m, &s, true, true);
 	if (rc == DBMIGRATE_OK)
+		rc = migrator_refuse_partial(m, &s.plan);
+	if (rc == DBMIGRATE_OK)
 		rc = plan_select_down(&s.plan, o->step, NULL, false, &idx, &n, &m->err);
 	if (rc != DBMIGRATE_OK)
 		goto out;
@@ -1596,9 +1954,9 @@ dbmigrate_code dbmigrate_redo(dbmigrate *m, const dbmigrate_run_options *o)
 			mode.batch = row->batch;
 	}
 	mode.batch++;
-	mode.per_migration = o->transaction == DBMIGRATE_TRANSACTION_PER_MIGRATION;
+	mode.per_migration = migrator_per_migration(m, o);
 	for (size_t i = 0; i < 2 * n; i++)
-		outside = outside || items[i].outside;
+		outside = outside || items[i].outside || items[i].own_tx;
 	if (n > 0 && (outside || mode.per_migration)) {
 		items[n].commit_before = true;
 		if (outside)
@@ -1611,6 +1969,7 @@ dbmigrate_code dbmigrate_redo(dbmigrate *m, const dbmigrate_run_options *o)
 		if (rc != DBMIGRATE_OK)
 			goto out;
 	}
+	migrator_note_ddl(m, n);
 	migrator_emit_plan(m, items, 2 * n, mode.batch);
 	if (o->dry_run)
 		goto out;
@@ -1780,15 +2139,18 @@ dbmigrate_code dbmigrate_validate(dbmigrate *m, dbmigrate_report **out)
 	errors_clear(&m->err);
 	memset(&s, 0, sizeof s);
 	rc = migrator_load_files(m, &s);
+	/* The driver splits the statements, which needs no connection. */
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_load_driver(m);
 	for (size_t i = 0; rc == DBMIGRATE_OK && i < s.files.n; i++) {
 		struct migration *mig = &s.files.v[i];
 		struct run_item r = { 0 };
 
-		rc = migrator_prepare(m, &r, mig, &mig->up, false);
+		rc = migrator_prepare(m, &r, mig, &mig->up);
 		run_item_free(&r);
 		if (rc == DBMIGRATE_OK && mig->down.present) {
 			memset(&r, 0, sizeof r);
-			rc = migrator_prepare(m, &r, mig, &mig->down, false);
+			rc = migrator_prepare(m, &r, mig, &mig->down);
 			run_item_free(&r);
 		}
 	}

@@ -75,6 +75,28 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 	return DBMIGRATE_OK;
 }
 
+dbmigrate_code applied_progress(struct applied *a, const char *progress,
+				dbmigrate_error *err)
+{
+	unsigned done, total;
+	char dir[8], extra;
+
+	if (sscanf(progress, "%7s %u/%u%c", dir, &done, &total, &extra) != 3 ||
+	    (strcmp(dir, "up") != 0 && strcmp(dir, "down") != 0) ||
+	    done > total) {
+		errors_set(err, DBMIGRATE_EDATABASE,
+			   "the tracking table's progress of migration %s is \"%s\", which dbmigrate does not write",
+			   a->id, progress);
+		errors_hint(err, "Set it to NULL if the migration ran whole, or delete the row if none of it ran.");
+		return DBMIGRATE_EDATABASE;
+	}
+	a->partial = true;
+	a->partial_down = strcmp(dir, "down") == 0;
+	a->partial_done = done;
+	a->partial_total = total;
+	return DBMIGRATE_OK;
+}
+
 void applied_free(struct applied_set *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -153,6 +175,12 @@ dbmigrate_code plan_build(struct migration_set *files,
 			continue;
 		}
 		it->state = f != NULL ? DBMIGRATE_EXECUTED : DBMIGRATE_MISSING;
+		if (r->partial) {
+			it->state = DBMIGRATE_PARTIAL;
+			it->partial_down = r->partial_down;
+			it->partial_done = r->partial_done;
+			it->partial_total = r->partial_total;
+		}
 		if (r->batch > out->max_batch)
 			out->max_batch = r->batch;
 		if (r->numeric && (!any_applied || r->number > newest))

@@ -26,8 +26,13 @@ struct applied {
 	char *executed_at; /* ISO 8601 UTC, or NULL */
 	char *checksum;    /* hex, or NULL for rows of older tools */
 	char *down_sql;    /* the down SQL kept when it was applied, or NULL
-			      (no down, an older tool, or an ABI-1 driver) */
+			      (no down, or an older tool) */
 	int batch;
+	/* A migration that started and did not finish ("up 2/5"); the
+	   text is kept as read, so that mark can say what it replaces. */
+	bool partial;
+	bool partial_down;
+	unsigned partial_done, partial_total;
 };
 
 struct applied_set {
@@ -46,6 +51,8 @@ struct plan_item {
 	bool down_from_table;  /* applied, and a down would run the SQL kept
 				  in the tracking table: the file is gone or
 				  has no down section, the row has one */
+	bool partial_down;     /* PARTIAL: it was rolling back */
+	unsigned partial_done, partial_total; /* PARTIAL: statements */
 };
 
 struct plan {
@@ -60,6 +67,14 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 			   const char *name, const char *executed_at,
 			   const char *checksum, const char *down_sql,
 			   int batch, dbmigrate_error *err);
+
+/*
+ * Mark row a as a migration that started and did not finish, from the
+ * progress the tracking table holds ("up 2/5", "down 0/3").
+ * DBMIGRATE_EDATABASE when the text is none of these.
+ */
+dbmigrate_code applied_progress(struct applied *a, const char *progress,
+				dbmigrate_error *err);
 
 /* Free the rows. */
 void applied_free(struct applied_set *s);

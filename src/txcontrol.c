@@ -1,12 +1,15 @@
 /*
- * txcontrol.c - transaction control written inside a migration. The seed
- * tells users to wrap each migration in BEGIN; ... COMMIT;, but dbmigrate
- * runs a whole batch in one transaction, where that COMMIT would commit
- * the batch half-way. A whole-body wrapper is therefore recognised and
- * left out; any other transaction control is refused before anything
- * runs, with a sentence saying what it would break and how to fix it.
+ * txcontrol.c - recognising the transaction control most SQL dialects
+ * share (BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT, and the
+ * two-phase and chained forms a batch cannot hold), from the words of a
+ * statement. A service the host offers drivers
+ * (host->classify_txcontrol): which statement is transaction control is
+ * the driver's answer, and the core decides what to do with it from the
+ * flags alone (split.c).
  */
 #include "txcontrol.h"
+
+#include "lexer.h"
 
 /* What a statement does to the transaction, finer than the public kind. */
 enum txcontrol_what {
@@ -20,32 +23,6 @@ enum txcontrol_what {
 };
 
 /* Why each kind of statement is refused (static sentences). */
-static const char txcontrol_why_commit_middle[] =
-	"COMMIT in the middle of a migration would commit the batch "
-	"half-way, so a later failure could no longer roll it back; remove "
-	"it (dbmigrate runs each batch in a transaction) or mark the "
-	"migration transaction:false.";
-static const char txcontrol_why_commit_alone[] =
-	"COMMIT at the end of a migration that does not start with BEGIN "
-	"would commit the batch half-way; remove it (dbmigrate runs each "
-	"batch in a transaction), wrap the whole migration in BEGIN; ... "
-	"COMMIT;, or mark the migration transaction:false.";
-static const char txcontrol_why_begin_open[] =
-	"BEGIN at the start of a migration must be matched by COMMIT as its "
-	"last statement, or the migration would not run the way it reads "
-	"inside the batch transaction; end it with COMMIT, remove the BEGIN "
-	"(dbmigrate runs each batch in a transaction), or mark the migration "
-	"transaction:false.";
-static const char txcontrol_why_begin_inner[] =
-	"BEGIN after the first statement of a migration does not start a "
-	"transaction (the batch transaction is already open), so the COMMIT "
-	"or ROLLBACK meant for it would end the batch half-way; remove it or "
-	"mark the migration transaction:false.";
-static const char txcontrol_why_abort[] =
-	"ROLLBACK in a migration would abort the whole batch, including the "
-	"migrations before it, and let the statements after it run outside "
-	"any transaction; remove it (a failing statement already rolls the "
-	"batch back) or mark the migration transaction:false.";
 static const char txcontrol_why_chain[] =
 	"COMMIT AND CHAIN would commit the batch half-way and carry on in a "
 	"new transaction; remove it (dbmigrate runs each batch in a "
@@ -58,6 +35,9 @@ static const char txcontrol_why_prepared[] =
 	"COMMIT PREPARED and ROLLBACK PREPARED cannot run inside a "
 	"transaction block, so they would fail the batch; run them outside "
 	"dbmigrate or in a migration marked transaction:false.";
+
+/* The words of one statement under rules lex. */
+#define TXCONTROL_WORDS 5
 
 /* Index of the first word after an optional WORK or TRANSACTION. */
 static size_t txcontrol_skip_noise(const struct dbmigrate_word *w, size_t n,
@@ -77,10 +57,11 @@ static int txcontrol_chains(const struct dbmigrate_word *w, size_t n, size_t k)
 }
 
 /* What one statement does to the transaction. */
-static enum txcontrol_what txcontrol_what(const char *sql, size_t len)
+static enum txcontrol_what txcontrol_what(unsigned lex, const char *sql,
+					  size_t len)
 {
-	struct dbmigrate_word w[5];
-	size_t n = lexer_words(sql, len, w, sizeof w / sizeof w[0]);
+	struct dbmigrate_word w[TXCONTROL_WORDS];
+	size_t n = lexer_words(lex, sql, len, w, TXCONTROL_WORDS);
 
 	if (n == 0)
 		return TXW_NONE;
@@ -117,92 +98,32 @@ static enum txcontrol_what txcontrol_what(const char *sql, size_t len)
 }
 
 /* Classify one statement; see txcontrol.h. */
-enum txcontrol_kind txcontrol_classify(const char *sql, size_t len)
+void txcontrol_classify(unsigned lex, const char *sql, size_t len,
+			struct dbmigrate_stmt_class *out)
 {
-	switch (txcontrol_what(sql, len)) {
+	switch (txcontrol_what(lex, sql, len)) {
 	case TXW_BEGIN:
-		return TXCONTROL_BEGIN;
+		out->flags |= DBMIGRATE_STMT_BEGIN;
+		break;
 	case TXW_COMMIT:
-		return TXCONTROL_COMMIT;
+		out->flags |= DBMIGRATE_STMT_COMMIT;
+		break;
 	case TXW_ABORT:
-		return TXCONTROL_ABORT;
+		out->flags |= DBMIGRATE_STMT_ROLLBACK;
+		break;
 	case TXW_CHAIN:
+		out->flags |= DBMIGRATE_STMT_TXCONTROL;
+		out->reason = txcontrol_why_chain;
+		break;
 	case TXW_PREPARE:
+		out->flags |= DBMIGRATE_STMT_TXCONTROL;
+		out->reason = txcontrol_why_prepare;
+		break;
 	case TXW_PREPARED:
-		return TXCONTROL_OTHER;
+		out->flags |= DBMIGRATE_STMT_TXCONTROL;
+		out->reason = txcontrol_why_prepared;
+		break;
 	case TXW_NONE:
 		break;
 	}
-	return TXCONTROL_NONE;
-}
-
-/* What statement i of r does. */
-static enum txcontrol_what txcontrol_at(const char *text,
-					const struct lexer_result *r, size_t i)
-{
-	return txcontrol_what(text + r->v[i].offset, r->v[i].len);
-}
-
-/* Check the statements of one body; see txcontrol.h. */
-int txcontrol_check(const char *text, const struct lexer_result *r,
-		    size_t *first, size_t *count, int *unwrapped, size_t *bad,
-		    const char **why)
-{
-	size_t n = r->n, lo = 0, hi = n;
-	int opened = 0;
-
-	*first = 0;
-	*count = n;
-	*unwrapped = 0;
-	*bad = 0;
-	*why = NULL;
-	if (n > 0 && txcontrol_at(text, r, 0) == TXW_BEGIN) {
-		opened = 1;
-		lo = 1;
-		if (n > 1 && txcontrol_at(text, r, n - 1) == TXW_COMMIT)
-			hi = n - 1;
-	}
-	for (size_t i = lo; i < hi; i++) {
-		const char *reason = NULL;
-
-		switch (txcontrol_at(text, r, i)) {
-		case TXW_NONE:
-			continue;
-		case TXW_BEGIN:
-			reason = txcontrol_why_begin_inner;
-			break;
-		case TXW_COMMIT:
-			reason = i == n - 1 && !opened
-					 ? txcontrol_why_commit_alone
-					 : txcontrol_why_commit_middle;
-			break;
-		case TXW_ABORT:
-			reason = txcontrol_why_abort;
-			break;
-		case TXW_CHAIN:
-			reason = txcontrol_why_chain;
-			break;
-		case TXW_PREPARE:
-			reason = txcontrol_why_prepare;
-			break;
-		case TXW_PREPARED:
-			reason = txcontrol_why_prepared;
-			break;
-		}
-		*bad = i;
-		*why = reason;
-		return -1;
-	}
-	if (opened && hi == n) {
-		/* BEGIN with no COMMIT closing the body (and nothing worse). */
-		*bad = 0;
-		*why = txcontrol_why_begin_open;
-		return -1;
-	}
-	if (opened) {
-		*first = 1;
-		*count = n - 2;
-		*unwrapped = 1;
-	}
-	return 0;
 }

@@ -198,9 +198,6 @@ const char *url_driver(const char *url, char *buf, size_t n)
 		buf[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 	}
 	buf[len] = '\0';
-	/* libpq accepts both spellings; the driver is called postgres. */
-	if (strcmp(buf, "postgresql") == 0)
-		buf[8] = '\0';
 	return buf;
 }
 

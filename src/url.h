@@ -9,9 +9,10 @@
 #include <stddef.h>
 
 /*
- * The driver a URL names: "postgres" for postgres:// and postgresql://,
- * "mock" for mock: URLs, the lowercased scheme for other "scheme:" URLs,
- * NULL for a libpq keyword string ("host=... dbname=...") or "".
+ * The driver a URL names: its scheme, lowercased ("postgresql" for
+ * PostgreSQL://, "mock" for mock: URLs; a driver may serve schemes
+ * besides its name, which driver_load() resolves), NULL for a libpq
+ * keyword string ("host=... dbname=...") or "".
  * Writes into buf (size n); returns buf or NULL.
  */
 const char *url_driver(const char *url, char *buf, size_t n);

@@ -245,10 +245,13 @@ START_TEST(driver_from_key_then_url)
 
 	ck_assert_int_eq(config_set(&c, CONFIG_URL, "mock:state.db", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
 	ck_assert_str_eq(config_driver(&c, buf, sizeof buf), "mock");
+	/* The scheme as written: the driver that serves it is found when
+	   it is loaded (driver_load()). */
 	ck_assert_int_eq(config_set(&c, CONFIG_URL, "postgresql://h/db", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
-	ck_assert_str_eq(config_driver(&c, buf, sizeof buf), "postgres");
+	ck_assert_str_eq(config_driver(&c, buf, sizeof buf), "postgresql");
+	/* No scheme: the build's default driver. */
 	ck_assert_int_eq(config_set(&c, CONFIG_URL, "host=h dbname=d", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
-	ck_assert_str_eq(config_driver(&c, buf, sizeof buf), "postgres");
+	ck_assert_str_eq(config_driver(&c, buf, sizeof buf), DBMIGRATE_DEFAULT_DRIVER);
 	ck_assert_int_eq(config_set(&c, CONFIG_URL, "mock:", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
 	ck_assert_int_eq(config_set(&c, CONFIG_DRIVER, "postgres", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
 	ck_assert_str_eq(config_driver(&c, buf, sizeof buf), "postgres");
@@ -518,8 +521,8 @@ START_TEST(url_driver_names)
 		const char *url, *driver;
 	} cases[] = {
 		{ "postgres://u@h/db", "postgres" },
-		{ "postgresql://h:5432/db", "postgres" },
-		{ "PostgreSQL://h/db", "postgres" },
+		{ "postgresql://h:5432/db", "postgresql" },
+		{ "PostgreSQL://h/db", "postgresql" },
 		{ "mock:", "mock" },
 		{ "mock:state.db", "mock" },
 		{ "mock:///tmp/x.db", "mock" },

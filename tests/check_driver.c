@@ -134,9 +134,23 @@ START_TEST(refuses_a_newer_abi)
 
 	/* struct_size is garbage too: the version is what is reported */
 	ck_assert_str_eq(e.message, "driver bad_abi was built for driver ABI 99, "
-				    "this dbmigrate loads ABI 1 to 3");
+				    "this dbmigrate loads ABI 4 to 4");
 	ck_assert_ptr_nonnull(strstr(e.detail, "bad_abi.so"));
 	ck_assert_ptr_nonnull(strstr(e.hint, "Rebuild"));
+	errors_clear(&e);
+}
+END_TEST
+
+/* A driver built against the ABI 3 header: refused, never misread. */
+START_TEST(refuses_an_abi3_driver)
+{
+	dbmigrate_error e = refused("old_abi", DBMIGRATE_ECONNECT);
+
+	ck_assert_str_eq(e.message, "driver old_abi was built for driver ABI 3, "
+				    "which this dbmigrate no longer loads");
+	ck_assert_ptr_nonnull(strstr(e.detail, "old_abi.so declares abi_version 3"));
+	ck_assert_ptr_nonnull(strstr(e.detail, "dialect"));
+	ck_assert_ptr_nonnull(strstr(e.hint, "Rebuild the driver"));
 	errors_clear(&e);
 }
 END_TEST
@@ -211,16 +225,6 @@ static int host_interrupted(void *ctx)
 	return 0;
 }
 
-/* host->sql_words for the tests: no words (the migrator uses the lexer). */
-static size_t host_words(const char *sql, size_t len,
-			 struct dbmigrate_word *words, size_t max)
-{
-	(void)sql;
-	(void)len;
-	(void)words;
-	(void)max;
-	return 0;
-}
 
 /* A host whose errors land in e, as the migrator's land in its handle. */
 static struct dbmigrate_host make_host(dbmigrate_error *e)
@@ -232,9 +236,9 @@ static struct dbmigrate_host make_host(dbmigrate_error *e)
 		.error = host_error,
 		.log = host_log,
 		.interrupted = host_interrupted,
-		.sql_words = host_words,
 	};
 
+	driver_host_services(&h);
 	return h;
 }
 
@@ -423,18 +427,6 @@ static dbmigrate_code stub_apply(dbmigrate_conn *c, const char *t,
 	return DBMIGRATE_OK;
 }
 
-static dbmigrate_code stub_apply_batch(dbmigrate_conn *c, const char *t,
-				       const struct dbmigrate_batch_item *items,
-				       size_t n, size_t *failed)
-{
-	(void)c;
-	(void)t;
-	(void)items;
-	(void)n;
-	*failed = 0;
-	return DBMIGRATE_OK;
-}
-
 /* open that succeeds with a dummy connection. */
 static dbmigrate_code open_ok(const struct dbmigrate_host *h,
 			      const struct dbmigrate_params *p,
@@ -496,16 +488,28 @@ static dbmigrate_code stub_unlock(dbmigrate_conn *c, const char *t)
 }
 
 /* classify: VACUUM runs outside a transaction. */
-static int stub_classify(dbmigrate_conn *c, const char *sql, size_t len,
-			 const char **reason)
+static void stub_classify(const struct dbmigrate_host *h, const char *sql,
+			  size_t len, struct dbmigrate_stmt_class *out)
 {
-	(void)c;
+	(void)h;
 	(void)len;
 	calls_classify++;
 	if (strncmp(sql, "VACUUM", 6) != 0)
-		return 0;
-	*reason = "VACUUM cannot run inside a transaction block";
-	return 1;
+		return;
+	out->flags = DBMIGRATE_STMT_NO_TRANSACTION;
+	out->reason = "VACUUM cannot run inside a transaction block";
+}
+
+/* split: the whole text is one statement. */
+static dbmigrate_code stub_split(const struct dbmigrate_host *h,
+				 const char *text, size_t len,
+				 dbmigrate_span_fn fn, void *ctx,
+				 struct dbmigrate_split_error *err)
+{
+	(void)h;
+	(void)text;
+	(void)err;
+	return len > 0 && fn(ctx, 0, len) != 0 ? DBMIGRATE_ENOMEM : DBMIGRATE_OK;
 }
 
 /* cancel: count. */
@@ -515,7 +519,8 @@ static void stub_cancel(dbmigrate_conn *c)
 	calls_cancel++;
 }
 
-/* A complete ABI-1 vtable named name with the given open. */
+/* A vtable with every mandatory operation, named name, with the given
+   open. */
 static struct dbmigrate_driver stub_vtable(const char *name,
 					   dbmigrate_code (*op)(const struct dbmigrate_host *,
 								const struct dbmigrate_params *,
@@ -526,6 +531,8 @@ static struct dbmigrate_driver stub_vtable(const char *name,
 		.struct_size = sizeof vt,
 		.name = name,
 		.description = "stub",
+		.caps = DBMIGRATE_CAP_TRANSACTIONAL_DDL,
+		.split = stub_split,
 		.open = op,
 		.close = stub_close,
 		.begin = stub_tx,
@@ -542,44 +549,58 @@ static struct dbmigrate_driver stub_vtable(const char *name,
 }
 
 /*
- * A driver built against ABI 1 (its vtable ends with cancel) still loads,
- * and every member since ABI 2 reads as NULL through DRIVER_OP: the host
- * never reads beyond the struct_size the driver declared.
+ * Drivers of ABI 1 to 3 are refused whatever they declare; one of ABI 4
+ * declares at least the whole ABI-4 vtable, and one of a later ABI may
+ * be bigger (members after the host's own end are never read).
  */
-START_TEST(loads_an_abi1_driver)
+START_TEST(refuses_drivers_before_abi4)
 {
 	struct dbmigrate_driver vt = stub_vtable("stub", open_ok);
-	struct driver d = { .vt = &vt };
-	size_t abi1 = offsetof(struct dbmigrate_driver, cancel) + sizeof vt.cancel;
 	dbmigrate_error e = { 0 };
 
-	vt.abi_version = 1;
-	vt.struct_size = abi1;
-	vt.cancel = stub_cancel;
-	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
-	ck_assert_ptr_eq(DRIVER_OP(&d, cancel), stub_cancel);
-	ck_assert_ptr_null(DRIVER_OP(&d, configure));
-	vt.struct_size = abi1 - 1;
-	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
-	ck_assert_ptr_nonnull(strstr(e.message, "truncated"));
-	/* An ABI-2 driver must declare the whole ABI-2 struct (up to lint),
-	   and loads without the members of ABI 3. */
-	vt.abi_version = 2;
-	vt.struct_size = abi1;
-	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
-	vt.struct_size = offsetof(struct dbmigrate_driver, lint) + sizeof vt.lint;
-	vt.apply_batch = stub_apply_batch;
-	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
-	ck_assert_ptr_null(DRIVER_OP(&d, apply_batch));
-	vt.struct_size -= 1;
-	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
-	/* An ABI-3 driver has the whole struct. */
-	vt.abi_version = 3;
-	vt.struct_size = sizeof vt;
-	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
-	ck_assert_ptr_eq(DRIVER_OP(&d, apply_batch), stub_apply_batch);
+	for (unsigned abi = 1; abi < DBMIGRATE_DRIVER_ABI_MIN; abi++) {
+		vt.abi_version = abi;
+		ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e),
+				 DBMIGRATE_ECONNECT);
+		ck_assert_ptr_nonnull(strstr(e.message, "no longer loads"));
+		ck_assert_ptr_nonnull(strstr(e.hint, "Rebuild"));
+	}
+	vt.abi_version = DBMIGRATE_DRIVER_ABI_MIN;
 	vt.struct_size = sizeof vt - 1;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	ck_assert_ptr_nonnull(strstr(e.message, "truncated"));
+	vt.struct_size = sizeof vt;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
+	errors_clear(&e);
+}
+END_TEST
+
+/* What a driver's capabilities promise, it must offer. */
+START_TEST(capabilities_need_their_operations)
+{
+	struct dbmigrate_driver vt = stub_vtable("stub", open_ok);
+	dbmigrate_error e = { 0 };
+
+	vt.split = NULL;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	ck_assert_str_eq(e.message, "driver stub lacks the mandatory operation split()");
+	vt.split = stub_split;
+	vt.caps |= DBMIGRATE_CAP_LOCK;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	ck_assert_str_eq(e.message, "driver stub lacks the mandatory operation lock()");
+	ck_assert_ptr_nonnull(strstr(e.detail, "DBMIGRATE_CAP_LOCK"));
+	vt.lock = stub_lock;
+	vt.unlock = stub_unlock;
+	vt.caps |= DBMIGRATE_CAP_CANCEL;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	ck_assert_str_eq(e.message, "driver stub lacks the mandatory operation cancel()");
+	vt.cancel = stub_cancel;
+	vt.caps &= ~DBMIGRATE_CAP_TRANSACTIONAL_DDL;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
+	ck_assert_str_eq(e.message, "driver stub lacks the mandatory operation record_progress()");
+	ck_assert_ptr_nonnull(strstr(e.detail, "commits on its own"));
+	vt.caps |= DBMIGRATE_CAP_TRANSACTIONAL_DDL;
+	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_OK);
 	errors_clear(&e);
 }
 END_TEST
@@ -595,10 +616,10 @@ START_TEST(vtable_checks_in_order)
 	vt.struct_size = 3;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
 	ck_assert_str_eq(e.message, "driver stub was built for driver ABI 0, "
-				    "this dbmigrate loads ABI 1 to 3");
+				    "this dbmigrate loads ABI 4 to 4");
 	vt.abi_version = DBMIGRATE_DRIVER_ABI_VERSION + 1;
 	ck_assert_int_eq(driver_check(&vt, "stub", "/x/stub.so", &e), DBMIGRATE_ECONNECT);
-	ck_assert_ptr_nonnull(strstr(e.message, "ABI 4"));
+	ck_assert_ptr_nonnull(strstr(e.message, "ABI 5"));
 
 	vt.abi_version = DBMIGRATE_DRIVER_ABI_VERSION;
 	vt.struct_size = sizeof vt - 1;
@@ -662,7 +683,7 @@ START_TEST(optional_operations)
 	dbmigrate_error e = { 0 };
 	struct dbmigrate_host h = make_host(&e);
 	struct dbmigrate_params p = { .struct_size = sizeof p };
-	const char *reason = "untouched";
+	struct dbmigrate_stmt_class cls = { .flags = 0xff, .reason = "untouched" };
 
 	/* cancel before anything is connected does nothing */
 	vt.cancel = stub_cancel;
@@ -671,11 +692,13 @@ START_TEST(optional_operations)
 	vt.cancel = NULL;
 	ck_assert_int_eq(driver_open(&d, &h, &p, &e), DBMIGRATE_OK);
 
-	/* absent: lock and unlock succeed, classify says 0, cancel is a no-op */
+	/* absent: lock and unlock succeed, classify says nothing (and
+	   clears what was there), cancel is a no-op */
 	ck_assert_int_eq(driver_lock(&d, "migrations", 1), DBMIGRATE_OK);
 	ck_assert_int_eq(driver_unlock(&d, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(driver_classify(&d, "VACUUM", 6, &reason), 0);
-	ck_assert_ptr_null(reason);
+	driver_classify(&d, &h, "VACUUM", 6, &cls);
+	ck_assert_uint_eq(cls.flags, 0);
+	ck_assert_ptr_null(cls.reason);
 	driver_cancel(&d);
 
 	/* present: forwarded */
@@ -685,9 +708,11 @@ START_TEST(optional_operations)
 	vt.cancel = stub_cancel;
 	ck_assert_int_eq(driver_lock(&d, "migrations", 1), DBMIGRATE_ELOCK);
 	ck_assert_int_eq(driver_unlock(&d, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(driver_classify(&d, "VACUUM", 6, &reason), 1);
-	ck_assert_str_eq(reason, "VACUUM cannot run inside a transaction block");
-	ck_assert_int_eq(driver_classify(&d, "SELECT 1", 8, NULL), 0);
+	driver_classify(&d, &h, "VACUUM", 6, &cls);
+	ck_assert_uint_eq(cls.flags, DBMIGRATE_STMT_NO_TRANSACTION);
+	ck_assert_str_eq(cls.reason, "VACUUM cannot run inside a transaction block");
+	driver_classify(&d, &h, "SELECT 1", 8, &cls);
+	ck_assert_uint_eq(cls.flags, 0);
 	driver_cancel(&d);
 	ck_assert_int_eq(calls_lock, 1);
 	ck_assert_int_eq(calls_unlock, 1);
@@ -813,7 +838,9 @@ int main(void)
 	tcase_add_test(tc, first_directory_wins);
 	tcase_add_test(tc, never_the_current_directory);
 	tcase_add_test(tc, vtable_checks_in_order);
-	tcase_add_test(tc, loads_an_abi1_driver);
+	tcase_add_test(tc, refuses_drivers_before_abi4);
+	tcase_add_test(tc, capabilities_need_their_operations);
+	tcase_add_test(tc, refuses_an_abi3_driver);
 	tcase_add_test(tc, open_reports_errors);
 	tcase_add_test(tc, optional_operations);
 	tcase_add_test(tc, list_reports_every_candidate);

@@ -395,7 +395,7 @@ START_TEST(no_terminating_nul)
 		memcpy(buf, texts[k], len);
 		lexer_split(buf, len, &r, &err);
 		lexer_result_free(&r);
-		lexer_words(buf, len, w, 16);
+		lexer_words(DBMIGRATE_LEX_POSTGRES, buf, len, w, 16);
 		free(buf);
 	}
 }
@@ -448,7 +448,7 @@ static void check_words(const char *sql, size_t max, const char *const *want)
 
 	while (want[n] != NULL)
 		n++;
-	got = lexer_words(sql, strlen(sql), w, max);
+	got = lexer_words(DBMIGRATE_LEX_POSTGRES, sql, strlen(sql), w, max);
 	ck_assert_msg(got == n, "%zu words instead of %zu in [%s]", got, n,
 		      sql);
 	for (size_t i = 0; i < n; i++) {

@@ -1,37 +1,98 @@
 /*
  * check_txcontrol.c - transaction control inside migration bodies: the
- * BEGIN ... COMMIT wrapper the seed recommends is unwrapped in all its
- * spellings, and every statement that would commit or abort the batch
- * half-way is refused, naming the statement and why.
+ * host's shared classifier recognises it in all its spellings
+ * (txcontrol_classify), and split_body() unwraps the BEGIN ... COMMIT
+ * wrapper the seed recommends and refuses every statement that would
+ * commit or abort the batch half-way, naming the statement and why. The
+ * bodies are split and classified by a real driver (the mock, which
+ * speaks PostgreSQL's dialect), as the runner does.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lexer.h"
+#include "migrator.h"
+#include "split.h"
 #include "testutil.h"
 #include "txcontrol.h"
 
+/* What the old classifier called the kinds, from the flags. */
+enum kind { NONE, BEGIN_, COMMIT_, ABORT_, OTHER_ };
+
 /* The result of checking one body. */
 struct body {
-	struct lexer_result r;
+	struct split_result r;
 	const char *text;
+	char *copy;   /* the body's text, which split_body() may not change */
+	char *why_copy;
 	size_t first, count, bad;
 	int unwrapped;
 	const char *why;
 	int rc;
 };
 
-/* Split text and run txcontrol_check on it. */
+/* A migrator with the mock driver loaded: its host and driver split. */
+static dbmigrate *body_migrator(void)
+{
+	dbmigrate *m = dbmigrate_new();
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(driver_load("mock", &m->drv, &m->err), DBMIGRATE_OK);
+	return m;
+}
+
+/* Split text as a migration's up section and check it. */
 static struct body check(const char *text)
 {
-	struct body b = { .text = text };
-	struct lexer_error err;
+	struct body b = { .text = text, .copy = strdup(text) };
+	dbmigrate *m = body_migrator();
+	struct migration mig = { .label = "001_t", .path = "001_t.sql" };
+	struct migration_body mb = { .present = true, .sql = b.copy,
+				     .len = strlen(text), .verbatim = true,
+				     .path = "001_t.sql", .line = 1, .column = 1 };
+	dbmigrate_code rc;
 
-	ck_assert_int_eq(lexer_split(text, strlen(text), &b.r, &err), LEXER_OK);
-	b.rc = txcontrol_check(text, &b.r, &b.first, &b.count, &b.unwrapped,
-			       &b.bad, &b.why);
+	ck_assert_ptr_nonnull(b.copy);
+	mig.text = b.copy;
+	mig.text_len = strlen(text);
+	rc = split_body(&m->drv, &m->host, &mig, &mb, &b.r, &m->err);
+	b.rc = rc == DBMIGRATE_OK ? 0 : -1;
+	if (rc != DBMIGRATE_OK) {
+		ck_assert_int_eq(rc, DBMIGRATE_EFILES);
+		b.why = b.why_copy =
+			m->err.detail != NULL ? strdup(m->err.detail) : NULL;
+		/* The error points at the statement: find its index. */
+		b.bad = b.r.n;
+		for (size_t i = 0; i < b.r.n; i++) {
+			size_t off = b.r.v[i].offset, line = 1, col = 1;
+
+			for (size_t k = 0; k < off; k++) {
+				if (text[k] == '\n') {
+					line++;
+					col = 1;
+				} else {
+					col++;
+				}
+			}
+			if (line == m->err.line && col == m->err.column) {
+				b.bad = i;
+				break;
+			}
+		}
+	}
+	b.first = b.r.first;
+	b.count = b.r.count;
+	b.unwrapped = b.r.unwrapped;
+	dbmigrate_close(m);
 	return b;
+}
+
+/* Free what check() made. */
+static void body_free(struct body *b)
+{
+	split_result_free(&b->r);
+	free(b->why_copy);
+	free(b->copy);
 }
 
 /* True when statement i of b starts with prefix. */
@@ -51,7 +112,7 @@ static void check_ok(const char *text, size_t first, size_t count,
 	ck_assert_uint_eq(b.first, first);
 	ck_assert_uint_eq(b.count, count);
 	ck_assert_int_eq(b.unwrapped, unwrapped);
-	lexer_result_free(&b.r);
+	body_free(&b);
 }
 
 /*
@@ -71,60 +132,77 @@ static void check_refused(const char *text, size_t bad, const char *phrase1,
 	ck_assert_msg(strstr(b.why, phrase2) != NULL, "[%s] lacks [%s]", b.why,
 		      phrase2);
 	ck_assert_int_eq(b.why[strlen(b.why) - 1], '.');
-	lexer_result_free(&b.r);
+	body_free(&b);
 }
 
-/* Classify one statement given as a string. */
-static enum txcontrol_kind kind(const char *sql)
+/* Classify one statement given as a string, with the host's service. */
+static enum kind kind(const char *sql)
 {
-	return txcontrol_classify(sql, strlen(sql));
+	struct dbmigrate_stmt_class c = { 0 };
+
+	txcontrol_classify(DBMIGRATE_LEX_POSTGRES, sql, strlen(sql), &c);
+	switch (c.flags) {
+	case 0:
+		return NONE;
+	case DBMIGRATE_STMT_BEGIN:
+		return BEGIN_;
+	case DBMIGRATE_STMT_COMMIT:
+		return COMMIT_;
+	case DBMIGRATE_STMT_ROLLBACK:
+		return ABORT_;
+	case DBMIGRATE_STMT_TXCONTROL:
+		ck_assert_ptr_nonnull(c.reason);
+		return OTHER_;
+	}
+	ck_abort_msg("flags %#x for [%s]", c.flags, sql);
+	return NONE;
 }
 
 START_TEST(classify)
 {
-	ck_assert_int_eq(kind("BEGIN"), TXCONTROL_BEGIN);
-	ck_assert_int_eq(kind("begin work"), TXCONTROL_BEGIN);
+	ck_assert_int_eq(kind("BEGIN"), BEGIN_);
+	ck_assert_int_eq(kind("begin work"), BEGIN_);
 	ck_assert_int_eq(kind("Begin Transaction Isolation Level Serializable"),
-			 TXCONTROL_BEGIN);
-	ck_assert_int_eq(kind("BEGIN READ ONLY, DEFERRABLE"), TXCONTROL_BEGIN);
+			 BEGIN_);
+	ck_assert_int_eq(kind("BEGIN READ ONLY, DEFERRABLE"), BEGIN_);
 	ck_assert_int_eq(kind("/* x */ START -- y\n TRANSACTION READ WRITE"),
-			 TXCONTROL_BEGIN);
-	ck_assert_int_eq(kind("COMMIT"), TXCONTROL_COMMIT);
-	ck_assert_int_eq(kind("commit work"), TXCONTROL_COMMIT);
+			 BEGIN_);
+	ck_assert_int_eq(kind("COMMIT"), COMMIT_);
+	ck_assert_int_eq(kind("commit work"), COMMIT_);
 	ck_assert_int_eq(kind("COMMIT TRANSACTION AND NO CHAIN"),
-			 TXCONTROL_COMMIT);
-	ck_assert_int_eq(kind("END"), TXCONTROL_COMMIT);
-	ck_assert_int_eq(kind("end transaction"), TXCONTROL_COMMIT);
-	ck_assert_int_eq(kind("ROLLBACK"), TXCONTROL_ABORT);
-	ck_assert_int_eq(kind("rollback work"), TXCONTROL_ABORT);
-	ck_assert_int_eq(kind("ROLLBACK AND CHAIN"), TXCONTROL_ABORT);
-	ck_assert_int_eq(kind("ABORT"), TXCONTROL_ABORT);
-	ck_assert_int_eq(kind("abort transaction"), TXCONTROL_ABORT);
-	ck_assert_int_eq(kind("PREPARE TRANSACTION 'x'"), TXCONTROL_OTHER);
-	ck_assert_int_eq(kind("COMMIT PREPARED 'x'"), TXCONTROL_OTHER);
-	ck_assert_int_eq(kind("ROLLBACK PREPARED 'x'"), TXCONTROL_OTHER);
-	ck_assert_int_eq(kind("COMMIT AND CHAIN"), TXCONTROL_OTHER);
-	ck_assert_int_eq(kind("commit work and chain"), TXCONTROL_OTHER);
-	ck_assert_int_eq(kind("END AND CHAIN"), TXCONTROL_OTHER);
+			 COMMIT_);
+	ck_assert_int_eq(kind("END"), COMMIT_);
+	ck_assert_int_eq(kind("end transaction"), COMMIT_);
+	ck_assert_int_eq(kind("ROLLBACK"), ABORT_);
+	ck_assert_int_eq(kind("rollback work"), ABORT_);
+	ck_assert_int_eq(kind("ROLLBACK AND CHAIN"), ABORT_);
+	ck_assert_int_eq(kind("ABORT"), ABORT_);
+	ck_assert_int_eq(kind("abort transaction"), ABORT_);
+	ck_assert_int_eq(kind("PREPARE TRANSACTION 'x'"), OTHER_);
+	ck_assert_int_eq(kind("COMMIT PREPARED 'x'"), OTHER_);
+	ck_assert_int_eq(kind("ROLLBACK PREPARED 'x'"), OTHER_);
+	ck_assert_int_eq(kind("COMMIT AND CHAIN"), OTHER_);
+	ck_assert_int_eq(kind("commit work and chain"), OTHER_);
+	ck_assert_int_eq(kind("END AND CHAIN"), OTHER_);
 	/* Savepoints stay inside the transaction. */
-	ck_assert_int_eq(kind("SAVEPOINT s"), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("RELEASE SAVEPOINT s"), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("ROLLBACK TO SAVEPOINT s"), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("rollback to s"), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("ROLLBACK WORK TO SAVEPOINT s"), TXCONTROL_NONE);
+	ck_assert_int_eq(kind("SAVEPOINT s"), NONE);
+	ck_assert_int_eq(kind("RELEASE SAVEPOINT s"), NONE);
+	ck_assert_int_eq(kind("ROLLBACK TO SAVEPOINT s"), NONE);
+	ck_assert_int_eq(kind("rollback to s"), NONE);
+	ck_assert_int_eq(kind("ROLLBACK WORK TO SAVEPOINT s"), NONE);
 	/* Ordinary statements, whatever words they contain. */
-	ck_assert_int_eq(kind("PREPARE q AS SELECT 1"), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("START"), TXCONTROL_NONE);
+	ck_assert_int_eq(kind("PREPARE q AS SELECT 1"), NONE);
+	ck_assert_int_eq(kind("START"), NONE);
 	ck_assert_int_eq(kind("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
-			 TXCONTROL_NONE);
-	ck_assert_int_eq(kind("SELECT 'COMMIT'"), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("-- COMMIT\nSELECT 1"), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("\"begin\""), TXCONTROL_NONE);
-	ck_assert_int_eq(kind("BEGINNING"), TXCONTROL_NONE);
+			 NONE);
+	ck_assert_int_eq(kind("SELECT 'COMMIT'"), NONE);
+	ck_assert_int_eq(kind("-- COMMIT\nSELECT 1"), NONE);
+	ck_assert_int_eq(kind("\"begin\""), NONE);
+	ck_assert_int_eq(kind("BEGINNING"), NONE);
 	ck_assert_int_eq(kind("CREATE FUNCTION f() RETURNS int BEGIN ATOMIC "
 			      "SELECT 1; END"),
-			 TXCONTROL_NONE);
-	ck_assert_int_eq(kind(""), TXCONTROL_NONE);
+			 NONE);
+	ck_assert_int_eq(kind(""), NONE);
 }
 END_TEST
 
@@ -168,7 +246,7 @@ START_TEST(wrappers_are_unwrapped)
 	ck_assert_int_eq(b.rc, 0);
 	ck_assert(stmt_starts(&b, b.first, "CREATE TABLE a"));
 	ck_assert(stmt_starts(&b, b.first + b.count - 1, "DROP TABLE b"));
-	lexer_result_free(&b.r);
+	body_free(&b);
 }
 END_TEST
 

@@ -43,7 +43,7 @@ fi
 objs=
 for c in "$srcdir"/src/*.c; do
 	o="$out/obj/$(basename "$c" .c).o"
-	"$CLANG" $flags -DDBMIGRATE_DRIVER_DIR='"/nowhere"' -c "$c" -o "$o" || exit 1
+	"$CLANG" $flags -DDBMIGRATE_DRIVER_DIR='"/nowhere"' -DDBMIGRATE_DEFAULT_DRIVER='"mock"' -c "$c" -o "$o" || exit 1
 	objs="$objs $o"
 done
 rm -f "$out/libcore.a"

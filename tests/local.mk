@@ -19,17 +19,21 @@ if TESTS
 # The libFuzzer harnesses of fuzz/, a few seconds each (needs clang).
 TESTS += tests/fuzz-smoke.sh
 
-TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src -I$(top_srcdir)/tests
+TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src -I$(top_srcdir)/tests \
+	-DDBMIGRATE_DEFAULT_DRIVER='"$(DEFAULT_DRIVER)"'
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDADD = src/libdbmigrate-core.la $(CHECK_LIBS)
 
 # Broken drivers the loader must refuse; never installed.
-check_LTLIBRARIES += tests/bad_abi.la tests/no_entry.la tests/bad_size.la tests/bad_name.la
+check_LTLIBRARIES += tests/bad_abi.la tests/no_entry.la tests/bad_size.la tests/bad_name.la \
+	tests/old_abi.la
 TEST_DRIVER_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -rpath /nowhere
 tests_bad_abi_la_SOURCES = tests/drivers/bad_abi.c
 tests_bad_abi_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
 tests_no_entry_la_SOURCES = tests/drivers/no_entry.c
 tests_no_entry_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
+tests_old_abi_la_SOURCES = tests/drivers/old_abi.c
+tests_old_abi_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
 tests_bad_size_la_SOURCES = tests/drivers/bad_size.c
 tests_bad_size_la_LDFLAGS = $(TEST_DRIVER_LDFLAGS)
 tests_bad_name_la_SOURCES = tests/drivers/bad_name.c

@@ -1,6 +1,6 @@
 /*
  * mock-sql.c - what the mock driver's emulated server checks, read from
- * the first words of a statement (through host->sql_words(), which skips
+ * the first words of a statement (through host->words(), which skips
  * comments and the contents of strings). The mock does not parse SQL: it
  * catches the mistakes that show in object names, as PostgreSQL would
  * report them, and accepts everything else as it is.
@@ -113,13 +113,12 @@ static int mock_sql_in_schema(const char *name, const char *schema)
 	return name != NULL && strncmp(name, schema, n) == 0 && name[n] == '.';
 }
 
-/* The words of a statement, through the host (which skips comments). */
-static size_t mock_sql_words(dbmigrate_conn *c, const char *sql, size_t len,
-			     struct dbmigrate_word *w, size_t max)
+/* The words of a statement under PostgreSQL's rules, through the host
+   (which skips comments and string contents). */
+static size_t mock_sql_words(const struct dbmigrate_host *host, const char *sql,
+			     size_t len, struct dbmigrate_word *w, size_t max)
 {
-	if (c->host->sql_words == NULL)
-		return 0;
-	return c->host->sql_words(sql, len, w, max);
+	return host->words(DBMIGRATE_LEX_POSTGRES, sql, len, w, max);
 }
 
 /* True when word i exists and is the keyword kw (case-insensitive). */
@@ -259,7 +258,7 @@ dbmigrate_code mock_sql_table_name(dbmigrate_conn *c, const char *table,
 	struct dbmigrate_word w[8] = { { NULL, 0 } };
 	size_t n, i = 0;
 
-	n = table != NULL ? mock_sql_words(c, table, strlen(table), w, 8) : 0;
+	n = table != NULL ? mock_sql_words(c->host, table, strlen(table), w, 8) : 0;
 	if (!mock_sql_name(w, n, &i, out) || i != n)
 		return mock_report(c, DBMIGRATE_EDATABASE, NULL, NULL,
 				   "mock: invalid table name \"%s\"",
@@ -551,7 +550,7 @@ dbmigrate_code mock_sql_catalogue(dbmigrate_conn *c,
 				  const struct dbmigrate_stmt *s)
 {
 	struct dbmigrate_word w[MOCK_SQL_WORDS];
-	size_t n = mock_sql_words(c, s->sql, s->len, w, MOCK_SQL_WORDS);
+	size_t n = mock_sql_words(c->host, s->sql, s->len, w, MOCK_SQL_WORDS);
 
 	if (mock_sql_at(w, n, 0, "CREATE"))
 		return mock_sql_create(c, w, n);
@@ -602,10 +601,11 @@ static size_t mock_sql_options(const struct dbmigrate_word *w, size_t n,
 }
 
 /* The reason a statement cannot run in a transaction block, or NULL. */
-const char *mock_sql_refusal(dbmigrate_conn *c, const char *sql, size_t len)
+const char *mock_sql_refusal(const struct dbmigrate_host *host, const char *sql,
+			     size_t len)
 {
 	struct dbmigrate_word w[16];
-	size_t n = mock_sql_words(c, sql, len, w, 16), i;
+	size_t n = mock_sql_words(host, sql, len, w, 16), i;
 	int concurrently = 0;
 
 	for (size_t r = 0; r < sizeof mock_sql_rules / sizeof mock_sql_rules[0];

@@ -74,6 +74,7 @@ static void mock_state_row_free(struct mock_row *r)
 	free(r->executed_at);
 	free(r->checksum);
 	free(r->down_sql);
+	free(r->progress);
 }
 
 /* Free a tracking table. */
@@ -141,6 +142,8 @@ int mock_state_copy(struct mock_state *dst, const struct mock_state *src)
 			    mock_state_strdup(s->rows[j].checksum, &fail);
 			d->rows[j].down_sql =
 			    mock_state_strdup(s->rows[j].down_sql, &fail);
+			d->rows[j].progress =
+			    mock_state_strdup(s->rows[j].progress, &fail);
 			d->rows[j].batch = s->rows[j].batch;
 		}
 	}
@@ -207,10 +210,11 @@ long mock_state_row_find(const struct mock_table *t, const char *id)
 	return -1;
 }
 
-/* Append a row (checksum, down_sql may be NULL); -1 when out of memory. */
+/* Append a row (checksum, down_sql, progress may be NULL); -1 when out
+   of memory. */
 int mock_state_row_add(struct mock_table *t, const char *id, const char *name,
 		       const char *executed_at, const char *checksum,
-		       const char *down_sql, int batch)
+		       const char *down_sql, const char *progress, int batch)
 {
 	struct mock_row *v = mock_state_grow(t->rows, t->nrows, sizeof *v);
 	struct mock_row r;
@@ -224,6 +228,7 @@ int mock_state_row_add(struct mock_table *t, const char *id, const char *name,
 	r.executed_at = mock_state_strdup(executed_at, &fail);
 	r.checksum = mock_state_strdup(checksum, &fail);
 	r.down_sql = mock_state_strdup(down_sql, &fail);
+	r.progress = mock_state_strdup(progress, &fail);
 	r.batch = batch;
 	if (fail) {
 		mock_state_row_free(&r);
@@ -413,7 +418,7 @@ static const char *mock_state_parse_record(struct mock_state *st, char **f,
 					   size_t nf, char *why, size_t whysize)
 {
 	static const struct { const char *type; size_t nf; } shapes[] = {
-		{ "table", 2 }, { "row", 8 }, { "object", 4 }, { "journal", 2 },
+		{ "table", 2 }, { "row", 9 }, { "object", 4 }, { "journal", 2 },
 	};
 	struct mock_table *t;
 	size_t s;
@@ -430,11 +435,12 @@ static const char *mock_state_parse_record(struct mock_state *st, char **f,
 		snprintf(why, whysize, "unknown record \"%s\"", f[0]);
 		return why;
 	}
-	/* A row of an older file has no DOWN_SQL. */
-	if (s == 1 && nf != shapes[s].nf && nf != shapes[s].nf - 1) {
+	/* A row of an older file has no DOWN_SQL; a row without PROGRESS
+	   (a migration that ran whole) leaves it out. */
+	if (s == 1 && (nf < shapes[s].nf - 2 || nf > shapes[s].nf)) {
 		snprintf(why, whysize,
-			 "a \"%s\" record has %zu or %zu fields, not %zu", f[0],
-			 shapes[s].nf - 1, shapes[s].nf, nf);
+			 "a \"%s\" record has %zu to %zu fields, not %zu", f[0],
+			 shapes[s].nf - 2, shapes[s].nf, nf);
 		return why;
 	}
 	if (s != 1 && nf != shapes[s].nf) {
@@ -468,7 +474,8 @@ static const char *mock_state_parse_record(struct mock_state *st, char **f,
 			return why;
 		}
 		if (mock_state_row_add(t, f[2], f[3], f[4], f[6],
-				       nf > 7 ? f[7] : NULL, (int)batch) != 0)
+				       nf > 7 ? f[7] : NULL, nf > 8 ? f[8] : NULL,
+				       (int)batch) != 0)
 			return "out of memory";
 		return NULL;
 	case 2:
@@ -648,6 +655,8 @@ dbmigrate_code mock_state_write(dbmigrate_conn *c)
 			fprintf(f, "\t%d", r->batch);
 			mock_state_put_field(f, r->checksum);
 			mock_state_put_field(f, r->down_sql);
+			if (r->progress != NULL)
+				mock_state_put_field(f, r->progress);
 			putc('\n', f);
 		}
 	}

@@ -384,8 +384,15 @@ static dbmigrate_code mock_exec(dbmigrate_conn *c,
 	const char *refusal;
 	dbmigrate_code rc;
 
-	if (c->in_tx && (refusal = mock_sql_refusal(c, s->sql, s->len)) != NULL)
+	if (c->in_tx && (refusal = mock_sql_refusal(c->host, s->sql, s->len)) != NULL)
 		return mock_server_error(c, "25001", NULL, "%s", refusal);
+	/* The core must never send a statement that commits on its own
+	   inside a transaction: it would take the batch with it. */
+	if (c->in_tx && mock_contains(s->sql, s->len, MOCK_IMPLICIT_COMMIT))
+		return mock_server_error(c, "25001", NULL,
+					 "mock: a statement that commits on "
+					 "its own (%s) inside a transaction",
+					 MOCK_IMPLICIT_COMMIT);
 	if (c->fail != NULL && mock_contains(s->sql, s->len, c->fail)) {
 		rc = mock_server_error(c, "XX000", NULL,
 				       "mock: injected failure on statement "
@@ -472,8 +479,7 @@ static dbmigrate_code mock_track(dbmigrate_conn *c, const char *table,
 		if (mock_state_row_add(
 			t, record->id, record->name,
 			record->executed_at != NULL ? record->executed_at : now,
-			record->checksum,
-			c->host->abi_version >= 2 ? record->down_sql : NULL,
+			record->checksum, record->down_sql, record->progress,
 			record->batch) != 0)
 			return mock_nomem(c);
 	}
@@ -721,9 +727,9 @@ static void mock_close(dbmigrate_conn *c)
  * given instead) is an in-memory database. On failure *out stays NULL
  * and the error (DBMIGRATE_ECONNECT) has been reported.
  *
- * Every member of host and params used here exists since ABI 1; a
- * driver reading a member added later checks first that struct_size
- * covers it.
+ * Every member of host and params used here exists since ABI 4, the
+ * oldest the host loads; a driver reading a member added later checks
+ * first that struct_size covers it.
  */
 static dbmigrate_code mock_open(const struct dbmigrate_host *host,
 				const struct dbmigrate_params *params,
@@ -1060,6 +1066,7 @@ static dbmigrate_code mock_read_some_rows(dbmigrate_conn *c,
 			.checksum = t->rows[i].checksum,
 			.batch = t->rows[i].batch,
 			.down_sql = t->rows[i].down_sql,
+			.progress = t->rows[i].progress,
 		};
 
 		if (brief && r.down_sql != NULL)
@@ -1077,7 +1084,7 @@ static dbmigrate_code mock_read_rows(dbmigrate_conn *c, const char *table,
 }
 
 /*
- * Optional (ABI 3). read_rows() for a listing: a row's down_sql is ""
+ * Optional. read_rows() for a listing: a row's down_sql is ""
  * when it keeps one, its text left out (a server driver saves sending
  * it), NULL when not.
  */
@@ -1244,7 +1251,7 @@ static dbmigrate_code mock_apply(dbmigrate_conn *c, const char *table,
 }
 
 /*
- * Optional (ABI 3). Run n migrations of one transaction as n apply()
+ * Optional. Run n migrations of one transaction as n apply()
  * calls would, in order; on failure *failed names the one that failed
  * (those before it ran, those after it did not). A server driver sends
  * them in as few round trips as it can; the mock has none to save, so it
@@ -1269,7 +1276,7 @@ static dbmigrate_code mock_apply_batch(dbmigrate_conn *c, const char *table,
 }
 
 /*
- * Optional (ABI 2). Keep the limits for the apply() calls that follow:
+ * Optional. Keep the limits for the apply() calls that follow:
  * a sleep=MS statement longer than the statement timeout fails with
  * 57014, and lock_retries retries a busy=TEXT statement's 55P03. The
  * mock has no locks to wait for, so lock_timeout only needs to be valid.
@@ -1292,14 +1299,72 @@ static dbmigrate_code mock_configure(dbmigrate_conn *c,
 }
 
 /*
- * Optional. Return 1 when PostgreSQL refuses the statement inside a
- * transaction block, with *reason a static sentence; else 0.
+ * Mandatory. Split a migration's text into statements: the mock speaks
+ * PostgreSQL's dialect, so it takes the host's PostgreSQL splitter (a
+ * driver of another dialect splits as its backend's client does, and
+ * reports each statement's byte range to fn). Needs no connection.
  */
-static int mock_classify(dbmigrate_conn *c, const char *sql, size_t len,
-			 const char **reason)
+static dbmigrate_code mock_split(const struct dbmigrate_host *host,
+				 const char *text, size_t len,
+				 dbmigrate_span_fn fn, void *ctx,
+				 struct dbmigrate_split_error *err)
 {
-	*reason = mock_sql_refusal(c, sql, len);
-	return *reason != NULL;
+	return host->split_postgres(text, len, fn, ctx, err);
+}
+
+/*
+ * Optional. What a statement is, as PostgreSQL would have it: the
+ * transaction control the host's shared classifier recognises, and the
+ * statements PostgreSQL refuses inside a transaction block (with the
+ * reason the plan shows). A statement holding the comment
+ * MOCK_IMPLICIT_COMMIT commits on its own, as DDL does on MySQL, so that
+ * the core's handling of migrations that cannot roll back is tested
+ * without such a server. Needs no connection.
+ */
+static void mock_classify(const struct dbmigrate_host *host, const char *sql,
+			  size_t len, struct dbmigrate_stmt_class *out)
+{
+	const char *reason;
+
+	host->classify_txcontrol(DBMIGRATE_LEX_POSTGRES, sql, len, out);
+	if (out->flags != 0)
+		return;
+	if ((reason = mock_sql_refusal(host, sql, len)) != NULL) {
+		out->flags |= DBMIGRATE_STMT_NO_TRANSACTION;
+		out->reason = reason;
+	}
+	if (mock_contains(sql, len, MOCK_IMPLICIT_COMMIT)) {
+		out->flags |= DBMIGRATE_STMT_IMPLICIT_COMMIT;
+		out->reason = "mock: the statement commits on its own";
+	}
+}
+
+/*
+ * Optional here (mandatory for a driver whose DDL commits on its own).
+ * Outside a transaction, write row, its progress included, replacing a
+ * row with its id, and commit (the state file is rewritten, as a server
+ * makes a commit durable).
+ */
+static dbmigrate_code mock_record_progress(dbmigrate_conn *c, const char *table,
+					   const struct dbmigrate_row *row)
+{
+	char name[MOCK_NAME_MAX];
+	struct mock_table *t;
+	dbmigrate_code rc;
+	long at;
+	int implicit;
+
+	if (c->in_tx)
+		return mock_report(c, DBMIGRATE_EDATABASE, NULL, NULL,
+				   "mock: record_progress() inside a transaction");
+	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK)
+		return rc;
+	if ((rc = mock_change_begin(c, &implicit)) != DBMIGRATE_OK)
+		return rc;
+	t = mock_state_table_find(&c->state, name);
+	if (t != NULL && (at = mock_state_row_find(t, row->id)) >= 0)
+		mock_state_row_delete(t, (size_t)at);
+	return mock_change_end(c, implicit, mock_track(c, name, row, NULL));
 }
 
 /*
@@ -1322,8 +1387,18 @@ static const struct dbmigrate_driver mock_driver = {
 		       "(mock:PATH), with fault injection, for tests",
 	.caps = DBMIGRATE_CAP_TRANSACTIONAL_DDL | DBMIGRATE_CAP_LOCK |
 		DBMIGRATE_CAP_CANCEL,
+	.backend = "the mock database",
+	.lock_kind = "an exclusive flock(2) on PATH.lock, polled",
+	/* As PostgreSQL, which the mock emulates where a core bug would
+	   show (the plan's warning is the core's). */
+	.lock_table_note = "PostgreSQL: \"out of shared memory\", "
+			   "max_locks_per_transaction",
+	.split = mock_split,
+	.classify = mock_classify,
 	.open = mock_open,
 	.close = mock_close,
+	.cancel = mock_cancel,
+	.configure = mock_configure,
 	.begin = mock_begin,
 	.commit = mock_commit,
 	.rollback = mock_rollback,
@@ -1332,16 +1407,14 @@ static const struct dbmigrate_driver mock_driver = {
 	.ensure_table = mock_ensure_table,
 	.table_exists = mock_table_exists,
 	.read_rows = mock_read_rows,
+	.read_rows_brief = mock_read_rows_brief,
 	.drop_table = mock_drop_table,
+	.record_progress = mock_record_progress,
 	.apply = mock_apply,
-	.classify = mock_classify,
-	.cancel = mock_cancel,
-	.configure = mock_configure,
+	.apply_batch = mock_apply_batch,
 	.scratch_open = mock_scratch_open,
 	.scratch_close = mock_scratch_close,
 	.snapshot = mock_snapshot,
-	.apply_batch = mock_apply_batch,
-	.read_rows_brief = mock_read_rows_brief,
 };
 
 DBMIGRATE_DRIVER_DEFINE(mock_driver)

@@ -23,6 +23,9 @@
 
 #define MOCK_NAME_MAX 200 /* a normalised name, db.schema.name, with room */
 
+/* A statement holding this comment commits on its own (mock_classify). */
+#define MOCK_IMPLICIT_COMMIT "/* mock:implicit-commit */"
+
 /* What the catalogue knows; tables, indexes, views and sequences are
    relations and share one namespace, as in PostgreSQL's pg_class. */
 enum mock_kind {
@@ -53,6 +56,7 @@ struct mock_row {
 	char *executed_at;
 	char *checksum; /* NULL for rows of older tools */
 	char *down_sql; /* the down SQL kept with the row, or NULL */
+	char *progress; /* record_progress()'s note, or NULL when whole */
 	int batch;
 };
 
@@ -166,10 +170,10 @@ void mock_state_table_drop(struct mock_state *st, struct mock_table *t);
 /* The index of the row with this id, or -1. */
 long mock_state_row_find(const struct mock_table *t, const char *id);
 
-/* Append a row; checksum and down_sql may be NULL. */
+/* Append a row; checksum, down_sql and progress may be NULL. */
 int mock_state_row_add(struct mock_table *t, const char *id, const char *name,
 		       const char *executed_at, const char *checksum,
-		       const char *down_sql, int batch);
+		       const char *down_sql, const char *progress, int batch);
 
 /* Delete row i, keeping the order of the others. */
 void mock_state_row_delete(struct mock_table *t, size_t i);
@@ -229,7 +233,8 @@ dbmigrate_code mock_sql_catalogue(dbmigrate_conn *c,
 
 /* The static reason a statement cannot run inside a transaction block,
    or NULL. */
-const char *mock_sql_refusal(dbmigrate_conn *c, const char *sql, size_t len);
+const char *mock_sql_refusal(const struct dbmigrate_host *host, const char *sql,
+			     size_t len);
 
 /* mock-snapshot.c: verify's scratch database and schema snapshot. */
 dbmigrate_code mock_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out);

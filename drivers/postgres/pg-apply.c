@@ -196,9 +196,8 @@ static int pg_apply_is_copy(dbmigrate_conn *c, const struct dbmigrate_stmt *s)
 {
 	struct dbmigrate_word w[1];
 
-	if (c->host->sql_words == NULL)
-		return 0;
-	return c->host->sql_words(s->sql, s->len, w, 1) == 1 && w[0].len == 4 &&
+	return c->host->words(DBMIGRATE_LEX_POSTGRES, s->sql, s->len, w, 1) == 1 &&
+	       w[0].len == 4 &&
 	       strncasecmp(w[0].s, "copy", 4) == 0;
 }
 

@@ -1,12 +1,16 @@
 /*
- * pg-classify.c - recognising the statements PostgreSQL refuses inside a
- * transaction block, so that the core runs their migration on its own.
+ * pg-classify.c - what a statement is, in PostgreSQL's dialect: the
+ * transaction control the core unwraps or refuses (the host's shared
+ * classifier covers PostgreSQL's forms), and the statements PostgreSQL
+ * refuses inside a transaction block, so that the core runs their
+ * migration on its own.
  *
  * The list follows the server's PreventInTransactionBlock() callers.
  * Only the first words of a statement are looked at, through
- * host->sql_words(), which skips comments and string contents; keywords
- * compare case-insensitively and a quoted identifier never matches one
- * (it keeps its quotes).
+ * host->words() with PostgreSQL's lexical rules, which skips comments
+ * and string contents; keywords compare case-insensitively and a quoted
+ * identifier never matches one (it keeps its quotes). Needs no
+ * connection: lint and validate classify as up does.
  */
 #include "pg.h"
 
@@ -117,9 +121,11 @@ static const char *pg_classify_reindex(const struct pg_classify_words *w)
 	return NULL;
 }
 
-/* ALTER ... */
-static const char *pg_classify_alter(dbmigrate_conn *c,
-				     const struct pg_classify_words *w)
+/*
+ * ALTER ... (ALTER TYPE ... ADD VALUE ran only outside a transaction
+ * block before PostgreSQL 12, which dbmigrate does not support.)
+ */
+static const char *pg_classify_alter(const struct pg_classify_words *w)
 {
 	size_t i;
 
@@ -134,12 +140,6 @@ static const char *pg_classify_alter(dbmigrate_conn *c,
 		if (pg_classify_is(w, i + 1, "TABLESPACE"))
 			return "ALTER DATABASE ... SET TABLESPACE cannot run "
 			       "inside a transaction block";
-	}
-	if (pg_classify_is(w, 1, "TYPE") && c->server_version < 120000) {
-		i = pg_classify_find(w, 2, "ADD");
-		if (pg_classify_is(w, i + 1, "VALUE"))
-			return "ALTER TYPE ... ADD VALUE cannot run inside a "
-			       "transaction block before PostgreSQL 12";
 	}
 	if (pg_classify_is(w, 1, "TABLE")) {
 		i = pg_classify_find(w, 2, "DETACH");
@@ -165,17 +165,18 @@ static const char *pg_classify_cluster(const struct pg_classify_words *w)
 	return NULL;
 }
 
-/* Return 1 with a reason when sql cannot run in a transaction block. */
-int pg_classify(dbmigrate_conn *c, const char *sql, size_t len,
-		const char **reason)
+/* What one statement is: see driver.h's classify(). */
+void pg_classify(const struct dbmigrate_host *host, const char *sql,
+		 size_t len, struct dbmigrate_stmt_class *out)
 {
 	struct pg_classify_words w;
 	const char *r = NULL;
 
-	*reason = NULL;
-	if (c->host->sql_words == NULL)
-		return 0;
-	w.n = c->host->sql_words(sql, len, w.v, PG_CLASSIFY_WORDS);
+	host->classify_txcontrol(DBMIGRATE_LEX_POSTGRES, sql, len, out);
+	if (out->flags != 0)
+		return;
+	w.n = host->words(DBMIGRATE_LEX_POSTGRES, sql, len, w.v,
+			  PG_CLASSIFY_WORDS);
 	if (pg_classify_is(&w, 0, "CREATE"))
 		r = pg_classify_create(&w);
 	else if (pg_classify_is(&w, 0, "DROP"))
@@ -185,12 +186,22 @@ int pg_classify(dbmigrate_conn *c, const char *sql, size_t len,
 	else if (pg_classify_is(&w, 0, "VACUUM"))
 		r = "VACUUM cannot run inside a transaction block";
 	else if (pg_classify_is(&w, 0, "ALTER"))
-		r = pg_classify_alter(c, &w);
+		r = pg_classify_alter(&w);
 	else if (pg_classify_is(&w, 0, "CLUSTER"))
 		r = pg_classify_cluster(&w);
 	else if (pg_classify_is(&w, 0, "DISCARD") &&
 		 pg_classify_is(&w, 1, "ALL"))
 		r = "DISCARD ALL cannot run inside a transaction block";
-	*reason = r;
-	return r != NULL;
+	if (r != NULL) {
+		out->flags |= DBMIGRATE_STMT_NO_TRANSACTION;
+		out->reason = r;
+	}
+}
+
+/* Split a migration's text: PostgreSQL's splitter, the host's. */
+dbmigrate_code pg_split(const struct dbmigrate_host *host, const char *text,
+			size_t len, dbmigrate_span_fn fn, void *ctx,
+			struct dbmigrate_split_error *err)
+{
+	return host->split_postgres(text, len, fn, ctx, err);
 }

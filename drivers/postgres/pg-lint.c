@@ -6,7 +6,7 @@
  * break the application still running against the old schema.
  *
  * Works without a connection: only the words of one statement are read,
- * through host->sql_words(), which skips comments and string contents.
+ * through host->words(), which skips comments and string contents.
  * The core keeps what spans statements (tables created earlier in the
  * migration, a lock_timeout already set, the migration's own BEGIN),
  * so each finding says what it depends on (struct dbmigrate_lint_report).
@@ -575,15 +575,8 @@ static void pg_lint_set(struct pg_lint *l)
 dbmigrate_code pg_lint(const struct dbmigrate_host *host, const char *sql,
 		       size_t len, dbmigrate_lint_fn fn, void *ctx)
 {
-	/* pg_classify() needs only the host's word splitter and a server
-	   version; lint has no server, so it judges as the newest would. */
-	struct dbmigrate_conn none = { .host = host, .server_version = 999999 };
-	struct pg_lint *l;
-	const char *reason = NULL;
+	struct pg_lint *l = calloc(1, sizeof *l);
 
-	if (host->sql_words == NULL)
-		return DBMIGRATE_OK;
-	l = calloc(1, sizeof *l);
 	if (l == NULL) {
 		struct dbmigrate_driver_error e = {
 			.code = DBMIGRATE_ENOMEM,
@@ -599,10 +592,8 @@ dbmigrate_code pg_lint(const struct dbmigrate_host *host, const char *sql,
 	l->len = len;
 	l->fn = fn;
 	l->ctx = ctx;
-	l->n = host->sql_words(sql, len, l->w, PG_LINT_WORDS);
-	if (pg_classify(&none, sql, len, &reason))
-		pg_lint_report(l, DBMIGRATE_LINT_NO_TRANSACTION, NULL, 0, NULL,
-			       0, NULL, "%s", reason);
+	l->n = host->words(DBMIGRATE_LEX_POSTGRES, sql, len, l->w,
+			   PG_LINT_WORDS);
 	if (pg_lint_is(l, 0, "CREATE"))
 		pg_lint_create(l);
 	else if (pg_lint_is(l, 0, "ALTER"))

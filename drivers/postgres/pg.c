@@ -532,6 +532,9 @@ static void pg_cancel(dbmigrate_conn *c)
 	pg_exec_cancel(c);
 }
 
+/* The URL schemes the driver serves besides its name. */
+static const char *const pg_schemes[] = { "postgresql", NULL };
+
 static const struct dbmigrate_driver pg_driver = {
     .abi_version = DBMIGRATE_DRIVER_ABI_VERSION,
     .struct_size = sizeof(struct dbmigrate_driver),
@@ -539,8 +542,17 @@ static const struct dbmigrate_driver pg_driver = {
     .description = "PostgreSQL through libpq",
     .caps = DBMIGRATE_CAP_TRANSACTIONAL_DDL | DBMIGRATE_CAP_LOCK |
 	    DBMIGRATE_CAP_CANCEL,
+    .backend = "PostgreSQL",
+    .schemes = pg_schemes,
+    .lock_kind = "a session-level advisory lock (pg_try_advisory_lock), polled",
+    .lock_table_note = "PostgreSQL: \"out of shared memory\", "
+		       "max_locks_per_transaction",
+    .split = pg_split,
+    .classify = pg_classify,
     .open = pg_open,
     .close = pg_close,
+    .cancel = pg_cancel,
+    .configure = pg_apply_configure,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
@@ -549,17 +561,14 @@ static const struct dbmigrate_driver pg_driver = {
     .ensure_table = pg_table_ensure,
     .table_exists = pg_table_exists,
     .read_rows = pg_table_read,
+    .read_rows_brief = pg_table_read_brief,
     .drop_table = pg_table_drop,
     .apply = pg_apply,
-    .classify = pg_classify,
-    .cancel = pg_cancel,
-    .configure = pg_apply_configure,
+    .apply_batch = pg_apply_batch,
     .scratch_open = pg_scratch_open,
     .scratch_close = pg_scratch_close,
     .snapshot = pg_snapshot,
     .lint = pg_lint,
-    .apply_batch = pg_apply_batch,
-    .read_rows_brief = pg_table_read_brief,
 };
 
 DBMIGRATE_DRIVER_DEFINE(pg_driver)

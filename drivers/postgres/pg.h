@@ -166,9 +166,13 @@ dbmigrate_code pg_apply_configure(dbmigrate_conn *c,
 dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout);
 dbmigrate_code pg_lock_release(dbmigrate_conn *c, const char *table);
 
-/* pg-classify.c: statements that cannot run in a transaction block. */
-int pg_classify(dbmigrate_conn *c, const char *sql, size_t len,
-		const char **reason);
+/* pg-classify.c: the dialect: splitting, transaction control, and the
+   statements that cannot run in a transaction block. */
+void pg_classify(const struct dbmigrate_host *host, const char *sql,
+		 size_t len, struct dbmigrate_stmt_class *out);
+dbmigrate_code pg_split(const struct dbmigrate_host *host, const char *text,
+			size_t len, dbmigrate_span_fn fn, void *ctx,
+			struct dbmigrate_split_error *err);
 
 /* pg-snapshot.c: verify's scratch database and schema snapshot. */
 dbmigrate_code pg_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out);

@@ -6,18 +6,35 @@
  * struct dbmigrate_driver (write it with DBMIGRATE_DRIVER_DEFINE). The core
  * checks abi_version, then struct_size, then name, before it touches any
  * function pointer. Drivers never link against libdbmigrate: everything
- * they need from the host comes in struct dbmigrate_host, given to open().
+ * they need from the host comes in struct dbmigrate_host, given to open(),
+ * split(), classify() and lint().
+ *
+ * The driver owns its dialect. Everything that differs between databases
+ * comes from the driver and never from a test of its name in the core:
+ * how a migration's text splits into statements and where each starts
+ * (split), which statements cannot run inside a transaction, which are
+ * transaction control (so that a BEGIN; ... COMMIT; wrapper is
+ * recognised and anything else refused) and which commit on their own
+ * (classify), its quoting and comment rules (inside split and classify;
+ * the host offers PostgreSQL's splitter and a word splitter that takes
+ * the rules as flags, as services a driver may choose), whether DDL rolls
+ * back (DBMIGRATE_CAP_TRANSACTIONAL_DDL) and what keeps two runners
+ * apart (lock, described by lock_kind). The core plans from these answers
+ * and the plan it shows says which answer shaped it.
  *
  * ABI rules:
  *  - DBMIGRATE_DRIVER_ABI_VERSION is bumped by hand when a member is
  *    added; it is not the package version;
- *  - members are only ever appended, each later one marked "since ABI n";
- *    the host loads drivers of every ABI from 1 to its own, and never
- *    reads a member beyond the struct_size the driver declared (a
- *    missing member counts as NULL);
- *  - structs the host and a driver pass each other are append-only the
- *    same way: a member "since ABI n" is read by the host only from a
- *    driver of ABI n or later, and given to such a driver only;
+ *  - ABI 4 moved the dialect into the driver and is not compatible with
+ *    the drivers of ABI 1 to 3: the host refuses them with a message
+ *    that says to rebuild the driver (DBMIGRATE_DRIVER_ABI_MIN);
+ *  - from ABI 4 on, members are only ever appended, each later one
+ *    marked "since ABI n"; the host loads drivers of every ABI from
+ *    DBMIGRATE_DRIVER_ABI_MIN to its own, and never reads a member
+ *    beyond the struct_size the driver declared (it counts as NULL);
+ *  - structs the host and a driver pass each other grow the same way: a
+ *    member "since ABI n" is read by the host only from a driver of ABI
+ *    n or later, and given to such a driver only;
  *  - an optional operation is NULL when the driver lacks it; the core
  *    turns that into a clear "not supported by driver X" error;
  *  - every operation returns a dbmigrate_code; on failure it first reports
@@ -36,7 +53,11 @@
 extern "C" {
 #endif
 
-#define DBMIGRATE_DRIVER_ABI_VERSION 3u
+#define DBMIGRATE_DRIVER_ABI_VERSION 4u
+
+/* The oldest driver ABI the host loads: ABI 4 moved the dialect into the
+   driver, and a driver of ABI 3 or older cannot answer for it. */
+#define DBMIGRATE_DRIVER_ABI_MIN 4u
 
 /* The one symbol a driver exports. */
 #define DBMIGRATE_DRIVER_ENTRY_SYMBOL "dbmigrate_driver_entry"
@@ -64,15 +85,101 @@ struct dbmigrate_driver_error {
 				  failing statement, 0 when unknown */
 	size_t statement;      /* index in apply()'s array of the statement
 				  that failed, or DBMIGRATE_NO_STATEMENT */
+	const char *backend_code; /* the backend's own name or number for
+				  the error, shown beside the SQLSTATE
+				  ("SQLITE_CONSTRAINT_FOREIGNKEY", MySQL's
+				  "1064"), or NULL */
 };
 
 #define DBMIGRATE_NO_STATEMENT ((size_t)-1)
 
-/* A word of SQL as host->sql_words() returns it. */
+/* A word of SQL as host->words() returns it. */
 struct dbmigrate_word {
 	const char *s; /* points into the statement */
 	size_t len;
 };
+
+/*
+ * Lexical rules for host->words(), as flags: which quotes, comments and
+ * literals a dialect has. Whatever the flags, white space separates
+ * words and '...' is a string literal with '' doubling a quote.
+ */
+#define DBMIGRATE_LEX_DQUOTE_IDENT   0x001u /* "x" is an identifier ("" doubles) */
+#define DBMIGRATE_LEX_DQUOTE_STRING  0x002u /* "x" is a string literal (MySQL) */
+#define DBMIGRATE_LEX_BACKTICK_IDENT 0x004u /* `x` is an identifier (`` doubles) */
+#define DBMIGRATE_LEX_BRACKET_IDENT  0x008u /* [x] is an identifier (SQLite) */
+#define DBMIGRATE_LEX_BACKSLASH      0x010u /* a backslash escapes the next
+					      byte in every string (MySQL) */
+#define DBMIGRATE_LEX_E_STRINGS      0x020u /* E'x' takes backslash escapes;
+					      B'', N'', X'', U&'' prefixes */
+#define DBMIGRATE_LEX_DOLLAR_QUOTES  0x040u /* $tag$ ... $tag$ strings */
+#define DBMIGRATE_LEX_NESTED_COMMENTS 0x080u /* block comments nest */
+#define DBMIGRATE_LEX_HASH_COMMENTS  0x100u /* # runs to the end of the line */
+#define DBMIGRATE_LEX_DASH_SPACE     0x200u /* -- starts a comment only when
+					      followed by white space */
+#define DBMIGRATE_LEX_EXEC_COMMENTS  0x400u /* the text of a MySQL
+					      executable comment (a block
+					      comment opened with '!' and
+					      an optional version) is code */
+
+/* PostgreSQL's rules (standard_conforming_strings on). */
+#define DBMIGRATE_LEX_POSTGRES                                        \
+	(DBMIGRATE_LEX_DQUOTE_IDENT | DBMIGRATE_LEX_E_STRINGS |       \
+	 DBMIGRATE_LEX_DOLLAR_QUOTES | DBMIGRATE_LEX_NESTED_COMMENTS)
+
+/* Called by split() once per statement: text[offset, offset + len).
+   A nonzero return stops the split (out of memory). */
+typedef int (*dbmigrate_span_fn)(void *ctx, size_t offset, size_t len);
+
+/* Why split() refused a text. */
+struct dbmigrate_split_error {
+	const char *message; /* static, lowercase: "unterminated quoted string" */
+	const char *hint;    /* static full sentences, or NULL: the host
+				then says to close the construct */
+	size_t offset;       /* byte offset in the text where the construct
+				at fault starts */
+};
+
+/*
+ * What classify() says of a statement: DBMIGRATE_STMT_* flags, and the
+ * reason for the flags that change the plan.
+ */
+struct dbmigrate_stmt_class {
+	unsigned flags;
+	/*
+	 * Static. For NO_TRANSACTION and IMPLICIT_COMMIT, a phrase the
+	 * plan quotes (lowercase, no final period): "CREATE INDEX
+	 * CONCURRENTLY cannot run inside a transaction block". For
+	 * TXCONTROL, full sentences saying what it would break and how to
+	 * fix it: the refusal's detail.
+	 */
+	const char *reason;
+};
+
+/* Transaction control: a body whose first statement is BEGIN and whose
+   last is COMMIT is a wrapper the core does not send (the migration runs
+   in the batch's transaction); elsewhere these are refused. */
+#define DBMIGRATE_STMT_BEGIN     0x01u /* starts a transaction */
+#define DBMIGRATE_STMT_COMMIT    0x02u /* commits it */
+#define DBMIGRATE_STMT_ROLLBACK  0x04u /* aborts it (not ROLLBACK TO SAVEPOINT) */
+#define DBMIGRATE_STMT_TXCONTROL 0x08u /* other transaction control a batch
+					  cannot hold (PREPARE TRANSACTION,
+					  SET autocommit...): refused, with
+					  reason, unless transaction:false */
+/* Cannot run inside a transaction block: its migration runs outside the
+   batch's transaction, statement by statement, and the plan says why. */
+#define DBMIGRATE_STMT_NO_TRANSACTION 0x10u
+/* With NO_TRANSACTION: a setting of the connection that may run just
+   before or just after the migration's own transaction (SQLite's PRAGMA
+   foreign_keys, which a transaction ignores). When such statements
+   stand only at the start and the end of a migration, the core runs
+   them around a transaction of the migration's own instead of giving
+   up the transaction. */
+#define DBMIGRATE_STMT_EDGE 0x20u
+/* Commits on its own, whatever transaction is open (DDL on a backend
+   without DBMIGRATE_CAP_TRANSACTIONAL_DDL): its migration cannot roll
+   back, and the core records how far it got (record_progress()). */
+#define DBMIGRATE_STMT_IMPLICIT_COMMIT 0x40u
 
 /* What the host offers the driver. Valid until close(). */
 struct dbmigrate_host {
@@ -88,14 +195,38 @@ struct dbmigrate_host {
 	/* Nonzero once the user asked to stop: end waits and loops early. */
 	int (*interrupted)(void *ctx);
 	/*
-	 * Split the start of a statement into words, skipping white space,
-	 * comments and the contents of string literals: keywords and bare
-	 * identifiers as written (compare them case-insensitively), quoted
-	 * identifiers with their quotes, and every other character as a
-	 * word of its own. Returns how many of at most max it stored.
+	 * Split the start of a statement into words under the lexical rules
+	 * lex (DBMIGRATE_LEX_* flags), skipping white space, comments and
+	 * the contents of string literals: keywords and bare identifiers as
+	 * written (compare them case-insensitively), quoted identifiers
+	 * with their quotes, and every other character as a word of its
+	 * own. Returns how many of at most max it stored. A service: the
+	 * core calls it only through a driver.
 	 */
-	size_t (*sql_words)(const char *sql, size_t len,
-			    struct dbmigrate_word *words, size_t max);
+	size_t (*words)(unsigned lex, const char *sql, size_t len,
+			struct dbmigrate_word *words, size_t max);
+	/*
+	 * PostgreSQL's statement splitter, as psql splits a script: quotes,
+	 * E'' strings, dollar quotes, nested comments, BEGIN ATOMIC bodies.
+	 * Calls fn once per statement as split() documents. Returns
+	 * DBMIGRATE_OK, DBMIGRATE_EFILES with err filled, or
+	 * DBMIGRATE_ENOMEM when fn returned nonzero. A service for drivers
+	 * whose dialect is PostgreSQL's; the core never calls it itself.
+	 */
+	dbmigrate_code (*split_postgres)(const char *text, size_t len,
+					 dbmigrate_span_fn fn, void *ctx,
+					 struct dbmigrate_split_error *err);
+	/*
+	 * Add to *out the DBMIGRATE_STMT_* flags of the transaction control
+	 * most SQL dialects share, read from the words of sql under the
+	 * rules lex: BEGIN... and START TRANSACTION (BEGIN), COMMIT and END
+	 * (COMMIT), ROLLBACK and ABORT but not ROLLBACK TO SAVEPOINT
+	 * (ROLLBACK), and COMMIT AND CHAIN, PREPARE TRANSACTION, COMMIT or
+	 * ROLLBACK PREPARED (TXCONTROL, with a reason). A service for
+	 * classify(); a driver adds its dialect's own after it.
+	 */
+	void (*classify_txcontrol)(unsigned lex, const char *sql, size_t len,
+				   struct dbmigrate_stmt_class *out);
 };
 
 /* How to connect; NULL members are unset. */
@@ -119,9 +250,17 @@ struct dbmigrate_row {
 	const char *executed_at; /* ISO 8601 UTC; NULL in record() = now */
 	const char *checksum;    /* 64 hex digits, or NULL */
 	int batch;
-	/* Since ABI 2: the migration's down SQL, kept so that `down` works
-	   when the file is gone; NULL when there is none. */
+	/* The migration's down SQL, kept so that `down` works when the
+	   file is gone; NULL when there is none. */
 	const char *down_sql;
+	/*
+	 * NULL for a migration that ran whole; else the
+	 * host's note of one that started and did not finish ("up 2/5":
+	 * direction, statements done, statements in all), written by
+	 * record_progress() before its first statement runs, on a backend
+	 * whose DDL commits on its own. Stored and returned as given.
+	 */
+	const char *progress;
 };
 
 /* One SQL statement; sql[len] is '\0'. */
@@ -130,7 +269,7 @@ struct dbmigrate_stmt {
 	size_t len;
 };
 
-/* One migration of apply_batch() (since ABI 3): apply()'s arguments. */
+/* One migration of apply_batch(): apply()'s arguments. */
 struct dbmigrate_batch_item {
 	const struct dbmigrate_stmt *stmts;
 	size_t n;
@@ -139,8 +278,8 @@ struct dbmigrate_batch_item {
 };
 
 /*
- * Limits on the migrations' own statements (since ABI 2), as configure()
- * receives them. Distinct from lock()'s timeout, the wait for the runner
+ * Limits on the migrations' own statements, as configure() receives
+ * them. Distinct from lock()'s timeout, the wait for the runner
  * lock.
  */
 struct dbmigrate_settings {
@@ -157,8 +296,8 @@ struct dbmigrate_settings {
 /* Called once per tracking row; a nonzero return stops the listing. */
 typedef int (*dbmigrate_row_fn)(void *ctx, const struct dbmigrate_row *row);
 
-/* Called by snapshot() once per line (since ABI 2); the line is valid
-   during the call only. A nonzero return stops the listing. */
+/* Called by snapshot() once per line; the line is valid during the
+   call only. A nonzero return stops the listing. */
 typedef int (*dbmigrate_line_fn)(void *ctx, const char *line);
 
 /* Capability bits. */
@@ -166,15 +305,13 @@ typedef int (*dbmigrate_line_fn)(void *ctx, const char *line);
 #define DBMIGRATE_CAP_LOCK              0x2u /* lock() excludes other runners */
 #define DBMIGRATE_CAP_CANCEL            0x4u /* cancel() stops a statement */
 
-/* What a lint() finding is (since ABI 2). */
+
+/* What a lint() finding is. */
 enum dbmigrate_lint_kind {
 	DBMIGRATE_LINT_WARNING,           /* a hazard: rule, message, hint */
 	DBMIGRATE_LINT_CREATES_TABLE,     /* the statement creates table */
-	DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, /* it bounds the lock waits of the
+	DBMIGRATE_LINT_SETS_LOCK_TIMEOUT  /* it bounds the lock waits of the
 					     statements after it */
-	DBMIGRATE_LINT_NO_TRANSACTION     /* it cannot run inside a
-					     transaction block; message says
-					     why */
 };
 
 /* Flags of a DBMIGRATE_LINT_WARNING. */
@@ -190,15 +327,15 @@ enum dbmigrate_lint_kind {
 						  reports one per migration */
 
 /*
- * One finding of lint() (since ABI 2). The host copies every string
- * before fn returns.
+ * One finding of lint(). The host copies every string before fn
+ * returns.
  */
 struct dbmigrate_lint_report {
 	enum dbmigrate_lint_kind kind;
 	const char *rule;    /* WARNING: kebab-case id, "index-not-concurrent";
 				users silence it by this name */
 	const char *message; /* WARNING: the risk, short and lowercase, no
-				final period; NO_TRANSACTION: the reason */
+				final period */
 	const char *hint;    /* WARNING: the safer pattern, full sentences */
 	size_t offset;       /* byte offset in the statement it points at */
 	const char *table;   /* the table concerned (WARNING, CREATES_TABLE),
@@ -213,13 +350,81 @@ struct dbmigrate_lint_report {
 typedef int (*dbmigrate_lint_fn)(void *ctx,
 				 const struct dbmigrate_lint_report *r);
 
-/* The vtable. Identity first; then operations, append-only. */
+/* Called by read_table() once per row: values[i] is column i as text,
+   NULL for SQL NULL. A nonzero return stops the listing. */
+typedef int (*dbmigrate_values_fn)(void *ctx, const char *const *values,
+				   size_t n);
+
+/* Called by table_columns() once per column, the name as the catalog
+   spells it. A nonzero return stops the listing. */
+typedef int (*dbmigrate_name_fn)(void *ctx, const char *name);
+
+/*
+ * The vtable. Identity first, then the dialect, then the operations;
+ * append-only from ABI 4 on. Mandatory: split and every operation from
+ * open to apply below that is not marked optional; lock and unlock with
+ * DBMIGRATE_CAP_LOCK, cancel with DBMIGRATE_CAP_CANCEL, record_progress
+ * without DBMIGRATE_CAP_TRANSACTIONAL_DDL.
+ */
 struct dbmigrate_driver {
 	unsigned abi_version;    /* DBMIGRATE_DRIVER_ABI_VERSION */
 	size_t struct_size;      /* sizeof(struct dbmigrate_driver) */
 	const char *name;        /* equal to the file name without ".so" */
 	const char *description; /* one line for `dbmigrate drivers` */
 	unsigned caps;           /* DBMIGRATE_CAP_* */
+
+	/* ---- the dialect ---- */
+
+	/* The database's name in messages: "PostgreSQL", "SQLite". */
+	const char *backend;
+	/*
+	 * The URL schemes the driver serves besides its name, or NULL:
+	 * {"postgresql", NULL}. A URL whose scheme names no driver file is
+	 * given to the driver that lists it here.
+	 */
+	const char *const *schemes;
+	/* How lock() keeps runners apart, a phrase the plan (-v) and
+	   `dbmigrate drivers` show: "a session advisory lock, polled". NULL
+	   without DBMIGRATE_CAP_LOCK. */
+	const char *lock_kind;
+	/* How a transaction that takes very many locks fails on this
+	   backend, for the plan's warning when a transaction would hold
+	   more than a thousand migrations ("PostgreSQL: \"out of shared
+	   memory\", max_locks_per_transaction"), or NULL when it does not. */
+	const char *lock_table_note;
+
+	/*
+	 * Split a migration's text (len bytes, not NUL-terminated: it may
+	 * be a part of a body) into statements as the backend's own client
+	 * would, calling fn once per
+	 * statement in order with its byte range: without leading white
+	 * space and comments, without its terminator (';', or what a
+	 * DELIMITER line made it), and ending before the comments that close
+	 * it. Ranges lie within text and do not overlap; the byte after each
+	 * is not part of any statement (the core writes a NUL there while
+	 * the statement runs). Statements holding only white space and
+	 * comments are not reported, nor are the client's own commands
+	 * (DELIMITER). An unterminated quote or comment: DBMIGRATE_EFILES
+	 * with err filled (never host->error()); fn returning nonzero:
+	 * DBMIGRATE_ENOMEM. Needs no connection and keeps no state; host is
+	 * given for its services (split_postgres, words).
+	 */
+	dbmigrate_code (*split)(const struct dbmigrate_host *host,
+				const char *text, size_t len,
+				dbmigrate_span_fn fn, void *ctx,
+				struct dbmigrate_split_error *err);
+	/*
+	 * Optional. Fill *out (zeroed by the host) with what one statement
+	 * (as split() found it; sql[len] is not necessarily '\0') is: the
+	 * DBMIGRATE_STMT_* flags and their reason. Needs no connection, so
+	 * that validate and lint plan as up would. Without it every
+	 * statement is ordinary: no wrapper is recognised, nothing runs
+	 * outside a transaction.
+	 */
+	void (*classify)(const struct dbmigrate_host *host, const char *sql,
+			 size_t len, struct dbmigrate_stmt_class *out);
+
+	/* ---- connections ---- */
 
 	/*
 	 * Connect. host stays valid until close(). On failure *out is left
@@ -231,6 +436,27 @@ struct dbmigrate_driver {
 			       dbmigrate_conn **out);
 	/* Disconnect and free c (which may be NULL); releases held locks. */
 	void (*close)(dbmigrate_conn *c);
+	/*
+	 * Optional (DBMIGRATE_CAP_CANCEL). Ask the server to stop the
+	 * statement running on c. Must be async-signal-safe: it is called
+	 * from a signal handler (a driver that must talk to the server to
+	 * cancel hands the work to a thread of its own).
+	 */
+	void (*cancel)(dbmigrate_conn *c);
+	/*
+	 * Optional. Set the limits for the statements of every apply() that
+	 * follows, until the next configure(). Inside a transaction they hold
+	 * for one migration only (PostgreSQL: SET LOCAL, sent with it); outside
+	 * one, for its statements only. A migration that fails because a lock
+	 * was not available within lock_timeout (PostgreSQL: SQLSTATE 55P03)
+	 * is retried up to lock_retries times with backoff (in a transaction,
+	 * from a savepoint taken before it), with a DBMIGRATE_LOG_WARNING
+	 * each time. Without configure() a driver uses the server's limits.
+	 */
+	dbmigrate_code (*configure)(dbmigrate_conn *c,
+				    const struct dbmigrate_settings *s);
+
+	/* ---- transactions ---- */
 
 	/* Start a transaction. apply() then runs inside it. */
 	dbmigrate_code (*begin)(dbmigrate_conn *c);
@@ -239,22 +465,30 @@ struct dbmigrate_driver {
 	/* Roll it back; also the way out of a failed transaction. */
 	dbmigrate_code (*rollback)(dbmigrate_conn *c);
 
+	/* ---- the runner lock ---- */
+
 	/*
-	 * Optional. Take the runner lock for this database and tracking
-	 * table, held by the session (not a transaction) until unlock() or
-	 * close(); wait at most timeout seconds, polling and checking
-	 * host->interrupted(). On timeout: DBMIGRATE_ELOCK with a message
-	 * that names the holder when the backend can tell.
+	 * Optional (DBMIGRATE_CAP_LOCK). Take the runner lock for this
+	 * database and tracking table, held by the session (not a
+	 * transaction) until unlock() or close(), and released by the
+	 * server or the kernel when the process dies; wait at most timeout
+	 * seconds, polling and checking host->interrupted(). On timeout:
+	 * DBMIGRATE_ELOCK with a message that names the holder when the
+	 * backend can tell.
 	 */
 	dbmigrate_code (*lock)(dbmigrate_conn *c, const char *table,
 			       double timeout);
 	/* Optional (with lock). Release the runner lock. */
 	dbmigrate_code (*unlock)(dbmigrate_conn *c, const char *table);
 
+	/* ---- the tracking table ---- */
+
 	/*
-	 * Create the tracking table (id, name, executed_at, batch, checksum)
-	 * if it does not exist; a table without the checksum column (older
-	 * tools) gets it added. table may be schema-qualified ("s.t").
+	 * Create the tracking table (id, name, executed_at, batch,
+	 * checksum, down_sql; and progress without
+	 * DBMIGRATE_CAP_TRANSACTIONAL_DDL) if it does not exist; a table
+	 * of older tools gets the missing columns added. table may be
+	 * schema-qualified ("s.t").
 	 */
 	dbmigrate_code (*ensure_table)(dbmigrate_conn *c, const char *table);
 	/* Set *exists to 1 when the tracking table exists, else 0. */
@@ -263,8 +497,29 @@ struct dbmigrate_driver {
 	/* Call fn for each tracking row, in any order; none if no table. */
 	dbmigrate_code (*read_rows)(dbmigrate_conn *c, const char *table,
 				    dbmigrate_row_fn fn, void *ctx);
+	/*
+	 * Optional. read_rows() without the down SQL, for listings
+	 * (status) that only say whether a row keeps one: each row's
+	 * down_sql is "" when the table keeps down SQL for it (its text is
+	 * not fetched) and NULL when not. Without it the host calls
+	 * read_rows().
+	 */
+	dbmigrate_code (*read_rows_brief)(dbmigrate_conn *c, const char *table,
+					  dbmigrate_row_fn fn, void *ctx);
 	/* Drop the tracking table. */
 	dbmigrate_code (*drop_table)(dbmigrate_conn *c, const char *table);
+	/*
+	 * Mandatory without DBMIGRATE_CAP_TRANSACTIONAL_DDL, else optional.
+	 * Outside a transaction, write row (inserting it, or replacing the
+	 * row that has its id), its progress included, and make it durable
+	 * before returning: the host calls it before the first statement of
+	 * a migration that cannot roll back, after each of its statements,
+	 * and with progress NULL once the migration has run whole.
+	 */
+	dbmigrate_code (*record_progress)(dbmigrate_conn *c, const char *table,
+					  const struct dbmigrate_row *row);
+
+	/* ---- running migrations ---- */
 
 	/*
 	 * Run one migration: the statements in order, then insert the row
@@ -280,43 +535,34 @@ struct dbmigrate_driver {
 				const struct dbmigrate_stmt *stmts, size_t n,
 				const struct dbmigrate_row *record,
 				const char *unrecord_id);
-
 	/*
-	 * Optional. Return 1 when the statement cannot run inside a
-	 * transaction block, setting *reason to a static sentence such as
-	 * "CREATE INDEX CONCURRENTLY cannot run inside a transaction block";
-	 * else 0. Called after open(), before anything runs.
+	 * Optional. Inside a transaction (after begin()), run n migrations
+	 * as n apply() calls would, in order, under the limits of the last
+	 * configure() (the same for all of them: the host groups only
+	 * migrations whose limits agree), in as few round trips as the
+	 * backend allows (PostgreSQL: their query strings joined, one round
+	 * trip for many small migrations; a server's cost per message is
+	 * what remains of a migration tool's own). A lock retry starts
+	 * again from the migration that waited, as apply() would.
+	 * On success all n ran. On failure *failed is the index of the
+	 * migration that failed (those before it ran or were sent with it,
+	 * those after it did not run), whose error is reported as apply()
+	 * reports it (statement: an index in that migration's stmts); the
+	 * transaction is then aborted and the core calls rollback(). The
+	 * host only gives it migrations that run in a transaction.
 	 */
-	int (*classify)(dbmigrate_conn *c, const char *sql, size_t len,
-			const char **reason);
+	dbmigrate_code (*apply_batch)(dbmigrate_conn *c, const char *table,
+				      const struct dbmigrate_batch_item *items,
+				      size_t n, size_t *failed);
+
+	/* ---- verify ---- */
 
 	/*
-	 * Optional. Ask the server to cancel the statement running on c.
-	 * Must be async-signal-safe: it is called from a signal handler.
-	 */
-	void (*cancel)(dbmigrate_conn *c);
-
-	/* ---- since ABI 2 ---- */
-
-	/*
-	 * Optional. Set the limits for the statements of every apply() that
-	 * follows, until the next configure(). Inside a transaction they hold
-	 * for one migration only (PostgreSQL: SET LOCAL, sent with it); outside
-	 * one, for its statements only. A migration that fails because a lock
-	 * was not available within lock_timeout (PostgreSQL: SQLSTATE 55P03)
-	 * is retried up to lock_retries times with backoff (in a transaction,
-	 * from a savepoint taken before it), with a DBMIGRATE_LOG_WARNING
-	 * each time. Without configure() a driver uses the server's limits.
-	 */
-	dbmigrate_code (*configure)(dbmigrate_conn *c,
-				    const struct dbmigrate_settings *s);
-
-	/*
-	 * Optional (since ABI 2; with scratch_close and snapshot, for
-	 * `verify`). Create a new, empty database on the server c is
-	 * connected to, under a name nobody else uses (PostgreSQL:
-	 * dbmigrate_verify_<pid>_<random>), and connect to it with c's
-	 * parameters otherwise (user, password, TLS...). *out is a
+	 * Optional (with scratch_close and snapshot, for `verify`). Create
+	 * a new, empty database beside the one c is connected to, under a
+	 * name nobody else uses (PostgreSQL: dbmigrate_verify_<pid>_<random>
+	 * on the same server; SQLite: a new file), and connect to it with
+	 * c's parameters otherwise (user, password, TLS...). *out is a
 	 * connection as open() makes; it goes back to scratch_close(), never
 	 * to close(). Nothing runs on c's own database. When the server
 	 * refuses for want of a privilege (PostgreSQL: CREATEDB), say so in
@@ -346,53 +592,45 @@ struct dbmigrate_driver {
 	dbmigrate_code (*snapshot)(dbmigrate_conn *c, const char *table,
 				   dbmigrate_line_fn fn, void *ctx);
 
+	/* ---- lint ---- */
+
 	/*
-	 * Optional (since ABI 2). Look at one statement of a migration for
-	 * operations that lock or rewrite big tables or break the running
+	 * Optional. Look at one statement of a migration for operations
+	 * that lock or rewrite big tables or break the running
 	 * application, and call fn once per finding (see struct
 	 * dbmigrate_lint_report): CREATES_TABLE first, since a table made
 	 * by the statement itself (a self-referencing foreign key) is new. sql
-	 * (len bytes, not NUL-terminated) is one statement as the host split
-	 * it, without its semicolon. Needs no connection and keeps no state
-	 * between calls: the host is given for host->sql_words() only and
-	 * lint() must not call host->error() unless it fails. Stop early,
-	 * returning DBMIGRATE_OK, when fn returns nonzero.
+	 * (len bytes, not NUL-terminated) is one statement as split() found
+	 * it. Needs no connection and keeps no state between calls: the
+	 * host is given for its services only and lint() must not call
+	 * host->error() unless it fails. Stop early, returning
+	 * DBMIGRATE_OK, when fn returns nonzero.
 	 */
 	dbmigrate_code (*lint)(const struct dbmigrate_host *host,
 			       const char *sql, size_t len, dbmigrate_lint_fn fn,
 			       void *ctx);
 
-	/* ---- since ABI 3 ---- */
+	/* ---- other tools' tables (import) ---- */
 
 	/*
-	 * Optional. Inside a transaction (after begin()), run n migrations
-	 * as n apply() calls would, in order, under the limits of the last
-	 * configure() (the same for all of them: the host groups only
-	 * migrations whose limits agree), in as few round trips as the
-	 * backend allows (PostgreSQL: their query strings joined, one round
-	 * trip for many small migrations; a server's cost per message is
-	 * what remains of a migration tool's own). A lock retry starts
-	 * again from the migration that waited, as apply() would.
-	 * On success all n ran. On failure *failed is the index of the
-	 * migration that failed (those before it ran or were sent with it,
-	 * those after it did not run), whose error is reported as apply()
-	 * reports it (statement: an index in that migration's stmts); the
-	 * transaction is then aborted and the core calls rollback(). The
-	 * host only gives it migrations that run in a transaction.
+	 * Optional. The columns of any table of c's database (table may be
+	 * schema-qualified); *exists 0 and no call when there is no such
+	 * table. Outside a transaction.
 	 */
-	dbmigrate_code (*apply_batch)(dbmigrate_conn *c, const char *table,
-				      const struct dbmigrate_batch_item *items,
-				      size_t n, size_t *failed);
-
+	dbmigrate_code (*table_columns)(dbmigrate_conn *c, const char *table,
+					int *exists, dbmigrate_name_fn fn,
+					void *ctx);
 	/*
-	 * Optional. read_rows() without the down SQL, for listings
-	 * (status) that only say whether a row keeps one: each row's
-	 * down_sql is "" when the table keeps down SQL for it (its text is
-	 * not fetched) and NULL when not. Without it the host calls
-	 * read_rows().
+	 * Optional. SELECT the named columns of every row of table
+	 * (identifiers quoted by the driver), in no particular order,
+	 * values as the server renders them as text (PostgreSQL booleans
+	 * "t"/"f", timestamps in the server's text form). Outside a
+	 * transaction.
 	 */
-	dbmigrate_code (*read_rows_brief)(dbmigrate_conn *c, const char *table,
-					  dbmigrate_row_fn fn, void *ctx);
+	dbmigrate_code (*read_table)(dbmigrate_conn *c, const char *table,
+				     const char *const *columns,
+				     size_t ncolumns, dbmigrate_values_fn fn,
+				     void *ctx);
 };
 
 /* Define the entry function returning the driver's vtable. */

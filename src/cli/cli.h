@@ -81,6 +81,8 @@ struct output_plan_item {
 	char *reason; /* why it runs outside the transaction, or NULL */
 	int batch;
 	bool outside;
+	bool own_tx;     /* in a transaction of its own (reason) */
+	bool not_atomic; /* cannot roll back: recorded as it runs */
 };
 
 /* The printer's settings and the state of the run it reports. */
@@ -96,6 +98,7 @@ struct output {
 	size_t nplan;
 	size_t plancap;
 	bool plan_shown; /* the plan was printed */
+	char *note;      /* the NOTE before the plan, or NULL */
 	size_t done;     /* migrations finished */
 };
 

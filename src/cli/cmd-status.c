@@ -41,6 +41,7 @@ struct cmd_status_counts {
 	size_t executed;
 	size_t pending;
 	size_t missing;
+	size_t partial;
 	size_t modified;
 	size_t out_of_order;
 	size_t down_from_table;
@@ -59,6 +60,7 @@ static void cmd_status_count(const dbmigrate_report *r,
 		c->executed += e->state == DBMIGRATE_EXECUTED;
 		c->pending += e->state == DBMIGRATE_PENDING;
 		c->missing += e->state == DBMIGRATE_MISSING;
+		c->partial += e->state == DBMIGRATE_PARTIAL;
 		c->modified += e->modified;
 		c->out_of_order += e->out_of_order;
 		c->down_from_table += e->down_from_table;
@@ -84,6 +86,12 @@ static void cmd_status_line(const struct cli *cli, const dbmigrate_entry *e)
 	case DBMIGRATE_MISSING:
 		printf("❌ %sMissing%s %s (batch: %d) file not found",
 		       output_on(o, stdout, OUTPUT_SGR_RED), off, label, e->batch);
+		break;
+	case DBMIGRATE_PARTIAL:
+		printf("❌ %sFailed part-way%s %s (batch: %d) %u of %u statements of its %s ran",
+		       output_on(o, stdout, OUTPUT_SGR_RED), off, label, e->batch,
+		       e->partial_done, e->partial_total,
+		       e->partial_down ? "down" : "up");
 		break;
 	}
 	if (o->verbose && e->executed_at != NULL)
@@ -120,7 +128,14 @@ static void cmd_status_text(const struct cli *cli, const dbmigrate_report *r)
 	       c.pending);
 	if (c.missing > 0)
 		printf(" | Missing: %zu", c.missing);
+	if (c.partial > 0)
+		printf(" | Failed part-way: %zu", c.partial);
 	putchar('\n');
+	if (c.partial > 0)
+		printf("❌ %zu migration%s failed part-way: the database holds some of %s statements. Finish or undo %s by hand, then run 'dbmigrate mark ID --applied' or 'dbmigrate mark ID --pending'; until then up and down refuse to run.\n",
+		       c.partial, c.partial == 1 ? "" : "s",
+		       c.partial == 1 ? "its" : "their",
+		       c.partial == 1 ? "it" : "them");
 	if (c.modified > 0 || c.missing > 0) {
 		printf("⚠️  Problems: ");
 		if (c.modified > 0)
@@ -164,6 +179,8 @@ static const char *cmd_status_state(dbmigrate_state s)
 		return "executed";
 	case DBMIGRATE_MISSING:
 		return "missing";
+	case DBMIGRATE_PARTIAL:
+		return "partial";
 	case DBMIGRATE_PENDING:
 		break;
 	}
@@ -210,10 +227,14 @@ static void cmd_status_json(const dbmigrate_report *r)
 		output_json_string(stdout, e->file);
 		fputs(", \"down_from\": ", stdout);
 		output_json_string(stdout, cmd_status_down_from(e));
+		if (e->state == DBMIGRATE_PARTIAL)
+			printf(", \"progress\": {\"direction\": \"%s\", \"done\": %u, \"total\": %u}",
+			       e->partial_down ? "down" : "up", e->partial_done,
+			       e->partial_total);
 		putchar('}');
 	}
-	printf("], \"total\": %zu, \"executed\": %zu, \"pending\": %zu, \"missing\": %zu}\n",
-	       n, c.executed, c.pending, c.missing);
+	printf("], \"total\": %zu, \"executed\": %zu, \"pending\": %zu, \"missing\": %zu, \"partial\": %zu}\n",
+	       n, c.executed, c.pending, c.missing, c.partial);
 }
 
 /* status. */

@@ -38,6 +38,8 @@ static void output_plan_clear(struct output *o)
 		free(o->plan[i].reason);
 	}
 	o->nplan = 0;
+	free(o->note);
+	o->note = NULL;
 	o->plan_shown = false;
 	o->done = 0;
 }
@@ -408,13 +410,20 @@ static void output_plan_show(struct output *o, bool dry_run)
 		break;
 	}
 	free(batches);
+	if (o->note != NULL)
+		printf("%s%s%s\n", output_on(o, stdout, OUTPUT_SGR_YELLOW),
+		       o->note, output_off(o, stdout));
 	for (size_t i = 0; i < o->nplan; i++) {
 		const struct output_plan_item *it = &o->plan[i];
+		const char *how = it->not_atomic ? "cannot roll back, recorded as it runs"
+				  : it->own_tx	 ? "in a transaction of its own"
+				  : it->outside	 ? "outside the transaction"
+						 : NULL;
 
 		printf("  %s", it->label);
-		if (it->outside)
-			printf("  %s(outside the transaction%s%s)%s",
-			       output_on(o, stdout, OUTPUT_SGR_YELLOW),
+		if (how != NULL)
+			printf("  %s(%s%s%s)%s",
+			       output_on(o, stdout, OUTPUT_SGR_YELLOW), how,
 			       it->reason != NULL ? ": " : "",
 			       it->reason != NULL ? it->reason : "",
 			       output_off(o, stdout));
@@ -439,6 +448,8 @@ static void output_plan_add(struct output *o, const dbmigrate_event *ev)
 	it->reason = ev->reason != NULL ? output_safe(ev->reason, false) : NULL;
 	it->batch = ev->batch;
 	it->outside = ev->outside_transaction;
+	it->own_tx = ev->own_transaction;
+	it->not_atomic = ev->not_atomic;
 }
 
 /* A migration started (printed with -v only). */
@@ -495,6 +506,10 @@ void output_event(const dbmigrate_event *ev, void *ctx)
 	switch (ev->kind) {
 	case DBMIGRATE_EVENT_PLAN:
 		output_plan_add(o, ev);
+		break;
+	case DBMIGRATE_EVENT_NOTE:
+		free(o->note);
+		o->note = output_safe(ev->message != NULL ? ev->message : "", false);
 		break;
 	case DBMIGRATE_EVENT_START:
 		output_start(o, ev);

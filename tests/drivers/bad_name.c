@@ -1,7 +1,7 @@
 /*
  * bad_name.c - a test driver that calls itself "other" in its vtable
- * while its file is bad_name.so. Everything else is a complete ABI-1
- * driver (every operation fails politely), so only the name check can
+ * while its file is bad_name.so. Everything else is a complete driver
+ * (every operation fails politely), so only the name check can
  * refuse it; copied to other.so it loads, which the tests use as a
  * second valid driver.
  */
@@ -22,6 +22,18 @@ static dbmigrate_code bad_name_open(const struct dbmigrate_host *host,
 	*out = NULL;
 	host->error(host->ctx, &e);
 	return DBMIGRATE_ECONNECT;
+}
+
+/* split: the whole text is one statement. */
+static dbmigrate_code bad_name_split(const struct dbmigrate_host *host,
+				     const char *text, size_t len,
+				     dbmigrate_span_fn fn, void *ctx,
+				     struct dbmigrate_split_error *err)
+{
+	(void)host;
+	(void)text;
+	(void)err;
+	return len > 0 && fn(ctx, 0, len) != 0 ? DBMIGRATE_ENOMEM : DBMIGRATE_OK;
 }
 
 /* Nothing to free: open never succeeds. */
@@ -86,6 +98,8 @@ static const struct dbmigrate_driver bad_name_driver = {
 	.struct_size = sizeof(struct dbmigrate_driver),
 	.name = "other",
 	.description = "a test driver that calls itself other",
+	.caps = DBMIGRATE_CAP_TRANSACTIONAL_DDL,
+	.split = bad_name_split,
 	.open = bad_name_open,
 	.close = bad_name_close,
 	.begin = bad_name_tx,

@@ -1,7 +1,7 @@
 /*
  * bad_size.c - a test driver whose vtable claims to end after its
  * identity fields: the right ABI, its own name, but a struct_size too
- * small to hold the operations of ABI 1.
+ * small to hold the operations of ABI 4.
  */
 #include <stddef.h>
 
