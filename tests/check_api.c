@@ -121,7 +121,8 @@ static void record_event(const dbmigrate_event *ev, void *ctx)
 {
 	struct events *e = ctx;
 	static const char *const names[] = { "PLAN", "START", "DONE", "COMMIT",
-					     "WARNING", "NOTICE", "DEBUG", "LOCK" };
+					     "WARNING", "NOTICE", "DEBUG", "LOCK",
+					     "NOTE" };
 	size_t len = strlen(e->log);
 	char together[32] = "";
 
@@ -130,15 +131,22 @@ static void record_event(const dbmigrate_event *ev, void *ctx)
 	/* " xN": sent to the server with N-1 others (apply_batch). */
 	if (ev->together > 1)
 		snprintf(together, sizeof together, " x%zu", ev->together);
-	snprintf(e->log + len, sizeof e->log - len, "%s %s%s%s\n", names[ev->kind],
+	snprintf(e->log + len, sizeof e->log - len, "%s %s%s%s%s%s\n",
+		 names[ev->kind],
 		 ev->entry ? ev->entry->id : (ev->message ? ev->message : ""),
-		 ev->outside_transaction ? " outside" : "", together);
+		 ev->outside_transaction ? " outside" : "",
+		 ev->own_transaction ? " own" : "",
+		 ev->not_atomic ? " not-atomic" : "", together);
 	if (ev->kind == DBMIGRATE_EVENT_START || ev->kind == DBMIGRATE_EVENT_DONE)
 		ck_assert_uint_ge(ev->together, 1);
 	if (ev->kind == DBMIGRATE_EVENT_PLAN && ev->outside_transaction) {
 		e->plan_outside++;
 		ck_assert_ptr_nonnull(ev->reason);
-		ck_assert_ptr_nonnull(strstr(ev->reason, "CONCURRENTLY"));
+		/* The seed's reason, or the mock's stand-ins for other
+		   dialects. */
+		ck_assert_msg(strstr(ev->reason, "CONCURRENTLY") != NULL ||
+				      strncmp(ev->reason, "mock: ", 6) == 0,
+			      "reason: %s", ev->reason);
 	}
 }
 
@@ -958,6 +966,170 @@ START_TEST(redo_outside_a_transaction_runs_in_two_steps)
 }
 END_TEST
 
+/* Write migration dir/name with an up and a down section. */
+static void write_migration(const char *dir, const char *name, const char *up,
+			    const char *down)
+{
+	char *text;
+
+	ck_assert_int_ne(asprintf(&text, "-- migrate:up\n%s\n-- migrate:down\n%s\n",
+				  up, down), -1);
+	free(tu_write(dir, name, text));
+	free(text);
+}
+
+/*
+ * A migration whose statements commit on their own (the mock's stand-in
+ * for MySQL's DDL) cannot roll back: it runs outside any transaction,
+ * after what came before committed, with its progress recorded before
+ * each statement. A failure part-way leaves it PARTIAL, which up and
+ * down refuse until mark says what the database holds; a failure of its
+ * first statement leaves nothing.
+ */
+START_TEST(migration_that_cannot_roll_back_records_its_progress)
+{
+	struct project p = project_plain();
+	dbmigrate *m;
+	struct events ev = { "", 0 };
+	const dbmigrate_error *err;
+	const dbmigrate_entry *e;
+	dbmigrate_report *r;
+
+	write_migration(p.dir, "003_ddl.sql",
+			"CREATE TABLE /* mock:implicit-commit */ c (id int);\n"
+			"CREATE TABLE /* mock:implicit-commit */ d (id int);\n"
+			"SELECT 'up boom';",
+			"DROP TABLE /* mock:implicit-commit */ d;\n"
+			"DROP TABLE /* mock:implicit-commit */ c;\n"
+			"SELECT 'down boom';");
+	m = open_project(&p, "?fail=up boom");
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	/* The plan says so; 001 and 002 committed before it ran. */
+	ck_assert_ptr_nonnull(strstr(ev.log, "PLAN 003 outside not-atomic\n"));
+	ck_assert_ptr_nonnull(strstr(ev.log, "START 003 outside not-atomic\n"));
+	err = dbmigrate_last_error(m);
+	ck_assert_str_eq(err->migration, "003_ddl");
+	ck_assert_uint_eq(err->line, 4);
+	ck_assert_ptr_nonnull(strstr(err->detail, "statements 1 to 2 of 3 ran and stay"));
+	ck_assert_ptr_nonnull(strstr(err->detail, "failed part-way"));
+	ck_assert_ptr_nonnull(strstr(err->hint, "dbmigrate mark 003 --applied"));
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_PARTIAL);
+	ck_assert(!e->partial_down);
+	ck_assert_uint_eq(e->partial_done, 2);
+	ck_assert_uint_eq(e->partial_total, 3);
+	ck_assert_int_eq(e->batch, 1);
+	dbmigrate_report_free(r);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 2);
+	/* up and down refuse, naming it; nothing runs. */
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_str_eq(dbmigrate_errmsg(m),
+			 "1 migration failed part-way: 003_ddl (2 of 3 statements of its up ran)");
+	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->hint, "mark 003 --pending"));
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_EFILES);
+	ck_assert_int_eq(dbmigrate_redo(m, NULL), DBMIGRATE_EFILES);
+	/* The user finished it by hand: mark says so, in its batch. */
+	ck_assert_int_eq(dbmigrate_mark(m, "003", true, NULL), DBMIGRATE_OK);
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_EXECUTED);
+	ck_assert_int_eq(e->batch, 1);
+	dbmigrate_report_free(r);
+	dbmigrate_close(m);
+	/* Its down is recorded the same way: a failure part-way through
+	   the rollback is PARTIAL too, and mark --pending ends it. */
+	m = open_project(&p, "?fail=down boom");
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_EMIGRATION);
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_PARTIAL);
+	ck_assert(e->partial_down);
+	ck_assert_uint_eq(e->partial_done, 2);
+	dbmigrate_report_free(r);
+	ck_assert_int_eq(dbmigrate_mark(m, "003", false, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 1);
+	dbmigrate_close(m);
+	/* Its first statement failing leaves no row: nothing ran. (The
+	   tables c and d are gone: the user finished the rollback.) */
+	m = open_project(&p, "?fail=TABLE /* mock:implicit-commit */ c");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->detail,
+				     "none of its statements had run"));
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_PENDING);
+	dbmigrate_report_free(r);
+	dbmigrate_close(m);
+	/* Whole, it applies and rolls back. */
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 3);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 1);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+/*
+ * Settings a transaction would ignore (SQLite's PRAGMA foreign_keys,
+ * here the mock's stand-in) at the start and end of a migration run
+ * just before and after a transaction of its own, which keeps the
+ * migration atomic; one in the middle makes it run outside.
+ */
+START_TEST(settings_around_a_transaction_of_its_own)
+{
+	struct project p = project_plain();
+	char *log, *url_suffix, *text;
+	dbmigrate *m;
+	struct events ev = { "", 0 };
+	const char *at;
+
+	ck_assert_int_ne(asprintf(&log, "%s/statements.log", p.root), -1);
+	ck_assert_int_ne(asprintf(&url_suffix, "?log=%s", log), -1);
+	write_migration(p.dir, "003_rebuild.sql",
+			"SELECT /* mock:edge */ 'off';\n"
+			"CREATE TABLE t2 (id int);\n"
+			"SELECT /* mock:edge */ 'check';\n",
+			"DROP TABLE t2;");
+	/* A failure inside it: its transaction is rolled back, nothing of
+	   it stays or is recorded, the batch before it committed. */
+	m = open_project(&p, "?fail=TABLE t2");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
+	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->detail,
+				     "runs in a transaction of its own, which was rolled back"));
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 2);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 1);
+	dbmigrate_close(m);
+	m = open_project(&p, url_suffix);
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_ptr_nonnull(strstr(ev.log, "PLAN 003 own\n"));
+	dbmigrate_close(m);
+	/* The settings ran outside the transaction, the rest inside. */
+	text = tu_read(log);
+	ck_assert_ptr_nonnull(text);
+	at = strstr(text, "SELECT /* mock:edge */ 'off'\nBEGIN\nCREATE TABLE t2 (id int)\n");
+	ck_assert_msg(at != NULL, "log: %s", text);
+	ck_assert_ptr_nonnull(strstr(at, "COMMIT\nSELECT /* mock:edge */ 'check'\n"));
+	free(text);
+	/* A setting in the middle: the migration runs outside. */
+	ck_assert_int_eq(dbmigrate_rollback(open_project(&p, NULL), NULL), DBMIGRATE_OK);
+	write_migration(p.dir, "003_rebuild.sql",
+			"CREATE TABLE t2 (id int);\n"
+			"SELECT /* mock:edge */ 'middle';\n"
+			"CREATE TABLE t3 (id int);\n",
+			"DROP TABLE t3; DROP TABLE t2;");
+	memset(&ev, 0, sizeof ev);
+	m = open_project(&p, NULL);
+	dbmigrate_on_event(m, record_event, &ev);
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	ck_assert_ptr_nonnull(strstr(ev.log, "PLAN 003 outside\n"));
+	dbmigrate_close(m);
+	free(url_suffix);
+	free(log);
+	project_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -993,6 +1165,8 @@ int main(void)
 	tcase_add_test(tc, repair_rerecords_checksums);
 	tcase_add_test(tc, redo_in_one_transaction);
 	tcase_add_test(tc, redo_outside_a_transaction_runs_in_two_steps);
+	tcase_add_test(tc, migration_that_cannot_roll_back_records_its_progress);
+	tcase_add_test(tc, settings_around_a_transaction_of_its_own);
 	suite_add_tcase(s, tc);
 	status = tu_run_suite(s);
 	return status;

@@ -829,6 +829,56 @@ START_TEST(failing_migration_exit_1_names_file_and_line)
 }
 END_TEST
 
+/*
+ * A migration whose statements commit on their own (the mock's stand-in
+ * for MySQL's DDL) that fails part-way: the plan said it cannot roll
+ * back, status shows how far it got (text and JSON), up refuses with
+ * exit 3 naming it, and mark says what the database holds.
+ */
+START_TEST(failed_part_way_is_shown_and_guarded)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *bad = url_with(&p, "?fail=boom");
+
+	remove_file(p.dir, "003_add_email_index_to_users.ts");
+	free(tu_write(p.dir, "003_ddl.sql",
+		      "-- migrate:up\n"
+		      "CREATE TABLE /* mock:implicit-commit */ posts (id int);\n"
+		      "SELECT 'boom';\n"
+		      "-- migrate:down\nDROP TABLE posts;\n"));
+	r = RUN(p.root, NULL, "up", "--url", bad);
+	tu_expect_status(&r, 1);
+	tu_expect_has("stdout", r.out, "003_ddl  (cannot roll back, recorded as it runs: mock: the statement commits on its own)");
+	tu_expect_has("stderr", r.err, "003_ddl.sql:3:");
+	tu_expect_has("stderr", r.err, "statement 1 of 2 ran and stays");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "status", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_expect_has("status", r.out, "❌ Failed part-way 003_ddl (batch: 1) 1 of 2 statements of its up ran\n");
+	tu_expect_has("status", r.out, "Total: 3 | Executed: 2 | Pending: 0 | Failed part-way: 1\n");
+	tu_expect_has("status", r.out, "dbmigrate mark ID --applied");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "status", "--url", p.url, "--format", "json");
+	tu_expect_status(&r, 0);
+	ck_assert_msg(json_valid(r.out), "not JSON:\n%s", r.out);
+	tu_expect_has("json", r.out, "\"state\": \"partial\", \"batch\": 1");
+	tu_expect_has("json", r.out, "\"progress\": {\"direction\": \"up\", \"done\": 1, \"total\": 2}");
+	tu_expect_has("json", r.out, "\"partial\": 1}");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "1 migration failed part-way: 003_ddl (1 of 2 statements of its up ran)");
+	tu_result_free(&r);
+	r = RUN(p.root, NULL, "mark", "003", "--pending", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_totals(&p, "Total: 3 | Executed: 2 | Pending: 1\n");
+	free(bad);
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(bad_file_exit_3_nothing_applied)
 {
 	struct project p = project_new();
@@ -1473,6 +1523,7 @@ int main(void)
 	tcase_add_test(tc, status_json_is_valid_json);
 	tcase_add_test(tc, options_after_command_and_prefixes);
 	tcase_add_test(tc, failing_migration_exit_1_names_file_and_line);
+	tcase_add_test(tc, failed_part_way_is_shown_and_guarded);
 	tcase_add_test(tc, bad_file_exit_3_nothing_applied);
 	tcase_add_test(tc, control_characters_are_escaped);
 	tcase_add_test(tc, dry_run_changes_nothing);

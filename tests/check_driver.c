@@ -342,6 +342,54 @@ START_TEST(first_directory_wins)
 }
 END_TEST
 
+/* A URL scheme that names no driver file is served by the driver that
+   lists it: the one whose name begins the scheme first, else any. */
+START_TEST(schemes_name_their_driver)
+{
+	char *tmp = tu_mkdtemp();
+	char *other = find_driver("bad_name.so");
+	char *mock = find_driver("mock.so");
+	struct driver d = { 0 };
+	dbmigrate_error e = { 0 };
+
+	copy_file(other, tmp, "other.so");
+	copy_file(mock, tmp, "mock.so");
+	setenv("DBMIGRATE_DRIVER_PATH", tmp, 1);
+	ck_assert_int_eq(driver_load("otherdb", &d, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(d.vt->name, "other");
+	free(d.path);
+	memset(&d, 0, sizeof d);
+	/* no name in common: every driver is asked */
+	ck_assert_int_eq(driver_load("elsewhere", &d, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(d.vt->name, "other");
+	free(d.path);
+	memset(&d, 0, sizeof d);
+	e = refused("nosuchdb", DBMIGRATE_ECONNECT);
+	ck_assert_str_eq(e.message, "driver \"nosuchdb\" not found");
+	errors_clear(&e);
+	unsetenv("DBMIGRATE_DRIVER_PATH");
+	tu_rm_rf(tmp);
+	free(tmp);
+	free(other);
+	free(mock);
+}
+END_TEST
+
+#ifdef HAVE_POSTGRES_DRIVER
+/* postgresql:// is the postgres driver's, as libpq spells it. */
+START_TEST(postgresql_is_the_postgres_driver)
+{
+	struct driver d = { 0 };
+	dbmigrate_error e = { 0 };
+
+	ck_assert_int_eq(driver_load("postgresql", &d, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(d.vt->name, "postgres");
+	ck_assert_str_eq(d.vt->backend, "PostgreSQL");
+	free(d.path);
+}
+END_TEST
+#endif
+
 START_TEST(never_the_current_directory)
 {
 	char *tmp = tu_mkdtemp();
@@ -841,6 +889,10 @@ int main(void)
 	tcase_add_test(tc, refuses_drivers_before_abi4);
 	tcase_add_test(tc, capabilities_need_their_operations);
 	tcase_add_test(tc, refuses_an_abi3_driver);
+	tcase_add_test(tc, schemes_name_their_driver);
+#ifdef HAVE_POSTGRES_DRIVER
+	tcase_add_test(tc, postgresql_is_the_postgres_driver);
+#endif
 	tcase_add_test(tc, open_reports_errors);
 	tcase_add_test(tc, optional_operations);
 	tcase_add_test(tc, list_reports_every_candidate);

@@ -440,15 +440,16 @@ START_TEST(many_statements)
 }
 END_TEST
 
-/* Check the words of sql (at most max) are exactly want. */
-static void check_words(const char *sql, size_t max, const char *const *want)
+/* Check the words of sql (at most max) under rules lex are exactly want. */
+static void check_words_lex(unsigned lex, const char *sql, size_t max,
+			    const char *const *want)
 {
 	struct dbmigrate_word w[32];
 	size_t n = 0, got;
 
 	while (want[n] != NULL)
 		n++;
-	got = lexer_words(DBMIGRATE_LEX_POSTGRES, sql, strlen(sql), w, max);
+	got = lexer_words(lex, sql, strlen(sql), w, max);
 	ck_assert_msg(got == n, "%zu words instead of %zu in [%s]", got, n,
 		      sql);
 	for (size_t i = 0; i < n; i++) {
@@ -460,8 +461,51 @@ static void check_words(const char *sql, size_t max, const char *const *want)
 	}
 }
 
-#define WORDS(sql, max, ...) \
-	check_words((sql), (max), (const char *const[]){ __VA_ARGS__, NULL })
+#define WORDS(sql, max, ...)                                \
+	check_words_lex(DBMIGRATE_LEX_POSTGRES, (sql), (max), \
+			(const char *const[]){ __VA_ARGS__, NULL })
+#define WORDS_LEX(lex, sql, ...) \
+	check_words_lex((lex), (sql), 32, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* SQLite's lexical rules, as its driver would pass them. */
+#define LEX_SQLITE (DBMIGRATE_LEX_DQUOTE_IDENT | DBMIGRATE_LEX_BACKTICK_IDENT | \
+		    DBMIGRATE_LEX_BRACKET_IDENT)
+/* MySQL's, with ANSI_QUOTES off. */
+#define LEX_MYSQL (DBMIGRATE_LEX_DQUOTE_STRING | DBMIGRATE_LEX_BACKTICK_IDENT | \
+		   DBMIGRATE_LEX_BACKSLASH | DBMIGRATE_LEX_HASH_COMMENTS |   \
+		   DBMIGRATE_LEX_DASH_SPACE | DBMIGRATE_LEX_EXEC_COMMENTS)
+
+/* The words under other dialects' rules: each quote, comment and literal
+   a flag names, and nothing a flag does not name. */
+START_TEST(words_under_other_rules)
+{
+	/* SQLite: three ways to quote a name; comments do not nest. */
+	WORDS_LEX(LEX_SQLITE, "CREATE TABLE [my table] (`a b` int, \"c;d\" text)",
+		  "CREATE", "TABLE", "[my table]", "(", "`a b`", "int", ",",
+		  "\"c;d\"", "text", ")");
+	WORDS_LEX(LEX_SQLITE, "/* a /* b */ PRAGMA foreign_keys = OFF",
+		  "PRAGMA", "foreign_keys", "=", "OFF");
+	/* PostgreSQL's nested comment swallows what SQLite's does not. */
+	WORDS("/* a /* b */ PRAGMA */ VACUUM", 32, "VACUUM");
+	/* Without the bracket rule, [ is a character of its own. */
+	WORDS("SELECT [x]", 32, "SELECT", "[", "x", "]");
+	/* MySQL: # and "-- " comments, "--" without a space is not one. */
+	WORDS_LEX(LEX_MYSQL, "# note\nSELECT 1 -- end\n", "SELECT", "1");
+	WORDS_LEX(LEX_MYSQL, "SELECT 1--2", "SELECT", "1", "-", "-", "2");
+	/* Backslash escapes in both kinds of string, and "x" is a string. */
+	WORDS_LEX(LEX_MYSQL, "INSERT INTO `t` VALUES ('it\\'s', \"a\\\"b;\")",
+		  "INSERT", "INTO", "`t`", "VALUES", "(", ",", ")");
+	/* An executable comment is code; a plain one is not. */
+	WORDS_LEX(LEX_MYSQL, "/*!40101 SET NAMES utf8 */ /* x */",
+		  "SET", "NAMES", "utf8");
+	WORDS_LEX(LEX_MYSQL, "/*! DROP TABLE t */", "DROP", "TABLE", "t");
+	/* PostgreSQL's E'' prefix means nothing to MySQL: e is a word. */
+	WORDS_LEX(LEX_MYSQL, "SELECT e'x'", "SELECT", "e");
+	/* An unterminated construct runs to the end. */
+	WORDS_LEX(LEX_SQLITE, "DROP TABLE [t", "DROP", "TABLE", "[t");
+	WORDS_LEX(LEX_MYSQL, "SELECT 'a\\", "SELECT");
+}
+END_TEST
 
 START_TEST(words)
 {
@@ -527,6 +571,7 @@ int main(void)
 	tcase_add_test(tc, appends_to_result);
 	tcase_add_test(tc, many_statements);
 	tcase_add_test(tc, words);
+	tcase_add_test(tc, words_under_other_rules);
 	tcase_add_test(tc, word_is);
 	suite_add_tcase(s, tc);
 	status = tu_run_suite(s);

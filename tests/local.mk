@@ -109,10 +109,20 @@ tests_check_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_config_CFLAGS = $(TEST_CFLAGS)
 tests_check_config_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_core_neutral
+TESTS += tests/check_core_neutral
+tests_check_core_neutral_SOURCES = tests/check_core_neutral.c tests/testutil.c tests/testutil.h
+tests_check_core_neutral_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_core_neutral_CFLAGS = $(TEST_CFLAGS)
+tests_check_core_neutral_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/check_driver
 TESTS += tests/check_driver
 tests_check_driver_SOURCES = tests/check_driver.c tests/testutil.c tests/testutil.h
 tests_check_driver_CPPFLAGS = $(TEST_CPPFLAGS)
+if POSTGRES
+tests_check_driver_CPPFLAGS += -DHAVE_POSTGRES_DRIVER
+endif
 tests_check_driver_CFLAGS = $(TEST_CFLAGS)
 tests_check_driver_LDADD = $(TEST_LDADD)
 

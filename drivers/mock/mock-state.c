@@ -33,7 +33,7 @@
 
 #define MOCK_STATE_VERSION 1 /* of the file format */
 #define MOCK_STATE_MAGIC "dbmigrate-mock"
-#define MOCK_STATE_FIELDS 8  /* most fields of a record */
+#define MOCK_STATE_FIELDS 9  /* most fields of a record */
 
 /* A copy of s[0, len) as a string, or NULL when out of memory. */
 static char *mock_state_strndup(const char *s, size_t len)

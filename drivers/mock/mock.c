@@ -29,6 +29,14 @@
  *               lock timeout; busy_times=N times (default 1), each a try
  *               that configure()'s lock_retries may repeat.
  *
+ * Two comments written inside a statement stand in for other dialects,
+ * so that the core's plans for them are tested without their servers:
+ * "mock:implicit-commit" (as a block comment) makes the statement commit
+ * on its own, as DDL does on MySQL (its migration cannot roll back and is
+ * recorded as it runs), and "mock:edge" makes it a setting a transaction
+ * ignores, as SQLite's PRAGMA foreign_keys; both are refused inside a
+ * transaction (25001), which is where a core bug would send them.
+ *
  * The emulated server behaves as PostgreSQL where a core bug would show:
  * begin() snapshots the state and rollback() restores it, so a rolled-back
  * batch leaves no row, object or journal line; a failed statement aborts
@@ -393,6 +401,11 @@ static dbmigrate_code mock_exec(dbmigrate_conn *c,
 					 "mock: a statement that commits on "
 					 "its own (%s) inside a transaction",
 					 MOCK_IMPLICIT_COMMIT);
+	if (c->in_tx && mock_contains(s->sql, s->len, MOCK_EDGE))
+		return mock_server_error(c, "25001", NULL,
+					 "mock: a setting (%s) inside a "
+					 "transaction, which would ignore it",
+					 MOCK_EDGE);
 	if (c->fail != NULL && mock_contains(s->sql, s->len, c->fail)) {
 		rc = mock_server_error(c, "XX000", NULL,
 				       "mock: injected failure on statement "
@@ -1316,10 +1329,12 @@ static dbmigrate_code mock_split(const struct dbmigrate_host *host,
  * Optional. What a statement is, as PostgreSQL would have it: the
  * transaction control the host's shared classifier recognises, and the
  * statements PostgreSQL refuses inside a transaction block (with the
- * reason the plan shows). A statement holding the comment
- * MOCK_IMPLICIT_COMMIT commits on its own, as DDL does on MySQL, so that
- * the core's handling of migrations that cannot roll back is tested
- * without such a server. Needs no connection.
+ * reason the plan shows). So that the core's paths for other dialects
+ * are tested without their servers, a statement holding the comment
+ * MOCK_IMPLICIT_COMMIT commits on its own, as DDL does on MySQL, and one
+ * holding MOCK_EDGE is a setting a transaction would ignore, as SQLite's
+ * PRAGMA foreign_keys (the comment must lie inside the statement:
+ * comments before it are not part of it). Needs no connection.
  */
 static void mock_classify(const struct dbmigrate_host *host, const char *sql,
 			  size_t len, struct dbmigrate_stmt_class *out)
@@ -1336,6 +1351,10 @@ static void mock_classify(const struct dbmigrate_host *host, const char *sql,
 	if (mock_contains(sql, len, MOCK_IMPLICIT_COMMIT)) {
 		out->flags |= DBMIGRATE_STMT_IMPLICIT_COMMIT;
 		out->reason = "mock: the statement commits on its own";
+	}
+	if (mock_contains(sql, len, MOCK_EDGE)) {
+		out->flags |= DBMIGRATE_STMT_NO_TRANSACTION | DBMIGRATE_STMT_EDGE;
+		out->reason = "mock: a setting a transaction would ignore";
 	}
 }
 

@@ -25,6 +25,9 @@
 
 /* A statement holding this comment commits on its own (mock_classify). */
 #define MOCK_IMPLICIT_COMMIT "/* mock:implicit-commit */"
+/* One holding this is a setting a transaction would ignore, which may run
+   just before or after the migration's own transaction. */
+#define MOCK_EDGE "/* mock:edge */"
 
 /* What the catalogue knows; tables, indexes, views and sequences are
    relations and share one namespace, as in PostgreSQL's pg_class. */

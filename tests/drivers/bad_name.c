@@ -3,7 +3,7 @@
  * while its file is bad_name.so. Everything else is a complete driver
  * (every operation fails politely), so only the name check can
  * refuse it; copied to other.so it loads, which the tests use as a
- * second valid driver.
+ * second valid driver, serving the URL schemes otherdb and elsewhere.
  */
 #include <dbmigrate/driver.h>
 
@@ -93,12 +93,16 @@ static dbmigrate_code bad_name_apply(dbmigrate_conn *c, const char *table,
 	return DBMIGRATE_EUNSUPPORTED;
 }
 
+/* The URL schemes it serves besides its name. */
+static const char *const bad_name_schemes[] = { "otherdb", "elsewhere", NULL };
+
 static const struct dbmigrate_driver bad_name_driver = {
 	.abi_version = DBMIGRATE_DRIVER_ABI_VERSION,
 	.struct_size = sizeof(struct dbmigrate_driver),
 	.name = "other",
 	.description = "a test driver that calls itself other",
 	.caps = DBMIGRATE_CAP_TRANSACTIONAL_DDL,
+	.schemes = bad_name_schemes,
 	.split = bad_name_split,
 	.open = bad_name_open,
 	.close = bad_name_close,
