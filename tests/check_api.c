@@ -1112,7 +1112,9 @@ START_TEST(settings_around_a_transaction_of_its_own)
 	ck_assert_ptr_nonnull(strstr(at, "COMMIT\nSELECT /* mock:edge */ 'check'\n"));
 	free(text);
 	/* A setting in the middle: the migration runs outside. */
-	ck_assert_int_eq(dbmigrate_rollback(open_project(&p, NULL), NULL), DBMIGRATE_OK);
+	m = open_project(&p, NULL);
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	dbmigrate_close(m);
 	write_migration(p.dir, "003_rebuild.sql",
 			"CREATE TABLE t2 (id int);\n"
 			"SELECT /* mock:edge */ 'middle';\n"
