@@ -502,6 +502,21 @@ static dbmigrate_code migrator_load_and_open(dbmigrate *m, struct session *s,
 	return rc;
 }
 
+/* Take the runner lock, saying with -v what kind of lock the driver
+   keeps runners apart with. */
+static dbmigrate_code migrator_lock(dbmigrate *m)
+{
+	if (m->drv.vt->lock_kind != NULL && m->drv.vt->lock != NULL) {
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "runner lock on \"%s\": %s",
+			 config_table(&m->cfg), m->drv.vt->lock_kind);
+		migrator_message(m, DBMIGRATE_EVENT_DEBUG, msg);
+	}
+	return driver_lock(&m->drv, config_table(&m->cfg),
+			   config_lock_timeout(&m->cfg));
+}
+
 /*
  * Load files and connect, optionally lock, read the plan. Without bodies
  * (status), files the status cache knows unchanged are not read: their
@@ -517,8 +532,7 @@ static dbmigrate_code migrator_begin_session(dbmigrate *m, struct session *s,
 	   load; with one, only once the lock is held. */
 	rc = migrator_load_and_open(m, s, bodies, !lock);
 	if (rc == DBMIGRATE_OK && lock) {
-		rc = driver_lock(&m->drv, config_table(&m->cfg),
-				 config_lock_timeout(&m->cfg));
+		rc = migrator_lock(m);
 		s->locked = rc == DBMIGRATE_OK;
 		if (rc == DBMIGRATE_OK)
 			rc = migrator_read_rows(m, s, false);
@@ -2020,8 +2034,7 @@ dbmigrate_code dbmigrate_init(dbmigrate *m)
 	if (rc == DBMIGRATE_OK)
 		rc = migrator_open(m);
 	if (rc == DBMIGRATE_OK) {
-		rc = driver_lock(&m->drv, config_table(&m->cfg),
-				 config_lock_timeout(&m->cfg));
+		rc = migrator_lock(m);
 		s.locked = rc == DBMIGRATE_OK;
 	}
 	if (rc == DBMIGRATE_OK)
