@@ -708,3 +708,45 @@ dbmigrate_code driver_snapshot(struct driver *d, const char *table,
 		return driver_no_verify(d, err);
 	return op(d->conn, table, fn, ctx);
 }
+
+/* The error of a driver without the ABI-4 table operations. */
+static dbmigrate_code driver_no_tables(struct driver *d, const char *what,
+				       dbmigrate_error *err)
+{
+	errors_set(err, DBMIGRATE_EUNSUPPORTED,
+		   "driver %s cannot read other tables of the database (%s)",
+		   d->vt->name, what);
+	errors_detail(err, "The driver was built for driver ABI %u, or does "
+		      "not offer table_columns() and read_table().",
+		      d->vt->abi_version);
+	return DBMIGRATE_EUNSUPPORTED;
+}
+
+dbmigrate_code driver_table_columns(struct driver *d, const char *table,
+				    int *exists, dbmigrate_name_fn fn,
+				    void *ctx, const char *what,
+				    dbmigrate_error *err)
+{
+	dbmigrate_code (*op)(dbmigrate_conn *, const char *, int *,
+			     dbmigrate_name_fn, void *) =
+		DRIVER_OP(d, table_columns);
+
+	*exists = 0;
+	if (op == NULL)
+		return driver_no_tables(d, what, err);
+	return op(d->conn, table, exists, fn, ctx);
+}
+
+dbmigrate_code driver_read_table(struct driver *d, const char *table,
+				 const char *const *columns, size_t n,
+				 dbmigrate_values_fn fn, void *ctx,
+				 const char *what, dbmigrate_error *err)
+{
+	dbmigrate_code (*op)(dbmigrate_conn *, const char *,
+			     const char *const *, size_t, dbmigrate_values_fn,
+			     void *) = DRIVER_OP(d, read_table);
+
+	if (op == NULL)
+		return driver_no_tables(d, what, err);
+	return op(d->conn, table, columns, n, fn, ctx);
+}

@@ -560,6 +560,8 @@ static const struct dbmigrate_driver pg_driver = {
     .lint = pg_lint,
     .apply_batch = pg_apply_batch,
     .read_rows_brief = pg_table_read_brief,
+    .table_columns = pg_table_columns,
+    .read_table = pg_table_read_any,
 };
 
 DBMIGRATE_DRIVER_DEFINE(pg_driver)

@@ -161,6 +161,15 @@ typedef int (*dbmigrate_row_fn)(void *ctx, const struct dbmigrate_row *row);
    during the call only. A nonzero return stops the listing. */
 typedef int (*dbmigrate_line_fn)(void *ctx, const char *line);
 
+/* Called by read_table() once per row (since ABI 4); values[i] is
+   column i as text, NULL for SQL NULL. Nonzero stops. */
+typedef int (*dbmigrate_values_fn)(void *ctx, const char *const *values,
+				   size_t n);
+
+/* Called by table_columns() once per column (since ABI 4), the name as
+   the catalog spells it. Nonzero stops. */
+typedef int (*dbmigrate_name_fn)(void *ctx, const char *name);
+
 /* Capability bits. */
 #define DBMIGRATE_CAP_TRANSACTIONAL_DDL 0x1u /* DDL rolls back */
 #define DBMIGRATE_CAP_LOCK              0x2u /* lock() excludes other runners */
@@ -393,6 +402,30 @@ struct dbmigrate_driver {
 	 */
 	dbmigrate_code (*read_rows_brief)(dbmigrate_conn *c, const char *table,
 					  dbmigrate_row_fn fn, void *ctx);
+
+	/* ---- since ABI 4 ---- */
+
+	/*
+	 * Optional. The columns of any table of c's database (table may be
+	 * schema-qualified, as the tracking table); *exists 0 and no call
+	 * when there is no such table. Outside a transaction. `import`
+	 * reads another tool's history with it, and it tells a tool's table
+	 * given as the tracking table.
+	 */
+	dbmigrate_code (*table_columns)(dbmigrate_conn *c, const char *table,
+					int *exists, dbmigrate_name_fn fn,
+					void *ctx);
+	/*
+	 * Optional. SELECT the named columns of every row of table
+	 * (identifiers quoted by the driver), in no particular order,
+	 * values as the server renders them as text (PostgreSQL booleans
+	 * "t"/"f", timestamps in the server's text form). Outside a
+	 * transaction.
+	 */
+	dbmigrate_code (*read_table)(dbmigrate_conn *c, const char *table,
+				     const char *const *columns,
+				     size_t ncolumns, dbmigrate_values_fn fn,
+				     void *ctx);
 };
 
 /* Define the entry function returning the driver's vtable. */
