@@ -42,11 +42,12 @@ static const struct name_ext {
 	{ ".js", NAME_ROLE_JS },
 };
 
-/* True for the characters allowed in the name of a .ts/.js file. */
+/* True for the characters allowed in the name of a .ts/.js file (the
+   seed's format: no tool writes more). */
 static bool name_js_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 /* Set *why (when wanted) and return NAME_MALFORMED. */
@@ -231,9 +232,9 @@ enum name_kind name_parse(const char *filename, struct name_info *out,
 				if (!name_js_char(name[c]))
 					return name_malformed(why, "The name of "
 						"a .ts or .js migration may only "
-						"contain letters, digits, '_', '-' "
-						"and '.' (no spaces, quotes or "
-						"other punctuation)." NAME_VALID);
+						"contain letters, digits, '_' and '-' "
+						"(no spaces, quotes or other "
+						"punctuation)." NAME_VALID);
 		} else if ((bad = name_check_text(name, len)) != NULL) {
 			return name_malformed(why, bad);
 		}

@@ -299,8 +299,8 @@ END_TEST
 START_TEST(malformed_name_is_an_error_not_skipped)
 {
 	static const char *const bad[] = {
-		"001.sql", "001_.sql", "001_a b.sql", "001_a'b.sql", "001_x.txt",
-		"1a_x.sql", "001_..sql", "001_x.d.ts",
+		"001.sql", "001_.sql", "001_a\tb.sql", "001_a'b.ts", "001_x.txt",
+		"1a_x.sql", "001_x.d.ts", "002_add.go",
 		"12345678901234567890_too_long.sql",
 	};
 
@@ -329,7 +329,7 @@ START_TEST(every_problem_is_listed)
 	dbmigrate_error err = { 0 };
 
 	put("001.sql", "x");
-	put("002_a b.sql", "x");
+	put("002_a b.js", "x");
 	put("3_x.txt", "x");
 	put("004_a.sql", "x");
 	put("04_b.sql", "x");
@@ -338,7 +338,7 @@ START_TEST(every_problem_is_listed)
 	has(err.message, "001.sql");
 	has(err.detail, "3 more problems");
 	/* Listed names say what is wrong with them. */
-	has(err.detail, "002_a b.sql: The name may only contain letters");
+	has(err.detail, "002_a b.js: The name of a .ts or .js migration may only contain letters");
 	has(err.detail, "3_x.txt: The extension is not one of .sql, .ts");
 	has(err.detail, "duplicate migration number 4");
 	errors_clear(&err);
@@ -512,14 +512,14 @@ START_TEST(find_by_number)
 	for (size_t i = 0; i < 5; i++)
 		put(names[i], "-- migrate:up\nSELECT 1;\n");
 	ck_assert_int_eq(discover_dir(dir, &set, &err), DBMIGRATE_OK);
-	ck_assert_ptr_eq(migration_set_find(&set, 1), &set.v[0]);
-	ck_assert_ptr_eq(migration_set_find(&set, 10), &set.v[2]);
-	ck_assert_ptr_eq(migration_set_find(&set, 1000), &set.v[4]);
-	ck_assert_ptr_null(migration_set_find(&set, 0));
-	ck_assert_ptr_null(migration_set_find(&set, 2));
-	ck_assert_ptr_null(migration_set_find(&set, 1001));
+	ck_assert_ptr_eq(migration_set_find(&set, "1"), &set.v[0]);
+	ck_assert_ptr_eq(migration_set_find(&set, "10"), &set.v[2]);
+	ck_assert_ptr_eq(migration_set_find(&set, "1000"), &set.v[4]);
+	ck_assert_ptr_null(migration_set_find(&set, "0"));
+	ck_assert_ptr_null(migration_set_find(&set, "2"));
+	ck_assert_ptr_null(migration_set_find(&set, "1001"));
 	migration_set_free(&set);
-	ck_assert_ptr_null(migration_set_find(&set, 1));   /* empty set */
+	ck_assert_ptr_null(migration_set_find(&set, "1"));   /* empty set */
 }
 END_TEST
 
