@@ -257,7 +257,7 @@ typedef struct dbmigrate_import_result {
  * rules are its own: goose's newest row per version decides (version 0
  * is goose's); golang-migrate's one row is the current version, every
  * migration at or below it applied, and a dirty one is refused
- * (DBMIGRATE_EDATABASE naming the version); dbmate keeps a row per
+ * (DBMIGRATE_EFILES naming the version); dbmate keeps a row per
  * version; Flyway's failed rows are refused, a BASELINE covers what is
  * below it, a repeatable counts when the file's Flyway checksum is that
  * of its newest run. A migration the tool applied that no file has is

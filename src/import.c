@@ -444,17 +444,17 @@ static dbmigrate_code import_golang(struct import_state *s,
 	if (t->nrows == 0)
 		return DBMIGRATE_OK;
 	if (t->nrows > 1) {
-		errors_set(s->c->err, DBMIGRATE_EDATABASE,
+		errors_set(s->c->err, DBMIGRATE_EFILES,
 			   "%s holds %zu rows; golang-migrate keeps exactly one "
 			   "(the current version)", name, t->nrows);
 		errors_hint(s->c->err, "Check which version the database is at "
 			    "and keep only its row (`migrate force VERSION` "
 			    "rewrites it), then run dbmigrate import again.");
-		return DBMIGRATE_EDATABASE;
+		return DBMIGRATE_EFILES;
 	}
 	v = import_cell(t, 0, 0);
 	if (import_true(import_cell(t, 0, 1))) {
-		errors_set(s->c->err, DBMIGRATE_EDATABASE,
+		errors_set(s->c->err, DBMIGRATE_EFILES,
 			   "golang-migrate's %s is dirty at version %s: that "
 			   "migration failed part-way", name, v != NULL ? v : "?");
 		errors_detail(s->c->err, "golang-migrate marks the version dirty "
@@ -467,7 +467,7 @@ static dbmigrate_code import_golang(struct import_state *s,
 			    "applied (or force the version before it if it is "
 			    "not), and run dbmigrate import again.",
 			    v != NULL ? v : "?", v != NULL ? v : "VERSION");
-		return DBMIGRATE_EDATABASE;
+		return DBMIGRATE_EFILES;
 	}
 	if (v != NULL && strcmp(v, "-1") == 0)
 		return DBMIGRATE_OK; /* golang-migrate's "no version" */
@@ -511,7 +511,7 @@ static dbmigrate_code import_flyway(struct import_state *s,
 
 		if (import_true(import_cell(t, i, 7)))
 			continue;
-		errors_set(s->c->err, DBMIGRATE_EDATABASE,
+		errors_set(s->c->err, DBMIGRATE_EFILES,
 			   "flyway_schema_history records a failed migration: "
 			   "%s%s (%s)", v != NULL ? "version " : "",
 			   v != NULL ? v : import_cell(t, i, 2) != NULL ?
@@ -524,7 +524,7 @@ static dbmigrate_code import_flyway(struct import_state *s,
 		errors_hint(s->c->err, "Finish or undo what of it is in the "
 			    "database by hand, run `flyway repair` to remove the "
 			    "failed row, then run dbmigrate import again.");
-		return DBMIGRATE_EDATABASE;
+		return DBMIGRATE_EFILES;
 	}
 	/* Versions, newest row first within each. */
 	if ((k = import_sort(t, 1, 0)) == NULL)

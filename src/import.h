@@ -63,7 +63,7 @@ const char *import_tool_name(enum import_tool tool);
  * database has: none or several is DBMIGRATE_EUSAGE, naming them) into
  * out, following that tool's rules. A history dbmigrate cannot take as
  * it is (golang-migrate's dirty flag, a failed Flyway migration) is
- * DBMIGRATE_EDATABASE naming the version and what to check. Reads
+ * DBMIGRATE_EFILES (a refused plan) naming the version and what to check. Reads
  * only; out is freed with import_plan_free() in every case.
  */
 dbmigrate_code import_read(struct import_ctx *c, int tool,

@@ -168,6 +168,13 @@ tests_check_pg_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 
+check_PROGRAMS += tests/check_pg_import
+TESTS += tests/check_pg_import
+tests_check_pg_import_SOURCES = tests/check_pg_import.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_import_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_import_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_import_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
 check_PROGRAMS += tests/check_pg_cli
 TESTS += tests/check_pg_cli
 tests_check_pg_cli_SOURCES = tests/check_pg_cli.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
