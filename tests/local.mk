@@ -56,6 +56,13 @@ tests_check_discover_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_discover_CFLAGS = $(TEST_CFLAGS)
 tests_check_discover_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_parse_peers
+TESTS += tests/check_parse_peers
+tests_check_parse_peers_SOURCES = tests/check_parse_peers.c tests/testutil.c tests/testutil.h
+tests_check_parse_peers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_parse_peers_CFLAGS = $(TEST_CFLAGS)
+tests_check_parse_peers_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/check_parse
 TESTS += tests/check_parse
 tests_check_parse_SOURCES = tests/check_parse.c tests/testutil.c tests/testutil.h
