@@ -154,7 +154,8 @@ static size_t goose_line(const char *s, size_t len, size_t *pos)
 
 bool parse_goose_detect(const char *text, size_t len)
 {
-	size_t pos = 0;
+	/* A byte order mark is not part of the first line. */
+	size_t pos = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 
 	while (pos < len) {
 		size_t start = pos, n = goose_line(text, len, &pos);

@@ -116,6 +116,9 @@ START_TEST(goose_sections)
 	ck_assert_int_eq(sql("-- +goose Up\nSELECT 1;\n  -- +goose Down\nSELECT 2;\n"),
 			 DBMIGRATE_OK);
 	ck_assert(!m.down.present);
+	/* A byte order mark does not hide the first annotation. */
+	ck_assert_int_eq(sql("\xEF\xBB\xBF-- +goose Up\nSELECT 1;\n"), DBMIGRATE_OK);
+	ck_assert_str_eq(m.up.sql, "SELECT 1;\n");
 	/* The first annotation decides: dbmate's marker first is dbmate's. */
 	ck_assert_int_eq(sql("-- migrate:up\nSELECT 1; -- +goose Up\n"), DBMIGRATE_OK);
 	ck_assert_str_eq(m.up.sql, "SELECT 1; -- +goose Up\n");
