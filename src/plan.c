@@ -86,13 +86,23 @@ void applied_free(struct applied_set *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* migration_id_cmp() of ids whose classes are known (no rescan). */
+static int plan_key_cmp(int ca, const char *a, int cb, const char *b)
+{
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	if (ca == 0)
+		return migration_version_cmp(a, strlen(a), b, strlen(b));
+	return strcmp(a, b);
+}
+
 /* Order rows as migration_id_cmp() orders ids. */
 static int plan_cmp_rows(const void *a, const void *b)
 {
 	const struct applied *x = *(const struct applied *const *)a;
 	const struct applied *y = *(const struct applied *const *)b;
 
-	return migration_id_cmp(x->id, y->id);
+	return plan_key_cmp(x->cls, x->id, y->cls, y->id);
 }
 
 /* Set the state of item it, which has a row (and maybe a file). */
@@ -138,7 +148,7 @@ dbmigrate_code plan_build(struct migration_set *files,
 		qsort(sorted, rows->n, sizeof *sorted, plan_cmp_rows);
 	}
 	for (size_t k = 0; k + 1 < rows->n; k++) {
-		if (migration_id_cmp(sorted[k]->id, sorted[k + 1]->id) == 0) {
+		if (plan_cmp_rows(&sorted[k], &sorted[k + 1]) == 0) {
 			errors_set(err, DBMIGRATE_EDATABASE,
 				   "the tracking table records migration %s twice (as \"%s\" and \"%s\")",
 				   sorted[k]->id, sorted[k]->id, sorted[k + 1]->id);
@@ -159,7 +169,7 @@ dbmigrate_code plan_build(struct migration_set *files,
 		struct migration *f = i < files->n ? &files->v[i] : NULL;
 
 		if (f != NULL && r != NULL) {
-			int c = migration_id_cmp(f->id, r->id);
+			int c = plan_key_cmp(f->repeatable, f->id, r->cls, r->id);
 
 			if (c < 0)
 				r = NULL; /* the file comes first: pending */
