@@ -140,6 +140,13 @@ tests_check_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_mock_CFLAGS = $(TEST_CFLAGS)
 tests_check_mock_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_import
+TESTS += tests/check_import
+tests_check_import_SOURCES = tests/check_import.c tests/testutil.c tests/testutil.h
+tests_check_import_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_import_CFLAGS = $(TEST_CFLAGS)
+tests_check_import_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/check_api
 TESTS += tests/check_api
 tests_check_api_SOURCES = tests/check_api.c tests/testutil.c tests/testutil.h
