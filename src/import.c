@@ -728,6 +728,14 @@ static void import_match(struct import_state *s)
 			free(name);
 			continue;
 		}
+		if (migration_id_class(id) == 2) {
+			import_warn(s, "%s's table holds a migration dbmigrate cannot "
+				    "name (\"%s\"); it was left out",
+				    import_tool_name(p->tool), id);
+			free(id);
+			free(name);
+			continue;
+		}
 		plan_find(plan, id, "import", &it, s->c->err);
 		if (it != NULL && it->row != NULL) {
 			p->already++;

@@ -865,7 +865,7 @@ static dbmigrate_code migrator_prepare_items(dbmigrate *m, struct session *s,
 			   strbuf_failed(&missing) ? "(out of memory)" : missing.s);
 		errors_detail(&m->err, "Nothing was rolled back. The tracking table keeps no down SQL for %s (it was applied by an older version of dbmigrate, or by a driver that cannot keep it).",
 			      nmissing == 1 ? "it" : "them");
-		errors_hint(&m->err, "Add a `-- migrate:down` section (or `export const down`) to each, or restore the missing files.");
+		errors_hint(&m->err, "Add a `-- migrate:down` section (or `export const down`, `-- +goose Down`, a .down.sql or a Flyway U<version>__name.sql file) to each, or restore the missing files.");
 		strbuf_free(&missing);
 		return DBMIGRATE_EFILES;
 	}
