@@ -5,7 +5,8 @@
  * file's first annotation.
  *
  * As goose reads them (its sqlparser): an annotation is a line that
- * starts with "--" (no white space before it) followed by "+goose" and
+ * starts with "--" (no white space before it; an indented one, which
+ * goose takes for a comment, is refused here) followed by "+goose" and
  * one of up, down, statementbegin, statementend, no transaction, envsub
  * on, envsub off, compared without regard to case; an unknown one is an
  * error. The text between `-- +goose StatementBegin` and `-- +goose
@@ -393,6 +394,26 @@ dbmigrate_code parse_goose(struct migration *m, dbmigrate_error *err)
 		enum goose_kind kind = goose_kind_of(s + start, n);
 
 		line++;
+		if (kind == GOOSE_NONE) {
+			size_t i = start;
+
+			while (i < start + n && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+			if (i > start && goose_kind_of(s + i, n - (i - start)) != GOOSE_NONE) {
+				/* goose reads it as a comment: a Down section would
+				   silently become part of the up. */
+				errors_set(err, DBMIGRATE_EFILES,
+					   "indented goose annotation in %s", m->path);
+				errors_detail(err, "goose only reads an annotation at "
+					      "the start of its line; this one it "
+					      "takes for a plain comment.");
+				errors_hint(err, "Move `-- +goose` to the start of "
+					    "the line, or write the comment "
+					    "without +goose.");
+				rc = goose_at(&p, i);
+				continue;
+			}
+		}
 		if (kind != GOOSE_NONE) {
 			rc = goose_annotation(&p, kind, &state, &block, &begin,
 					      start, pos, line);
