@@ -53,9 +53,13 @@ static void fuzz_prepare(const struct migration *m,
 		/* Unwrapping drops exactly BEGIN and COMMIT. */
 		FUZZ_ASSERT(!r.unwrapped || (r.first == 1 && r.count + 2 == r.n));
 		FUZZ_ASSERT(r.unwrapped || (r.first == 0 && r.count == r.n));
-		for (size_t i = 0; i < r.n; i++)
-			FUZZ_ASSERT(r.v[i].len > 0 && r.v[i].offset <= b->len &&
+		/* In order, inside the body, not overlapping. */
+		for (size_t i = 0, end = 0; i < r.n; i++) {
+			FUZZ_ASSERT(r.v[i].len > 0 && r.v[i].offset >= end &&
+				    r.v[i].offset <= b->len &&
 				    r.v[i].len <= b->len - r.v[i].offset);
+			end = r.v[i].offset + r.v[i].len;
+		}
 	} else {
 		FUZZ_ASSERT(err.message != NULL && err.line > 0);
 	}

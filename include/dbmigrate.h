@@ -81,7 +81,8 @@ typedef enum dbmigrate_state {
 
 /* One migration as status reports it. Strings are owned by the report. */
 typedef struct dbmigrate_entry {
-	const char *id;          /* digits as written in the file name: "001" */
+	const char *id;          /* as written in the file name: "001", a
+				    Flyway version "1.1", or "R__name" */
 	const char *name;        /* "create_users_table" */
 	const char *file;        /* path of its file, NULL when missing */
 	dbmigrate_state state;
@@ -100,6 +101,11 @@ typedef struct dbmigrate_entry {
 	bool partial_down;       /* it was being rolled back (else applied) */
 	unsigned partial_done;   /* statements that ran */
 	unsigned partial_total;  /* statements in all */
+	bool repeatable;         /* a repeatable migration (Flyway's
+				    R__name.sql): applied after the versioned
+				    ones, again whenever its file changes
+				    (then pending, with modified set); never
+				    rolled back */
 } dbmigrate_entry;
 
 /* A status listing: every migration, in numeric order. */
@@ -248,6 +254,41 @@ DBMIGRATE_API dbmigrate_code dbmigrate_mark(dbmigrate *m, const char *id,
 DBMIGRATE_API dbmigrate_code dbmigrate_repair(dbmigrate *m,
 					      const dbmigrate_run_options *opts,
 					      dbmigrate_report **out);
+
+/* What dbmigrate_import() did (or, with dry_run, would do). */
+typedef struct dbmigrate_import_result {
+	const char *tool;  /* "goose", "golang-migrate", "dbmate", "flyway" */
+	const char *table; /* the tool's history table that was read */
+	size_t recorded;   /* rows written in the tracking table (dry run:
+			      that would be) */
+	size_t missing;    /* of them, migrations no file of the directory
+			      has (status shows them as missing) */
+	size_t already;    /* applied by the tool and already recorded */
+	size_t pending;    /* files the tool had not applied: `up` runs them */
+	int batch;         /* the batch they were recorded as; 0 for none */
+} dbmigrate_import_result;
+
+/*
+ * Adopt another tool's history: read its table (tool "goose",
+ * "golang-migrate", "dbmate" or "flyway"; NULL: the one whose table the
+ * database has, an error when none or several) and record every
+ * migration it applied in the tracking table, with the checksum and down
+ * SQL of its file, as one new batch, under the runner lock. Nothing of
+ * the migrations runs and the tool's table is only read. Each tool's
+ * rules are its own: goose's newest row per version decides (version 0
+ * is goose's); golang-migrate's one row is the current version, every
+ * migration at or below it applied, and a dirty one is refused
+ * (DBMIGRATE_EFILES naming the version); dbmate keeps a row per
+ * version; Flyway's failed rows are refused, a BASELINE covers what is
+ * below it, a repeatable counts when the file's Flyway checksum is that
+ * of its newest run. A migration the tool applied that no file has is
+ * recorded all the same (status: missing) with a WARNING event. A PLAN
+ * event comes for each row written; importing again writes none.
+ * opts->dry_run changes nothing. *out (may be NULL) gets the counts.
+ */
+DBMIGRATE_API dbmigrate_code dbmigrate_import(dbmigrate *m, const char *tool,
+					      const dbmigrate_run_options *opts,
+					      dbmigrate_import_result *out);
 
 /*
  * Roll back the newest batch (or opts->step migrations) and apply the

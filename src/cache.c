@@ -247,7 +247,9 @@ bool cache_lookup(struct cache *c, struct migration *m, const struct stat *st)
 	const struct cache_record *r;
 	long i;
 
-	if (c == NULL || c->rec == NULL || m->format == MIGRATION_FORMAT_PAIR)
+	/* Two files make one checksum (a pair, Flyway's V and U): not kept. */
+	if (c == NULL || c->rec == NULL || m->format == MIGRATION_FORMAT_PAIR ||
+	    m->format == MIGRATION_FORMAT_FLYWAY)
 		return false;
 	i = cache_find(c, cache_name(m));
 	if (i < 0)
@@ -291,7 +293,8 @@ void cache_store(struct cache *c, const struct migration *m,
 	const char *name;
 
 	if (c == NULL || c->path == NULL || !m->loaded ||
-	    m->format == MIGRATION_FORMAT_PAIR || strlen(m->checksum) != 64 ||
+	    m->format == MIGRATION_FORMAT_PAIR ||
+	    m->format == MIGRATION_FORMAT_FLYWAY || strlen(m->checksum) != 64 ||
 	    !cache_settled(&st->st_mtim, now) || !cache_settled(&st->st_ctim, now))
 		return;
 	name = cache_name(m);

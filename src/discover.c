@@ -1,7 +1,8 @@
 /*
  * discover.c - listing the migrations directory: every file whose name
- * starts with a digit must be a well-formed migration, numbers must be
- * unique (001 and 1 are the same number), a .down.sql needs its .up.sql,
+ * is meant to be a migration (name.c) must be a well-formed one, ids
+ * must be unique (001, 1 and Flyway's V1.0__ are the same version), a
+ * .down.sql needs its .up.sql and a Flyway U its V,
  * and migration names must be regular files. Every problem of the
  * directory is found in one pass, so a user fixes them all at once: the
  * first becomes the error, the others are listed in its detail.
@@ -29,7 +30,10 @@ struct discover_entry {
 	enum name_kind kind;    /* NAME_MIGRATION or NAME_MALFORMED */
 	struct name_info info;  /* NAME_MIGRATION only */
 	const char *why;        /* NAME_MALFORMED only: static */
-	uint64_t key;           /* leading number (saturated), for sorting */
+	const char *key;        /* the id (a malformed name's leading digits,
+				   maybe none), for sorting and grouping */
+	size_t key_len;
+	int cls;                /* 0 versioned (or malformed), 1 repeatable */
 	int stat_errno;         /* lstat/stat failed with this, or 0 */
 	mode_t mode;            /* what the name leads to (after a link) */
 	bool link;              /* the entry itself is a symbolic link */
@@ -139,26 +143,33 @@ static void discover_ctx_free(struct discover_ctx *c)
 	free(c->p);
 }
 
-/* The number a name starts with, saturated: sorts malformed names too. */
-static uint64_t discover_leading_number(const char *s)
+/* Compare the keys of a and b: the same class, then the same version
+   (001 and 1 are one) or, for repeatables, the same id. */
+static int discover_key_cmp(const struct discover_entry *a,
+			    const struct discover_entry *b)
 {
-	uint64_t v = 0;
+	size_t n;
+	int c;
 
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return UINT64_MAX;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	return v;
+	if (a->cls != b->cls)
+		return a->cls < b->cls ? -1 : 1;
+	if (a->cls == 0)
+		return migration_version_cmp(a->key, a->key_len, b->key,
+					     b->key_len);
+	n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	if ((c = memcmp(a->key, b->key, n)) != 0)
+		return c;
+	return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
 }
 
-/* Order entries by number, migrations before malformed names, role, name. */
+/* Order entries by id, migrations before malformed names, role, name. */
 static int discover_cmp(const void *pa, const void *pb)
 {
 	const struct discover_entry *a = pa, *b = pb;
+	int c = discover_key_cmp(a, b);
 
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
+	if (c != 0)
+		return c;
 	if (a->kind != b->kind)
 		return a->kind == NAME_MIGRATION ? -1 : 1;
 	if (a->kind == NAME_MIGRATION && a->info.role != b->info.role)
@@ -233,8 +244,14 @@ static void discover_add(struct discover_ctx *c, int dfd, const char *file,
 	c->n++;
 	/* Parse the copy: info.name must outlive the dirent buffer. */
 	e->kind = name_parse(e->file, &e->info, &e->why);
-	e->key = e->kind == NAME_MIGRATION ? e->info.number
-					   : discover_leading_number(e->file);
+	if (e->kind == NAME_MIGRATION) {
+		e->key = e->info.id;
+		e->key_len = e->info.id_len;
+		e->cls = e->info.role == NAME_ROLE_REPEATABLE;
+	} else {
+		e->key = e->file;
+		e->key_len = strspn(e->file, "0123456789");
+	}
 	if (e->kind != NAME_MIGRATION)
 		return;
 	if (type == DT_REG) {
@@ -303,12 +320,26 @@ static void discover_check_file(struct discover_ctx *c,
 			 kind);
 }
 
-/* True when a and b are NNN_name.up.sql and NNN_name.down.sql. */
+/* True when the ids of a and b are written the same way. */
+static bool discover_same_id(const struct discover_entry *a,
+			     const struct discover_entry *b)
+{
+	return a->info.id_len == b->info.id_len &&
+	       memcmp(a->info.id, b->info.id, a->info.id_len) == 0;
+}
+
+/*
+ * True when a and b are NNN_name.up.sql and NNN_name.down.sql, or a
+ * Flyway V and its U (which Flyway pairs by version alone: the
+ * descriptions may differ).
+ */
 static bool discover_is_pair(const struct discover_entry *a,
 			     const struct discover_entry *b)
 {
+	if (a->info.role == NAME_ROLE_FLYWAY_V)
+		return b->info.role == NAME_ROLE_FLYWAY_U;
 	return a->info.role == NAME_ROLE_UP && b->info.role == NAME_ROLE_DOWN &&
-	       strcmp(a->info.id, b->info.id) == 0 &&
+	       discover_same_id(a, b) &&
 	       a->info.name_len == b->info.name_len &&
 	       memcmp(a->info.name, b->info.name, a->info.name_len) == 0;
 }
@@ -320,7 +351,7 @@ static void discover_duplicate(struct discover_ctx *c,
 {
 	const char *detail;
 
-	if (strcmp(a->info.id, b->info.id) == 0 &&
+	if (discover_same_id(a, b) &&
 	    a->info.name_len == b->info.name_len &&
 	    memcmp(a->info.name, b->info.name, a->info.name_len) == 0)
 		detail = "The same migration exists in two formats; only a "
@@ -333,35 +364,59 @@ static void discover_duplicate(struct discover_ctx *c,
 	else
 		detail = "Each migration needs its own number, and leading "
 			 "zeros do not count: 001 and 1 are the same number.";
-	discover_problem(c, a->file, detail,
-			 "Keep one of them, or give the other a number higher "
-			 "than every existing migration.",
-			 "duplicate migration number %llu: %s/%s and %s/%s",
-			 (unsigned long long)a->info.number, c->dir, a->file,
-			 c->dir, b->file);
+	if (a->info.role == NAME_ROLE_FLYWAY_V || a->info.role == NAME_ROLE_FLYWAY_U ||
+	    b->info.role == NAME_ROLE_FLYWAY_V || b->info.role == NAME_ROLE_FLYWAY_U)
+		discover_problem(c, a->file, "Versions are compared part by "
+				 "part as numbers: 1, 1.0, 001 and V1__ are the "
+				 "same version.",
+				 "Keep one of them, or give the other a version "
+				 "higher than every existing migration.",
+				 "duplicate migration version %.*s: %s/%s and %s/%s",
+				 (int)a->info.id_len, a->info.id, c->dir, a->file,
+				 c->dir, b->file);
+	else
+		discover_problem(c, a->file, detail,
+				 "Keep one of them, or give the other a number higher "
+				 "than every existing migration.",
+				 "duplicate migration number %llu: %s/%s and %s/%s",
+				 (unsigned long long)a->info.number, c->dir, a->file,
+				 c->dir, b->file);
 }
 
-/* Report a .down.sql that has no .up.sql. */
+/* Report a .down.sql that has no .up.sql, or a Flyway U without its V. */
 static void discover_orphan(struct discover_ctx *c,
 			    const struct discover_entry *e)
 {
 	char *hint = NULL;
 	struct strbuf b = STRBUF_INIT;
+	bool flyway = e->info.role == NAME_ROLE_FLYWAY_U;
 
-	strbuf_printf(&b, "Add %s_%.*s.up.sql with the SQL to apply, or "
-		      "delete the .down.sql file.", e->info.id,
-		      (int)e->info.name_len, e->info.name);
+	if (flyway)
+		strbuf_printf(&b, "Add V%.*s__%.*s.sql with the SQL to apply, or "
+			      "delete the undo file.", (int)e->info.id_len,
+			      e->info.id, (int)e->info.name_len, e->info.name);
+	else
+		strbuf_printf(&b, "Add %.*s_%.*s.up.sql with the SQL to apply, or "
+			      "delete the .down.sql file.", (int)e->info.id_len,
+			      e->info.id, (int)e->info.name_len, e->info.name);
 	hint = strbuf_steal(&b);
 	if (hint == NULL) {
 		c->nomem = true;
 		return;
 	}
-	discover_problem(c, e->file,
-			 "A .down.sql file holds the rollback of the .up.sql "
-			 "file with the same number and name.", hint,
-			 "%s/%s has no matching %s_%.*s.up.sql", c->dir,
-			 e->file, e->info.id, (int)e->info.name_len,
-			 e->info.name);
+	if (flyway)
+		discover_problem(c, e->file,
+				 "A Flyway undo file (U) holds the rollback of the "
+				 "versioned migration (V) with the same version.",
+				 hint, "%s/%s has no matching V%.*s__*.sql", c->dir,
+				 e->file, (int)e->info.id_len, e->info.id);
+	else
+		discover_problem(c, e->file,
+				 "A .down.sql file holds the rollback of the .up.sql "
+				 "file with the same number and name.", hint,
+				 "%s/%s has no matching %.*s_%.*s.up.sql", c->dir,
+				 e->file, (int)e->info.id_len, e->info.id,
+				 (int)e->info.name_len, e->info.name);
 	free(hint);
 }
 
@@ -381,7 +436,8 @@ static bool discover_check_group(struct discover_ctx *c, size_t i, size_t j)
 		if (c->np != before)
 			ok = false;
 	}
-	if (j - i == 1 && e->info.role == NAME_ROLE_DOWN) {
+	if (j - i == 1 && (e->info.role == NAME_ROLE_DOWN ||
+			   e->info.role == NAME_ROLE_FLYWAY_U)) {
 		discover_orphan(c, e);
 		return false;
 	}
@@ -439,25 +495,44 @@ static dbmigrate_code discover_fail(struct discover_ctx *c,
 	return DBMIGRATE_EFILES;
 }
 
+/*
+ * The label of a migration as messages and status show it: what its
+ * file name says without the extension ("001_create_users",
+ * "V1.1__add_email", "R__views").
+ */
+static char *discover_label(const struct discover_entry *e)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	switch (e->info.role) {
+	case NAME_ROLE_REPEATABLE:
+		strbuf_add(&b, e->info.id, e->info.id_len);
+		break;
+	case NAME_ROLE_FLYWAY_V:
+	case NAME_ROLE_FLYWAY_U:
+		strbuf_printf(&b, "V%.*s__%.*s", (int)e->info.id_len, e->info.id,
+			      (int)e->info.name_len, e->info.name);
+		break;
+	default:
+		strbuf_printf(&b, "%.*s_%.*s", (int)e->info.id_len, e->info.id,
+			      (int)e->info.name_len, e->info.name);
+		break;
+	}
+	return strbuf_steal(&b);
+}
+
 /* Fill one migration from the entries [i, j) of a good group. */
 static bool discover_build(struct discover_ctx *c, size_t i, size_t j,
 			   struct migration *m)
 {
 	const struct discover_entry *e = &c->v[i];
-	size_t idlen = strlen(e->info.id);
 
 	memset(m, 0, sizeof *m);
 	m->number = e->info.number;
-	m->id = strdup(e->info.id);
+	m->id = strndup(e->info.id, e->info.id_len);
 	m->name = strndup(e->info.name, e->info.name_len);
-	m->label = malloc(idlen + 1 + e->info.name_len + 1);
+	m->label = discover_label(e);
 	m->path = fsutil_join(c->dir, e->file);
-	if (m->label != NULL) {
-		memcpy(m->label, e->info.id, idlen);
-		m->label[idlen] = '_';
-		memcpy(m->label + idlen + 1, e->info.name, e->info.name_len);
-		m->label[idlen + 1 + e->info.name_len] = '\0';
-	}
 	switch (e->info.role) {
 	case NAME_ROLE_SQL:
 		m->format = MIGRATION_FORMAT_SQL;
@@ -473,12 +548,23 @@ static bool discover_build(struct discover_ctx *c, size_t i, size_t j,
 		    (m->down_path = fsutil_join(c->dir, c->v[i + 1].file)) == NULL)
 			return false;
 		break;
+	case NAME_ROLE_FLYWAY_V:
+	case NAME_ROLE_FLYWAY_U:
+		m->format = MIGRATION_FORMAT_FLYWAY;
+		if (j - i == 2 &&
+		    (m->down_path = fsutil_join(c->dir, c->v[i + 1].file)) == NULL)
+			return false;
+		break;
+	case NAME_ROLE_REPEATABLE:
+		m->format = MIGRATION_FORMAT_FLYWAY;
+		m->repeatable = true;
+		break;
 	}
 	return m->id != NULL && m->name != NULL && m->label != NULL &&
 	       m->path != NULL;
 }
 
-/* End of the group of entries starting at i (same number, migrations). */
+/* End of the group of entries starting at i (same id, migrations). */
 static size_t discover_group_end(const struct discover_ctx *c, size_t i)
 {
 	size_t j = i + 1;
@@ -486,7 +572,7 @@ static size_t discover_group_end(const struct discover_ctx *c, size_t i)
 	if (c->v[i].kind != NAME_MIGRATION)
 		return j;
 	while (j < c->n && c->v[j].kind == NAME_MIGRATION &&
-	       c->v[j].info.number == c->v[i].info.number)
+	       discover_key_cmp(&c->v[j], &c->v[i]) == 0)
 		j++;
 	return j;
 }

@@ -822,3 +822,36 @@ dbmigrate_code driver_snapshot(struct driver *d, const char *table,
 		return driver_no_verify(d, err);
 	return d->vt->snapshot(d->conn, table, fn, ctx);
 }
+
+/* The error of a driver without the operations that read other tables. */
+static dbmigrate_code driver_no_tables(struct driver *d, const char *what,
+				       dbmigrate_error *err)
+{
+	errors_set(err, DBMIGRATE_EUNSUPPORTED,
+		   "driver %s cannot read other tables of the database (%s)",
+		   d->vt->name, what);
+	errors_detail(err, "The driver does not offer table_columns() and "
+			   "read_table().");
+	return DBMIGRATE_EUNSUPPORTED;
+}
+
+dbmigrate_code driver_table_columns(struct driver *d, const char *table,
+				    int *exists, dbmigrate_name_fn fn,
+				    void *ctx, const char *what,
+				    dbmigrate_error *err)
+{
+	*exists = 0;
+	if (d->vt->table_columns == NULL)
+		return driver_no_tables(d, what, err);
+	return d->vt->table_columns(d->conn, table, exists, fn, ctx);
+}
+
+dbmigrate_code driver_read_table(struct driver *d, const char *table,
+				 const char *const *columns, size_t n,
+				 dbmigrate_values_fn fn, void *ctx,
+				 const char *what, dbmigrate_error *err)
+{
+	if (d->vt->read_table == NULL)
+		return driver_no_tables(d, what, err);
+	return d->vt->read_table(d->conn, table, columns, n, fn, ctx);
+}

@@ -131,6 +131,23 @@ int driver_lint(const struct driver *d, const struct dbmigrate_host *host,
  * without the operation accepts all-zero settings (the server's
  * own limits) and refuses others with DBMIGRATE_EUNSUPPORTED in err.
  */
+/*
+ * The columns of table through the driver's table_columns() (ABI 4);
+ * DBMIGRATE_EUNSUPPORTED, with what for in the message, when the
+ * driver lacks it.
+ */
+dbmigrate_code driver_table_columns(struct driver *d, const char *table,
+				    int *exists, dbmigrate_name_fn fn,
+				    void *ctx, const char *what,
+				    dbmigrate_error *err);
+
+/* The rows of table through the driver's read_table() (ABI 4); as
+   driver_table_columns() when the driver lacks it. */
+dbmigrate_code driver_read_table(struct driver *d, const char *table,
+				 const char *const *columns, size_t n,
+				 dbmigrate_values_fn fn, void *ctx,
+				 const char *what, dbmigrate_error *err);
+
 dbmigrate_code driver_configure(struct driver *d,
 				const struct dbmigrate_settings *s,
 				dbmigrate_error *err);

@@ -544,17 +544,17 @@ static dbmigrate_code lint_select(const struct migration_set *set,
 		sel[i] = nids == 0;
 	for (size_t k = 0; k < nids; k++) {
 		const struct migration *found;
-		uint64_t number;
 
-		if (!migration_parse_id(ids[k], &number)) {
+		if (migration_id_class(ids[k]) == 2) {
 			errors_set(err, DBMIGRATE_EUSAGE,
 				   "invalid migration id \"%s\"", ids[k]);
 			errors_hint(err, "An id is the number a migration's "
-					 "file name starts with, such as 001; "
+					 "file name starts with, such as 001 "
+					 "(Flyway's version, as 1.1, or R__name); "
 					 "`dbmigrate status` lists them.");
 			return DBMIGRATE_EUSAGE;
 		}
-		found = migration_set_find(set, number);
+		found = migration_set_find(set, ids[k]);
 		if (found == NULL) {
 			errors_set(err, DBMIGRATE_EUSAGE,
 				   "no migration %s in %s", ids[k], set->dir);

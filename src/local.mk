@@ -23,6 +23,9 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/migration.c src/migration.h \
 	src/migrator.c src/migrator.h \
 	src/name.c \
+	src/import.c src/import.h \
+	src/parse-flyway.c \
+	src/parse-goose.c \
 	src/parse-js.c \
 	src/parse-sql.c \
 	src/plan.c src/plan.h \

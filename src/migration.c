@@ -27,6 +27,8 @@ static void migration_body_free(struct migration_body *b)
 {
 	if (b->owned)
 		free(b->sql);
+	if (b->whole_owned)
+		free((void *)(uintptr_t)b->whole);
 	memset(b, 0, sizeof *b);
 }
 
@@ -100,7 +102,8 @@ static dbmigrate_code migration_read(const struct migration *m,
 		errors_location(err, path, 0, 0, NULL, 0);
 		return rc;
 	}
-	if (*len == 0) {
+	/* Flyway runs an empty script (a migration emptied on purpose). */
+	if (*len == 0 && m->format != MIGRATION_FORMAT_FLYWAY) {
 		errors_set(err, DBMIGRATE_EFILES, "empty migration file %s", path);
 		if (m->format == MIGRATION_FORMAT_SQL)
 			errors_hint(err, "Write the migration: a line `-- migrate:up`, "
@@ -142,7 +145,8 @@ static dbmigrate_code migration_load_with(struct migration *m,
 
 	migration_unload(m);
 	rc = migration_read(m, m->path, &m->text, &m->text_len, err);
-	if (rc == DBMIGRATE_OK && m->format == MIGRATION_FORMAT_PAIR &&
+	if (rc == DBMIGRATE_OK && (m->format == MIGRATION_FORMAT_PAIR ||
+				   m->format == MIGRATION_FORMAT_FLYWAY) &&
 	    m->down_path != NULL)
 		rc = migration_read(m, m->down_path, &m->down_text,
 				    &m->down_text_len, err);
@@ -160,6 +164,9 @@ static dbmigrate_code migration_load_with(struct migration *m,
 			break;
 		case MIGRATION_FORMAT_JS:
 			rc = parse_js(m, err);
+			break;
+		case MIGRATION_FORMAT_FLYWAY:
+			rc = parse_flyway(m, err);
 			break;
 		default:
 			rc = errors_set(err, DBMIGRATE_EFILES,
@@ -248,18 +255,19 @@ dbmigrate_code migration_load_status(struct migration_set *s,
 	return rc;
 }
 
-/* Binary search: the set is sorted by number. */
+/* Binary search: the set is sorted by migration_id_cmp(). */
 struct migration *migration_set_find(const struct migration_set *s,
-				     uint64_t number)
+				     const char *id)
 {
 	size_t lo = 0, hi = s->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		int c = migration_id_cmp(s->v[mid].id, id);
 
-		if (s->v[mid].number == number)
+		if (c == 0)
 			return &s->v[mid];
-		if (s->v[mid].number < number)
+		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -304,6 +312,79 @@ bool migration_parse_id(const char *id, uint64_t *number)
 		return false;
 	*number = v;
 	return true;
+}
+
+bool migration_is_version(const char *s, size_t len)
+{
+	bool digit = false; /* the previous character was a digit */
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			digit = true;
+		else if ((s[i] == '.' || s[i] == '_') && digit)
+			digit = false;
+		else
+			return false;
+	}
+	return digit;
+}
+
+/* The next part of version s[*i, len): its digits without leading
+   zeros as [*start, *end); *i moves past it and its separator. A part
+   beyond the end is zero (empty). */
+static void migration_version_part(const char *s, size_t len, size_t *i,
+				   size_t *start, size_t *end)
+{
+	while (*i < len && s[*i] == '0')
+		(*i)++;
+	*start = *i;
+	while (*i < len && s[*i] >= '0' && s[*i] <= '9')
+		(*i)++;
+	*end = *i;
+	if (*i < len)
+		(*i)++; /* the separator */
+}
+
+int migration_version_cmp(const char *a, size_t alen, const char *b,
+			  size_t blen)
+{
+	size_t i = 0, j = 0;
+
+	/* Digits without leading zeros: longer is bigger, else bytes. */
+	while (i < alen || j < blen) {
+		size_t as, ae, bs, be;
+		int c;
+
+		migration_version_part(a, alen, &i, &as, &ae);
+		migration_version_part(b, blen, &j, &bs, &be);
+		if (ae - as != be - bs)
+			return ae - as < be - bs ? -1 : 1;
+		if ((c = memcmp(a + as, b + bs, ae - as)) != 0)
+			return c;
+	}
+	return 0;
+}
+
+int migration_id_class(const char *id)
+{
+	if (migration_is_version(id, strlen(id)))
+		return 0;
+	if (strncmp(id, "R__", 3) == 0 && id[3] != '\0')
+		return 1;
+	return 2;
+}
+
+int migration_id_cmp(const char *a, const char *b)
+{
+	int ca = migration_id_class(a), cb = migration_id_class(b);
+
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	if (ca == 0)
+		return migration_version_cmp(a, strlen(a), b, strlen(b));
+	return strcmp(a, b);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include "create.h"
 #include "directive.h"
 #include "errors.h"
+#include "import.h"
 #include "migration.h"
 #include "plan.h"
 #include "split.h"
@@ -353,6 +354,27 @@ static dbmigrate_code migrator_load_files(dbmigrate *m, struct session *s)
 	return migrator_load(config_dir(&m->cfg), NULL, true, &s->files, &m->err);
 }
 
+/*
+ * After the tracking table could not be read (error rc in m->err): when
+ * it is another tool's history table, say so instead (import.c), else
+ * keep the error. Only on failure, so reading a good table costs no
+ * catalog query.
+ */
+static dbmigrate_code migrator_peer_table(dbmigrate *m, dbmigrate_code rc)
+{
+	dbmigrate_error saved = { .code = DBMIGRATE_OK };
+
+	errors_move(&saved, &m->err);
+	if (import_check_tracking_table(&m->drv, config_table(&m->cfg),
+					&m->err) != DBMIGRATE_OK) {
+		errors_clear(&saved);
+		return m->err.code;
+	}
+	errors_clear(&m->err);
+	errors_move(&m->err, &saved);
+	return rc;
+}
+
 /* What migrator_collect_row needs. */
 struct migrator_rows_ctx {
 	struct applied_set *rows;
@@ -390,6 +412,8 @@ static dbmigrate_code migrator_read_rows(dbmigrate *m, struct session *s,
 	rc = read(m->drv.conn, config_table(&m->cfg), migrator_collect_row, &c);
 	if (rc == DBMIGRATE_OK && m->err.code != DBMIGRATE_OK)
 		rc = m->err.code; /* applied_add failed inside the callback */
+	if (rc == DBMIGRATE_EDATABASE)
+		rc = migrator_peer_table(m, rc);
 	return rc;
 }
 
@@ -547,8 +571,9 @@ static void migrator_entry(const struct plan_item *it, dbmigrate_entry *e)
 {
 	memset(e, 0, sizeof *e);
 	e->state = it->state;
-	e->modified = it->modified;
+	e->modified = it->modified || it->outdated;
 	e->out_of_order = it->out_of_order;
+	e->repeatable = it->repeatable;
 	if (it->mig != NULL) {
 		e->id = it->mig->id;
 		e->name = it->mig->name;
@@ -562,9 +587,12 @@ static void migrator_entry(const struct plan_item *it, dbmigrate_entry *e)
 			e->id = it->row->id;
 			e->name = it->row->name;
 		}
-		e->batch = it->row->batch;
-		e->executed_at = it->row->executed_at;
 		e->recorded_checksum = it->row->checksum;
+		/* An outdated repeatable is pending: no batch until it runs. */
+		if (it->state != DBMIGRATE_PENDING) {
+			e->batch = it->row->batch;
+			e->executed_at = it->row->executed_at;
+		}
 	}
 	e->down_from_table = it->down_from_table;
 	if (it->state == DBMIGRATE_PARTIAL) {
@@ -609,6 +637,8 @@ static void run_item_free(struct run_item *r)
 	free(r->stmts);
 	free(r->saved);
 	free(r->stored.path);
+	if (r->stored_body.whole_owned)
+		free((void *)(uintptr_t)r->stored_body.whole);
 }
 
 /*
@@ -642,6 +672,15 @@ static dbmigrate_code migrator_stored_down(dbmigrate *m, struct run_item *r)
 	b->path = st->path;
 	b->line = 1;
 	b->column = 1;
+	/* A goose down keeps its StatementBegin/End blocks whole. */
+	if (strstr(row->down_sql, "+goose") != NULL) {
+		struct migration_segment *segs;
+
+		if (!parse_goose_segments(b->sql, b->len, &segs, &b->nwhole))
+			return errors_nomem(&m->err);
+		b->whole = segs;
+		b->whole_owned = segs != NULL;
+	}
 	st->down = *b;
 	r->from_table = true;
 	return DBMIGRATE_OK;
@@ -891,7 +930,7 @@ static dbmigrate_code migrator_prepare_items(dbmigrate *m, struct session *s,
 			   strbuf_failed(&missing) ? "(out of memory)" : missing.s);
 		errors_detail(&m->err, "Nothing was rolled back. The tracking table keeps no down SQL for %s (it was applied by an older version of dbmigrate, or by a driver that cannot keep it).",
 			      nmissing == 1 ? "it" : "them");
-		errors_hint(&m->err, "Add a `-- migrate:down` section (or `export const down`) to each, or restore the missing files.");
+		errors_hint(&m->err, "Add a `-- migrate:down` section (or `export const down`, `-- +goose Down`, a .down.sql or a Flyway U<version>__name.sql file) to each, or restore the missing files.");
 		strbuf_free(&missing);
 		return DBMIGRATE_EFILES;
 	}
@@ -1107,6 +1146,18 @@ static void migrator_row(const struct run_item *r, int batch,
 	row->down_sql = it->mig->down.present ? it->mig->down.sql : NULL;
 }
 
+/*
+ * The tracking row that running item r deletes: its own when it rolls
+ * back, the previous one of a repeatable that runs again (replaced by
+ * its new row in the same apply()), else none.
+ */
+static const char *migrator_unrecord_id(const struct run_item *r)
+{
+	if (r->down || r->it->outdated)
+		return r->it->row->id;
+	return NULL;
+}
+
 /* Make the driver's failure rc in item r the session's error. */
 static dbmigrate_code migrator_apply_failed(dbmigrate *m,
 					    const struct run_item *r,
@@ -1178,7 +1229,7 @@ static dbmigrate_code migrator_apply(dbmigrate *m, struct run_item *r, int batch
 	rc = migrator_configure(m, &r->limits);
 	if (rc == DBMIGRATE_OK)
 		rc = migrator_apply_range(m, r, 0, r->count, r->down ? NULL : &row,
-					  r->down ? r->it->row->id : NULL);
+					  migrator_unrecord_id(r));
 	if (rc != DBMIGRATE_OK)
 		return migrator_apply_failed(m, r, rc);
 	migrator_emit_item(m, r, DBMIGRATE_EVENT_DONE, batch,
@@ -1264,7 +1315,7 @@ static dbmigrate_code migrator_apply_group(dbmigrate *m, struct run_item *v,
 		items[k].stmts = v[k].stmts;
 		items[k].n = v[k].count;
 		items[k].record = v[k].down ? NULL : &rows[k];
-		items[k].unrecord_id = v[k].down ? v[k].it->row->id : NULL;
+		items[k].unrecord_id = migrator_unrecord_id(&v[k]);
 	}
 	rc = migrator_configure(m, &v[0].limits);
 	if (rc == DBMIGRATE_OK) {
@@ -1424,7 +1475,7 @@ static dbmigrate_code migrator_apply_own(dbmigrate *m, struct run_item *r,
 	if (rc == DBMIGRATE_OK) {
 		rc = migrator_apply_range(m, r, r->pre, mid,
 					  r->down ? NULL : &row,
-					  r->down ? r->it->row->id : NULL);
+					  migrator_unrecord_id(r));
 		if (rc == DBMIGRATE_OK && m->interrupted)
 			rc = errors_set(&m->err, DBMIGRATE_EINTERRUPTED, "interrupted");
 		if (rc == DBMIGRATE_OK)
@@ -1638,6 +1689,34 @@ static bool migrator_per_migration(const dbmigrate *m,
 	       !(m->drv.vt->caps & DBMIGRATE_CAP_TRANSACTIONAL_DDL);
 }
 
+/*
+ * Say what a rollback leaves of the repeatable migrations, which have no
+ * undo (Flyway has none either): those applied in or after the oldest
+ * batch rolled back stay applied; reset leaves their objects behind.
+ */
+static void migrator_warn_repeatables(dbmigrate *m, const struct plan *p,
+				      const struct run_item *v, size_t n,
+				      bool reset)
+{
+	int oldest = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (oldest == 0 || v[i].it->row->batch < oldest)
+			oldest = v[i].it->row->batch;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_item *it = &p->v[i];
+
+		if (!it->repeatable || it->row == NULL)
+			continue;
+		if (reset)
+			migrator_warn(m, "%s is a repeatable migration, which has no undo: what it made stays in the database",
+				      it->row->label);
+		else if (n > 0 && it->row->batch >= oldest)
+			migrator_warn(m, "%s stays applied: a repeatable migration has no undo (it runs again when its file changes)",
+				      it->row->label);
+	}
+}
+
 /* Check the run options that every command shares. */
 static dbmigrate_code migrator_check_options(dbmigrate *m,
 					     const dbmigrate_run_options *o)
@@ -1682,6 +1761,8 @@ static dbmigrate_code migrator_run(dbmigrate *m, const dbmigrate_run_options *o,
 	if (rc != DBMIGRATE_OK)
 		goto out;
 	migrator_warn_drift(m, &s.plan);
+	if (down)
+		migrator_warn_repeatables(m, &s.plan, items, n, reset);
 	for (size_t i = 0; !down && i < n; i++)
 		if (items[i].it->out_of_order)
 			migrator_warn(m, "%s is numbered below the newest applied migration; it runs now, out of order",
@@ -1997,6 +2078,97 @@ out:
 	return rc;
 }
 
+dbmigrate_code dbmigrate_import(dbmigrate *m, const char *tool,
+				const dbmigrate_run_options *o,
+				dbmigrate_import_result *out)
+{
+	static const dbmigrate_run_options none = { 0 };
+	struct session s;
+	struct import_plan ip = { 0 };
+	struct import_ctx ic;
+	struct dbmigrate_row *rowv = NULL;
+	const struct dbmigrate_row **rows = NULL;
+	const char **unrecord = NULL;
+	int t = -1, batch;
+	dbmigrate_code rc;
+
+	if (o == NULL)
+		o = &none;
+	if (out != NULL)
+		memset(out, 0, sizeof *out);
+	errors_clear(&m->err);
+	if (tool != NULL && (t = import_tool_parse(tool)) < 0) {
+		errors_set(&m->err, DBMIGRATE_EUSAGE, "unknown tool \"%s\" for import", tool);
+		errors_hint(&m->err, "Name one of goose, golang-migrate, dbmate and flyway, or none to find it from the tables of the database.");
+		return DBMIGRATE_EUSAGE;
+	}
+	rc = migrator_begin_session(m, &s, true, true);
+	ic = (struct import_ctx){ &m->drv, &s.plan, &m->err };
+	if (rc == DBMIGRATE_OK)
+		rc = import_read(&ic, t, &ip);
+	if (rc != DBMIGRATE_OK)
+		goto out;
+	batch = s.plan.max_batch + 1;
+	for (size_t i = 0; i < ip.nwarnings; i++)
+		migrator_message(m, DBMIGRATE_EVENT_WARNING, ip.warnings[i]);
+	rowv = calloc(ip.n + 1, sizeof *rowv);
+	rows = calloc(ip.n + 1, sizeof *rows);
+	unrecord = calloc(ip.n + 1, sizeof *unrecord);
+	if (rowv == NULL || rows == NULL || unrecord == NULL) {
+		rc = errors_nomem(&m->err);
+		goto out;
+	}
+	for (size_t i = 0; i < ip.n; i++) {
+		const struct import_row *r = &ip.v[i];
+		const struct migration *mig = r->it != NULL ? r->it->mig : NULL;
+		dbmigrate_entry e = { .id = r->id, .name = r->name,
+				      .state = mig != NULL ? DBMIGRATE_EXECUTED
+							   : DBMIGRATE_MISSING,
+				      .batch = batch, .executed_at = r->executed_at };
+		dbmigrate_event ev = { .kind = DBMIGRATE_EVENT_PLAN, .entry = &e,
+				       .batch = batch };
+
+		rowv[i].id = r->id;
+		rowv[i].name = r->name;
+		rowv[i].executed_at = r->executed_at;
+		rowv[i].batch = batch;
+		if (mig != NULL) {
+			e.file = mig->path;
+			e.checksum = mig->checksum;
+			e.has_down = mig->down.present;
+			e.repeatable = mig->repeatable;
+			rowv[i].checksum = mig->checksum;
+			rowv[i].down_sql = mig->down.present ? mig->down.sql : NULL;
+		}
+		rows[i] = &rowv[i];
+		migrator_emit(m, &ev);
+	}
+	if (out != NULL) {
+		out->tool = import_tool_name(ip.tool);
+		out->table = ip.table;
+		out->recorded = ip.n;
+		out->missing = ip.missing;
+		out->already = ip.already;
+		out->pending = ip.pending;
+		out->batch = ip.n > 0 ? batch : 0;
+	}
+	if (o->dry_run || ip.n == 0)
+		goto out;
+	/* The peer's table is only read; dbmigrate's own gets the rows, in
+	   one transaction, under the runner lock. */
+	rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
+	if (rc == DBMIGRATE_OK)
+		rc = migrator_write_rows(m, rows, unrecord, ip.n);
+out:
+	free(rowv);
+	free(rows);
+	free(unrecord);
+	import_plan_free(&ip);
+	migrator_unlock(m, &s);
+	session_free(&s);
+	return rc;
+}
+
 /* mkdir -p for the migrations directory. */
 static dbmigrate_code migrator_mkdirs(const char *dir, dbmigrate_error *err)
 {
@@ -2037,6 +2209,10 @@ dbmigrate_code dbmigrate_init(dbmigrate *m)
 		rc = migrator_lock(m);
 		s.locked = rc == DBMIGRATE_OK;
 	}
+	/* Another tool's table given as --table is never altered. */
+	if (rc == DBMIGRATE_OK)
+		rc = import_check_tracking_table(&m->drv, config_table(&m->cfg),
+						 &m->err);
 	if (rc == DBMIGRATE_OK)
 		rc = m->drv.vt->ensure_table(m->drv.conn, config_table(&m->cfg));
 	migrator_unlock(m, &s);

@@ -1,5 +1,6 @@
 /*
- * parse-sql.c - the SQL formats. NNN_name.sql is dbmate's: a line
+ * parse-sql.c - the SQL formats. NNN_name.sql is dbmate's (or goose's,
+ * when its first annotation is `-- +goose ...`: parse-goose.c): a line
  * `-- migrate:up` starts the up section, `-- migrate:down` the down
  * section, each optionally followed by options such as
  * `transaction:false`; markers are case-sensitive, as in dbmate, so a
@@ -324,6 +325,9 @@ dbmigrate_code parse_sql(struct migration *m, dbmigrate_error *err)
 
 	if (m->format == MIGRATION_FORMAT_PAIR)
 		return parse_sql_pair(m, err);
+	/* The first annotation tells goose's files from dbmate's. */
+	if (parse_goose_detect(m->text, m->text_len))
+		return parse_goose(m, err);
 	if (parse_sql_scan(&p) != DBMIGRATE_OK)
 		return DBMIGRATE_EFILES;
 	if (!p.up.found) {
@@ -336,7 +340,9 @@ dbmigrate_code parse_sql(struct migration *m, dbmigrate_error *err)
 				      "after the colon).", p.near_miss);
 		errors_hint(err, "Start the file with a line `-- migrate:up` and "
 			    "the SQL to apply; then, to allow rolling back, a "
-			    "line `-- migrate:down` and the SQL that undoes it.");
+			    "line `-- migrate:down` and the SQL that undoes it "
+			    "(goose's `-- +goose Up` and `-- +goose Down` work "
+			    "too). A file of plain SQL is named NNN_name.up.sql.");
 		if (p.near_miss != 0)
 			return parse_sql_at(&p, p.near_off);
 		errors_location(err, m->path, 0, 0, NULL, 0);

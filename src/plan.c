@@ -70,7 +70,10 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 		}
 	}
 	a->batch = batch;
-	a->numeric = migration_parse_id(a->id, &a->number);
+	a->cls = migration_id_class(a->id);
+	/* A repeatable's label is its id: "R__views", not "R__views_views". */
+	if (a->cls == 1)
+		a->label[strlen(a->id)] = '\0';
 	s->n++;
 	return DBMIGRATE_OK;
 }
@@ -105,17 +108,55 @@ void applied_free(struct applied_set *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* Order rows: numeric ids by number, then the others by id text. */
+/* migration_id_cmp() of ids whose classes are known (no rescan). */
+static int plan_key_cmp(int ca, const char *a, int cb, const char *b)
+{
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	if (ca == 0)
+		return migration_version_cmp(a, strlen(a), b, strlen(b));
+	return strcmp(a, b);
+}
+
+/* Order rows as migration_id_cmp() orders ids. */
 static int plan_cmp_rows(const void *a, const void *b)
 {
 	const struct applied *x = *(const struct applied *const *)a;
 	const struct applied *y = *(const struct applied *const *)b;
 
-	if (x->numeric != y->numeric)
-		return x->numeric ? -1 : 1;
-	if (x->numeric)
-		return x->number < y->number ? -1 : x->number > y->number;
-	return strcmp(x->id, y->id);
+	return plan_key_cmp(x->cls, x->id, y->cls, y->id);
+}
+
+/* Set the state of item it, which has a row (and maybe a file). */
+static void plan_applied_state(struct plan *out, struct plan_item *it)
+{
+	struct migration *f = it->mig;
+	struct applied *r = it->row;
+	bool differ = f != NULL && r->checksum != NULL && r->checksum[0] != '\0' &&
+		      f->checksum[0] != '\0' && strcmp(r->checksum, f->checksum) != 0;
+
+	it->state = f != NULL ? DBMIGRATE_EXECUTED : DBMIGRATE_MISSING;
+	it->repeatable = r->cls == 1;
+	if (r->batch > out->max_batch)
+		out->max_batch = r->batch;
+	if (!it->repeatable && r->batch > out->max_down_batch)
+		out->max_down_batch = r->batch;
+	if (it->repeatable && differ) {
+		/* Changed since applied: it runs again, replacing its row. */
+		it->state = DBMIGRATE_PENDING;
+		it->outdated = true;
+	} else if (differ) {
+		it->modified = true;
+	}
+	if (r->partial) {
+		/* Started and did not finish: what it left is unknown. */
+		it->state = DBMIGRATE_PARTIAL;
+		it->partial_down = r->partial_down;
+		it->partial_done = r->partial_done;
+		it->partial_total = r->partial_total;
+	}
+	it->down_from_table = !it->repeatable && r->down_sql != NULL &&
+			      (f == NULL || !f->down.present);
 }
 
 dbmigrate_code plan_build(struct migration_set *files,
@@ -124,8 +165,7 @@ dbmigrate_code plan_build(struct migration_set *files,
 {
 	struct applied **sorted = NULL;
 	size_t i = 0, j = 0, n = 0;
-	uint64_t newest = 0;
-	bool any_applied = false;
+	const char *newest = NULL;
 
 	memset(out, 0, sizeof *out);
 	if (rows->n > 0) {
@@ -137,8 +177,7 @@ dbmigrate_code plan_build(struct migration_set *files,
 		qsort(sorted, rows->n, sizeof *sorted, plan_cmp_rows);
 	}
 	for (size_t k = 0; k + 1 < rows->n; k++) {
-		if (sorted[k]->numeric && sorted[k + 1]->numeric &&
-		    sorted[k]->number == sorted[k + 1]->number) {
+		if (plan_cmp_rows(&sorted[k], &sorted[k + 1]) == 0) {
 			errors_set(err, DBMIGRATE_EDATABASE,
 				   "the tracking table records migration %s twice (as \"%s\" and \"%s\")",
 				   sorted[k]->id, sorted[k]->id, sorted[k + 1]->id);
@@ -152,16 +191,18 @@ dbmigrate_code plan_build(struct migration_set *files,
 		free(sorted);
 		return errors_nomem(err);
 	}
-	/* Merge two sorted lists; numeric rows sort before the others. */
+	/* Merge two lists sorted the same way. */
 	while (i < files->n || j < rows->n) {
 		struct plan_item *it = &out->v[n++];
 		struct applied *r = j < rows->n ? sorted[j] : NULL;
 		struct migration *f = i < files->n ? &files->v[i] : NULL;
 
 		if (f != NULL && r != NULL) {
-			if (!r->numeric || r->number > f->number)
+			int c = plan_key_cmp(f->repeatable, f->id, r->cls, r->id);
+
+			if (c < 0)
 				r = NULL; /* the file comes first: pending */
-			else if (r->number < f->number)
+			else if (c > 0)
 				f = NULL; /* the row comes first: missing */
 		}
 		it->mig = f;
@@ -172,42 +213,29 @@ dbmigrate_code plan_build(struct migration_set *files,
 			j++;
 		if (r == NULL) {
 			it->state = DBMIGRATE_PENDING;
+			it->repeatable = f->repeatable;
 			continue;
 		}
-		it->state = f != NULL ? DBMIGRATE_EXECUTED : DBMIGRATE_MISSING;
-		if (r->partial) {
-			it->state = DBMIGRATE_PARTIAL;
-			it->partial_down = r->partial_down;
-			it->partial_done = r->partial_done;
-			it->partial_total = r->partial_total;
-		}
-		if (r->batch > out->max_batch)
-			out->max_batch = r->batch;
-		if (r->numeric && (!any_applied || r->number > newest))
-			newest = r->number;
-		any_applied = true;
-		if (f != NULL && r->checksum != NULL && r->checksum[0] != '\0' &&
-		    f->checksum[0] != '\0' && strcmp(r->checksum, f->checksum) != 0)
-			it->modified = true;
-		it->down_from_table = r->down_sql != NULL &&
-				      (f == NULL || !f->down.present);
+		plan_applied_state(out, it);
+		if (r->cls == 0 && (newest == NULL ||
+				    migration_id_cmp(r->id, newest) > 0))
+			newest = r->id;
 	}
 	out->n = n;
-	for (size_t k = 0; k < n && any_applied; k++)
-		if (out->v[k].state == DBMIGRATE_PENDING &&
-		    out->v[k].mig->number < newest)
+	for (size_t k = 0; k < n && newest != NULL; k++)
+		if (out->v[k].state == DBMIGRATE_PENDING && !out->v[k].repeatable &&
+		    migration_id_cmp(out->v[k].mig->id, newest) < 0)
 			out->v[k].out_of_order = true;
 	free(sorted);
 	return DBMIGRATE_OK;
 }
 
-/* Parse a --to id; EUSAGE when it is not one. */
-static dbmigrate_code plan_parse_to(const char *to, uint64_t *number,
-				    dbmigrate_error *err)
+/* Check a --to id; EUSAGE when it is not a version. */
+static dbmigrate_code plan_parse_to(const char *to, dbmigrate_error *err)
 {
-	if (!migration_parse_id(to, number)) {
+	if (migration_id_class(to) != 0) {
 		errors_set(err, DBMIGRATE_EUSAGE, "invalid migration id \"%s\" for --to", to);
-		errors_hint(err, "Give the digits a migration file name starts with, e.g. --to 002.");
+		errors_hint(err, "Give the digits a migration file name starts with, e.g. --to 002 (or a Flyway version, e.g. --to 1.1).");
 		return DBMIGRATE_EUSAGE;
 	}
 	return DBMIGRATE_OK;
@@ -217,7 +245,6 @@ dbmigrate_code plan_select_up(const struct plan *p, unsigned step,
 			      const char *to, size_t **idx, size_t *n,
 			      dbmigrate_error *err)
 {
-	uint64_t limit = UINT64_MAX;
 	size_t *v, k = 0;
 
 	*idx = NULL;
@@ -225,10 +252,11 @@ dbmigrate_code plan_select_up(const struct plan *p, unsigned step,
 	if (to != NULL) {
 		bool known = false;
 
-		if (plan_parse_to(to, &limit, err) != DBMIGRATE_OK)
+		if (plan_parse_to(to, err) != DBMIGRATE_OK)
 			return DBMIGRATE_EUSAGE;
 		for (size_t i = 0; i < p->n; i++)
-			if (p->v[i].mig != NULL && p->v[i].mig->number == limit)
+			if (p->v[i].mig != NULL && !p->v[i].repeatable &&
+			    migration_id_cmp(p->v[i].mig->id, to) == 0)
 				known = true;
 		if (!known) {
 			errors_set(err, DBMIGRATE_EUSAGE, "no migration file has id %s (--to)", to);
@@ -240,7 +268,11 @@ dbmigrate_code plan_select_up(const struct plan *p, unsigned step,
 	if (v == NULL)
 		return errors_nomem(err);
 	for (size_t i = 0; i < p->n; i++) {
-		if (p->v[i].state != DBMIGRATE_PENDING || p->v[i].mig->number > limit)
+		const struct plan_item *it = &p->v[i];
+
+		if (it->state != DBMIGRATE_PENDING ||
+		    (to != NULL && (it->repeatable ||
+				    migration_id_cmp(it->mig->id, to) > 0)))
 			continue;
 		if (step > 0 && k == step)
 			break;
@@ -293,12 +325,11 @@ dbmigrate_code plan_select_down(const struct plan *p, unsigned step,
 				const char *to, bool all, size_t **idx,
 				size_t *n, dbmigrate_error *err)
 {
-	uint64_t floor = 0;
 	size_t *v, k = 0;
 
 	*idx = NULL;
 	*n = 0;
-	if (to != NULL && plan_parse_to(to, &floor, err) != DBMIGRATE_OK)
+	if (to != NULL && plan_parse_to(to, err) != DBMIGRATE_OK)
 		return DBMIGRATE_EUSAGE;
 	v = malloc((p->n + 1) * sizeof *v);
 	if (v == NULL)
@@ -306,14 +337,14 @@ dbmigrate_code plan_select_down(const struct plan *p, unsigned step,
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_item *it = &p->v[i];
 
-		if (it->row == NULL)
+		if (it->row == NULL || it->repeatable)
 			continue;
 		if (all || step > 0)
 			v[k++] = i;
 		else if (to != NULL) {
-			if (!it->row->numeric || it->row->number > floor)
+			if (it->row->cls != 0 || migration_id_cmp(it->row->id, to) > 0)
 				v[k++] = i;
-		} else if (it->row->batch == p->max_batch)
+		} else if (it->row->batch == p->max_down_batch)
 			v[k++] = i;
 	}
 	if (plan_sort_down(v, k, p, err) != DBMIGRATE_OK) {
@@ -331,20 +362,18 @@ dbmigrate_code plan_find(const struct plan *p, const char *id,
 			 const char *what, struct plan_item **out,
 			 dbmigrate_error *err)
 {
-	uint64_t number;
-
 	*out = NULL;
-	if (id == NULL || !migration_parse_id(id, &number)) {
+	if (id == NULL || migration_id_class(id) == 2) {
 		errors_set(err, DBMIGRATE_EUSAGE, "invalid migration id \"%s\" for %s",
 			   id != NULL ? id : "", what);
-		errors_hint(err, "Give the digits a migration file name starts with, e.g. 002.");
+		errors_hint(err, "Give the digits a migration file name starts with, e.g. 002 (a Flyway version such as 1.1, or R__name for a repeatable).");
 		return DBMIGRATE_EUSAGE;
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_item *it = &p->v[i];
 
-		if ((it->mig != NULL && it->mig->number == number) ||
-		    (it->row != NULL && it->row->numeric && it->row->number == number)) {
+		if ((it->mig != NULL && migration_id_cmp(it->mig->id, id) == 0) ||
+		    (it->row != NULL && migration_id_cmp(it->row->id, id) == 0)) {
 			*out = &p->v[i];
 			break;
 		}

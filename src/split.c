@@ -98,14 +98,21 @@ static bool split_space(char c)
 }
 
 /* Add the range r of the body, one statement whatever it holds, without
-   the white space around it and one final semicolon. */
+   the white space and -- comment lines before it, the white space after
+   it and one final semicolon; a range of nothing else adds nothing. */
 static int split_whole(const char *sql, const struct migration_segment *r,
 		       struct split_result *out)
 {
 	size_t from = r->offset, to = r->offset + r->len;
 
-	while (from < to && split_space(sql[from]))
-		from++;
+	for (;;) {
+		while (from < to && split_space(sql[from]))
+			from++;
+		if (to - from < 2 || sql[from] != '-' || sql[from + 1] != '-')
+			break;
+		while (from < to && sql[from] != '\n')
+			from++;
+	}
 	while (to > from && split_space(sql[to - 1]))
 		to--;
 	if (to > from && sql[to - 1] == ';')
@@ -144,6 +151,11 @@ static dbmigrate_code split_text(const struct driver *d,
 	for (size_t i = 0; rc == DBMIGRATE_OK && i < b->nwhole; i++) {
 		const struct migration_segment *r = &b->whole[i];
 
+		/* The parser's ranges are sorted and inside the body; one
+		   that is not is left to the splitter. */
+		if (r->offset < at || r->offset > b->len ||
+		    r->len > b->len - r->offset)
+			continue;
 		rc = split_range(d, host, b, at, r->offset, out, serr);
 		if (rc == DBMIGRATE_OK && split_whole(b->sql, r, out) != 0)
 			rc = DBMIGRATE_ENOMEM;

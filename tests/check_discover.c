@@ -299,8 +299,8 @@ END_TEST
 START_TEST(malformed_name_is_an_error_not_skipped)
 {
 	static const char *const bad[] = {
-		"001.sql", "001_.sql", "001_a b.sql", "001_a'b.sql", "001_x.txt",
-		"1a_x.sql", "001_..sql", "001_x.d.ts",
+		"001.sql", "001_.sql", "001_a\tb.sql", "001_a'b.ts", "001_x.txt",
+		"1a_x.sql", "001_x.d.ts", "002_add.go",
 		"12345678901234567890_too_long.sql",
 	};
 
@@ -329,7 +329,7 @@ START_TEST(every_problem_is_listed)
 	dbmigrate_error err = { 0 };
 
 	put("001.sql", "x");
-	put("002_a b.sql", "x");
+	put("002_a b.js", "x");
 	put("3_x.txt", "x");
 	put("004_a.sql", "x");
 	put("04_b.sql", "x");
@@ -338,7 +338,7 @@ START_TEST(every_problem_is_listed)
 	has(err.message, "001.sql");
 	has(err.detail, "3 more problems");
 	/* Listed names say what is wrong with them. */
-	has(err.detail, "002_a b.sql: The name may only contain letters");
+	has(err.detail, "002_a b.js: The name of a .ts or .js migration may only contain letters");
 	has(err.detail, "3_x.txt: The extension is not one of .sql, .ts");
 	has(err.detail, "duplicate migration number 4");
 	errors_clear(&err);
@@ -501,6 +501,62 @@ START_TEST(trailing_slash_and_empty_directory)
 }
 END_TEST
 
+/* Every tool's names in one directory, in version order. */
+START_TEST(peer_names_in_one_directory)
+{
+	struct migration_set set;
+	dbmigrate_error err = { 0 };
+	static const char *const labels[] = {
+		"001_dbmate", "V1.1__flyway", "0002_1.7.0_schema", "V2.5__half",
+		"20240101120000_goose name", "R__a_view", "R__b_view",
+	};
+
+	put("R__b_view.sql", "SELECT 1;\n");
+	put("V2.5__half.sql", "SELECT 1;\n");
+	put("U2.5__undo_half.sql", "SELECT 1;\n");
+	put("0002_1.7.0_schema.up.sql", "SELECT 1;\n");
+	put("0002_1.7.0_schema.down.sql", "SELECT 1;\n");
+	put("R__a_view.sql", "SELECT 1;\n");
+	put("20240101120000_goose name.sql", "-- +goose Up\nSELECT 1;\n");
+	put("V1.1__flyway.sql", "SELECT 1;\n");
+	put("001_dbmate.sql", "-- migrate:up\nSELECT 1;\n");
+	put("README.md", "not a migration");
+	ck_assert_int_eq(discover_dir(dir, &set, &err), DBMIGRATE_OK);
+	ck_assert_uint_eq(set.n, 7);
+	for (size_t i = 0; i < 7; i++)
+		ck_assert_str_eq(set.v[i].label, labels[i]);
+	ck_assert_str_eq(set.v[1].id, "1.1");
+	ck_assert_int_eq(set.v[3].format, MIGRATION_FORMAT_FLYWAY);
+	ck_assert_ptr_nonnull(set.v[3].down_path);
+	ck_assert(strstr(set.v[3].down_path, "U2.5__undo_half.sql") != NULL);
+	ck_assert(set.v[5].repeatable && set.v[6].repeatable);
+	ck_assert_str_eq(set.v[5].id, "R__a_view");
+	ck_assert_str_eq(set.v[5].name, "a_view");
+	ck_assert_ptr_eq(migration_set_find(&set, "2.5.0"), &set.v[3]);
+	ck_assert_ptr_null(migration_set_find(&set, "2.50"));
+	ck_assert_ptr_eq(migration_set_find(&set, "R__b_view"), &set.v[6]);
+	ck_assert_int_eq(migration_load_set(&set, NULL, &err), DBMIGRATE_OK);
+	ck_assert_str_eq(set.v[4].up.sql, "SELECT 1;\n");
+	migration_set_free(&set);
+}
+END_TEST
+
+START_TEST(peer_name_problems)
+{
+	dbmigrate_error err = { 0 };
+
+	put("V1__a.sql", "SELECT 1;\n");
+	put("1_b.up.sql", "SELECT 1;\n");
+	put("U7__orphan.sql", "SELECT 1;\n");
+	put("00003_go.go", "package x\n");
+	expect_efiles(&err);
+	has(err.message, "duplicate migration version 1");
+	has(err.detail, "00003_go.go: This is a goose Go migration");
+	has(err.detail, "U7__orphan.sql has no matching V7__*.sql");
+	errors_clear(&err);
+}
+END_TEST
+
 START_TEST(find_by_number)
 {
 	struct migration_set set;
@@ -512,14 +568,14 @@ START_TEST(find_by_number)
 	for (size_t i = 0; i < 5; i++)
 		put(names[i], "-- migrate:up\nSELECT 1;\n");
 	ck_assert_int_eq(discover_dir(dir, &set, &err), DBMIGRATE_OK);
-	ck_assert_ptr_eq(migration_set_find(&set, 1), &set.v[0]);
-	ck_assert_ptr_eq(migration_set_find(&set, 10), &set.v[2]);
-	ck_assert_ptr_eq(migration_set_find(&set, 1000), &set.v[4]);
-	ck_assert_ptr_null(migration_set_find(&set, 0));
-	ck_assert_ptr_null(migration_set_find(&set, 2));
-	ck_assert_ptr_null(migration_set_find(&set, 1001));
+	ck_assert_ptr_eq(migration_set_find(&set, "1"), &set.v[0]);
+	ck_assert_ptr_eq(migration_set_find(&set, "10"), &set.v[2]);
+	ck_assert_ptr_eq(migration_set_find(&set, "1000"), &set.v[4]);
+	ck_assert_ptr_null(migration_set_find(&set, "0"));
+	ck_assert_ptr_null(migration_set_find(&set, "2"));
+	ck_assert_ptr_null(migration_set_find(&set, "1001"));
 	migration_set_free(&set);
-	ck_assert_ptr_null(migration_set_find(&set, 1));   /* empty set */
+	ck_assert_ptr_null(migration_set_find(&set, "1"));   /* empty set */
 }
 END_TEST
 
@@ -855,6 +911,8 @@ int main(void)
 	tcase_add_test(tc, other_files_are_ignored);
 	tcase_add_test(tc, malformed_name_is_an_error_not_skipped);
 	tcase_add_test(tc, every_problem_is_listed);
+	tcase_add_test(tc, peer_names_in_one_directory);
+	tcase_add_test(tc, peer_name_problems);
 	tcase_add_test(tc, long_problem_lists_are_cut);
 	tcase_add_test(tc, directory_named_like_a_migration);
 	tcase_add_test(tc, symlinks);

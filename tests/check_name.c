@@ -29,6 +29,23 @@ START_TEST(good_names)
 		{ "0_zero.sql", "0", "zero", 0, NAME_ROLE_SQL },
 		{ "007_MixedCase_And_9.sql", "007", "MixedCase_And_9", 7, NAME_ROLE_SQL },
 		{ "008__leading_underscore.sql", "008", "_leading_underscore", 8, NAME_ROLE_SQL },
+		/* golang-migrate: the title is anything but '/'. */
+		{ "0002_1.7.0_schema.up.sql", "0002", "1.7.0_schema", 2, NAME_ROLE_UP },
+		{ "0002_1.7.0_schema.down.sql", "0002", "1.7.0_schema", 2, NAME_ROLE_DOWN },
+		{ "3_add users (v2).up.sql", "3", "add users (v2)", 3, NAME_ROLE_UP },
+		{ "4_x.y.sql", "4", "x.y", 4, NAME_ROLE_SQL },
+		/* goose: timestamps and any name. */
+		{ "20240102030405_add column.sql", "20240102030405", "add column",
+		  20240102030405ULL, NAME_ROLE_SQL },
+		/* Flyway: versions as written, split at the first "__". */
+		{ "V1__init.sql", "1", "init", 1, NAME_ROLE_FLYWAY_V },
+		{ "V1.1__add_email.sql", "1.1", "add_email", 1, NAME_ROLE_FLYWAY_V },
+		{ "V2_1__x__y.sql", "2_1", "x__y", 2, NAME_ROLE_FLYWAY_V },
+		{ "V003.sql", "003", "", 3, NAME_ROLE_FLYWAY_V },
+		{ "U1.1__drop_email.sql", "1.1", "drop_email", 1, NAME_ROLE_FLYWAY_U },
+		{ "R__views.sql", "R__views", "views", 0, NAME_ROLE_REPEATABLE },
+		{ "R__refresh all views.sql", "R__refresh all views", "refresh all views",
+		  0, NAME_ROLE_REPEATABLE },
 	};
 
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -38,7 +55,8 @@ START_TEST(good_names)
 		ck_assert_msg(name_parse(good[i].file, &info, &why) == NAME_MIGRATION,
 			      "%s should be a migration (%s)", good[i].file, why);
 		ck_assert_ptr_null(why);
-		ck_assert_str_eq(info.id, good[i].id);
+		ck_assert_int_eq(info.id_len, strlen(good[i].id));
+		ck_assert(strncmp(info.id, good[i].id, info.id_len) == 0);
 		ck_assert(info.number == good[i].number);
 		ck_assert_uint_eq(info.name_len, strlen(good[i].name));
 		ck_assert(strncmp(info.name, good[i].name, info.name_len) == 0);
@@ -53,11 +71,14 @@ END_TEST
 START_TEST(malformed_names_say_what_a_valid_name_is)
 {
 	static const char *const bad[] = {
-		"001.sql", "001_.sql", "001_a b.sql", "001_a'b.sql",
-		"001_x.txt", "1a_x.sql", "001_..sql", "001_x.SQL",
+		"001.sql", "001_.sql", "001_a\tb.sql", "001_a b.ts",
+		"001_x.txt", "1a_x.sql", "001_x.SQL", "002_x.go",
 		"001_x.sql~", "001_x", "001_x.up.js", "001_x.down",
 		"001-x.sql", "001_x.sql.bak", "001 _x.sql", "001_x.Ts",
-		"001_é.sql", "001_x..sql", "001_x.sql ",
+		"001_é.js", "001_x.sql ", "001_.up.sql", "V1_init.sql",
+		"V1.x__init.sql", "R1__views.sql", "R__.sql", "B5__base.sql",
+		"afterMigrate.sql", "beforeEachMigrate__log.sql",
+		"V1__init.sql.conf", "U1.__x.sql",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -84,8 +105,24 @@ START_TEST(specific_reasons)
 	ck_assert_ptr_nonnull(strstr(why, "declaration"));
 	ck_assert_int_eq(name_parse("001_x.txt", NULL, &why), NAME_MALFORMED);
 	ck_assert_ptr_nonnull(strstr(why, "extension"));
-	ck_assert_int_eq(name_parse("001_a b.sql", NULL, &why), NAME_MALFORMED);
+	ck_assert_int_eq(name_parse("001_a b.js", NULL, &why), NAME_MALFORMED);
 	ck_assert_ptr_nonnull(strstr(why, "no spaces"));
+	ck_assert_int_eq(name_parse("001_a\nb.sql", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "control character"));
+	ck_assert_int_eq(name_parse("00002_add_users.go", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "goose Go migration"));
+	ck_assert_int_eq(name_parse("V2_add.sql", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "two underscores"));
+	ck_assert_int_eq(name_parse("afterMigrate.sql", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "Flyway callback"));
+	ck_assert_int_eq(name_parse("B3__baseline.sql", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "baseline migration"));
+	ck_assert_int_eq(name_parse("R2__x.sql", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "has no version"));
+	ck_assert_int_eq(name_parse("V1__x.sql.conf", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "script configuration"));
+	ck_assert_int_eq(name_parse("1_x.up.cql", NULL, &why), NAME_MALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "up/down pair"));
 	ck_assert_int_eq(name_parse("001.sql", NULL, &why), NAME_MALFORMED);
 	ck_assert_ptr_nonnull(strstr(why, "followed by '_'"));
 	ck_assert_int_eq(name_parse("001_.sql", NULL, &why), NAME_MALFORMED);
@@ -101,7 +138,8 @@ START_TEST(ids_are_at_most_18_digits)
 	ck_assert_int_eq(name_parse("999999999999999999_max.sql", &info, &why),
 			 NAME_MIGRATION);
 	ck_assert(info.number == 999999999999999999ULL);
-	ck_assert_str_eq(info.id, "999999999999999999");
+	ck_assert_int_eq(info.id_len, 18);
+	ck_assert(strncmp(info.id, "999999999999999999", 18) == 0);
 	ck_assert_int_eq(name_parse("000000000000000001_padded.sql", &info, &why),
 			 NAME_MIGRATION);
 	ck_assert(info.number == 1);
@@ -123,7 +161,8 @@ START_TEST(other_files_are_ignored)
 	static const char *const other[] = {
 		"README.md", ".gitkeep", ".DS_Store", "notes.txt", "local.mk",
 		"_001_x.sql", "x001_y.sql", ".001_x.sql.swp", "", "-1_x.sql",
-		"migrate.sql",
+		"migrate.sql", "v1__lower.sql", "V2-notes.txt", "R2D2.md",
+		"Rakefile", "BACKUP.sql", "after.sql", "afterwards.sql",
 	};
 
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
@@ -150,7 +189,42 @@ START_TEST(numbers_order_numerically)
 	ck_assert_int_eq(name_parse("001_a.sql", &a, NULL), NAME_MIGRATION);
 	ck_assert_int_eq(name_parse("1_b.sql", &b, NULL), NAME_MIGRATION);
 	ck_assert(a.number == b.number);
-	ck_assert_str_ne(a.id, b.id);
+	ck_assert(a.id_len != b.id_len);
+}
+END_TEST
+
+/* Versions compare part by part as numbers, Flyway's way. */
+START_TEST(versions_compare_part_by_part)
+{
+	static const char *const ordered[] = {
+		"0", "1", "1.1", "1.2", "1.10", "2", "2_1", "2.1.1", "10",
+		"20240101120000",
+	};
+	size_t n = sizeof ordered / sizeof ordered[0];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			int c = migration_id_cmp(ordered[i], ordered[j]);
+
+			ck_assert_msg((i < j && c < 0) || (i == j && c == 0) ||
+				      (i > j && c > 0), "%s vs %s: %d",
+				      ordered[i], ordered[j], c);
+		}
+	/* The same version, written differently. */
+	ck_assert_int_eq(migration_id_cmp("001", "1"), 0);
+	ck_assert_int_eq(migration_id_cmp("1.0", "1"), 0);
+	ck_assert_int_eq(migration_id_cmp("1_0_0", "1"), 0);
+	ck_assert_int_eq(migration_id_cmp("2.1", "2_1"), 0);
+	/* Repeatables after every version, other ids last. */
+	ck_assert_int_lt(migration_id_cmp("99999", "R__a"), 0);
+	ck_assert_int_lt(migration_id_cmp("R__a", "R__b"), 0);
+	ck_assert_int_lt(migration_id_cmp("R__z", "abc"), 0);
+	ck_assert(!migration_is_version("1.", 2));
+	ck_assert(!migration_is_version("1..2", 4));
+	ck_assert(!migration_is_version("", 0));
+	ck_assert(!migration_is_version("-1", 2));
+	ck_assert(migration_is_version("1_2.3", 5));
+	ck_assert_int_eq(migration_id_class("R__"), 2);
 }
 END_TEST
 
@@ -188,6 +262,7 @@ int main(void)
 	tcase_add_test(tc, specific_reasons);
 	tcase_add_test(tc, ids_are_at_most_18_digits);
 	tcase_add_test(tc, other_files_are_ignored);
+	tcase_add_test(tc, versions_compare_part_by_part);
 	tcase_add_test(tc, numbers_order_numerically);
 	tcase_add_test(tc, parse_id);
 	suite_add_tcase(s, tc);

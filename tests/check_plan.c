@@ -21,7 +21,8 @@ static void make_files(struct migration_set *s, const char *const *ids, size_t n
 		struct migration *m = &s->v[i];
 
 		m->id = strdup(ids[i]);
-		ck_assert(migration_parse_id(ids[i], &m->number));
+		m->repeatable = migration_id_class(ids[i]) == 1;
+		ck_assert(m->repeatable || migration_is_version(ids[i], strlen(ids[i])));
 		m->name = strdup("m");
 		m->label = malloc(strlen(ids[i]) + 3);
 		strcpy(m->label, ids[i]);
@@ -44,6 +45,62 @@ static void add_row(struct applied_set *r, const char *id, int batch, const char
 	ck_assert_int_eq(applied_add(r, id, "m", "2026-11-24T10:00:00Z", sum, NULL, batch, &err),
 			 DBMIGRATE_OK);
 }
+
+/* Flyway versions order part by part; repeatables come last, run
+   again when changed, and down never picks them. */
+START_TEST(versions_and_repeatables)
+{
+	static const char *const ids[] = { "1", "1.1", "1_2", "1.10", "2",
+					   "R__a", "R__b" };
+	struct migration_set files = { 0 };
+	struct applied_set rows = { 0 };
+	struct plan p;
+	dbmigrate_error err = { 0 };
+	size_t *idx, n;
+
+	make_files(&files, ids, 7);
+	add_row(&rows, "1.0", 1, "c1");     /* the same version as "1" */
+	add_row(&rows, "1.1", 1, NULL);
+	add_row(&rows, "R__a", 2, "old");  /* changed since */
+	add_row(&rows, "R__b", 2, NULL);   /* unchanged */
+	ck_assert_int_eq(plan_build(&files, &rows, &p, &err), DBMIGRATE_OK);
+	ck_assert_uint_eq(p.n, 7);
+	ck_assert_int_eq(p.v[0].state, DBMIGRATE_EXECUTED);
+	ck_assert_int_eq(p.v[2].state, DBMIGRATE_PENDING);
+	ck_assert(!p.v[2].out_of_order);
+	ck_assert_str_eq(p.v[3].mig->id, "1.10");
+	ck_assert_int_eq(p.v[5].state, DBMIGRATE_PENDING);
+	ck_assert(p.v[5].repeatable && p.v[5].outdated && !p.v[5].modified);
+	ck_assert_ptr_nonnull(p.v[5].row);
+	ck_assert_int_eq(p.v[6].state, DBMIGRATE_EXECUTED);
+	ck_assert_int_eq(p.max_batch, 2);
+	ck_assert_int_eq(p.max_down_batch, 1);
+	/* up: the versions in order, then the changed repeatable. */
+	ck_assert_int_eq(plan_select_up(&p, 0, NULL, &idx, &n, &err), DBMIGRATE_OK);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(p.v[idx[0]].mig->id, "1_2");
+	ck_assert_str_eq(p.v[idx[2]].mig->id, "2");
+	ck_assert_str_eq(p.v[idx[3]].mig->id, "R__a");
+	free(idx);
+	/* --to 1.10 (as 1.10.0): no repeatable. */
+	ck_assert_int_eq(plan_select_up(&p, 0, "1.10.0", &idx, &n, &err), DBMIGRATE_OK);
+	ck_assert_uint_eq(n, 2);
+	free(idx);
+	/* down: batch 1, never a repeatable, even with --step. */
+	ck_assert_int_eq(plan_select_down(&p, 0, NULL, false, &idx, &n, &err), DBMIGRATE_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(p.v[idx[0]].row->id, "1.1");
+	free(idx);
+	ck_assert_int_eq(plan_select_down(&p, 10, NULL, true, &idx, &n, &err), DBMIGRATE_OK);
+	ck_assert_uint_eq(n, 2);
+	free(idx);
+	/* A repeatable's row label is its id. */
+	ck_assert_str_eq(p.v[6].row->label, "R__b");
+	plan_free(&p);
+	applied_free(&rows);
+	migration_set_free(&files);
+}
+END_TEST
 
 START_TEST(states_and_marks)
 {
@@ -245,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, up_selection);
 	tcase_add_test(tc, down_selection);
 	tcase_add_test(tc, empty_everything);
+	tcase_add_test(tc, versions_and_repeatables);
 	suite_add_tcase(s, tc);
 	status = tu_run_suite(s);
 	return status;

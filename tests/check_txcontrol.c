@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrator.h"
+#include "errors.h"
 #include "split.h"
 #include "testutil.h"
 #include "txcontrol.h"
@@ -31,21 +31,11 @@ struct body {
 	int rc;
 };
 
-/* A migrator with the mock driver loaded: its host and driver split. */
-static dbmigrate *body_migrator(void)
-{
-	dbmigrate *m = dbmigrate_new();
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(driver_load("mock", &m->drv, &m->err), DBMIGRATE_OK);
-	return m;
-}
-
 /* Split text as a migration's up section and check it. */
 static struct body check(const char *text)
 {
 	struct body b = { .text = text, .copy = strdup(text) };
-	dbmigrate *m = body_migrator();
+	dbmigrate_error err = { .code = DBMIGRATE_OK };
 	struct migration mig = { .label = "001_t", .path = "001_t.sql" };
 	struct migration_body mb = { .present = true, .sql = b.copy,
 				     .len = strlen(text), .verbatim = true,
@@ -55,12 +45,12 @@ static struct body check(const char *text)
 	ck_assert_ptr_nonnull(b.copy);
 	mig.text = b.copy;
 	mig.text_len = strlen(text);
-	rc = split_body(&m->drv, &m->host, &mig, &mb, &b.r, &m->err);
+	rc = tu_split_body(&mig, &mb, &b.r, &err);
 	b.rc = rc == DBMIGRATE_OK ? 0 : -1;
 	if (rc != DBMIGRATE_OK) {
 		ck_assert_int_eq(rc, DBMIGRATE_EFILES);
 		b.why = b.why_copy =
-			m->err.detail != NULL ? strdup(m->err.detail) : NULL;
+			err.detail != NULL ? strdup(err.detail) : NULL;
 		/* The error points at the statement: find its index. */
 		b.bad = b.r.n;
 		for (size_t i = 0; i < b.r.n; i++) {
@@ -74,7 +64,7 @@ static struct body check(const char *text)
 					col++;
 				}
 			}
-			if (line == m->err.line && col == m->err.column) {
+			if (line == err.line && col == err.column) {
 				b.bad = i;
 				break;
 			}
@@ -83,7 +73,7 @@ static struct body check(const char *text)
 	b.first = b.r.first;
 	b.count = b.r.count;
 	b.unwrapped = b.r.unwrapped;
-	dbmigrate_close(m);
+	errors_clear(&err);
 	return b;
 }
 

@@ -60,6 +60,13 @@ tests_check_discover_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_discover_CFLAGS = $(TEST_CFLAGS)
 tests_check_discover_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_parse_peers
+TESTS += tests/check_parse_peers
+tests_check_parse_peers_SOURCES = tests/check_parse_peers.c tests/testutil.c tests/testutil.h
+tests_check_parse_peers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_parse_peers_CFLAGS = $(TEST_CFLAGS)
+tests_check_parse_peers_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/check_parse
 TESTS += tests/check_parse
 tests_check_parse_SOURCES = tests/check_parse.c tests/testutil.c tests/testutil.h
@@ -147,6 +154,13 @@ tests_check_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_mock_CFLAGS = $(TEST_CFLAGS)
 tests_check_mock_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_import
+TESTS += tests/check_import
+tests_check_import_SOURCES = tests/check_import.c tests/testutil.c tests/testutil.h
+tests_check_import_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_import_CFLAGS = $(TEST_CFLAGS)
+tests_check_import_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/check_api
 TESTS += tests/check_api
 tests_check_api_SOURCES = tests/check_api.c tests/testutil.c tests/testutil.h
@@ -181,6 +195,13 @@ tests_check_pg_SOURCES = tests/check_pg.c tests/testutil.c tests/testutil.h test
 tests_check_pg_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+check_PROGRAMS += tests/check_pg_import
+TESTS += tests/check_pg_import
+tests_check_pg_import_SOURCES = tests/check_pg_import.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_import_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_import_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_import_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 
 check_PROGRAMS += tests/check_pg_cli
 TESTS += tests/check_pg_cli

@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "driver.h"
+#include "split.h"
+
 extern char **environ;
 
 /* Print why the harness cannot go on, and abort the test process. */
@@ -319,4 +322,21 @@ int tu_run_suite(struct Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+dbmigrate_code tu_split_body(const struct migration *mig,
+			     const struct migration_body *b,
+			     struct split_result *out, dbmigrate_error *err)
+{
+	struct driver d = { 0 };
+	struct dbmigrate_host h = { .abi_version = DBMIGRATE_DRIVER_ABI_VERSION,
+				    .struct_size = sizeof h };
+	dbmigrate_code rc = driver_load("mock", &d, err);
+
+	ck_assert_msg(rc == DBMIGRATE_OK, "the mock driver: %s", err->message);
+	/* split() and classify() use the services alone, never error(). */
+	driver_host_services(&h);
+	rc = split_body(&d, &h, mig, b, out, err);
+	free(d.path);
+	return rc;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "dbmigrate.h"
+
 /* A new empty directory under $TMPDIR (or /tmp); caller frees the name. */
 char *tu_mkdtemp(void);
 
@@ -71,6 +73,18 @@ const char *tu_env(const char *name);
 
 /* Count non-overlapping occurrences of needle in haystack. */
 int tu_count(const char *haystack, const char *needle);
+
+/*
+ * Split body b of migration mig as the runner does (split_body()), with
+ * the mock driver, which speaks PostgreSQL's dialect: statements into
+ * out (zeroed; free it with split_result_free()), errors into err.
+ */
+struct migration;
+struct migration_body;
+struct split_result;
+dbmigrate_code tu_split_body(const struct migration *mig,
+			     const struct migration_body *b,
+			     struct split_result *out, dbmigrate_error *err);
 
 /* Run every test of suite s (Check's normal output) and free it;
    EXIT_SUCCESS when none failed, else EXIT_FAILURE. */

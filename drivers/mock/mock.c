@@ -1397,6 +1397,40 @@ static void mock_cancel(dbmigrate_conn *c)
 		c->cancelled = 1;
 }
 
+/*
+ * Optional (ABI 4). The columns of an ordinary table (one a migration
+ * made with CREATE TABLE), in order; *exists 0 when the catalogue has
+ * no such table. The mock keeps no data: mock-data.c replays the
+ * journal.
+ */
+static dbmigrate_code mock_table_columns(dbmigrate_conn *c, const char *table,
+					 int *exists, dbmigrate_name_fn fn,
+					 void *ctx)
+{
+	dbmigrate_code rc = mock_read_begin(c);
+
+	*exists = 0;
+	return rc != DBMIGRATE_OK ? rc : mock_data_columns(c, table, exists, fn, ctx);
+}
+
+/*
+ * Optional (ABI 4). The named columns of every row INSERT statements
+ * put in an ordinary table, as text (booleans "t"/"f", as PostgreSQL
+ * renders them); 42P01 or 42703 as PostgreSQL for a missing table or
+ * column.
+ */
+static dbmigrate_code mock_read_table(dbmigrate_conn *c, const char *table,
+				      const char *const *columns,
+				      size_t ncolumns, dbmigrate_values_fn fn,
+				      void *ctx)
+{
+	dbmigrate_code rc = mock_read_begin(c);
+
+	return rc != DBMIGRATE_OK ? rc
+				  : mock_data_read(c, table, columns, ncolumns,
+						   fn, ctx);
+}
+
 /* The vtable: identity first, then the operations (see driver.h). */
 static const struct dbmigrate_driver mock_driver = {
 	.abi_version = DBMIGRATE_DRIVER_ABI_VERSION,
@@ -1434,6 +1468,8 @@ static const struct dbmigrate_driver mock_driver = {
 	.scratch_open = mock_scratch_open,
 	.scratch_close = mock_scratch_close,
 	.snapshot = mock_snapshot,
+	.table_columns = mock_table_columns,
+	.read_table = mock_read_table,
 };
 
 DBMIGRATE_DRIVER_DEFINE(mock_driver)

@@ -239,6 +239,14 @@ dbmigrate_code mock_sql_catalogue(dbmigrate_conn *c,
 const char *mock_sql_refusal(const struct dbmigrate_host *host, const char *sql,
 			     size_t len);
 
+/* mock-data.c: the rows of ordinary tables, replayed from the journal
+   (table_columns() and read_table(), ABI 4). */
+dbmigrate_code mock_data_columns(dbmigrate_conn *c, const char *table,
+				 int *exists, dbmigrate_name_fn fn, void *ctx);
+dbmigrate_code mock_data_read(dbmigrate_conn *c, const char *table,
+			      const char *const *columns, size_t ncolumns,
+			      dbmigrate_values_fn fn, void *ctx);
+
 /* mock-snapshot.c: verify's scratch database and schema snapshot. */
 dbmigrate_code mock_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out);
 dbmigrate_code mock_scratch_close(dbmigrate_conn *c, dbmigrate_conn *scratch);

@@ -422,3 +422,89 @@ dbmigrate_code pg_table_drop(dbmigrate_conn *c, const char *table)
 	pg_table_free(&t);
 	return rc;
 }
+
+/* List the columns of any table, in their order (ABI 4). */
+dbmigrate_code pg_table_columns(dbmigrate_conn *c, const char *table,
+				int *exists, dbmigrate_name_fn fn, void *ctx)
+{
+	struct pg_table t;
+	const char *params[1];
+	dbmigrate_code rc = pg_table_parse(c, table, &t);
+	PGresult *res;
+
+	*exists = 0;
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	params[0] = t.quoted;
+	/* One query: whether it exists, and its columns (none: one row
+	   with a NULL name). to_regclass() follows search_path, as the
+	   tools that made the table do. */
+	res = pg_table_query(c,
+			     "SELECT r.oid IS NOT NULL, a.attname "
+			     "FROM (SELECT pg_catalog.to_regclass($1) AS oid) r "
+			     "LEFT JOIN pg_catalog.pg_attribute a "
+			     "ON a.attrelid = r.oid AND a.attnum > 0 "
+			     "AND NOT a.attisdropped ORDER BY a.attnum",
+			     1, params, "cannot look up the table's columns",
+			     &rc);
+	pg_table_free(&t);
+	if (res == NULL)
+		return rc;
+	*exists = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	for (int i = 0; *exists && i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, 1) && fn(ctx, PQgetvalue(res, i, 1)) != 0)
+			break;
+	PQclear(res);
+	return DBMIGRATE_OK;
+}
+
+/* SELECT the named columns of every row of a table, as text (ABI 4). */
+dbmigrate_code pg_table_read_any(dbmigrate_conn *c, const char *table,
+				 const char *const *columns, size_t ncolumns,
+				 dbmigrate_values_fn fn, void *ctx)
+{
+	struct pg_table t;
+	struct pg_text sql = {0};
+	const char **values = NULL;
+	dbmigrate_code rc = pg_table_parse(c, table, &t);
+	PGresult *res;
+
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	pg_text_puts(&sql, "SELECT ");
+	for (size_t k = 0; k < ncolumns; k++) {
+		char *q = pg_table_quote(c, columns[k], strlen(columns[k]));
+
+		if (q == NULL) {
+			free(sql.s);
+			pg_table_free(&t);
+			return DBMIGRATE_EDATABASE;
+		}
+		if (k > 0)
+			pg_text_puts(&sql, ", ");
+		pg_text_puts(&sql, q);
+		free(q);
+	}
+	pg_text_puts(&sql, " FROM ");
+	pg_text_puts(&sql, t.quoted);
+	pg_table_free(&t);
+	values = calloc(ncolumns + 1, sizeof *values);
+	if (sql.failed || values == NULL) {
+		free(sql.s);
+		free(values);
+		return pg_exec_nomem(c);
+	}
+	res = pg_table_query(c, sql.s, 0, NULL, "cannot read the table", &rc);
+	free(sql.s);
+	for (int i = 0; res != NULL && i < PQntuples(res); i++) {
+		for (size_t k = 0; k < ncolumns; k++)
+			values[k] = PQgetisnull(res, i, (int)k)
+					? NULL
+					: PQgetvalue(res, i, (int)k);
+		if (fn(ctx, values, ncolumns) != 0)
+			break;
+	}
+	PQclear(res);
+	free(values);
+	return rc;
+}

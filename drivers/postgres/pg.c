@@ -569,6 +569,8 @@ static const struct dbmigrate_driver pg_driver = {
     .scratch_close = pg_scratch_close,
     .snapshot = pg_snapshot,
     .lint = pg_lint,
+    .table_columns = pg_table_columns,
+    .read_table = pg_table_read_any,
 };
 
 DBMIGRATE_DRIVER_DEFINE(pg_driver)

@@ -147,6 +147,13 @@ dbmigrate_code pg_table_read(dbmigrate_conn *c, const char *table,
 dbmigrate_code pg_table_read_brief(dbmigrate_conn *c, const char *table,
 				   dbmigrate_row_fn fn, void *ctx);
 dbmigrate_code pg_table_drop(dbmigrate_conn *c, const char *table);
+/* The columns of any table (ABI 4). */
+dbmigrate_code pg_table_columns(dbmigrate_conn *c, const char *table,
+				int *exists, dbmigrate_name_fn fn, void *ctx);
+/* The rows of any table, the named columns as text (ABI 4). */
+dbmigrate_code pg_table_read_any(dbmigrate_conn *c, const char *table,
+				 const char *const *columns, size_t ncolumns,
+				 dbmigrate_values_fn fn, void *ctx);
 
 /* pg-apply.c: running a migration. */
 dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,

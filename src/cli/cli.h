@@ -158,6 +158,7 @@ extern const struct cmd_entry cmd_create_entry;
 extern const struct cmd_entry cmd_down_entry;
 extern const struct cmd_entry cmd_drivers_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_init_entry;
 extern const struct cmd_entry cmd_lint_entry;
 extern const struct cmd_entry cmd_mark_entry;

@@ -19,11 +19,16 @@ static const char cmd_status_help[] =
 	"An applied migration whose down would run from the SQL the tracking\n"
 	"table kept (its file is gone, or has no down section) says so.\n"
 	"\n"
+	"Repeatable migrations (Flyway's R__name.sql) come last, marked\n"
+	"(repeatable); one whose file changed since it was applied is pending\n"
+	"again (🔁, \"modified\" true in JSON): up runs it again. down never\n"
+	"rolls one back: they have no undo, as in Flyway.\n"
+	"\n"
 	"--format json prints one JSON object instead: {\"migrations\": [{\"id\",\n"
 	"\"name\", \"state\" (executed, pending or missing), \"batch\",\n"
 	"\"executed_at\" (null when pending), \"modified\", \"out_of_order\",\n"
 	"\"file\", \"down_from\" (\"file\", \"table\" or null: where a down\n"
-	"would come from)}...], \"total\", \"executed\", \"pending\",\n"
+	"would come from), \"repeatable\"}...], \"total\", \"executed\", \"pending\",\n"
 	"\"missing\"}.\n"
 	"\n"
 	"The exit code is 0 even when there are problems; use validate to\n"
@@ -61,7 +66,7 @@ static void cmd_status_count(const dbmigrate_report *r,
 		c->pending += e->state == DBMIGRATE_PENDING;
 		c->missing += e->state == DBMIGRATE_MISSING;
 		c->partial += e->state == DBMIGRATE_PARTIAL;
-		c->modified += e->modified;
+		c->modified += e->modified && !e->repeatable;
 		c->out_of_order += e->out_of_order;
 		c->down_from_table += e->down_from_table;
 	}
@@ -80,8 +85,8 @@ static void cmd_status_line(const struct cli *cli, const dbmigrate_entry *e)
 		       output_on(o, stdout, OUTPUT_SGR_GREEN), off, label, e->batch);
 		break;
 	case DBMIGRATE_PENDING:
-		printf("⏳ %sPending%s %s", output_on(o, stdout, OUTPUT_SGR_YELLOW),
-		       off, label);
+		printf("%s %sPending%s %s", e->repeatable && e->modified ? "🔁" : "⏳",
+		       output_on(o, stdout, OUTPUT_SGR_YELLOW), off, label);
 		break;
 	case DBMIGRATE_MISSING:
 		printf("❌ %sMissing%s %s (batch: %d) file not found",
@@ -96,7 +101,11 @@ static void cmd_status_line(const struct cli *cli, const dbmigrate_entry *e)
 	}
 	if (o->verbose && e->executed_at != NULL)
 		printf(" at %s", e->executed_at);
-	if (e->modified)
+	if (e->repeatable && e->modified)
+		printf(" (repeatable, changed since applied: up runs it again)");
+	else if (e->repeatable)
+		printf(" (repeatable)");
+	else if (e->modified)
 		printf(" %s⚠️ modified since applied%s",
 		       output_on(o, stdout, OUTPUT_SGR_MAGENTA), off);
 	if (e->out_of_order)
@@ -231,7 +240,7 @@ static void cmd_status_json(const dbmigrate_report *r)
 			printf(", \"progress\": {\"direction\": \"%s\", \"done\": %u, \"total\": %u}",
 			       e->partial_down ? "down" : "up", e->partial_done,
 			       e->partial_total);
-		putchar('}');
+		printf(", \"repeatable\": %s}", e->repeatable ? "true" : "false");
 	}
 	printf("], \"total\": %zu, \"executed\": %zu, \"pending\": %zu, \"missing\": %zu, \"partial\": %zu}\n",
 	       n, c.executed, c.pending, c.missing, c.partial);

@@ -23,6 +23,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_redo_entry,
 	&cmd_mark_entry,
 	&cmd_repair_entry,
+	&cmd_import_entry,
 	&cmd_validate_entry,
 	&cmd_verify_entry,
 	&cmd_lint_entry,

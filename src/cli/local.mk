@@ -9,6 +9,7 @@ dbmigrate_SOURCES = \
 	src/cli/cmd-down.c \
 	src/cli/cmd-drivers.c \
 	src/cli/cmd-help.c \
+	src/cli/cmd-import.c \
 	src/cli/cmd-init.c \
 	src/cli/cmd-lint.c \
 	src/cli/cmd-mark.c \

@@ -146,7 +146,29 @@ char *output_label(const dbmigrate_entry *e)
 	size_t lid, lname;
 	char *raw, *label;
 
-	if (e->name == NULL || *e->name == '\0')
+	if (e->file != NULL) {
+		/* What the file is called, less its extension: 001_name,
+		   V1.1__name, R__name. */
+		const char *base = strrchr(e->file, '/');
+		static const char *const exts[] = { ".up.sql", ".sql", ".ts", ".js" };
+		size_t n;
+
+		base = base != NULL ? base + 1 : e->file;
+		n = strlen(base);
+		for (size_t k = 0; k < sizeof exts / sizeof exts[0]; k++) {
+			size_t x = strlen(exts[k]);
+
+			if (n > x && strcmp(base + n - x, exts[k]) == 0) {
+				raw = xmalloc(n - x + 1);
+				memcpy(raw, base, n - x);
+				raw[n - x] = '\0';
+				label = output_safe(raw, false);
+				free(raw);
+				return label;
+			}
+		}
+	}
+	if (e->repeatable || e->name == NULL || *e->name == '\0')
 		return output_safe(id, false);
 	/* Joined by hand: status prints ten thousand of these. */
 	lid = strlen(id);

@@ -1,0 +1,3 @@
+€CREATE TABLE t (id int);
+INSERT INTO t VALUES (${x});
+DROP TABLE t;

@@ -1,0 +1,3 @@
+-- +goose up
+SELECT 1;
+-- +goose ENVSUB ON
