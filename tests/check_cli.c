@@ -1179,6 +1179,33 @@ START_TEST(driver_and_connection_errors)
 }
 END_TEST
 
+/* The server's notices (here the mock's, as PostgreSQL words them)
+   reach stderr once, with one "NOTICE:" in front. */
+START_TEST(notices_have_one_prefix)
+{
+	struct project p = project_empty();
+	struct tu_result r;
+
+	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
+	free(tu_write(p.dir, "001_a.sql",
+		      "-- migrate:up\nDROP TABLE IF EXISTS nope;\n"
+		      "CREATE TABLE a (id int);\nCREATE TABLE IF NOT EXISTS a (id int);\n"
+		      "-- migrate:down\nDROP TABLE a;\n"));
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_expect_has("stderr", r.err, "NOTICE: table \"nope\" does not exist, skipping\n");
+	tu_expect_has("stderr", r.err, "NOTICE: relation \"a\" already exists, skipping\n");
+	ck_assert_int_eq(tu_count(r.err, "NOTICE:"), 2);
+	tu_result_free(&r);
+	/* -q: errors only. */
+	r = RUN(p.root, NULL, "redo", "-q", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_expect_lacks("stderr of -q", r.err, "NOTICE");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(database_url_precedence)
 {
 	struct project p = project_new();
@@ -1483,6 +1510,7 @@ int main(void)
 	tcase_add_test(tc, password_never_printed);
 	tcase_add_test(tc, driver_and_connection_errors);
 	tcase_add_test(tc, database_url_precedence);
+	tcase_add_test(tc, notices_have_one_prefix);
 	tcase_add_test(tc, drift_is_shown_and_validate_fails);
 	tcase_add_test(tc, status_cache_sees_a_file_changed_in_place);
 	tcase_add_test(tc, quiet_and_verbose);
