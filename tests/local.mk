@@ -142,7 +142,7 @@ tests_check_api_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/check_lint
 TESTS += tests/check_lint
-tests_check_lint_SOURCES = tests/check_lint.c tests/testutil.c tests/testutil.h
+tests_check_lint_SOURCES = tests/check_lint.c tests/testutil.c tests/testutil.h tests/tjson.c tests/tjson.h
 # The PostgreSQL rules need only the driver, no server: tested whenever
 # it is built.
 if POSTGRES
