@@ -174,26 +174,15 @@ static char *cmd_lint_uri(const char *path)
 	return uri;
 }
 
-/* The index of rule among the first n findings' distinct rules, in order
-   of first appearance; n when it is not among them. */
-static size_t cmd_lint_rule_index(const dbmigrate_lint_result *r, size_t n,
+/* The index of rule in rules[0..n), n when it is not there. */
+static size_t cmd_lint_rule_index(const char *const *rules, size_t n,
 				  const char *rule)
 {
-	size_t index = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *seen = dbmigrate_lint_get(r, i)->rule;
-		bool first = true;
-
-		for (size_t j = 0; j < i && first; j++)
-			first = strcmp(dbmigrate_lint_get(r, j)->rule, seen) != 0;
-		if (!first)
-			continue;
-		if (strcmp(seen, rule) == 0)
-			return index;
-		index++;
-	}
-	return n;
+	while (i < n && strcmp(rules[i], rule) != 0)
+		i++;
+	return i;
 }
 
 /*
@@ -205,8 +194,17 @@ static size_t cmd_lint_rule_index(const dbmigrate_lint_result *r, size_t n,
 static void cmd_lint_sarif(const dbmigrate_lint_result *r)
 {
 	size_t n = dbmigrate_lint_count(r);
+	/* The distinct rules, in order of first appearance: a dozen at
+	   most, however many findings there are. */
+	const char **rules = xreallocarray(NULL, n + 1, sizeof *rules);
 	size_t nrules = 0;
 
+	for (size_t i = 0; i < n; i++) {
+		const char *rule = dbmigrate_lint_get(r, i)->rule;
+
+		if (cmd_lint_rule_index(rules, nrules, rule) == nrules)
+			rules[nrules++] = rule;
+	}
 	fputs("{\"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\", "
 	      "\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": "
 	      "{\"name\": \"dbmigrate\", \"version\": ", stdout);
@@ -216,13 +214,9 @@ static void cmd_lint_sarif(const dbmigrate_lint_result *r)
 		output_json_string(stdout, CMD_LINT_HOMEPAGE);
 	}
 	fputs(", \"rules\": [", stdout);
-	for (size_t i = 0; i < n; i++) {
-		const dbmigrate_lint_warning *w = dbmigrate_lint_get(r, i);
-
-		if (cmd_lint_rule_index(r, i, w->rule) < i)
-			continue;
-		fputs(nrules++ > 0 ? ", {\"id\": " : "{\"id\": ", stdout);
-		output_json_string(stdout, w->rule);
+	for (size_t k = 0; k < nrules; k++) {
+		fputs(k > 0 ? ", {\"id\": " : "{\"id\": ", stdout);
+		output_json_string(stdout, rules[k]);
 		putchar('}');
 	}
 	fputs("]}}, \"columnKind\": \"unicodeCodePoints\", \"results\": [",
@@ -237,7 +231,8 @@ static void cmd_lint_sarif(const dbmigrate_lint_result *r)
 		fputs(i > 0 ? ", {\"ruleId\": " : "{\"ruleId\": ", stdout);
 		output_json_string(stdout, w->rule);
 		printf(", \"ruleIndex\": %zu, \"level\": \"warning\", "
-		       "\"message\": {\"text\": ", cmd_lint_rule_index(r, n, w->rule));
+		       "\"message\": {\"text\": ",
+		       cmd_lint_rule_index(rules, nrules, w->rule));
 		output_json_string(stdout, text);
 		fputs("}, \"locations\": [{\"physicalLocation\": "
 		      "{\"artifactLocation\": {\"uri\": ", stdout);
@@ -261,6 +256,7 @@ static void cmd_lint_sarif(const dbmigrate_lint_result *r)
 		free(uri);
 	}
 	fputs("]}]}\n", stdout);
+	free(rules);
 }
 
 /* lint [ID...]. */
