@@ -134,7 +134,9 @@ typedef enum dbmigrate_event_kind {
 	DBMIGRATE_EVENT_DONE,      /* a migration finished (seconds) */
 	DBMIGRATE_EVENT_COMMIT,    /* a transaction committed (count migrations) */
 	DBMIGRATE_EVENT_WARNING,   /* something the user should know (message) */
-	DBMIGRATE_EVENT_NOTICE,    /* a message from the database server */
+	DBMIGRATE_EVENT_NOTICE,    /* a message from the database server,
+				      its severity first ("NOTICE: ...",
+				      "WARNING: ...", "INFO: ...") */
 	DBMIGRATE_EVENT_DEBUG,     /* detail for -v (message) */
 	DBMIGRATE_EVENT_LOCK_WAIT, /* waiting for another runner (message) */
 	DBMIGRATE_EVENT_NOTE       /* before the PLAN events: what the

@@ -909,7 +909,7 @@ static dbmigrate_code migrator_prepare_items(dbmigrate *m, struct session *s,
 					     bool down, struct run_item *v)
 {
 	struct strbuf missing = STRBUF_INIT;
-	size_t nmissing = 0;
+	size_t nmissing = 0, ngone = 0;
 	dbmigrate_code rc = DBMIGRATE_OK;
 
 	for (size_t i = 0; i < n; i++) {
@@ -918,19 +918,28 @@ static dbmigrate_code migrator_prepare_items(dbmigrate *m, struct session *s,
 		v[i].it = it;
 		v[i].down = down;
 		if (down && !migrator_has_down(it)) {
+			/* Only a row without a checksum is known to come
+			   from an older tool, one that kept no downs. */
 			strbuf_printf(&missing, "%s%s (%s)", nmissing ? ", " : "",
 				      migrator_label(it),
-				      it->mig == NULL ? "its file is gone" : "no down section");
+				      it->mig != NULL ? "its file has no down section" :
+				      it->row->checksum == NULL ? "its file is gone, and its tracking row, written by an older tool, kept no down SQL" :
+				      "its file is gone, and its tracking row kept no down SQL");
 			nmissing++;
+			ngone += it->mig == NULL;
 		}
 	}
 	if (nmissing > 0) {
 		errors_set(&m->err, DBMIGRATE_EFILES, "cannot roll back %zu migration%s: %s",
 			   nmissing, nmissing == 1 ? "" : "s",
 			   strbuf_failed(&missing) ? "(out of memory)" : missing.s);
-		errors_detail(&m->err, "Nothing was rolled back. The tracking table keeps no down SQL for %s (it was applied by an older version of dbmigrate, or by a driver that cannot keep it).",
-			      nmissing == 1 ? "it" : "them");
-		errors_hint(&m->err, "Add a `-- migrate:down` section (or `export const down`, `-- +goose Down`, a .down.sql or a Flyway U<version>__name.sql file) to each, or restore the missing files.");
+		errors_detail(&m->err, "Nothing was rolled back. A down runs from the migration's file, else from the down SQL its tracking row kept when it was applied; %s.%s",
+			      nmissing == 1 ? "this one has neither" : "these have neither",
+			      ngone == 0 ? "" : " A row keeps no down SQL when its file had no down section then, or when it was written before dbmigrate kept down SQL (by an older version, or another tool) or by a driver that cannot keep it.");
+		errors_hint(&m->err, "%s",
+			    ngone == 0 ? "Add a down section to each file (`-- migrate:down`, `export const down`, `-- +goose Down`, a .down.sql or a Flyway U<version>__name.sql file)." :
+			    ngone == nmissing ? "Restore the missing files, each with a down section." :
+			    "Add a down section to each file that has none (`-- migrate:down`, `export const down`, `-- +goose Down`, a .down.sql or a Flyway U<version>__name.sql file), and restore the missing files.");
 		strbuf_free(&missing);
 		return DBMIGRATE_EFILES;
 	}

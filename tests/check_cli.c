@@ -1229,6 +1229,123 @@ START_TEST(driver_and_connection_errors)
 }
 END_TEST
 
+/* Set the checksum of row id in the project's mock state file to NULL,
+   as a row written by an older tool has it. */
+static void forget_checksum(const struct project *p, const char *id)
+{
+	char *text = tu_read(p->state), *prefix, *row, *field, *end, *out;
+	int tabs = 0;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_ne(asprintf(&prefix, "\nrow\tmigrations\t%s\t", id), -1);
+	row = strstr(text, prefix);
+	ck_assert_msg(row != NULL, "no row %s in %s", id, p->state);
+	/* row, table, id, name, executed_at, batch, then the checksum. */
+	for (field = row + 1; tabs < 6; field++)
+		tabs += *field == '\t';
+	end = field + strcspn(field, "\t\n");
+	ck_assert_int_ne(asprintf(&out, "%.*s\\N%s", (int)(field - text), text, end), -1);
+	free(tu_write(NULL, p->state, out));
+	free(out);
+	free(prefix);
+	free(text);
+}
+
+/*
+ * down refuses a batch holding a migration it cannot roll back, and
+ * says for each why: its file has no down section, or its file is gone
+ * and its row kept none (written by an older tool when the row has no
+ * checksum). Nothing is rolled back; the hint's fix works.
+ */
+START_TEST(down_refusal_says_why_per_migration)
+{
+	struct project p = project_empty();
+	struct tu_result r;
+
+	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
+	free(tu_write(p.dir, "001_a.sql",
+		      "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n"));
+	free(tu_write(p.dir, "002_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n"));
+	free(tu_write(p.dir, "003_c.sql", "-- migrate:up\nCREATE TABLE c (id int);\n"));
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_result_free(&r);
+
+	/* Both files lack a down: that, and nothing about the table. */
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "cannot roll back 2 migrations: ");
+	tu_expect_has("stderr", r.err, "003_c (its file has no down section)");
+	tu_expect_has("stderr", r.err, "002_b (its file has no down section)");
+	tu_expect_lacks("stderr", r.err, "older");
+	tu_expect_lacks("stderr", r.err, "driver that cannot");
+	tu_expect_lacks("stderr", r.err, "restore");
+	tu_expect_has("stderr", r.err, "Nothing was rolled back.");
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 3 | Pending: 0\n");
+
+	/* 003's file is gone; its row (this version's) kept no down. */
+	remove_file(p.dir, "003_c.sql");
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err,
+		      "003_c (its file is gone, and its tracking row kept no down SQL), "
+		      "002_b (its file has no down section)");
+	tu_expect_has("stderr", r.err, "its file had no down section then");
+	tu_expect_has("stderr", r.err, "restore the missing files");
+	tu_result_free(&r);
+
+	/* A row without a checksum was written by an older tool. */
+	forget_checksum(&p, "003");
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err,
+		      "003_c (its file is gone, and its tracking row, written by "
+		      "an older tool, kept no down SQL)");
+	tu_expect_has("stderr", r.err, "002_b (its file has no down section)");
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 2 | Pending: 0 | Missing: 1\n");
+
+	/* The hint's fix: a down for 002, 003's file back with one. */
+	free(tu_write(p.dir, "002_b.sql",
+		      "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n"));
+	free(tu_write(p.dir, "003_c.sql",
+		      "-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down\nDROP TABLE c;\n"));
+	r = RUN(p.root, NULL, "down", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_result_free(&r);
+	expect_totals(&p, "Executed: 0 | Pending: 3\n");
+	project_free(&p);
+}
+END_TEST
+
+/* The server's notices (here the mock's, as PostgreSQL words them)
+   reach stderr once, with one "NOTICE:" in front. */
+START_TEST(notices_have_one_prefix)
+{
+	struct project p = project_empty();
+	struct tu_result r;
+
+	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
+	free(tu_write(p.dir, "001_a.sql",
+		      "-- migrate:up\nDROP TABLE IF EXISTS nope;\n"
+		      "CREATE TABLE a (id int);\nCREATE TABLE IF NOT EXISTS a (id int);\n"
+		      "-- migrate:down\nDROP TABLE a;\n"));
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_expect_has("stderr", r.err, "NOTICE: table \"nope\" does not exist, skipping\n");
+	tu_expect_has("stderr", r.err, "NOTICE: relation \"a\" already exists, skipping\n");
+	ck_assert_int_eq(tu_count(r.err, "NOTICE:"), 2);
+	tu_result_free(&r);
+	/* -q: errors only. */
+	r = RUN(p.root, NULL, "redo", "-q", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_expect_lacks("stderr of -q", r.err, "NOTICE");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(database_url_precedence)
 {
 	struct project p = project_new();
@@ -1534,6 +1651,8 @@ int main(void)
 	tcase_add_test(tc, password_never_printed);
 	tcase_add_test(tc, driver_and_connection_errors);
 	tcase_add_test(tc, database_url_precedence);
+	tcase_add_test(tc, down_refusal_says_why_per_migration);
+	tcase_add_test(tc, notices_have_one_prefix);
 	tcase_add_test(tc, drift_is_shown_and_validate_fails);
 	tcase_add_test(tc, status_cache_sees_a_file_changed_in_place);
 	tcase_add_test(tc, quiet_and_verbose);

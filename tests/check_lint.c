@@ -2,8 +2,10 @@
  * check_lint.c - `dbmigrate lint`: every rule fires on a sample and is
  * silenced by its directive, rules about existing tables leave alone a
  * table the same migration created, warnings point at the right
- * file:line:column in .sql and in the seed's .ts format, and the
- * command's exit codes (0 clean, 1 warnings, 2 bad id, 3 bad file).
+ * file:line:column in .sql and in the seed's .ts format, the
+ * command's exit codes (0 clean, 1 warnings, 2 bad id, 3 bad file), and
+ * its JSON and SARIF documents, parsed (tjson.h) and compared with what
+ * the library found, finding by finding.
  *
  * Lint needs no server: the PostgreSQL rules run from the driver built
  * in the tree (DBMIGRATE_DRIVER_PATH, as the harness sets it), so they
@@ -20,6 +22,7 @@
 
 #include "dbmigrate.h"
 #include "testutil.h"
+#include "tjson.h"
 
 /* A scratch migrations directory and what lint said about it. */
 struct run {
@@ -566,6 +569,369 @@ START_TEST(cli_exit_codes)
 }
 END_TEST
 
+/* --- --format json and sarif --- */
+
+/* Parse a command's stdout as JSON, failing the test with the reason. */
+static struct tjson *parse_out(const struct tu_result *r)
+{
+	const char *why = NULL;
+	size_t at = 0;
+	struct tjson *doc = tjson_parse(r->out, &why, &at);
+
+	ck_assert_msg(doc != NULL, "stdout is not JSON (%s at byte %zu):\n%s",
+		      why, at, r->out);
+	ck_assert_int_eq(doc->type, TJSON_OBJECT);
+	return doc;
+}
+
+/* Free a run made by lint_dir() (its directory is the caller's). */
+static void run_free_lib(struct run *run)
+{
+	dbmigrate_lint_free(run->r);
+	dbmigrate_close(run->m);
+}
+
+/* The library's findings for dir with driver (what the CLI must print). */
+static struct run lint_dir(const char *driver, const char *dir)
+{
+	struct run run = { 0 };
+
+	run.m = dbmigrate_new();
+	ck_assert_ptr_nonnull(run.m);
+	ck_assert_int_eq(dbmigrate_set(run.m, "dir", dir), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_set(run.m, "driver", driver), DBMIGRATE_OK);
+	run.rc = dbmigrate_lint(run.m, NULL, 0, &run.r);
+	ck_assert_int_eq(run.rc, DBMIGRATE_OK);
+	return run;
+}
+
+/* A path into the document, built with printf's format. */
+static const char *at(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+/* A string of the document that must be there. */
+static const char *str_at(const struct tjson *doc, const char *path)
+{
+	const char *v = tjson_str(doc, path);
+
+	ck_assert_msg(v != NULL, "JSON: no string at %s", path);
+	return v;
+}
+
+/*
+ * Assert that lint --format json for dir (driver) is the library's
+ * findings, field by field and in order, with the summary's counts,
+ * and that the text format prints exactly as many warnings, the same
+ * ones. Returns the document, to free.
+ */
+static struct tjson *expect_json_is_lint(const char *driver, const char *dir)
+{
+	struct run lib = lint_dir(driver, dir);
+	size_t n = dbmigrate_lint_count(lib.r);
+	struct tu_result r = tu_dbmigrate(dir, NULL, "lint", "--format", "json",
+					  "--driver", driver, "--dir", dir,
+					  (const char *)NULL);
+	struct tu_result text;
+	struct tjson *doc;
+	char p[64];
+
+	tu_expect_status(&r, n == 0 ? 0 : 1);
+	/* The findings are in the document only (stderr keeps the tool's
+	   own warnings, such as a driver without rules of its own). */
+	ck_assert_int_eq(tu_count(r.err, ": warning: "), 0);
+	doc = parse_out(&r);
+	ck_assert_uint_eq(tjson_len(doc, "findings"), n);
+	ck_assert_uint_eq(tjson_num(doc, "summary.warnings"), n);
+	ck_assert_uint_eq(tjson_num(doc, "summary.checked"),
+			  dbmigrate_lint_checked(lib.r));
+	ck_assert_uint_eq(tjson_num(doc, "summary.silenced"),
+			  dbmigrate_lint_silenced(lib.r));
+
+	text = tu_dbmigrate(dir, NULL, "lint", "--driver", driver, "--dir", dir,
+			    (const char *)NULL);
+	tu_expect_status(&text, n == 0 ? 0 : 1);
+	ck_assert_int_eq(tu_count(text.err, ": warning: "), (int)n);
+	for (size_t i = 0; i < n; i++) {
+		const dbmigrate_lint_warning *w = dbmigrate_lint_get(lib.r, i);
+		char *line;
+
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "findings.%zu.migration", i)),
+				 w->migration);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "findings.%zu.file", i)),
+				 w->file);
+		ck_assert_uint_eq(tjson_num(doc, at(p, sizeof p, "findings.%zu.line", i)),
+				  w->line);
+		ck_assert_uint_eq(tjson_num(doc, at(p, sizeof p, "findings.%zu.column", i)),
+				  w->column);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "findings.%zu.rule", i)),
+				 w->rule);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "findings.%zu.severity", i)),
+				 "warning");
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "findings.%zu.message", i)),
+				 w->message);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "findings.%zu.hint", i)),
+				 w->hint);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "findings.%zu.source_line", i)),
+				 w->source_line);
+		/* The same finding in the text format. */
+		ck_assert_int_ne(asprintf(&line, "%s:%u:%u: warning: %s [%s]\n",
+					  w->file, w->line, w->column,
+					  w->message, w->rule), -1);
+		tu_expect_has("lint's text", text.err, line);
+		free(line);
+	}
+	tu_result_free(&text);
+	tu_result_free(&r);
+	run_free_lib(&lib);
+	return doc;
+}
+
+/* A directory under a new scratch one, named with a space and an é, as
+   a user's may be; *root gets the scratch directory, to remove. */
+static char *odd_dir(char **root)
+{
+	char *dir;
+
+	*root = tu_mkdtemp();
+	ck_assert_int_ne(asprintf(&dir, "%s/mig r\xc3\xa9s", *root), -1);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	return dir;
+}
+
+/* Two findings of the mock (missing-down), one silenced, one clean. */
+static void write_two_findings(const char *dir)
+{
+	char *ok = sql_file("SELECT 2;");
+
+	free(tu_write(dir, "001_nodown.sql", "-- migrate:up\nCREATE TABLE a (id int);\n"));
+	free(tu_write(dir, "002_ok.sql", ok));
+	free(ok);
+	free(tu_write(dir, "003_silenced.sql",
+		      "-- migrate:up\n-- dbmigrate:lint-ignore missing-down\nSELECT 3;\n"));
+	/* The source line of the finding holds what JSON must escape. */
+	free(tu_write(dir, "004_odd.sql",
+		      "-- \"quoted\" \\ back\tslash \xc3\xa9\n-- migrate:up\nSELECT 4;\n"));
+}
+
+START_TEST(cli_json_is_every_finding)
+{
+	char *root, *dir = odd_dir(&root), *path, *clean;
+	struct tjson *doc;
+	struct tu_result r, q;
+
+	write_two_findings(dir);
+	doc = expect_json_is_lint("mock", dir);
+	/* The values a user reads, not only the library's. */
+	ck_assert_uint_eq(tjson_len(doc, "findings"), 2);
+	ck_assert_uint_eq(tjson_num(doc, "summary.checked"), 4);
+	ck_assert_uint_eq(tjson_num(doc, "summary.warnings"), 2);
+	ck_assert_uint_eq(tjson_num(doc, "summary.silenced"), 1);
+	ck_assert_str_eq(tjson_str(doc, "findings.0.migration"), "001_nodown");
+	ck_assert_int_ne(asprintf(&path, "%s/001_nodown.sql", dir), -1);
+	ck_assert_str_eq(tjson_str(doc, "findings.0.file"), path);
+	free(path);
+	ck_assert_uint_eq(tjson_num(doc, "findings.0.line"), 1);
+	ck_assert_uint_eq(tjson_num(doc, "findings.0.column"), 1);
+	ck_assert_str_eq(tjson_str(doc, "findings.0.rule"), "missing-down");
+	ck_assert_str_eq(tjson_str(doc, "findings.0.source_line"), "-- migrate:up");
+	ck_assert_ptr_nonnull(strstr(tjson_str(doc, "findings.0.hint"), "down"));
+	ck_assert_str_eq(tjson_str(doc, "findings.1.migration"), "004_odd");
+	ck_assert_str_eq(tjson_str(doc, "findings.1.source_line"),
+			 "-- \"quoted\" \\ back\tslash \xc3\xa9");
+	tjson_free(doc);
+
+	/* -q changes nothing: the document is the output. */
+	r = tu_dbmigrate(dir, NULL, "lint", "--format", "json", "--driver", "mock",
+			 "--dir", dir, (const char *)NULL);
+	q = tu_dbmigrate(dir, NULL, "--format=json", "-q", "lint", "--driver", "mock",
+			 "--dir", dir, (const char *)NULL);
+	tu_expect_status(&q, 1);
+	ck_assert_str_eq(q.out, r.out);
+	tu_result_free(&q);
+	tu_result_free(&r);
+
+	/* Fixed, the set is clean: no findings, exit 0. */
+	clean = sql_file("CREATE TABLE a (id int);");
+	free(tu_write(dir, "001_nodown.sql", clean));
+	free(tu_write(dir, "004_odd.sql", clean));
+	doc = expect_json_is_lint("mock", dir);
+	ck_assert_uint_eq(tjson_len(doc, "findings"), 0);
+	ck_assert_uint_eq(tjson_num(doc, "summary.warnings"), 0);
+	ck_assert_uint_eq(tjson_num(doc, "summary.checked"), 4);
+	tjson_free(doc);
+	free(clean);
+	tu_rm_rf(root);
+	free(dir);
+	free(root);
+}
+END_TEST
+
+/*
+ * Assert that doc is a SARIF 2.1.0 log of lint's findings for dir
+ * (driver): one run, the tool named with its version and the rules it
+ * reports, one result per finding in order, each pointing at its rule
+ * and at its file, line and column. Every path is checked for its type,
+ * as a SARIF reader would.
+ */
+static void expect_sarif_is_lint(const struct tjson *doc, const char *driver,
+				 const char *dir)
+{
+	struct run lib = lint_dir(driver, dir);
+	size_t n = dbmigrate_lint_count(lib.r), nrules;
+	const char *home;
+	char p[96];
+
+	ck_assert_str_eq(str_at(doc, "version"), "2.1.0");
+	ck_assert_ptr_nonnull(strstr(str_at(doc, "$schema"), "sarif-2.1.0"));
+	ck_assert_uint_eq(tjson_len(doc, "runs"), 1);
+	ck_assert_str_eq(str_at(doc, "runs.0.tool.driver.name"), "dbmigrate");
+	ck_assert_str_eq(str_at(doc, "runs.0.tool.driver.version"),
+			 dbmigrate_version());
+	home = tjson_str(doc, "runs.0.tool.driver.informationUri");
+	ck_assert(tjson_path(doc, "runs.0.tool.driver.informationUri") == NULL ||
+		  (home != NULL && strncmp(home, "https://", 8) == 0));
+	ck_assert_str_eq(str_at(doc, "runs.0.columnKind"), "unicodeCodePoints");
+	nrules = tjson_len(doc, "runs.0.tool.driver.rules");
+	/* Rules: distinct ids, each one reported by some result. */
+	for (size_t k = 0; k < nrules; k++) {
+		const char *id = str_at(doc, at(p, sizeof p, "runs.0.tool.driver.rules.%zu.id", k));
+		bool used = false;
+
+		for (size_t j = 0; j < k; j++)
+			ck_assert_str_ne(str_at(doc, at(p, sizeof p,
+						       "runs.0.tool.driver.rules.%zu.id", j)),
+					 id);
+		for (size_t i = 0; i < n && !used; i++)
+			used = strcmp(dbmigrate_lint_get(lib.r, i)->rule, id) == 0;
+		ck_assert_msg(used, "rule %s is listed but reported by no result", id);
+	}
+	ck_assert_uint_eq(tjson_len(doc, "runs.0.results"), n);
+	for (size_t i = 0; i < n; i++) {
+		const dbmigrate_lint_warning *w = dbmigrate_lint_get(lib.r, i);
+		double index = tjson_num(doc, at(p, sizeof p, "runs.0.results.%zu.ruleIndex", i));
+		const char *text, *uri;
+
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "runs.0.results.%zu.ruleId", i)),
+				 w->rule);
+		ck_assert(index >= 0 && index < (double)nrules);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "runs.0.tool.driver.rules.%zu.id",
+					       (size_t)index)),
+				 w->rule);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "runs.0.results.%zu.level", i)),
+				 "warning");
+		text = str_at(doc, at(p, sizeof p, "runs.0.results.%zu.message.text", i));
+		ck_assert_msg(strncmp(text, w->message, strlen(w->message)) == 0 &&
+			      strstr(text, w->hint) != NULL,
+			      "result %zu: message.text is not the finding's "
+			      "message and hint: %s", i, text);
+		ck_assert_uint_eq(tjson_len(doc, at(p, sizeof p, "runs.0.results.%zu.locations", i)), 1);
+		uri = str_at(doc, at(p, sizeof p, "runs.0.results.%zu.locations.0."
+				     "physicalLocation.artifactLocation.uri", i));
+		/* A URI: no space, no raw byte beyond ASCII, the file's name
+		   at its end. */
+		for (const char *c = uri; *c != '\0'; c++)
+			ck_assert_msg(*c > ' ' && (unsigned char)*c < 0x7F,
+				      "uri %s holds a character to escape", uri);
+		ck_assert(ends_with(uri, strrchr(w->file, '/')));
+		ck_assert_uint_eq(tjson_num(doc, at(p, sizeof p, "runs.0.results.%zu.locations.0."
+						    "physicalLocation.region.startLine", i)),
+				  w->line);
+		ck_assert_uint_eq(tjson_num(doc, at(p, sizeof p, "runs.0.results.%zu.locations.0."
+						    "physicalLocation.region.startColumn", i)),
+				  w->column);
+		ck_assert_str_eq(str_at(doc, at(p, sizeof p, "runs.0.results.%zu.locations.0."
+					       "physicalLocation.region.snippet.text", i)),
+				 w->source_line);
+	}
+	run_free_lib(&lib);
+}
+
+START_TEST(cli_sarif_is_every_finding)
+{
+	char *root, *dir = odd_dir(&root), *uri;
+	struct tu_result r;
+	struct tjson *doc;
+
+	write_two_findings(dir);
+	r = tu_dbmigrate(dir, NULL, "lint", "--format", "sarif", "--driver", "mock",
+			 "--dir", dir, (const char *)NULL);
+	tu_expect_status(&r, 1);
+	ck_assert_int_eq(tu_count(r.err, ": warning: "), 0);
+	doc = parse_out(&r);
+	expect_sarif_is_lint(doc, "mock", dir);
+	ck_assert_uint_eq(tjson_len(doc, "runs.0.results"), 2);
+	ck_assert_uint_eq(tjson_len(doc, "runs.0.tool.driver.rules"), 1);
+	ck_assert_str_eq(tjson_str(doc, "runs.0.tool.driver.rules.0.id"), "missing-down");
+	/* An absolute path is a file: URI, percent-encoded. */
+	ck_assert_int_ne(asprintf(&uri, "file://%s/mig%%20r%%C3%%A9s/001_nodown.sql", root), -1);
+	ck_assert_str_eq(tjson_str(doc, "runs.0.results.0.locations.0.physicalLocation."
+				   "artifactLocation.uri"), uri);
+	free(uri);
+	ck_assert_uint_eq(tjson_num(doc, "runs.0.results.0.locations.0.physicalLocation."
+				    "region.startLine"), 1);
+	tjson_free(doc);
+	tu_result_free(&r);
+
+	/* A relative --dir gives relative references, without "./". */
+	r = tu_dbmigrate(root, NULL, "lint", "--format", "sarif", "--driver", "mock",
+			 "--dir", "./mig r\xc3\xa9s", (const char *)NULL);
+	tu_expect_status(&r, 1);
+	doc = parse_out(&r);
+	ck_assert_str_eq(tjson_str(doc, "runs.0.results.1.locations.0.physicalLocation."
+				   "artifactLocation.uri"), "mig%20r%C3%A9s/004_odd.sql");
+	tjson_free(doc);
+	tu_result_free(&r);
+	tu_rm_rf(root);
+	free(dir);
+	free(root);
+}
+END_TEST
+
+/* --format: what lint refuses, and errors that stay errors. */
+START_TEST(cli_format_errors)
+{
+	char *dir = tu_mkdtemp();
+	struct tu_result r;
+
+	free(tu_write(dir, "001_a.sql", "-- migrate:up\nSELECT 1;\n"));
+	r = tu_dbmigrate(dir, NULL, "lint", "--format", "xml", "--driver", "mock",
+			 "--dir", dir, (const char *)NULL);
+	tu_expect_status(&r, 2);
+	tu_expect_has("stderr", r.err, "xml");
+	ck_assert_str_eq(r.out, "");
+	tu_result_free(&r);
+	/* SARIF is lint's: status says so rather than print something else. */
+	r = tu_dbmigrate(dir, NULL, "status", "--format", "sarif", "--url", "mock:",
+			 "--dir", dir, (const char *)NULL);
+	tu_expect_status(&r, 2);
+	tu_expect_has("stderr", r.err, "lint");
+	ck_assert_str_eq(r.out, "");
+	tu_result_free(&r);
+	/* A bad file: exit 3, the error on stderr, no document on stdout. */
+	free(tu_write(dir, "002_broken.sql", "-- migrate:up\nSELECT $$open;\n"));
+	r = tu_dbmigrate(dir, NULL, "lint", "--format", "json", "--driver", "mock",
+			 "--dir", dir, (const char *)NULL);
+	tu_expect_status(&r, 3);
+	tu_expect_has("stderr", r.err, "002_broken.sql:2");
+	ck_assert_str_eq(r.out, "");
+	tu_result_free(&r);
+	r = tu_dbmigrate(dir, NULL, "lint", "--format", "sarif", "--driver", "nosuchdriver",
+			 "--dir", dir, "001", (const char *)NULL);
+	tu_expect_status(&r, 4);
+	ck_assert_str_eq(r.out, "");
+	tu_result_free(&r);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 #ifdef CHECK_LINT_POSTGRES
 START_TEST(cli_postgres_by_default)
 {
@@ -616,6 +982,47 @@ START_TEST(cli_sql_lock_timeout_option)
 	free(dir);
 }
 END_TEST
+
+/* The PostgreSQL rules through both documents: several findings in one
+   statement, columns past a tab, a .ts file, quotes in the source. */
+START_TEST(cli_json_and_sarif_postgres_rules)
+{
+	char *root, *dir = odd_dir(&root);
+	struct tu_result r;
+	struct tjson *doc;
+
+	free(tu_write(dir, "001_idx.sql",
+		      "-- migrate:up\nCREATE INDEX idx ON users (email);\n\n"
+		      "-- migrate:down\nDROP INDEX idx;\n"));
+	free(tu_write(dir, "002_drop.ts",
+		      "export const up = `\n\tALTER TABLE \"Odd\\\\x\" DROP COLUMN c;`;\n"
+		      "export const down = `SELECT 1`;\n"));
+	doc = expect_json_is_lint("postgres", dir);
+	/* index-not-concurrent and no-lock-timeout on 001; no-lock-timeout
+	   and drop-column on 002, the last one past the tab. */
+	ck_assert_uint_eq(tjson_len(doc, "findings"), 4);
+	ck_assert_str_eq(tjson_str(doc, "findings.3.rule"), "drop-column");
+	ck_assert_uint_eq(tjson_num(doc, "findings.3.line"), 2);
+	ck_assert_uint_eq(tjson_num(doc, "findings.3.column"), 22);
+	ck_assert_str_eq(tjson_str(doc, "findings.3.source_line"),
+			 "\tALTER TABLE \"Odd\\x\" DROP COLUMN c;");
+	tjson_free(doc);
+
+	r = tu_dbmigrate(dir, NULL, "lint", "--format", "sarif", "--dir", dir,
+			 (const char *)NULL);
+	tu_expect_status(&r, 1);
+	doc = parse_out(&r);
+	expect_sarif_is_lint(doc, "postgres", dir);
+	/* Three rules for four results: no-lock-timeout listed once. */
+	ck_assert_uint_eq(tjson_len(doc, "runs.0.tool.driver.rules"), 3);
+	ck_assert_uint_eq(tjson_len(doc, "runs.0.results"), 4);
+	tjson_free(doc);
+	tu_result_free(&r);
+	tu_rm_rf(root);
+	free(dir);
+	free(root);
+}
+END_TEST
 #endif
 
 int main(void)
@@ -630,6 +1037,9 @@ int main(void)
 	tcase_add_test(tc, ids_limit_the_migrations);
 	tcase_add_test(tc, bad_files_are_errors_with_a_location);
 	tcase_add_test(tc, cli_exit_codes);
+	tcase_add_test(tc, cli_json_is_every_finding);
+	tcase_add_test(tc, cli_sarif_is_every_finding);
+	tcase_add_test(tc, cli_format_errors);
 #ifdef CHECK_LINT_POSTGRES
 	tcase_add_loop_test(tc, each_rule_fires_and_its_directive_silences_it, 0,
 			    (int)(sizeof samples / sizeof samples[0]));
@@ -641,6 +1051,7 @@ int main(void)
 	tcase_add_test(tc, concurrently_alone_is_fine);
 	tcase_add_test(tc, cli_postgres_by_default);
 	tcase_add_test(tc, cli_sql_lock_timeout_option);
+	tcase_add_test(tc, cli_json_and_sarif_postgres_rules);
 #endif
 	suite_add_tcase(s, tc);
 	status = tu_run_suite(s);

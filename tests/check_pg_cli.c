@@ -1863,6 +1863,62 @@ START_TEST(mark_repair_redo)
 }
 END_TEST
 
+/*
+ * The server's messages reach stderr once each, with the server's own
+ * severity written once: "NOTICE: ...", "WARNING: ...", "INFO: ...",
+ * never "NOTICE: NOTICE: ..." or "NOTICE: WARNING: ...". -q hides them.
+ */
+START_TEST(server_notices_one_prefix)
+{
+	struct project p = project_new();
+	struct tu_result r;
+	char *line;
+
+	add(&p, "001_noisy.sql",
+	    "-- migrate:up\n"
+	    "DO $$BEGIN\n"
+	    "  RAISE NOTICE 'hello from %', 'a migration';\n"
+	    "  RAISE WARNING 'careful with %', 'this';\n"
+	    "  RAISE INFO 'for your information';\n"
+	    "END$$;\n"
+	    "DROP TABLE IF EXISTS no_such_table;\n\n"
+	    "-- migrate:down\nSELECT 1;\n");
+	r = RUN(p.root, NULL, "up", "--url", p.url);
+	tu_expect_status(&r, 0);
+	line = line_with(r.err, "hello from a migration");
+	ck_assert_msg(line != NULL, "no notice on stderr:\n%s", r.err);
+	ck_assert_str_eq(line, "NOTICE: hello from a migration");
+	free(line);
+	line = line_with(r.err, "careful with this");
+	ck_assert_msg(line != NULL, "no warning on stderr:\n%s", r.err);
+	ck_assert_str_eq(line, "WARNING: careful with this");
+	free(line);
+	line = line_with(r.err, "for your information");
+	ck_assert_msg(line != NULL, "no info on stderr:\n%s", r.err);
+	ck_assert_str_eq(line, "INFO: for your information");
+	free(line);
+	line = line_with(r.err, "no_such_table");
+	ck_assert_msg(line != NULL, "no IF EXISTS notice on stderr:\n%s",
+		      r.err);
+	ck_assert_str_eq(line,
+			 "NOTICE: table \"no_such_table\" does not exist, skipping");
+	free(line);
+	/* Each once, and no other severity word in front of them. */
+	ck_assert_int_eq(tu_count(r.err, "NOTICE:"), 2);
+	ck_assert_int_eq(tu_count(r.err, "WARNING:"), 1);
+	ck_assert_int_eq(tu_count(r.err, "INFO:"), 1);
+	tu_result_free(&r);
+	expect_tracking(p.url, "001:1");
+
+	r = RUN(p.root, NULL, "redo", "-q", "--url", p.url);
+	tu_expect_status(&r, 0);
+	tu_expect_lacks("stderr of -q", r.err, "hello from a migration");
+	tu_expect_lacks("stderr of -q", r.err, "careful with this");
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
 static Suite *pg_cli_suite(void)
 {
 	Suite *s = suite_create("dbmigrate on PostgreSQL");
@@ -1878,6 +1934,7 @@ static Suite *pg_cli_suite(void)
 	tcase_add_test(tc, seed_table_adopted);
 	tcase_add_test(tc, seed_table_status_before_up);
 	tcase_add_test(tc, drift_marks_and_validate);
+	tcase_add_test(tc, server_notices_one_prefix);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("configuration");

@@ -550,9 +550,18 @@ static void lock_holder_named(int from_socket)
 				 -1);
 	else
 		holder_url = strdup(e.url);
+	/* The holder keeps the lock until the test says so (a row in
+	   release_the_lock, seen by each of its loop's new snapshots), not
+	   for a fixed time a loaded machine may outlast. */
+	free(pgserver_psql(e.url, "CREATE TABLE release_the_lock (done int)"));
 	add(&e, "001_hold.sql",
 	    "-- migrate:up\n"
-	    "SELECT pg_sleep(3) AS holding_the_lock;\n"
+	    "DO $$ BEGIN /* holding_the_lock */\n"
+	    "  FOR i IN 1..1200 LOOP\n"
+	    "    EXIT WHEN EXISTS (SELECT 1 FROM release_the_lock);\n"
+	    "    PERFORM pg_sleep(0.05);\n"
+	    "  END LOOP;\n"
+	    "END $$;\n"
 	    "\n"
 	    "-- migrate:down\n"
 	    "SELECT 1;\n");
@@ -575,6 +584,7 @@ static void lock_holder_named(int from_socket)
 	tu_expect_has("stderr", r.err, "active since ");
 	tu_expect_lacks("stderr", r.err, "another session");
 	tu_result_free(&r);
+	free(pgserver_psql(e.url, "INSERT INTO release_the_lock VALUES (1)"));
 	ck_assert_int_eq(reap(bg), 0);
 	expect_tracking(e.url, "001:1");
 	free(pid);

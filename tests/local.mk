@@ -170,7 +170,7 @@ tests_check_api_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/check_lint
 TESTS += tests/check_lint
-tests_check_lint_SOURCES = tests/check_lint.c tests/testutil.c tests/testutil.h
+tests_check_lint_SOURCES = tests/check_lint.c tests/testutil.c tests/testutil.h tests/tjson.c tests/tjson.h
 # The PostgreSQL rules need only the driver, no server: tested whenever
 # it is built.
 if POSTGRES
@@ -241,7 +241,20 @@ endif
 endif
 
 # The status cache the tests' dbmigrate runs write (AM_TESTS_ENVIRONMENT).
-clean-local: clean-status-cache
+clean-local: clean-status-cache clean-fuzz-smoke
 clean-status-cache:
 	-rm -rf tests/status-cache
 .PHONY: clean-status-cache
+
+# What tests/fuzz-smoke.sh builds in tests/fuzz-smoke/ (with clang, when
+# there is one): make clean removes the objects, harnesses, logs and
+# crash inputs; make distclean also the corpora, which `make fuzz` keeps
+# and grows between runs. distcheck fails on anything left.
+clean-fuzz-smoke:
+	-rm -rf tests/fuzz-smoke/obj tests/fuzz-smoke/libcore.a \
+		tests/fuzz-smoke/probe tests/fuzz-smoke/probe.c \
+		tests/fuzz-smoke/probe.log tests/fuzz-smoke/fuzz_*
+distclean-local: distclean-fuzz-smoke
+distclean-fuzz-smoke:
+	-rm -rf tests/fuzz-smoke
+.PHONY: clean-fuzz-smoke distclean-fuzz-smoke

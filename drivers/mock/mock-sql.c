@@ -345,7 +345,7 @@ static dbmigrate_code mock_sql_create(dbmigrate_conn *c,
 			return DBMIGRATE_OK;
 		if (if_not_exists) {
 			mock_log(c, DBMIGRATE_LOG_NOTICE,
-				 "%s \"%s\" already exists, skipping",
+				 "NOTICE: %s \"%s\" already exists, skipping",
 				 mock_sql_kinds[k].relation
 				     ? "relation"
 				     : mock_sql_kinds[k].word,
@@ -412,8 +412,8 @@ static dbmigrate_code mock_sql_drop_one(dbmigrate_conn *c, enum mock_kind k,
 	if (at < 0) {
 		if (if_exists) {
 			mock_log(c, DBMIGRATE_LOG_NOTICE,
-				 "%s \"%s\" does not exist, skipping", ki->word,
-				 name);
+				 "NOTICE: %s \"%s\" does not exist, skipping",
+				 ki->word, name);
 			return DBMIGRATE_OK;
 		}
 		if (k == MOCK_TRIGGER && owner != NULL)
@@ -516,7 +516,8 @@ static dbmigrate_code mock_sql_alter(dbmigrate_conn *c,
 		if (!if_exists)
 			return mock_sql_no_relation(c, name);
 		mock_log(c, DBMIGRATE_LOG_NOTICE,
-			 "relation \"%s\" does not exist, skipping", name);
+			 "NOTICE: relation \"%s\" does not exist, skipping",
+			 name);
 		return DBMIGRATE_OK;
 	}
 	if (!mock_sql_at(w, n, i, "RENAME") || !mock_sql_at(w, n, i + 1, "TO"))

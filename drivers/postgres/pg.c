@@ -21,7 +21,9 @@
 /* The most secrets one connection attempt can carry (see pg_secrets). */
 #define PG_SECRETS 4
 
-/* Forward a server message (NOTICE, WARNING, INFO...) to the host. */
+/* Forward a server message to the host as "SEVERITY: message" (NOTICE,
+   WARNING, INFO...), with its detail and hint lines: the host prints it
+   as it is, so the severity word comes from here, once. */
 static void pg_notice(void *arg, const PGresult *res)
 {
 	dbmigrate_conn *c = arg;

@@ -68,7 +68,11 @@ typedef struct dbmigrate_conn dbmigrate_conn;
 /* Log levels for host->log(). */
 enum dbmigrate_log_level {
 	DBMIGRATE_LOG_DEBUG,   /* shown with -v */
-	DBMIGRATE_LOG_NOTICE,  /* a message the server sent (NOTICE, INFO) */
+	DBMIGRATE_LOG_NOTICE,  /* a message the server sent, shown as it
+				  is: it starts with the server's own
+				  severity word ("NOTICE: ...", "INFO:
+				  ...", "WARNING: ..."), which the host
+				  does not add */
 	DBMIGRATE_LOG_WARNING, /* shown unless -q */
 	DBMIGRATE_LOG_LOCK_WAIT/* waiting for another runner's lock */
 };

@@ -62,10 +62,11 @@ struct cli_option {
 /* Every option, in the order help lists them; ends with a NULL name. */
 extern const struct cli_option cli_options[];
 
-/* How status prints. */
+/* How status and lint print (--format). */
 enum cli_format {
 	CLI_FORMAT_TEXT,
-	CLI_FORMAT_JSON
+	CLI_FORMAT_JSON,
+	CLI_FORMAT_SARIF /* lint only (cmd_entry.sarif) */
 };
 
 /* What output_event is printing progress for. */
@@ -115,6 +116,7 @@ struct cmd_entry {
 	const char *help;     /* paragraphs for `help COMMAND` */
 	unsigned options;     /* enum cli_opt bits that apply */
 	bool config;          /* needs a migrator with options and .env */
+	bool sarif;           /* takes --format sarif too */
 	int (*exec)(struct cli *cli); /* returns the exit code */
 };
 

@@ -134,8 +134,10 @@ static void main_option(struct main_args *a, int i, char *value)
 			a->format = CLI_FORMAT_TEXT;
 		else if (strcmp(value, "json") == 0)
 			a->format = CLI_FORMAT_JSON;
+		else if (strcmp(value, "sarif") == 0)
+			a->format = CLI_FORMAT_SARIF;
 		else
-			main_mistake(a, xasprintf("--format must be text or json, not '%s'",
+			main_mistake(a, xasprintf("--format must be text, json or sarif, not '%s'",
 						  value));
 		break;
 	case CLI_OPT_TRANSACTION:
@@ -518,6 +520,11 @@ static int main_run(struct main_args *a, struct cli *cli)
 	if (!main_options_apply(a, e, cli) ||
 	    !main_arguments(a->noperands - 1, a->operands + 1, e, cli))
 		return CLI_EXIT_USAGE;
+	if (a->format == CLI_FORMAT_SARIF && !e->sarif) {
+		output_usage_error(&cli->out, "--format sarif applies to lint only "
+				   "(%s prints text or json)", e->name);
+		return CLI_EXIT_USAGE;
+	}
 	cli->entry = e;
 	cli->args = a->operands + 1;
 	cli->nargs = a->noperands - 1;

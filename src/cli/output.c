@@ -554,8 +554,11 @@ void output_event(const dbmigrate_event *ev, void *ctx)
 		if (!o->quiet) {
 			char *msg = output_safe(ev->message, true);
 
+			/* The driver starts it with the server's severity
+			   ("NOTICE:", "INFO:", "WARNING:"): no prefix of
+			   ours, or a notice reads "NOTICE: NOTICE: ...". */
 			fflush(stdout);
-			fprintf(stderr, "NOTICE: %s\n", msg);
+			fprintf(stderr, "%s\n", msg);
 			free(msg);
 		}
 		break;
