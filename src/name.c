@@ -235,9 +235,9 @@ enum name_kind name_parse(const char *filename, struct name_info *out,
 						"contain letters, digits, '_' and '-' "
 						"(no spaces, quotes or other "
 						"punctuation)." NAME_VALID);
-		} else if ((bad = name_check_text(name, len)) != NULL) {
-			return name_malformed(why, bad);
 		}
+		if ((bad = name_check_text(name, len)) != NULL)
+			return name_malformed(why, bad);
 		out->id = filename;
 		out->id_len = digits;
 		/* 18 digits always fit: 10^18 - 1 < 2^64. */
