@@ -25,6 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checksum.h"
+#include "errors.h"
+
 /* The version of the dbmigrate that wrote a cache (from the build). */
 #ifndef DBMIGRATE_VERSION
 #define DBMIGRATE_VERSION "unknown"
@@ -491,4 +494,49 @@ void cache_close(struct cache *c)
 	free(c->cdir);
 	free(c->real);
 	free(c);
+}
+
+/* What status needs of every migration of s: see cache.h. */
+dbmigrate_code cache_load_status(struct migration_set *s, const char *cache_dir,
+				 dbmigrate_error *err)
+{
+	struct cache *c = NULL;
+	struct checksum *ck = NULL;
+	struct timespec now;
+	dbmigrate_code rc = DBMIGRATE_OK;
+	int dfd;
+
+	if (cache_dir == NULL)
+		return migration_load_set(s, NULL, err);
+	c = cache_open(cache_dir, s->dir);
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+		now.tv_sec = now.tv_nsec = 0; /* nothing is settled */
+	/* fstatat() by name in the directory: no path to walk each time. */
+	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; rc == DBMIGRATE_OK && i < s->n; i++) {
+		struct migration *m = &s->v[i];
+		const char *base = strrchr(m->path, '/');
+		struct stat st;
+		bool known = dfd >= 0 && base != NULL
+				     ? fstatat(dfd, base + 1, &st, 0) == 0
+				     : stat(m->path, &st) == 0;
+
+		if (known && cache_lookup(c, m, &st))
+			continue;
+		if (ck == NULL && (ck = checksum_new()) == NULL) {
+			rc = errors_set(err, DBMIGRATE_EIO,
+					"cannot compute checksums: libcrypto "
+					"failed (or out of memory)");
+			break;
+		}
+		rc = migration_load_with(m, ck, err);
+		if (rc == DBMIGRATE_OK && known)
+			cache_store(c, m, &st, &now);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	/* What was learnt is kept even when a later file failed. */
+	cache_close(c);
+	checksum_free(ck);
+	return rc;
 }

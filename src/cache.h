@@ -61,4 +61,14 @@ void cache_store(struct cache *c, const struct migration *m,
    it. NULL is fine. */
 void cache_close(struct cache *c);
 
+/*
+ * What `status` needs of every migration of s: its checksum, whether it
+ * has a down section, transaction:false. A file the cache in directory
+ * cache_dir knows unchanged is not read: it is left unloaded (no text, no
+ * bodies) with those three set. Others are loaded as migration_load_set()
+ * does, and remembered. cache_dir NULL: no cache, every file is loaded.
+ */
+dbmigrate_code cache_load_status(struct migration_set *s, const char *cache_dir,
+				 dbmigrate_error *err);
+
 #endif

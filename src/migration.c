@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
 #include "checksum.h"
 #include "errors.h"
 #include "fsutil.h"
@@ -135,9 +134,8 @@ static dbmigrate_code migration_read(const struct migration *m,
 	return DBMIGRATE_OK;
 }
 
-/* Read, check, checksum (with ck) and parse m; on failure m is left
-   unloaded. */
-static dbmigrate_code migration_load_with(struct migration *m,
+/* Read, check, checksum (with ck) and parse m: see migration.h. */
+dbmigrate_code migration_load_with(struct migration *m,
 					  struct checksum *ck,
 					  dbmigrate_error *err)
 {
@@ -206,51 +204,6 @@ dbmigrate_code migration_load_set(struct migration_set *s, const bool *select,
 	for (size_t i = 0; rc == DBMIGRATE_OK && i < s->n; i++)
 		if (select == NULL || select[i])
 			rc = migration_load_with(&s->v[i], ck, err);
-	checksum_free(ck);
-	return rc;
-}
-
-dbmigrate_code migration_load_status(struct migration_set *s,
-				     const char *cache_dir,
-				     dbmigrate_error *err)
-{
-	struct cache *c = NULL;
-	struct checksum *ck = NULL;
-	struct timespec now;
-	dbmigrate_code rc = DBMIGRATE_OK;
-	int dfd;
-
-	if (cache_dir == NULL)
-		return migration_load_set(s, NULL, err);
-	c = cache_open(cache_dir, s->dir);
-	if (clock_gettime(CLOCK_REALTIME, &now) != 0)
-		now.tv_sec = now.tv_nsec = 0; /* nothing is settled */
-	/* fstatat() by name in the directory: no path to walk each time. */
-	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; rc == DBMIGRATE_OK && i < s->n; i++) {
-		struct migration *m = &s->v[i];
-		const char *base = strrchr(m->path, '/');
-		struct stat st;
-		bool known = dfd >= 0 && base != NULL
-				     ? fstatat(dfd, base + 1, &st, 0) == 0
-				     : stat(m->path, &st) == 0;
-
-		if (known && cache_lookup(c, m, &st))
-			continue;
-		if (ck == NULL && (ck = checksum_new()) == NULL) {
-			rc = errors_set(err, DBMIGRATE_EIO,
-					"cannot compute checksums: libcrypto "
-					"failed (or out of memory)");
-			break;
-		}
-		rc = migration_load_with(m, ck, err);
-		if (rc == DBMIGRATE_OK && known)
-			cache_store(c, m, &st, &now);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	/* What was learnt is kept even when a later file failed. */
-	cache_close(c);
 	checksum_free(ck);
 	return rc;
 }

@@ -170,17 +170,15 @@ dbmigrate_code migration_load(struct migration *m, dbmigrate_error *err);
 dbmigrate_code migration_load_set(struct migration_set *s, const bool *select,
 				  dbmigrate_error *err);
 
+struct checksum;
+
 /*
- * What `status` needs of every migration of s: its checksum, whether it
- * has a down section, transaction:false. A file the status cache in
- * directory cache_dir knows unchanged (src/cache.h) is not read: it is
- * left unloaded (no text, no bodies) with those three set. Others are
- * loaded as migration_load_set() does, and remembered. cache_dir NULL:
- * no cache, every file is loaded.
+ * Read, check, checksum (with ck, from checksum_new()) and parse one
+ * migration, as migration_load_set() does for each; on failure m is
+ * left unloaded.
  */
-dbmigrate_code migration_load_status(struct migration_set *s,
-				     const char *cache_dir,
-				     dbmigrate_error *err);
+dbmigrate_code migration_load_with(struct migration *m, struct checksum *ck,
+				   dbmigrate_error *err);
 
 /* Parse m->text as the .sql format (parse-sql.c). */
 dbmigrate_code parse_sql(struct migration *m, dbmigrate_error *err);

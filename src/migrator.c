@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cache.h"
 #include "create.h"
 #include "directive.h"
 #include "errors.h"
@@ -345,7 +346,7 @@ static dbmigrate_code migrator_load(const char *dir, const char *cache_dir,
 		return rc;
 	if (bodies)
 		return migration_load_set(files, NULL, err);
-	return migration_load_status(files, cache_dir, err);
+	return cache_load_status(files, cache_dir, err);
 }
 
 /* Discover and load every migration file of the directory. */
@@ -544,7 +545,7 @@ static dbmigrate_code migrator_lock(dbmigrate *m)
 /*
  * Load files and connect, optionally lock, read the plan. Without bodies
  * (status), files the status cache knows unchanged are not read: their
- * migrations hold a checksum and flags only (migration_load_status()).
+ * migrations hold a checksum and flags only (cache_load_status()).
  */
 static dbmigrate_code migrator_begin_session(dbmigrate *m, struct session *s,
 					     bool lock, bool bodies)

@@ -414,7 +414,7 @@ START_TEST(load_status_matches_a_full_load)
 	/* Filled as a status long after the files were written. */
 	fill(&f);
 	ck_assert_int_eq(discover_dir(f.set.dir, &s2, &err), DBMIGRATE_OK);
-	ck_assert_int_eq(migration_load_status(&s2, f.cdir, &err), DBMIGRATE_OK);
+	ck_assert_int_eq(cache_load_status(&s2, f.cdir, &err), DBMIGRATE_OK);
 	for (size_t i = 0; i < 2; i++) {
 		ck_assert(!s2.v[i].loaded); /* answered by the cache */
 		ck_assert_str_eq(s2.v[i].checksum, f.set.v[i].checksum);
@@ -424,7 +424,7 @@ START_TEST(load_status_matches_a_full_load)
 	migration_set_free(&s2);
 	/* Without a cache directory every file is loaded. */
 	ck_assert_int_eq(discover_dir(f.set.dir, &s2, &err), DBMIGRATE_OK);
-	ck_assert_int_eq(migration_load_status(&s2, NULL, &err), DBMIGRATE_OK);
+	ck_assert_int_eq(cache_load_status(&s2, NULL, &err), DBMIGRATE_OK);
 	ck_assert(s2.v[0].loaded && s2.v[1].loaded);
 	migration_set_free(&s2);
 	teardown(&f);
