@@ -29,7 +29,7 @@
 
 #include "directive.h"
 #include "errors.h"
-#include "migrator.h"
+#include "handle.h"
 #include "split.h"
 #include "strbuf.h"
 

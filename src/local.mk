@@ -21,7 +21,7 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/lexer.c src/lexer.h \
 	src/lint.c src/lint.h \
 	src/migration.c src/migration.h \
-	src/migrator.c src/migrator.h \
+	src/migrator.c src/handle.h \
 	src/name.c \
 	src/import.c src/import.h \
 	src/parse-flyway.c \

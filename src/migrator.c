@@ -12,7 +12,7 @@
  * The library never prints: progress goes to the event callback and
  * failures into m->err, which the caller reads with dbmigrate_last_error.
  */
-#include "migrator.h"
+#include "handle.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -18,7 +18,7 @@
  * the configured one. With a scratch URL, the configured connection is
  * not used at all.
  */
-#include "migrator.h"
+#include "handle.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,9 +1,11 @@
 /*
- * migrator.h - the state behind a dbmigrate handle (the public API's
- * opaque struct), shared with the tests.
+ * handle.h - the state behind a dbmigrate handle (the public API's
+ * opaque struct). It sits below the commands that use it: migrator.c
+ * (sessions, up, down, status...), lint.c and verify.c include it; it
+ * includes only what describes the state (config, driver).
  */
-#ifndef DBMIGRATE_MIGRATOR_H
-#define DBMIGRATE_MIGRATOR_H
+#ifndef DBMIGRATE_HANDLE_H
+#define DBMIGRATE_HANDLE_H
 
 #include <signal.h>
 #include <stdatomic.h>
