@@ -129,7 +129,8 @@ struct dbmigrate_conn {
 	} held;      /* the error a retry may make moot */
 };
 
-/* mock.c: reporting to the host. */
+/* mock-report.c: reporting to the host (the bottom layer: calls nothing
+   else of the driver). */
 
 /* Report an error of the driver itself (no SQLSTATE); returns code. */
 dbmigrate_code mock_report(dbmigrate_conn *c, dbmigrate_code code,
@@ -145,6 +146,12 @@ dbmigrate_code mock_server_error(dbmigrate_conn *c, const char *sqlstate,
 
 /* Report that memory ran out; returns DBMIGRATE_ENOMEM. */
 dbmigrate_code mock_nomem(dbmigrate_conn *c);
+
+/* Report a statement cancelled by an interrupt (57014); returns the code. */
+dbmigrate_code mock_cancelled(dbmigrate_conn *c);
+
+/* Report the error apply() held back for a retry, if any; stop holding. */
+void mock_release_held(dbmigrate_conn *c);
 
 /* Send a message to the host's log. */
 void mock_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
