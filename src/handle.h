@@ -1,8 +1,9 @@
 /*
  * handle.h - the state behind a dbmigrate handle (the public API's
- * opaque struct). It sits below the commands that use it: migrator.c
- * (sessions, up, down, status...), lint.c and verify.c include it; it
- * includes only what describes the state (config, driver).
+ * opaque struct), and the event helpers of handle.c. It sits below
+ * everything that uses it: the migrator's parts (session.c, prepare.c,
+ * execute.c, migrator.c), lint.c and verify.c; it includes only what
+ * describes the state (config, driver).
  */
 #ifndef DBMIGRATE_HANDLE_H
 #define DBMIGRATE_HANDLE_H
@@ -31,5 +32,21 @@ struct dbmigrate {
 	struct dbmigrate_settings sent; /* what configure() last received */
 	bool settings_sent;            /* sent is valid for this connection */
 };
+
+/* handle.c: events to the caller; used by every part of the migrator. */
+
+/* Seconds on the monotonic clock. */
+double handle_now(void);
+
+/* Deliver an event to the caller's callback, if any. */
+void handle_emit(dbmigrate *m, const dbmigrate_event *ev);
+
+/* Emit a message event of the given kind. */
+void handle_message(dbmigrate *m, dbmigrate_event_kind kind,
+		    const char *message);
+
+/* Emit a formatted warning. */
+void handle_warn(dbmigrate *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -21,7 +21,9 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/lexer.c src/lexer.h \
 	src/lint.c src/lint.h \
 	src/migration.c src/migration.h \
-	src/migrator.c src/handle.h \
+	src/migrator.c src/handle.h src/handle.c \
+	src/session.c src/session.h src/prepare.c src/prepare.h \
+	src/execute.c src/execute.h \
 	src/name.c \
 	src/import.c src/import.h \
 	src/parse-flyway.c \

@@ -1426,7 +1426,7 @@ END_TEST
 
 /*
  * KNOWN BUG (see the pgcli report): the detail says "its statement 11
- * ran" when statement 1 ran: migrator_explain_failure() prints "1" and
+ * ran" when statement 1 ran: prepare_explain_failure() prints "1" and
  * then failed_stmt again when failed_stmt is 1.
  */
 START_TEST(outside_transaction_partial_failure)

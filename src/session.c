@@ -1,0 +1,376 @@
+/*
+ * session.c - what one command loads before it plans: the driver, the
+ * connection, the files (on a thread of their own while the connection
+ * opens), the runner lock and the tracking rows, merged into a plan
+ * (plan_build()). Calls down only: handle.c, the files, the driver.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cache.h"
+#include "errors.h"
+#include "handle.h"
+#include "import.h"
+#include "migration.h"
+#include "plan.h"
+
+/* Load the driver the options name, once. */
+dbmigrate_code session_load_driver(dbmigrate *m)
+{
+	char namebuf[64];
+
+	if (m->drv.vt != NULL)
+		return DBMIGRATE_OK;
+	return driver_load(config_driver(&m->cfg, namebuf, sizeof namebuf),
+			   &m->drv, &m->err);
+}
+
+/* Load the driver and connect, once. */
+dbmigrate_code session_open(dbmigrate *m)
+{
+	struct dbmigrate_params p = { .struct_size = sizeof p };
+	const struct config *c = &m->cfg;
+	dbmigrate_code rc;
+
+	if (m->drv.conn != NULL)
+		return DBMIGRATE_OK;
+	if ((rc = session_load_driver(m)) != DBMIGRATE_OK)
+		return rc;
+	if (c->value[CONFIG_URL] != NULL) {
+		p.url = c->value[CONFIG_URL];
+	} else {
+		p.host = c->value[CONFIG_HOST];
+		p.port = c->value[CONFIG_PORT];
+		p.database = c->value[CONFIG_DATABASE];
+		p.user = c->value[CONFIG_USER];
+		p.password = c->value[CONFIG_PASSWORD];
+	}
+	p.application_name = c->value[CONFIG_APPLICATION_NAME];
+	p.connect_timeout = config_connect_timeout(c);
+	m->interrupted = 0;
+	m->settings_sent = false; /* a new connection has the server's limits */
+	return driver_open(&m->drv, &m->host, &p, &m->err);
+}
+
+dbmigrate_code dbmigrate_open(dbmigrate *m)
+{
+	errors_clear(&m->err);
+	return session_open(m);
+}
+
+/* Keep the first error while running a clean-up step that may fail. */
+void session_cleanup_rollback(dbmigrate *m)
+{
+	dbmigrate_error saved = { .code = DBMIGRATE_OK };
+
+	errors_move(&saved, &m->err);
+	m->drv.vt->rollback(m->drv.conn);
+	errors_move(&m->err, &saved);
+}
+
+/* Release the runner lock, keeping any error already set. */
+void session_unlock(dbmigrate *m, struct session *s)
+{
+	dbmigrate_error saved = { .code = DBMIGRATE_OK };
+	dbmigrate_code rc;
+
+	if (!s->locked)
+		return;
+	s->locked = false;
+	errors_move(&saved, &m->err);
+	rc = driver_unlock(&m->drv, config_table(&m->cfg));
+	if (saved.code != DBMIGRATE_OK || rc == DBMIGRATE_OK)
+		errors_move(&m->err, &saved);
+	else
+		errors_clear(&saved);
+}
+
+/* Free what a session loaded. */
+void session_free(struct session *s)
+{
+	plan_free(&s->plan);
+	applied_free(&s->rows);
+	migration_set_free(&s->files);
+}
+
+/*
+ * Discover and load every migration file of directory dir into files;
+ * without bodies (status), from the status cache in cache_dir where it
+ * knows a file unchanged. Touches nothing of the handle: it may run on
+ * a thread of its own (session_begin()).
+ */
+static dbmigrate_code session_load(const char *dir, const char *cache_dir,
+				   bool bodies, struct migration_set *files,
+				   dbmigrate_error *err)
+{
+	dbmigrate_code rc = discover_dir(dir, files, err);
+
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	if (bodies)
+		return migration_load_set(files, NULL, err);
+	return cache_load_status(files, cache_dir, err);
+}
+
+/* Discover and load every migration file of the directory. */
+dbmigrate_code session_load_files(dbmigrate *m, struct session *s)
+{
+	return session_load(config_dir(&m->cfg), NULL, true, &s->files, &m->err);
+}
+
+/*
+ * After the tracking table could not be read (error rc in m->err): when
+ * it is another tool's history table, say so instead (import.c), else
+ * keep the error. Only on failure, so reading a good table costs no
+ * catalog query.
+ */
+static dbmigrate_code session_peer_table(dbmigrate *m, dbmigrate_code rc)
+{
+	dbmigrate_error saved = { .code = DBMIGRATE_OK };
+
+	errors_move(&saved, &m->err);
+	if (import_check_tracking_table(&m->drv, config_table(&m->cfg),
+					&m->err) != DBMIGRATE_OK) {
+		errors_clear(&saved);
+		return m->err.code;
+	}
+	errors_clear(&m->err);
+	errors_move(&m->err, &saved);
+	return rc;
+}
+
+/* What session_collect_row needs. */
+struct session_rows_ctx {
+	struct applied_set *rows;
+	dbmigrate_error *err;
+};
+
+/* read_rows callback: collect a row. */
+static int session_collect_row(void *ctx, const struct dbmigrate_row *r)
+{
+	struct session_rows_ctx *c = ctx;
+
+	if (applied_add(c->rows, r->id, r->name, r->executed_at, r->checksum,
+			r->down_sql, r->batch, c->err) != DBMIGRATE_OK)
+		return 1;
+	return r->progress != NULL &&
+	       applied_progress(&c->rows->v[c->rows->n - 1], r->progress,
+				c->err) != DBMIGRATE_OK;
+}
+
+/*
+ * Read the tracking rows into s->rows; brief (a listing: status,
+ * validate) without the text of their down SQL when the driver can
+ * leave it out (a row's down_sql is then "" when it has one).
+ */
+static dbmigrate_code session_read_rows(dbmigrate *m, struct session *s,
+					bool brief)
+{
+	struct session_rows_ctx c = { &s->rows, &m->err };
+	dbmigrate_code (*read)(dbmigrate_conn *, const char *,
+			       dbmigrate_row_fn, void *) = m->drv.vt->read_rows;
+	dbmigrate_code rc;
+
+	if (brief && m->drv.vt->read_rows_brief != NULL)
+		read = m->drv.vt->read_rows_brief;
+	rc = read(m->drv.conn, config_table(&m->cfg), session_collect_row, &c);
+	if (rc == DBMIGRATE_OK && m->err.code != DBMIGRATE_OK)
+		rc = m->err.code; /* applied_add failed inside the callback */
+	if (rc == DBMIGRATE_EDATABASE)
+		rc = session_peer_table(m, rc);
+	return rc;
+}
+
+/* Read the tracking rows for a listing (validate) and build the plan. */
+dbmigrate_code session_read_plan(dbmigrate *m, struct session *s)
+{
+	dbmigrate_code rc = session_read_rows(m, s, true);
+
+	if (rc != DBMIGRATE_OK)
+		return rc;
+	return plan_build(&s->files, &s->rows, &s->plan, &m->err);
+}
+
+/* The loading thread of a session: what it reads and what it writes,
+   none of which the connecting thread touches until it is joined. */
+struct session_load {
+	const char *dir;
+	const char *cache_dir;
+	bool bodies;
+	struct migration_set *files;
+	dbmigrate_error err;
+	dbmigrate_code rc;
+	atomic_int *failed; /* set on failure, so that connecting stops */
+};
+
+/* Thread body: session_load(). */
+static void *session_load_thread(void *arg)
+{
+	struct session_load *l = arg;
+
+	l->rc = session_load(l->dir, l->cache_dir, l->bodies, l->files, &l->err);
+	if (l->rc != DBMIGRATE_OK)
+		atomic_store(l->failed, 1);
+	return NULL;
+}
+
+/*
+ * Load the files and connect at the same time: the files on a thread of
+ * the session's own, while this thread opens the connection (a server
+ * starting a session and checking a password takes about as long as
+ * reading ten thousand files) and, when rows is true (status: no lock
+ * to take first), reads the tracking rows. The loading thread calls
+ * nothing of the caller's (no events, no callbacks) and is joined
+ * before anything runs, so callers see what they saw before: the
+ * files' errors first (a failed load stops a connection that is still
+ * being retried), and no migration run before every file was read and
+ * checked. Without a thread (pthread_create failed) it is done one
+ * after the other.
+ *
+ * The driver is loaded before the thread starts. Loading libpq maps two
+ * dozen libraries, and while another thread of the process runs on the
+ * other CPU, each mmap() and mprotect() of the loader costs a TLB
+ * shootdown (an interrupt to that CPU, dear on virtual machines):
+ * beside the loading thread, dlopen() took 17 ms instead of 10.
+ */
+static dbmigrate_code session_load_and_open(dbmigrate *m, struct session *s,
+					    bool bodies, bool rows)
+{
+	struct session_load l = {
+		.dir = config_dir(&m->cfg),
+		.cache_dir = bodies ? NULL : config_cache_dir(&m->cfg),
+		.bodies = bodies,
+		.files = &s->files,
+		.err = { .code = DBMIGRATE_OK },
+		.failed = &m->files_failed,
+	};
+	dbmigrate_code rc;
+	sigset_t all, old;
+	pthread_t t;
+	int made;
+
+	atomic_store(&m->files_failed, 0);
+	if ((rc = session_load_driver(m)) != DBMIGRATE_OK) {
+		/* The files' error wins, as when they were read first. */
+		dbmigrate_code frc = session_load(l.dir, l.cache_dir, bodies,
+						   &s->files, &l.err);
+
+		if (frc != DBMIGRATE_OK) {
+			errors_move(&m->err, &l.err);
+			return frc;
+		}
+		errors_clear(&l.err);
+		return rc;
+	}
+	/* The thread takes no signals: the caller's, a CLI's SIGINT
+	   handler for one, go to the thread that connects and runs. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	made = pthread_create(&t, NULL, session_load_thread, &l) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!made) {
+		rc = session_load(l.dir, l.cache_dir, bodies, &s->files, &m->err);
+		if (rc == DBMIGRATE_OK)
+			rc = session_open(m);
+		if (rc == DBMIGRATE_OK && rows)
+			rc = session_read_rows(m, s, !bodies);
+		return rc;
+	}
+	rc = session_open(m);
+	if (rc == DBMIGRATE_OK && rows)
+		rc = session_read_rows(m, s, !bodies);
+	pthread_join(t, NULL);
+	atomic_store(&m->files_failed, 0);
+	if (l.rc != DBMIGRATE_OK) {
+		/* The files' error wins, as when they were read first. */
+		errors_move(&m->err, &l.err);
+		return l.rc;
+	}
+	errors_clear(&l.err);
+	return rc;
+}
+
+/* Take the runner lock, saying with -v what kind of lock the driver
+   keeps runners apart with. */
+dbmigrate_code session_lock(dbmigrate *m)
+{
+	if (m->drv.vt->lock_kind != NULL && m->drv.vt->lock != NULL) {
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "runner lock on \"%s\": %s",
+			 config_table(&m->cfg), m->drv.vt->lock_kind);
+		handle_message(m, DBMIGRATE_EVENT_DEBUG, msg);
+	}
+	return driver_lock(&m->drv, config_table(&m->cfg),
+			   config_lock_timeout(&m->cfg));
+}
+
+/*
+ * Load files and connect, optionally lock, read the plan. Without bodies
+ * (status), files the status cache knows unchanged are not read: their
+ * migrations hold a checksum and flags only (cache_load_status()).
+ */
+dbmigrate_code session_begin(dbmigrate *m, struct session *s,
+			     bool lock, bool bodies)
+{
+	dbmigrate_code rc;
+
+	memset(s, 0, sizeof *s);
+	/* Without a lock to take first, the rows are read while the files
+	   load; with one, only once the lock is held. */
+	rc = session_load_and_open(m, s, bodies, !lock);
+	if (rc == DBMIGRATE_OK && lock) {
+		rc = session_lock(m);
+		s->locked = rc == DBMIGRATE_OK;
+		if (rc == DBMIGRATE_OK)
+			rc = session_read_rows(m, s, false);
+	}
+	if (rc == DBMIGRATE_OK)
+		rc = plan_build(&s->files, &s->rows, &s->plan, &m->err);
+	return rc;
+}
+
+/* Fill a public entry from a plan item (pointing at its strings). */
+void session_entry(const struct plan_item *it, dbmigrate_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->state = it->state;
+	e->modified = it->modified || it->outdated;
+	e->out_of_order = it->out_of_order;
+	e->repeatable = it->repeatable;
+	if (it->mig != NULL) {
+		e->id = it->mig->id;
+		e->name = it->mig->name;
+		e->file = it->mig->path;
+		e->has_down = it->mig->down.present;
+		e->no_transaction = it->mig->no_transaction;
+		e->checksum = it->mig->checksum;
+	}
+	if (it->row != NULL) {
+		if (it->mig == NULL) {
+			e->id = it->row->id;
+			e->name = it->row->name;
+		}
+		e->recorded_checksum = it->row->checksum;
+		/* An outdated repeatable is pending: no batch until it runs. */
+		if (it->state != DBMIGRATE_PENDING) {
+			e->batch = it->row->batch;
+			e->executed_at = it->row->executed_at;
+		}
+	}
+	e->down_from_table = it->down_from_table;
+	if (it->state == DBMIGRATE_PARTIAL) {
+		e->partial_down = it->partial_down;
+		e->partial_done = it->partial_done;
+		e->partial_total = it->partial_total;
+	}
+}
