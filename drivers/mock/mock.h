@@ -262,4 +262,79 @@ dbmigrate_code mock_snapshot(dbmigrate_conn *c, const char *table,
 
 #pragma GCC visibility pop
 
+/* mock-url.c: the URL and its fault parameters. */
+
+/*
+ * Take a mock URL apart: "mock:" or "mock://", then the state file path
+ * (none: in memory), then "?" and parameters joined by "&". The URL is
+ * never quoted in a message: a URL meant for another driver may hold a
+ * password.
+ */
+dbmigrate_code mock_parse_url(dbmigrate_conn *c, const char *url);
+
+/* Check that a state file that does not exist yet can be created. */
+dbmigrate_code mock_check_dir(dbmigrate_conn *c);
+
+
+/* mock-exec.c: running statements (below the vtable in mock.c). */
+
+#define MOCK_SLICE_MS 10         /* how often a sleep checks interrupts */
+
+/* Milliseconds on a monotonic clock. */
+long long mock_clock_ms(void);
+
+/* The monotonic time, in milliseconds, timeout seconds from now. */
+long long mock_deadline(double timeout);
+
+/* Sleep ms milliseconds (a signal may end it early; callers loop). */
+void mock_nap(long long ms);
+
+/* True when the user asked to stop. */
+int mock_interrupted(dbmigrate_conn *c);
+
+/* True when s[0, len) contains the string needle. */
+int mock_contains(const char *s, size_t len, const char *needle);
+
+/* Append one line to the log=PATH file: text escaped like the journal. */
+void mock_log_line(dbmigrate_conn *c, const char *text, size_t len);
+
+/* The transaction is aborted: what PostgreSQL answers to any statement. */
+dbmigrate_code mock_aborted(dbmigrate_conn *c);
+
+/* Put back the state begin() saw. */
+void mock_restore(dbmigrate_conn *c);
+
+/* Make the working state durable (file-backed databases only). */
+dbmigrate_code mock_persist(dbmigrate_conn *c);
+
+/*
+ * Prepare one change. Inside a transaction, refuse when it is aborted.
+ * Outside one, start an implicit transaction (*implicit set) on the
+ * latest committed state, since each change then commits on its own.
+ */
+dbmigrate_code mock_change_begin(dbmigrate_conn *c, int *implicit);
+
+/*
+ * Finish a change whose result is rc: an implicit transaction commits on
+ * success and rolls back on failure; a failure aborts an explicit one.
+ */
+dbmigrate_code mock_change_end(dbmigrate_conn *c, int implicit,
+			       dbmigrate_code rc);
+
+/* Prepare a read: the working state in a transaction, else the latest. */
+dbmigrate_code mock_read_begin(dbmigrate_conn *c);
+
+/*
+ * Run one statement on the working state, as the emulated server: the
+ * transaction-block check, the injected fault, the sleep, the catalogue;
+ * then journal and log it.
+ */
+dbmigrate_code mock_exec(dbmigrate_conn *c,
+			 const struct dbmigrate_stmt *s);
+
+/* Insert the tracking row record and/or delete the row unrecord_id. */
+dbmigrate_code mock_track(dbmigrate_conn *c, const char *table,
+			  const struct dbmigrate_row *record,
+			  const char *unrecord_id);
+
 #endif
