@@ -15,7 +15,7 @@ src_libdbmigrate_core_la_SOURCES = \
 	src/directive.c src/directive.h \
 	src/discover.c \
 	src/dotenv.c src/dotenv.h \
-	src/driver.c src/driver.h \
+	src/driver.c src/driver-load.c src/driver.h \
 	src/errors.c src/errors.h \
 	src/fsutil.c src/fsutil.h \
 	src/lexer.c src/lexer.h \
