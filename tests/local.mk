@@ -123,6 +123,13 @@ tests_check_core_neutral_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_core_neutral_CFLAGS = $(TEST_CFLAGS)
 tests_check_core_neutral_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_layers
+TESTS += tests/check_layers
+tests_check_layers_SOURCES = tests/check_layers.c tests/testutil.c tests/testutil.h
+tests_check_layers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_layers_CFLAGS = $(TEST_CFLAGS)
+tests_check_layers_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/check_driver
 TESTS += tests/check_driver
 tests_check_driver_SOURCES = tests/check_driver.c tests/testutil.c tests/testutil.h

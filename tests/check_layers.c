@@ -1,0 +1,230 @@
+/*
+ * check_layers.c - the core's includes run down its layers, never up,
+ * and never in a circle. Every file of src/ belongs to a layer (the
+ * table below, the same as HACKING.md's map); a file may include the
+ * headers of its own layer and of those below it. A new file of src/
+ * fails the test until it is given a layer, and an include that runs
+ * back up (a parser including the status cache, a command's header
+ * read by the layer below) fails it at once.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* The layers, bottom first; a file's base name without .c or .h. */
+static const struct {
+	const char *name;
+	int layer;
+} layers_table[] = {
+	/* 0: utilities that know nothing of migrations */
+	{ "errors", 0 }, { "strbuf", 0 }, { "fsutil", 0 }, { "url", 0 },
+	{ "dotenv", 0 }, { "checksum", 0 }, { "config", 0 },
+	/* 1: the driver host: loading, calling, the lexical services */
+	{ "lexer", 1 }, { "txcontrol", 1 }, { "driver", 1 },
+	{ "driver-load", 1 },
+	/* 2: migration files: names, formats, the status cache */
+	{ "migration", 2 }, { "name", 2 }, { "discover", 2 },
+	{ "parse-sql", 2 }, { "parse-js", 2 }, { "parse-goose", 2 },
+	{ "parse-flyway", 2 }, { "directive", 2 }, { "create", 2 },
+	{ "cache", 2 },
+	/* 3: plans: files and rows merged, statements split, imports */
+	{ "plan", 3 }, { "split", 3 }, { "import", 3 },
+	/* 4-8: the migrator, handle to commands; lint and verify beside */
+	{ "handle", 4 }, { "session", 5 }, { "prepare", 6 }, { "lint", 6 },
+	{ "verify", 6 }, { "execute", 7 }, { "migrator", 8 },
+};
+
+#define LAYERS_MAX_FILES 128
+#define LAYERS_MAX_INCLUDES 32
+
+/* One file of src/ and the project headers it includes. */
+struct layers_file {
+	char base[64];          /* "plan" for plan.c and plan.h */
+	int is_header;
+	int layer;              /* -1: not in the table */
+	char inc[LAYERS_MAX_INCLUDES][64]; /* bases of included headers */
+	size_t ninc;
+};
+
+/* The layer of base name b, or -1. */
+static int layers_of(const char *b)
+{
+	for (size_t i = 0; i < sizeof layers_table / sizeof layers_table[0]; i++)
+		if (strcmp(layers_table[i].name, b) == 0)
+			return layers_table[i].layer;
+	return -1;
+}
+
+/* Read the #include "x.h" lines of path into f. */
+static void layers_read(const char *path, struct layers_file *f)
+{
+	char line[512];
+	FILE *fp = fopen(path, "r");
+
+	ck_assert_msg(fp != NULL, "cannot read %s", path);
+	while (fgets(line, sizeof line, fp) != NULL) {
+		char name[64];
+
+		if (sscanf(line, "#include \"%63[^\"]\"", name) != 1)
+			continue;
+		if (strchr(name, '/') != NULL || strcmp(name, "dbmigrate.h") == 0)
+			continue; /* public headers: below everything */
+		ck_assert(f->ninc < LAYERS_MAX_INCLUDES);
+		name[strlen(name) - 2] = '\0'; /* drop .h */
+		strcpy(f->inc[f->ninc++], name);
+	}
+	fclose(fp);
+}
+
+/* Read every .c and .h of dir (not its subdirectories) into v. */
+static size_t layers_scan(const char *dir, struct layers_file *v)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char path[1024];
+
+		if (len < 3 || len > 60 || e->d_name[len - 2] != '.' ||
+		    (e->d_name[len - 1] != 'c' && e->d_name[len - 1] != 'h'))
+			continue;
+		ck_assert(n < LAYERS_MAX_FILES);
+		memset(&v[n], 0, sizeof v[n]);
+		memcpy(v[n].base, e->d_name, len - 2);
+		v[n].is_header = e->d_name[len - 1] == 'h';
+		v[n].layer = layers_of(v[n].base);
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		layers_read(path, &v[n]);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The upward includes and unplaced files of v, as lines in out. */
+static size_t layers_check(const struct layers_file *v, size_t n, char *out,
+			   size_t outsz)
+{
+	size_t bad = 0, used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].layer < 0) {
+			used += (size_t)snprintf(out + used, outsz - used,
+				"%s.%c has no layer: add it to layers_table "
+				"(and HACKING.md's map)\n", v[i].base,
+				v[i].is_header ? 'h' : 'c');
+			bad++;
+			continue;
+		}
+		for (size_t k = 0; k < v[i].ninc && used < outsz; k++) {
+			int l = layers_of(v[i].inc[k]);
+
+			if (l > v[i].layer) {
+				used += (size_t)snprintf(out + used, outsz - used,
+					"%s.%c (layer %d) includes %s.h of layer %d, "
+					"above it\n", v[i].base,
+					v[i].is_header ? 'h' : 'c', v[i].layer,
+					v[i].inc[k], l);
+				bad++;
+			}
+		}
+		if (used >= outsz)
+			break;
+	}
+	return bad;
+}
+
+/* True when header h reaches itself through the headers' includes. */
+static int layers_reaches(const struct layers_file *v, size_t n,
+			  const char *from, const char *target, int depth)
+{
+	if (depth > 64)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].is_header || strcmp(v[i].base, from) != 0)
+			continue;
+		for (size_t k = 0; k < v[i].ninc; k++)
+			if (strcmp(v[i].inc[k], target) == 0 ||
+			    layers_reaches(v, n, v[i].inc[k], target, depth + 1))
+				return 1;
+	}
+	return 0;
+}
+
+START_TEST(includes_run_down_the_layers)
+{
+	static struct layers_file v[LAYERS_MAX_FILES];
+	char dir[1024], report[8192];
+	size_t n;
+
+	snprintf(dir, sizeof dir, "%s/src", tu_env("DBMIGRATE_SRCDIR"));
+	n = layers_scan(dir, v);
+	ck_assert_uint_gt(n, 40);
+	ck_assert_msg(layers_check(v, n, report, sizeof report) == 0,
+		      "includes against the layers:\n%s", report);
+}
+END_TEST
+
+START_TEST(no_header_reaches_itself)
+{
+	static struct layers_file v[LAYERS_MAX_FILES];
+	char dir[1024];
+	size_t n;
+
+	snprintf(dir, sizeof dir, "%s/src", tu_env("DBMIGRATE_SRCDIR"));
+	n = layers_scan(dir, v);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].is_header)
+			ck_assert_msg(!layers_reaches(v, n, v[i].base, v[i].base, 0),
+				      "%s.h includes itself through others: a circle",
+				      v[i].base);
+}
+END_TEST
+
+/* The check itself fails on what it must catch. */
+START_TEST(the_rules_catch_an_upward_include)
+{
+	struct layers_file v[2];
+	char report[1024];
+
+	memset(v, 0, sizeof v);
+	strcpy(v[0].base, "migration");
+	v[0].layer = layers_of("migration");
+	strcpy(v[0].inc[v[0].ninc++], "cache"); /* same layer: allowed */
+	strcpy(v[0].inc[v[0].ninc++], "handle"); /* above: refused */
+	strcpy(v[1].base, "newfile");
+	v[1].layer = layers_of("newfile");
+	ck_assert_uint_eq(layers_check(v, 2, report, sizeof report), 2);
+	ck_assert_ptr_nonnull(strstr(report, "migration.c (layer 2) includes handle.h"));
+	ck_assert_ptr_nonnull(strstr(report, "newfile.c has no layer"));
+
+	memset(v, 0, sizeof v);
+	strcpy(v[0].base, "a");
+	v[0].is_header = 1;
+	strcpy(v[0].inc[v[0].ninc++], "b");
+	strcpy(v[1].base, "b");
+	v[1].is_header = 1;
+	strcpy(v[1].inc[v[1].ninc++], "a");
+	ck_assert(layers_reaches(v, 2, "a", "a", 0));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("layers");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, the_rules_catch_an_upward_include);
+	tcase_add_test(tc, includes_run_down_the_layers);
+	tcase_add_test(tc, no_header_reaches_itself);
+	suite_add_tcase(s, tc);
+	return tu_run_suite(s);
+}
