@@ -22,8 +22,8 @@ if [ -z "$bench" ]; then
 	# CFLAGS holds several flags: split it on purpose.
 	# shellcheck disable=SC2086
 	${CC:-cc} -std=c11 -D_DEFAULT_SOURCE ${CFLAGS:--O2} \
-		-I"$srcdir/include" -I"$srcdir/src" \
-		"$srcdir/bench/lexer-bench.c" "$srcdir/src/lexer.c" -o "$bench"
+		-I"$srcdir/include" -I"$srcdir/src/host" \
+		"$srcdir/bench/lexer-bench.c" "$srcdir/src/host/lexer.c" -o "$bench"
 fi
 
 "$bench" generate "$tmp/bench.sql" "$mb"

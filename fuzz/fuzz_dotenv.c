@@ -9,7 +9,7 @@
  * tests/fuzz-smoke.sh builds it (make check, make fuzz); by hand:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *       fuzz/fuzz_dotenv.c src/dotenv.c src/errors.c src/strbuf.c \
+ *       fuzz/fuzz_dotenv.c src/util/dotenv.c src/util/errors.c src/util/strbuf.c \
  *       -o fuzz_dotenv
  *   mkdir -p corpus && ./fuzz_dotenv -max_total_time=60 corpus \
  *       tests/data/fuzz/dotenv

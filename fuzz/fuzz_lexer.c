@@ -6,7 +6,7 @@
  * and columns, and each one splitting back to itself on its own.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *       fuzz/fuzz_lexer.c src/lexer.c -o fuzz_lexer
+ *       fuzz/fuzz_lexer.c src/host/lexer.c -o fuzz_lexer
  *   ./fuzz_lexer -max_total_time=20 tests/data/fuzz/lexer
  */
 #include <stdint.h>

@@ -15,10 +15,10 @@
  * tests/fuzz-smoke.sh builds it (make check, make fuzz); by hand:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *       fuzz/fuzz_parse_sql.c src/parse-sql.c src/parse-js.c \
- *       src/migration.c src/checksum.c src/fsutil.c src/errors.c \
- *       src/strbuf.c src/lexer.c src/txcontrol.c src/split.c \
- *       src/driver.c -ldl -lcrypto -o fuzz_parse_sql
+ *       fuzz/fuzz_parse_sql.c src/files/parse-sql.c src/files/parse-js.c \
+ *       src/files/migration.c src/util/checksum.c src/util/fsutil.c src/util/errors.c \
+ *       src/util/strbuf.c src/host/lexer.c src/host/txcontrol.c src/plan/split.c \
+ *       src/host/driver.c -ldl -lcrypto -o fuzz_parse_sql
  *   mkdir -p corpus && ./fuzz_parse_sql -max_total_time=60 corpus \
  *       tests/data/fuzz/parse_sql
  *

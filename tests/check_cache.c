@@ -1,5 +1,5 @@
 /*
- * check_cache.c - the status cache (src/cache.c): what it remembers,
+ * check_cache.c - the status cache (src/files/cache.c): what it remembers,
  * when it must not trust what it remembers, and what it does with a
  * cache file it cannot use. Times are passed in, so no test waits for
  * files to settle.

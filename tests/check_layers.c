@@ -1,7 +1,8 @@
 /*
  * check_layers.c - the core's includes run down its layers, never up,
  * and never in a circle. Every file of src/ belongs to a layer (the
- * table below, the same as HACKING.md's map); a file may include the
+ * table below, the same as HACKING.md's map) and sits in its layer's
+ * folder (src/util/ ... src/api/); a file may include the
  * headers of its own layer and of those below it. A new file of src/
  * fails the test until it is given a layer, and an include that runs
  * back up (a parser including the status cache, a command's header
@@ -15,7 +16,13 @@
 
 #include "testutil.h"
 
-/* The layers, bottom first; a file's base name without .c or .h. */
+/* The layers' folders of src/, bottom first (the index is the layer). */
+static const char *const layers_folders[] = { "util", "host", "files",
+	"plan", "api" };
+
+/* The layers, bottom first; a file's base name without .c or .h. The
+   migrator's parts rank within api/ (4-8): handle < session < prepare,
+   lint, verify < execute < migrator. */
 static const struct {
 	const char *name;
 	int layer;
@@ -33,7 +40,7 @@ static const struct {
 	{ "cache", 2 },
 	/* 3: plans: files and rows merged, statements split, imports */
 	{ "plan", 3 }, { "split", 3 }, { "import", 3 },
-	/* 4-8: the migrator, handle to commands; lint and verify beside */
+	/* 4-8 (api/): the migrator, handle to commands; lint and verify */
 	{ "handle", 4 }, { "session", 5 }, { "prepare", 6 }, { "lint", 6 },
 	{ "verify", 6 }, { "execute", 7 }, { "migrator", 8 },
 };
@@ -44,6 +51,7 @@ static const struct {
 /* One file of src/ and the project headers it includes. */
 struct layers_file {
 	char base[64];          /* "plan" for plan.c and plan.h */
+	char folder[16];        /* "plan" for src/plan/ */
 	int is_header;
 	int layer;              /* -1: not in the table */
 	char inc[LAYERS_MAX_INCLUDES][64]; /* bases of included headers */
@@ -57,6 +65,12 @@ static int layers_of(const char *b)
 		if (strcmp(layers_table[i].name, b) == 0)
 			return layers_table[i].layer;
 	return -1;
+}
+
+/* The folder of src/ that holds layer l. */
+static const char *layers_folder(int l)
+{
+	return layers_folders[l < 4 ? l : 4];
 }
 
 /* Read the #include "x.h" lines of path into f. */
@@ -80,12 +94,13 @@ static void layers_read(const char *path, struct layers_file *f)
 	fclose(fp);
 }
 
-/* Read every .c and .h of dir (not its subdirectories) into v. */
-static size_t layers_scan(const char *dir, struct layers_file *v)
+/* Read every .c and .h of dir (not its subdirectories) into v + n,
+   each marked with folder; returns the new count. */
+static size_t layers_scan_dir(const char *dir, const char *folder,
+			      struct layers_file *v, size_t n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	size_t n = 0;
 
 	ck_assert_msg(d != NULL, "cannot open %s", dir);
 	while ((e = readdir(d)) != NULL) {
@@ -98,6 +113,7 @@ static size_t layers_scan(const char *dir, struct layers_file *v)
 		ck_assert(n < LAYERS_MAX_FILES);
 		memset(&v[n], 0, sizeof v[n]);
 		memcpy(v[n].base, e->d_name, len - 2);
+		snprintf(v[n].folder, sizeof v[n].folder, "%s", folder);
 		v[n].is_header = e->d_name[len - 1] == 'h';
 		v[n].layer = layers_of(v[n].base);
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -105,6 +121,19 @@ static size_t layers_scan(const char *dir, struct layers_file *v)
 		n++;
 	}
 	closedir(d);
+	return n;
+}
+
+/* Read every file of src/ and of its layers' folders into v. */
+static size_t layers_scan(const char *src, struct layers_file *v)
+{
+	char dir[1024];
+	size_t n = layers_scan_dir(src, "", v, 0);
+
+	for (size_t i = 0; i < sizeof layers_folders / sizeof layers_folders[0]; i++) {
+		snprintf(dir, sizeof dir, "%s/%s", src, layers_folders[i]);
+		n = layers_scan_dir(dir, layers_folders[i], v, n);
+	}
 	return n;
 }
 
@@ -123,6 +152,13 @@ static size_t layers_check(const struct layers_file *v, size_t n, char *out,
 				v[i].is_header ? 'h' : 'c');
 			bad++;
 			continue;
+		}
+		if (strcmp(v[i].folder, layers_folder(v[i].layer)) != 0) {
+			used += (size_t)snprintf(out + used, outsz - used,
+				"%s.%c is in src/%s/, its layer's folder is "
+				"src/%s/\n", v[i].base, v[i].is_header ? 'h' : 'c',
+				v[i].folder, layers_folder(v[i].layer));
+			bad++;
 		}
 		for (size_t k = 0; k < v[i].ninc && used < outsz; k++) {
 			int l = layers_of(v[i].inc[k]);
@@ -197,11 +233,17 @@ START_TEST(the_rules_catch_an_upward_include)
 
 	memset(v, 0, sizeof v);
 	strcpy(v[0].base, "migration");
+	strcpy(v[0].folder, "files");
 	v[0].layer = layers_of("migration");
 	strcpy(v[0].inc[v[0].ninc++], "cache"); /* same layer: allowed */
 	strcpy(v[0].inc[v[0].ninc++], "handle"); /* above: refused */
 	strcpy(v[1].base, "newfile");
 	v[1].layer = layers_of("newfile");
+	ck_assert_uint_eq(layers_check(v, 2, report, sizeof report), 2);
+	strcpy(v[0].folder, "util");
+	ck_assert_uint_eq(layers_check(v, 1, report, sizeof report), 2);
+	ck_assert_ptr_nonnull(strstr(report, "migration.c is in src/util/, its layer's folder is src/files/"));
+	strcpy(v[0].folder, "files");
 	ck_assert_uint_eq(layers_check(v, 2, report, sizeof report), 2);
 	ck_assert_ptr_nonnull(strstr(report, "migration.c (layer 2) includes handle.h"));
 	ck_assert_ptr_nonnull(strstr(report, "newfile.c has no layer"));

@@ -19,7 +19,7 @@ if TESTS
 # The libFuzzer harnesses of fuzz/, a few seconds each (needs clang).
 TESTS += tests/fuzz-smoke.sh
 
-TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src -I$(top_srcdir)/tests \
+TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CORE_INCLUDES) -I$(top_srcdir)/tests \
 	-DDBMIGRATE_DEFAULT_DRIVER='"$(DEFAULT_DRIVER)"'
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDADD = src/libdbmigrate-core.la $(CHECK_LIBS)

@@ -72,7 +72,7 @@ dbmigrate_code config_load_env(struct config *c, const char *dotenv_path,
    ./db/migrations when only that one exists. */
 const char *config_dir(const struct config *c);
 
-/* The status cache's directory (src/cache.h): the cache_dir key unless
+/* The status cache's directory (src/files/cache.h): the cache_dir key unless
    it is empty or "off"; else NULL, no cache. */
 const char *config_cache_dir(const struct config *c);
 
