@@ -13,6 +13,10 @@
  * It is written whole to a temporary file renamed over the old one, so
  * a reader sees either version; two runs writing at once each write a
  * correct cache, and the later rename wins.
+ *
+ * It pays: with `--cache-dir off`, `status` over 10,000 unchanged files
+ * takes 2.0x as long (bench/compare, median of the paired ratios, IQR
+ * 1.60-2.40, 21 pairs, 2026-12-07).
  */
 #include "cache.h"
 
