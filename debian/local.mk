@@ -14,6 +14,7 @@ EXTRA_DIST += \
 	debian/dbmigrate.install \
 	debian/dbmigrate-driver-mock.install \
 	debian/dbmigrate-driver-postgres.install \
+	debian/dbmigrate-driver-sqlite.install \
 	debian/libdbmigrate0.install \
 	debian/libdbmigrate0.symbols \
 	debian/libdbmigrate-dev.docs \

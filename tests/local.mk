@@ -6,7 +6,7 @@ EXTRA_DIST += tests/data tests/fuzz-smoke.sh
 
 # Drivers come from the build tree, exactly as a user's dlopen path.
 AM_TESTS_ENVIRONMENT = \
-	DBMIGRATE_DRIVER_PATH='$(abs_top_builddir)/drivers/mock/.libs:$(abs_top_builddir)/drivers/postgres/.libs:$(abs_top_builddir)/tests/.libs'; \
+	DBMIGRATE_DRIVER_PATH='$(abs_top_builddir)/drivers/mock/.libs:$(abs_top_builddir)/drivers/postgres/.libs:$(abs_top_builddir)/drivers/sqlite/.libs:$(abs_top_builddir)/tests/.libs'; \
 	export DBMIGRATE_DRIVER_PATH; \
 	DBMIGRATE_BIN='$(abs_top_builddir)/dbmigrate'; export DBMIGRATE_BIN; \
 	DBMIGRATE_SRCDIR='$(abs_top_srcdir)'; export DBMIGRATE_SRCDIR; \
@@ -245,6 +245,32 @@ tests_check_verify_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_verify_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_verify_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 endif
+if SQLITE
+# The SQLite driver on real files: no server needed.
+SQLITE_TEST_CFLAGS = $(TEST_CFLAGS) $(SQLITE3_CFLAGS) -pthread
+SQLITE_TEST_LDADD = $(TEST_LDADD) $(SQLITE3_LIBS) -lpthread
+
+check_PROGRAMS += tests/check_sqlite
+TESTS += tests/check_sqlite
+tests_check_sqlite_SOURCES = tests/check_sqlite.c tests/testutil.c tests/testutil.h
+tests_check_sqlite_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_sqlite_CFLAGS = $(SQLITE_TEST_CFLAGS)
+tests_check_sqlite_LDADD = $(SQLITE_TEST_LDADD)
+
+check_PROGRAMS += tests/check_sqlite_cli
+TESTS += tests/check_sqlite_cli
+tests_check_sqlite_cli_SOURCES = tests/check_sqlite_cli.c tests/testutil.c tests/testutil.h
+tests_check_sqlite_cli_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_sqlite_cli_CFLAGS = $(SQLITE_TEST_CFLAGS)
+tests_check_sqlite_cli_LDADD = $(SQLITE_TEST_LDADD)
+
+check_PROGRAMS += tests/check_sqlite_import
+TESTS += tests/check_sqlite_import
+tests_check_sqlite_import_SOURCES = tests/check_sqlite_import.c tests/testutil.c tests/testutil.h
+tests_check_sqlite_import_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_sqlite_import_CFLAGS = $(SQLITE_TEST_CFLAGS)
+tests_check_sqlite_import_LDADD = $(SQLITE_TEST_LDADD)
+endif
 endif
 
 # The status cache the tests' dbmigrate runs write (AM_TESTS_ENVIRONMENT).
@@ -265,3 +291,4 @@ distclean-local: distclean-fuzz-smoke
 distclean-fuzz-smoke:
 	-rm -rf tests/fuzz-smoke
 .PHONY: clean-fuzz-smoke distclean-fuzz-smoke
+

@@ -351,6 +351,13 @@ void output_error(const struct output *o, const dbmigrate *m)
 	free(msg);
 	if (e->sqlstate != NULL)
 		fprintf(stderr, " [SQLSTATE %.5s]", e->sqlstate);
+	if (e->backend_code != NULL) {
+		/* The backend's own name for the error, as its docs spell it. */
+		char *code = output_safe(e->backend_code, true);
+
+		fprintf(stderr, " [%s]", code);
+		free(code);
+	}
 	fputc('\n', stderr);
 	if (e->source_line != NULL && e->line > 0)
 		output_source(o, e);
