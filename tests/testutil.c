@@ -267,6 +267,60 @@ void tu_result_free(struct tu_result *r)
 	r->out = r->err = NULL;
 }
 
+struct tu_project tu_project_new(const char *db_name)
+{
+	struct tu_project p = { NULL, NULL, NULL, NULL };
+
+	p.root = tu_mkdtemp();
+	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
+	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
+	if (db_name != NULL)
+		ck_assert_int_ne(asprintf(&p.db, "%s/%s", p.root, db_name), -1);
+	return p;
+}
+
+void tu_add(const struct tu_project *p, const char *name, const char *text)
+{
+	free(tu_write(p->dir, name, text));
+}
+
+void tu_project_free(struct tu_project *p)
+{
+	tu_rm_rf(p->root);
+	free(p->root);
+	free(p->dir);
+	free(p->db);
+	free(p->url);
+}
+
+void tu_expect_value(const char *what, char *got, const char *expected)
+{
+	if (expected == NULL)
+		ck_assert_msg(got == NULL, "%s returned %s, expected nothing",
+			      what, got);
+	else
+		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
+			      "%s returned %s, expected %s", what,
+			      got != NULL ? got : "(nothing)", expected);
+	free(got);
+}
+
+double tu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tu_nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 void tu_expect_status(const struct tu_result *r, int status)
 {
 	ck_assert_msg(r->status == status,

@@ -56,6 +56,40 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...);
 
 void tu_result_free(struct tu_result *r);
 
+/* Run the built dbmigrate in cwd with extra env (NULL: none) and the
+   given arguments; the NULL that ends them is added. */
+#define TU_RUN(cwd, env, ...) \
+	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+
+/* A scratch project: root (a new temporary directory), dir (root's
+   "migrations", made), db (root/DB_NAME, not made; NULL without one) and
+   url (NULL, for the test to set; freed with the rest). */
+struct tu_project {
+	char *root;
+	char *dir;
+	char *db;
+	char *url;
+};
+
+/* A new project; db_name may be NULL. Aborts the test on failure. */
+struct tu_project tu_project_new(const char *db_name);
+
+/* Write a migration file into the project's directory. */
+void tu_add(const struct tu_project *p, const char *name, const char *text);
+
+/* Remove the project's directory tree and free it. */
+void tu_project_free(struct tu_project *p);
+
+/* Assert that got (a query's first value, NULL for none; freed here) is
+   expected (NULL: none); what names the query in the message. */
+void tu_expect_value(const char *what, char *got, const char *expected);
+
+/* Seconds on the monotonic clock. */
+double tu_now(void);
+
+/* Sleep for ms milliseconds (resumed after a signal). */
+void tu_nap(long ms);
+
 /* Assert r's exit status, showing what the command printed if not (the
    first 4,000 bytes of each stream). */
 void tu_expect_status(const struct tu_result *r, int status);
