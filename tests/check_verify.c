@@ -26,8 +26,7 @@
 #include "testutil.h"
 
 /* Run dbmigrate in cwd with extra env and the given arguments. */
-#define RUN(cwd, env, ...) \
-	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, env, ...) TU_RUN((cwd), (env), __VA_ARGS__)
 
 /* Fail unless haystack contains needle. */
 static void expect_in(const char *haystack, const char *needle)
