@@ -426,7 +426,7 @@ static void lint_missing_down(struct lint_run *run)
 /*
  * The runner's per-migration lock timeout, a line of its own
  * "-- dbmigrate:lock-timeout 5s" in the body, read as the runner reads
- * it (directive_next(), config_parse_duration()): 1 when the last one
+ * it (directive_next(), directive_seconds()): 1 when the last one
  * sets a limit, 0 when it sets none ("0"), -1 when there is none (or no
  * valid one: the runner refuses the file then, and says so).
  */
@@ -437,15 +437,10 @@ static int lint_timeout_directive(const char *s, size_t len)
 	int found = -1;
 
 	while (directive_next(s, len, &pos, &d)) {
-		char value[64];
 		double secs;
 
-		if (strcmp(d.word, "lock-timeout") != 0 || d.trailing ||
-		    d.value_len >= sizeof value)
-			continue;
-		memcpy(value, d.value, d.value_len);
-		value[d.value_len] = '\0';
-		if (config_parse_duration(value, &secs) == 0)
+		if (strcmp(d.word, "lock-timeout") == 0 &&
+		    directive_seconds(&d, &secs))
 			found = secs > 0;
 	}
 	return found;
