@@ -59,25 +59,6 @@ struct discover_ctx {
 	bool nomem;
 };
 
-/* printf into a new string; NULL when out of memory. */
-static char *discover_vformat(const char *fmt, va_list ap)
-	__attribute__((format(printf, 1, 0)));
-
-static char *discover_vformat(const char *fmt, va_list ap)
-{
-	va_list ap2;
-	char *s;
-	int n;
-
-	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
-
 /* A copy of s, or NULL for NULL (and when out of memory). */
 static char *discover_strdup(const char *s)
 {
@@ -116,7 +97,7 @@ static void discover_problem(struct discover_ctx *c, const char *file,
 	p = &c->p[c->np];
 	p->list_reason = false;
 	va_start(ap, fmt);
-	p->message = discover_vformat(fmt, ap);
+	p->message = str_vformat(fmt, ap);
 	va_end(ap);
 	p->detail = discover_strdup(detail);
 	p->hint = discover_strdup(hint);

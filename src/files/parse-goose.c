@@ -340,22 +340,6 @@ static bool goose_blank(const char *s, size_t n)
 	return true;
 }
 
-/* Line (1-based) and column (bytes) of offset off of s. */
-static void goose_line_col(const char *s, size_t off, unsigned *line,
-			   unsigned *column)
-{
-	size_t start = 0;
-
-	*line = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (s[i] == '\n') {
-			(*line)++;
-			start = i + 1;
-		}
-	}
-	*column = (unsigned)(off - start) + 1;
-}
-
 /* Point b at text[off, end) of m's file with its ranges. */
 static void goose_body(struct migration *m, struct migration_body *b,
 		       size_t off, size_t end, struct goose_segs *segs)
@@ -367,7 +351,7 @@ static void goose_body(struct migration *m, struct migration_body *b,
 	b->verbatim = true;
 	b->path = m->path;
 	b->offset = off;
-	goose_line_col(m->text, off, &b->line, &b->column);
+	migration_line_col(m->text, off, &b->line, &b->column);
 	b->whole = segs->n > 0 ? segs->v : NULL;
 	b->nwhole = segs->n;
 	b->whole_owned = segs->n > 0;
