@@ -223,18 +223,7 @@ static bool lint_silenced(const struct lint_run *run, size_t k,
 /* Make room for one more warning; false when out of memory. */
 static bool lint_grow(struct dbmigrate_lint_result *r)
 {
-	dbmigrate_lint_warning *nv;
-	size_t ncap;
-
-	if (r->n < r->cap)
-		return true;
-	ncap = r->cap == 0 ? 16 : r->cap * 2;
-	nv = realloc(r->v, ncap * sizeof *nv);
-	if (nv == NULL)
-		return false;
-	r->v = nv;
-	r->cap = ncap;
-	return true;
+	return array_grow(&r->v, &r->cap, r->n, sizeof *r->v, 16);
 }
 
 /* Free the strings of one warning. */
@@ -313,16 +302,10 @@ static void lint_create(struct lint_run *run, const char *table)
 
 	if (lint_created(run, table))
 		return;
-	if (run->ncreated == run->capcreated) {
-		size_t ncap = run->capcreated == 0 ? 8 : run->capcreated * 2;
-		char **nv = realloc(run->created, ncap * sizeof *nv);
-
-		if (nv == NULL) {
-			run->nomem = true;
-			return;
-		}
-		run->created = nv;
-		run->capcreated = ncap;
+	if (!array_grow(&run->created, &run->capcreated, run->ncreated,
+			sizeof *run->created, 8)) {
+		run->nomem = true;
+		return;
 	}
 	if ((copy = strdup(table)) == NULL) {
 		run->nomem = true;

@@ -83,16 +83,9 @@ static void discover_problem(struct discover_ctx *c, const char *file,
 
 	if (c->nomem)
 		return;
-	if (c->np == c->pcap) {
-		size_t cap = c->pcap ? c->pcap * 2 : 8;
-		struct discover_problem *v = realloc(c->p, cap * sizeof *v);
-
-		if (v == NULL) {
-			c->nomem = true;
-			return;
-		}
-		c->p = v;
-		c->pcap = cap;
+	if (!array_grow(&c->p, &c->pcap, c->np, sizeof *c->p, 8)) {
+		c->nomem = true;
+		return;
 	}
 	p = &c->p[c->np];
 	p->list_reason = false;
@@ -204,16 +197,9 @@ static void discover_add(struct discover_ctx *c, int dfd, const char *file,
 	struct discover_entry *e;
 	struct stat st;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 32;
-		struct discover_entry *v = realloc(c->v, cap * sizeof *v);
-
-		if (v == NULL) {
-			c->nomem = true;
-			return;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (!array_grow(&c->v, &c->cap, c->n, sizeof *c->v, 32)) {
+		c->nomem = true;
+		return;
 	}
 	e = &c->v[c->n];
 	memset(e, 0, sizeof *e);

@@ -27,6 +27,7 @@
 
 #include "errors.h"
 #include "migration.h"
+#include "strbuf.h"
 
 /* The annotations, as goose names them. */
 enum goose_kind {
@@ -56,16 +57,9 @@ static void goose_segs_add(struct goose_segs *s, size_t off, size_t len)
 {
 	if (s->nomem)
 		return;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		struct migration_segment *v = realloc(s->v, cap * sizeof *v);
-
-		if (v == NULL) {
-			s->nomem = true;
-			return;
-		}
-		s->v = v;
-		s->cap = cap;
+	if (!array_grow(&s->v, &s->cap, s->n, sizeof *s->v, 4)) {
+		s->nomem = true;
+		return;
 	}
 	s->v[s->n].offset = off;
 	s->v[s->n].len = len;
