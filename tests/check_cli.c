@@ -274,18 +274,7 @@ static void child_env(const char *const *env)
 {
 	for (size_t i = 0; scrubbed[i] != NULL; i++)
 		unsetenv(scrubbed[i]);
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-		const char *eq = strchr(env[i], '=');
-
-		if (eq == NULL) {
-			unsetenv(env[i]);
-		} else {
-			char *k = strndup(env[i], (size_t)(eq - env[i]));
-
-			setenv(k, eq + 1, 1);
-			free(k);
-		}
-	}
+	tu_apply_env(env);
 }
 
 /* argv for execv: $DBMIGRATE_BIN then args (NULL-terminated). */

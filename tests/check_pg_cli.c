@@ -269,95 +269,12 @@ static long number_before_ran(const char *text)
 
 /* --- dbmigrate in the background --- */
 
-/* Variables a run must not inherit (as tu_dbmigrate scrubs them). */
-static const char *const scrubbed[] = {
-	"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
-	"DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE", "DBMIGRATE_DRIVER",
-	"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", NULL
-};
-
-/* A dbmigrate started by bg_start(); its output goes to two files. */
-struct bg {
-	pid_t pid;
-	char *out; /* path of its stdout */
-	char *err; /* path of its stderr */
-};
-
-/*
- * Start dbmigrate with args (NULL-terminated) in cwd, its environment
- * scrubbed like tu_dbmigrate's, stdin /dev/null, stdout and stderr in
- * cwd/bg.out and cwd/bg.err. Does not wait.
- */
-static struct bg bg_start(const char *cwd, const char *const *args)
-{
-	const char *argv[32];
-	struct bg b;
-	size_t n = 0;
-
-	argv[n++] = tu_env("DBMIGRATE_BIN");
-	for (size_t i = 0; args[i] != NULL && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	ck_assert_int_ne(asprintf(&b.out, "%s/bg.out", cwd), -1);
-	ck_assert_int_ne(asprintf(&b.err, "%s/bg.err", cwd), -1);
-	fflush(NULL);
-	b.pid = fork();
-	ck_assert_int_ge(b.pid, 0);
-	if (b.pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int out = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int err = open(b.err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (in < 0 || out < 0 || err < 0 || chdir(cwd) != 0)
-			_exit(126);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
-		for (size_t i = 0; scrubbed[i] != NULL; i++)
-			unsetenv(scrubbed[i]);
-		setenv("NO_COLOR", "1", 1);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return b;
-}
-
-/*
- * Wait up to timeout seconds for the background run to end; returns its
- * exit status (128 + signal when killed). When it does not end in time
- * it is killed and the test fails.
- */
-static int bg_wait(struct bg *b, double timeout)
-{
-	double t0 = tu_now();
-	int st;
-	pid_t got;
-
-	while ((got = waitpid(b->pid, &st, WNOHANG)) == 0 &&
-	       tu_now() - t0 < timeout)
-		tu_nap(20);
-	if (got == 0) {
-		kill(b->pid, SIGKILL);
-		waitpid(b->pid, &st, 0);
-		ck_abort_msg("dbmigrate did not end within %.1f s", timeout);
-	}
-	ck_assert_int_eq(got, b->pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* What the background run wrote to stdout or stderr (to free). */
 static char *bg_text(const char *path)
 {
 	char *s = tu_read(path);
 
 	return s != NULL ? s : strdup("");
-}
-
-/* Free what bg_start() allocated. */
-static void bg_free(struct bg *b)
-{
-	free(b->out);
-	free(b->err);
 }
 
 /*
@@ -1138,13 +1055,13 @@ START_TEST(lock_timeout_names_holder)
 {
 	struct tu_project p = project_new();
 	struct tu_result r;
-	struct bg b;
+	struct tu_bg b;
 	char *holder, *out;
 
 	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\nCREATE TABLE slow (id int);\n"
 	    "SELECT pg_sleep(5);\n\n-- migrate:down\nDROP TABLE slow;\n");
-	b = bg_start(p.root, (const char *const[]){ "up", "--url", p.url,
+	b = tu_start(p.root, (const char *const[]){ "up", "--url", p.url,
 						    NULL });
 	ck_assert_msg(sleeping_backend(p.url, 10) != 0,
 		      "the first run never reached pg_sleep");
@@ -1158,14 +1075,14 @@ START_TEST(lock_timeout_names_holder)
 	tu_expect_has("stderr", r.err, "dbmigrate");
 	tu_result_free(&r);
 
-	ck_assert_int_eq(bg_wait(&b, 15), 0);
+	ck_assert_int_eq(tu_wait(&b, 15), 0);
 	out = bg_text(b.out);
 	tu_expect_has("first run", out, "001_slow");
 	free(out);
 	expect_tracking(p.url, "001:1");
 	expect_relation(p.url, "slow", true);
 	free(holder);
-	bg_free(&b);
+	tu_bg_free(&b);
 	tu_project_free(&p);
 }
 END_TEST
@@ -1174,12 +1091,12 @@ START_TEST(second_runner_waits_then_sees_new_state)
 {
 	struct tu_project p = project_new();
 	struct tu_result r;
-	struct bg b;
+	struct tu_bg b;
 
 	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\nCREATE TABLE slow (id int);\n"
 	    "SELECT pg_sleep(2);\n\n-- migrate:down\nDROP TABLE slow;\n");
-	b = bg_start(p.root, (const char *const[]){ "up", "--url", p.url,
+	b = tu_start(p.root, (const char *const[]){ "up", "--url", p.url,
 						    NULL });
 	ck_assert_msg(sleeping_backend(p.url, 10) != 0,
 		      "the first run never reached pg_sleep");
@@ -1187,9 +1104,9 @@ START_TEST(second_runner_waits_then_sees_new_state)
 	r = RUN(p.root, NULL, "up", "--lock-timeout", "20", "--url", p.url);
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
-	ck_assert_int_eq(bg_wait(&b, 15), 0);
+	ck_assert_int_eq(tu_wait(&b, 15), 0);
 	expect_tracking(p.url, "001:1");
-	bg_free(&b);
+	tu_bg_free(&b);
 	tu_project_free(&p);
 }
 END_TEST
@@ -1508,7 +1425,7 @@ static void interrupt_case(int sig, int expected)
 {
 	struct tu_project p = project_new();
 	struct tu_result r;
-	struct bg b;
+	struct tu_bg b;
 	long backend;
 	double t0;
 	int status;
@@ -1517,14 +1434,14 @@ static void interrupt_case(int sig, int expected)
 	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\nCREATE TABLE slow (id int);\n"
 	    "SELECT pg_sleep(30);\n\n-- migrate:down\nDROP TABLE slow;\n");
-	b = bg_start(p.root, (const char *const[]){ "up", "--url", p.url,
+	b = tu_start(p.root, (const char *const[]){ "up", "--url", p.url,
 						    NULL });
 	backend = sleeping_backend(p.url, 10);
 	ck_assert_msg(backend != 0, "the run never reached pg_sleep");
 	tu_nap(300);
 	t0 = tu_now();
 	ck_assert_int_eq(kill(b.pid, sig), 0);
-	status = bg_wait(&b, 10);
+	status = tu_wait(&b, 10);
 	err = bg_text(b.err);
 	ck_assert_msg(status == expected, "exit status %d, expected %d:\n%s",
 		      status, expected, err);
@@ -1549,7 +1466,7 @@ static void interrupt_case(int sig, int expected)
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1");
 	expect_relation(p.url, "fast", true);
-	bg_free(&b);
+	tu_bg_free(&b);
 	tu_project_free(&p);
 }
 

@@ -84,66 +84,24 @@ static void expect_tracked(const struct tu_project *p, const char *want)
 	free(got);
 }
 
-/* A dbmigrate run in the background: its pid and output files. */
-struct bg {
-	pid_t pid;
-	char out[600];
-	char err[620];
-};
-
 /* Start dbmigrate --url URL ARGS... in p's root, in the background. */
-static struct bg bg_start(const struct tu_project *p, const char *const *args)
+static struct tu_bg bg_start(const struct tu_project *p, const char *const *args)
 {
 	const char *argv[16];
-	struct bg b;
 	size_t n = 0;
 
-	snprintf(b.out, sizeof b.out, "%s/bg-%d.out", p->root, rand());
-	snprintf(b.err, sizeof b.err, "%.600s.err", b.out);
-	argv[n++] = tu_env("DBMIGRATE_BIN");
 	argv[n++] = "--url";
 	argv[n++] = p->url;
 	for (size_t i = 0; args[i] != NULL && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	b.pid = fork();
-	ck_assert_int_ge(b.pid, 0);
-	if (b.pid == 0) {
-		int o = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int e = open(b.err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (o < 0 || e < 0 || chdir(p->root) != 0 ||
-		    dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		setenv("NO_COLOR", "1", 1);
-		unsetenv("DATABASE_URL");
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return b;
-}
-
-/* Wait for b; its exit status (128 + signal when killed). */
-static int bg_wait(struct bg *b)
-{
-	int st;
-
-	ck_assert_int_eq(waitpid(b->pid, &st, 0), b->pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return tu_start(p->root, argv);
 }
 
 /* What b wrote to stderr. */
-static char *bg_stderr(const struct bg *b)
+static char *bg_stderr(const struct tu_bg *b)
 {
 	return tu_read(b->err);
-}
-
-/* Sleep ms milliseconds. */
-static void nap(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 /* Wait (at most 30 s) until the runner lock names pid and the batch has
@@ -161,10 +119,10 @@ static void wait_mid_batch(const struct tu_project *p, pid_t pid)
 
 		free(got);
 		if (held && tu_exists(journal)) {
-			nap(100);
+			tu_nap(100);
 			return;
 		}
-		nap(10);
+		tu_nap(10);
 	}
 	ck_abort_msg("the runner (pid %ld) never got into its batch", (long)pid);
 }
@@ -432,7 +390,7 @@ START_TEST(two_runners_at_once)
 {
 	struct tu_project p = project_new();
 	static const char *const up[] = { "up", "--lock-timeout", "60", NULL };
-	struct bg a, b;
+	struct tu_bg a, b;
 	int sa, sb;
 
 	tu_add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n" A_MOMENT ";\n"
@@ -441,8 +399,8 @@ START_TEST(two_runners_at_once)
 	tu_add(&p, "003_c.sql", "-- migrate:up\nINSERT INTO a VALUES (3);\n");
 	a = bg_start(&p, up);
 	b = bg_start(&p, up);
-	sa = bg_wait(&a);
-	sb = bg_wait(&b);
+	sa = tu_wait(&a, 0);
+	sb = tu_wait(&b, 0);
 	ck_assert_int_eq(sa, 0);
 	ck_assert_int_eq(sb, 0);
 	/* Each migration ran once: one runner applied them, the other
@@ -467,7 +425,7 @@ START_TEST(kill_9_mid_batch_leaves_all_or_nothing)
 	struct tu_project p = project_new();
 	static const char *const up[] = { "up", NULL };
 	struct tu_result r;
-	struct bg a;
+	struct tu_bg a;
 	char *path;
 
 	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\nINSERT INTO a VALUES (1);\n");
@@ -475,7 +433,7 @@ START_TEST(kill_9_mid_batch_leaves_all_or_nothing)
 	a = bg_start(&p, up);
 	wait_mid_batch(&p, a.pid);
 	kill(a.pid, SIGKILL);
-	ck_assert_int_eq(bg_wait(&a), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(&a, 0), 128 + SIGKILL);
 	/* The hot journal rolls the batch back for the next reader: none
 	   of it is in the file, not even migration 1. */
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
@@ -497,7 +455,7 @@ START_TEST(ctrl_c_rolls_back_and_exits_130)
 {
 	struct tu_project p = project_new();
 	static const char *const up[] = { "up", NULL };
-	struct bg a;
+	struct tu_bg a;
 	char *err;
 
 	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n");
@@ -505,7 +463,7 @@ START_TEST(ctrl_c_rolls_back_and_exits_130)
 	a = bg_start(&p, up);
 	wait_mid_batch(&p, a.pid);
 	kill(a.pid, SIGINT);
-	ck_assert_int_eq(bg_wait(&a), 130);
+	ck_assert_int_eq(tu_wait(&a, 0), 130);
 	err = bg_stderr(&a);
 	tu_expect_has("stderr", err, "interrupted");
 	free(err);
@@ -521,7 +479,7 @@ START_TEST(lock_timeout_names_the_holder)
 	static const char *const up[] = { "up", NULL };
 	struct tu_result r;
 	char want[64];
-	struct bg a;
+	struct tu_bg a;
 
 	tu_add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n" FOREVER ";\n");
 	a = bg_start(&p, up);
@@ -538,7 +496,7 @@ START_TEST(lock_timeout_names_the_holder)
 	tu_expect_has("status", r.out, "Pending 001_slow");
 	tu_result_free(&r);
 	kill(a.pid, SIGINT);
-	ck_assert_int_eq(bg_wait(&a), 130);
+	ck_assert_int_eq(tu_wait(&a, 0), 130);
 	tu_project_free(&p);
 }
 END_TEST
@@ -548,7 +506,7 @@ START_TEST(ctrl_c_ends_the_wait_for_an_applications_lock)
 	struct tu_project p = project_new();
 	static const char *const up[] = { "up", NULL };
 	sqlite3 *app;
-	struct bg a;
+	struct tu_bg a;
 	char *err = NULL;
 
 	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n");
@@ -564,13 +522,13 @@ START_TEST(ctrl_c_ends_the_wait_for_an_applications_lock)
 		err = bg_stderr(&a);
 		if (err != NULL && strstr(err, "another connection's lock") != NULL)
 			break;
-		nap(10);
+		tu_nap(10);
 	}
 	ck_assert_ptr_nonnull(err);
 	tu_expect_has("stderr", err, "waiting up to 60 s for another connection's lock");
 	free(err);
 	kill(a.pid, SIGINT);
-	ck_assert_int_eq(bg_wait(&a), 130);
+	ck_assert_int_eq(tu_wait(&a, 0), 130);
 	err = bg_stderr(&a);
 	tu_expect_has("stderr", err, "interrupted while waiting for another connection's lock");
 	free(err);

@@ -134,6 +134,22 @@ static void tu_append(char **s, size_t *len, const char *p, size_t n)
 	(*s)[*len] = '\0';
 }
 
+void tu_apply_env(const char *const *env)
+{
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+		const char *eq = strchr(env[i], '=');
+
+		if (eq == NULL) {
+			unsetenv(env[i]);
+		} else {
+			char *k = strndup(env[i], (size_t)(eq - env[i]));
+
+			setenv(k, eq + 1, 1);
+			free(k);
+		}
+	}
+}
+
 struct tu_result tu_run(const char *const *argv, const char *cwd,
 			const char *const *env, const char *in)
 {
@@ -165,16 +181,7 @@ struct tu_result tu_run(const char *const *argv, const char *cwd,
 		}
 		if (cwd != NULL && chdir(cwd) < 0)
 			_exit(126);
-		for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-			const char *eq = strchr(env[i], '=');
-			if (eq == NULL) {
-				unsetenv(env[i]);
-			} else {
-				char *k = strndup(env[i], (size_t)(eq - env[i]));
-				setenv(k, eq + 1, 1);
-				free(k);
-			}
-		}
+		tu_apply_env(env);
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
@@ -232,14 +239,17 @@ struct tu_result tu_run(const char *const *argv, const char *cwd,
 	return r;
 }
 
+/* The environment of every run of dbmigrate: no colours, and none of
+   the caller's connection settings. */
+static const char *const scrub[] = {
+	"NO_COLOR=1", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME",
+	"DB_USER", "DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
+	"DBMIGRATE_DRIVER", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
+	"PGPASSWORD", NULL
+};
+
 struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
 {
-	static const char *const scrub[] = {
-		"NO_COLOR=1", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME",
-		"DB_USER", "DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
-		"DBMIGRATE_DRIVER", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
-		"PGPASSWORD", NULL
-	};
 	const char *argv[64];
 	const char *allenv[128];
 	size_t n = 0, e = 0;
@@ -258,6 +268,69 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
 		allenv[e++] = env[i];
 	allenv[e] = NULL;
 	return tu_run(argv, cwd, allenv, NULL);
+}
+
+struct tu_bg tu_start(const char *cwd, const char *const *args)
+{
+	static unsigned serial;
+	const char *argv[64];
+	struct tu_bg b;
+	size_t n = 0;
+
+	argv[n++] = tu_env("DBMIGRATE_BIN");
+	for (size_t i = 0; args[i] != NULL && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	serial++;
+	ck_assert_int_ne(asprintf(&b.out, "%s/bg-%ld-%u.out", cwd,
+				  (long)getpid(), serial), -1);
+	ck_assert_int_ne(asprintf(&b.err, "%s/bg-%ld-%u.err", cwd,
+				  (long)getpid(), serial), -1);
+	fflush(NULL);
+	b.pid = fork();
+	ck_assert_int_ge(b.pid, 0);
+	if (b.pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int out = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int err = open(b.err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (in < 0 || out < 0 || err < 0 || chdir(cwd) != 0)
+			_exit(126);
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		tu_apply_env(scrub);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return b;
+}
+
+int tu_wait(struct tu_bg *b, double timeout)
+{
+	double t0 = tu_now();
+	int st;
+	pid_t got;
+
+	if (timeout <= 0)
+		got = waitpid(b->pid, &st, 0);
+	else
+		while ((got = waitpid(b->pid, &st, WNOHANG)) == 0 &&
+		       tu_now() - t0 < timeout)
+			tu_nap(20);
+	if (got == 0) {
+		kill(b->pid, SIGKILL);
+		waitpid(b->pid, &st, 0);
+		ck_abort_msg("dbmigrate did not end within %.1f s", timeout);
+	}
+	ck_assert_int_eq(got, b->pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void tu_bg_free(struct tu_bg *b)
+{
+	free(b->out);
+	free(b->err);
 }
 
 void tu_result_free(struct tu_result *r)

@@ -7,6 +7,7 @@
 #define DBMIGRATE_TESTUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "dbmigrate.h"
 
@@ -37,6 +38,9 @@ struct tu_result {
 	char *err;   /* everything written to stderr */
 };
 
+/* Set the environment to env's "K=V" strings ("K" alone unsets K). */
+void tu_apply_env(const char *const *env);
+
 /*
  * Run argv[0] (a path) with argv in directory cwd (NULL: current), its
  * environment the current one plus env (NULL-terminated "K=V" strings;
@@ -55,6 +59,29 @@ struct tu_result tu_run(const char *const *argv, const char *cwd,
 struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...);
 
 void tu_result_free(struct tu_result *r);
+
+/* A dbmigrate started by tu_start(): its pid, and the files its stdout
+   and stderr go to. */
+struct tu_bg {
+	pid_t pid;
+	char *out;
+	char *err;
+};
+
+/*
+ * Start the built dbmigrate with args (NULL-terminated) in cwd, in the
+ * background: its environment scrubbed and NO_COLOR=1 as tu_dbmigrate's,
+ * stdin /dev/null, stdout and stderr into files of cwd. Does not wait.
+ */
+struct tu_bg tu_start(const char *cwd, const char *const *args);
+
+/* Wait for b to end, at most timeout seconds (0: as long as it takes;
+   when it runs longer it is killed and the test fails); its exit
+   status, 128 + the signal's number when killed. */
+int tu_wait(struct tu_bg *b, double timeout);
+
+/* Free what tu_start() allocated. */
+void tu_bg_free(struct tu_bg *b);
 
 /* Run the built dbmigrate in cwd with extra env (NULL: none) and the
    given arguments; the NULL that ends them is added. */
