@@ -16,33 +16,6 @@
 #include "dbmigrate.h"
 #include "testutil.h"
 
-static const char seed001[] =
-	"export const up = `\n"
-	"  CREATE TABLE users (\n"
-	"    id SERIAL PRIMARY KEY,\n"
-	"    email VARCHAR(255) UNIQUE NOT NULL,\n"
-	"    created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP\n"
-	"  );\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP TABLE users;\n"
-	"`;\n";
-static const char seed002[] =
-	"-- migrate:up\n"
-	"CREATE TABLE user_sessions (\n"
-	"  id SERIAL PRIMARY KEY,\n"
-	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
-	");\n\n"
-	"-- migrate:down\n"
-	"DROP TABLE user_sessions;\n";
-static const char seed003[] =
-	"export const up = `\n"
-	"  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
-	"  ON users(LOWER(email));\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
-	"`;\n";
 
 /* Delete dir/name. */
 static void remove_file(const char *dir, const char *name)
@@ -61,9 +34,7 @@ static struct tu_project project_new(void)
 	struct tu_project p = tu_project_new(NULL);
 
 	ck_assert_int_ne(asprintf(&p.url, "mock:%s/state.db", p.root), -1);
-	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
-	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	tu_write_seed(p.dir);
 	return p;
 }
 
@@ -642,7 +613,7 @@ START_TEST(down_after_file_deleted_uses_stored_sql)
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 0);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
 	/* The kept DROP TABLE ran: up can create the table again. */
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	free(tu_write(p.dir, tu_seed[1].name, tu_seed[1].text));
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_close(m);
 	tu_project_free(&p);
@@ -705,7 +676,7 @@ START_TEST(statement_timeout_stops_a_slow_migration)
 	dbmigrate_close(m);
 
 	/* Without any limit the same migrations simply take their time. */
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	free(tu_write(p.dir, tu_seed[1].name, tu_seed[1].text));
 	m = open_project(&p, "?sleep=300");
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_close(m);

@@ -31,42 +31,7 @@
 /* Run dbmigrate in cwd with extra env and the given arguments. */
 #define RUN(cwd, env, ...) TU_RUN((cwd), (env), __VA_ARGS__)
 
-static const char seed001[] =
-	"export const up = `\n"
-	"  CREATE TABLE users (\n"
-	"    id SERIAL PRIMARY KEY,\n"
-	"    email VARCHAR(255) UNIQUE NOT NULL\n"
-	"  );\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP TABLE users;\n"
-	"`;\n";
-static const char seed002[] =
-	"-- migrate:up\n"
-	"CREATE TABLE user_sessions (\n"
-	"  id SERIAL PRIMARY KEY,\n"
-	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
-	");\n\n"
-	"-- migrate:down\n"
-	"DROP TABLE user_sessions;\n";
-static const char seed003[] =
-	"export const up = `\n"
-	"  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
-	"  ON users(LOWER(email));\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
-	"`;\n";
 
-/* The seed's status text for two executed migrations and one pending. */
-static const char status_2_1[] =
-	"📊 Migration Status:\n"
-	"===================\n"
-	"✅ Executed 001_create_users_table (batch: 1)\n"
-	"✅ Executed 002_create_user_sessions_table (batch: 1)\n"
-	"⏳ Pending 003_add_email_index_to_users\n"
-	"\n"
-	"Total: 3 | Executed: 2 | Pending: 1\n";
 
 /* A scratch project: root (the cwd of every run), root/migrations, and
    a file-backed mock database root/state.db (db). This one is empty:
@@ -86,9 +51,7 @@ static struct tu_project project_new(void)
 	struct tu_project p = project_empty();
 
 	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
-	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	tu_write_seed(p.dir);
 	return p;
 }
 
@@ -653,9 +616,7 @@ START_TEST(seed_workflow)
 	/* Fill it in (.sql replaces the empty template), add two more. */
 	unlink(path);
 	free(path);
-	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
-	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	tu_write_seed(p.dir);
 
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--to", "002");
 	tu_expect_status(&r, 0);
@@ -669,7 +630,7 @@ START_TEST(seed_workflow)
 	/* status: exactly the seed's format */
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	tu_expect_status(&r, 0);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	ck_assert_str_eq(r.err, "");
 	tu_result_free(&r);
 
@@ -699,7 +660,7 @@ START_TEST(seed_workflow)
 	tu_expect_lacks("down", r.out, "Rolled back 002");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	tu_result_free(&r);
 
 	/* reset --force rolls back everything */
@@ -759,7 +720,7 @@ START_TEST(options_after_command_and_prefixes)
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "st", "--url", p.url);
 	tu_expect_status(&r, 0);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	tu_result_free(&r);
 	r = RUN(elsewhere, NULL, "--url", p.url, "--dir", p.dir, "roll", "--step=1");
 	tu_expect_status(&r, 0);

@@ -340,6 +340,52 @@ void tu_result_free(struct tu_result *r)
 	r->out = r->err = NULL;
 }
 
+const struct tu_file tu_seed[] = {
+	{ "001_create_users_table.ts",
+	  "export const up = `\n"
+	  "  CREATE TABLE users (\n"
+	  "    id SERIAL PRIMARY KEY,\n"
+	  "    email VARCHAR(255) UNIQUE NOT NULL,\n"
+	  "    created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP\n"
+	  "  );\n"
+	  "`;\n\n"
+	  "export const down = `\n"
+	  "  DROP TABLE users;\n"
+	  "`;\n" },
+	{ "002_create_user_sessions_table.sql",
+	  "-- migrate:up\n"
+	  "CREATE TABLE user_sessions (\n"
+	  "  id SERIAL PRIMARY KEY,\n"
+	  "  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
+	  ");\n\n"
+	  "-- migrate:down\n"
+	  "DROP TABLE user_sessions;\n" },
+	{ "003_add_email_index_to_users.ts",
+	  "export const up = `\n"
+	  "  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
+	  "  ON users(LOWER(email));\n"
+	  "`;\n\n"
+	  "export const down = `\n"
+	  "  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
+	  "`;\n" },
+	{ NULL, NULL },
+};
+
+const char tu_status_2_1[] =
+	"📊 Migration Status:\n"
+	"===================\n"
+	"✅ Executed 001_create_users_table (batch: 1)\n"
+	"✅ Executed 002_create_user_sessions_table (batch: 1)\n"
+	"⏳ Pending 003_add_email_index_to_users\n"
+	"\n"
+	"Total: 3 | Executed: 2 | Pending: 1\n";
+
+void tu_write_seed(const char *dir)
+{
+	for (size_t i = 0; tu_seed[i].name != NULL; i++)
+		free(tu_write(dir, tu_seed[i].name, tu_seed[i].text));
+}
+
 struct tu_project tu_project_new(const char *db_name)
 {
 	struct tu_project p = { NULL, NULL, NULL, NULL };

@@ -88,6 +88,23 @@ void tu_bg_free(struct tu_bg *b);
 #define TU_RUN(cwd, env, ...) \
 	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
 
+/* A file of a test's migrations directory. */
+struct tu_file {
+	const char *name;
+	const char *text;
+};
+
+/* The seed's three demo migrations (001 .ts, 002 .sql, 003 .ts with
+   CREATE INDEX CONCURRENTLY), then { NULL, NULL }. */
+extern const struct tu_file tu_seed[];
+
+/* What `status` prints with the seed's 001 and 002 executed in batch 1
+   and 003 pending (SPEC's example). */
+extern const char tu_status_2_1[];
+
+/* Write the seed's migrations into dir. */
+void tu_write_seed(const char *dir);
+
 /* A scratch project: root (a new temporary directory), dir (root's
    "migrations", made), db (root/DB_NAME, not made; NULL without one) and
    url (NULL, for the test to set; freed with the rest). */
