@@ -41,13 +41,11 @@ static struct tu_project project_new(void)
 /* A migrator on the project, with an optional URL suffix ("?fail=x"). */
 static dbmigrate *open_project(const struct tu_project *p, const char *suffix)
 {
-	dbmigrate *m = dbmigrate_new();
+	dbmigrate *m;
 	char *url;
 
-	ck_assert_ptr_nonnull(m);
 	ck_assert_int_ne(asprintf(&url, "%s%s", p->url, suffix ? suffix : ""), -1);
-	ck_assert_int_eq(dbmigrate_set(m, "url", url), DBMIGRATE_OK);
-	ck_assert_int_eq(dbmigrate_set(m, "dir", p->dir), DBMIGRATE_OK);
+	m = tu_migrator(url, p->dir);
 	free(url);
 	return m;
 }

@@ -322,12 +322,7 @@ static struct tu_project project_new(void)
 /* A migrator on the project. */
 static dbmigrate *open_m(const struct tu_project *p)
 {
-	dbmigrate *m = dbmigrate_new();
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(dbmigrate_set(m, "url", p->url), DBMIGRATE_OK);
-	ck_assert_int_eq(dbmigrate_set(m, "dir", p->dir), DBMIGRATE_OK);
-	return m;
+	return tu_migrator(p->url, p->dir);
 }
 
 /* The first value of q on the project's file (NULL: no row), opened by

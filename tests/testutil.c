@@ -270,6 +270,16 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
 	return tu_run(argv, cwd, allenv, NULL);
 }
 
+dbmigrate *tu_migrator(const char *url, const char *dir)
+{
+	dbmigrate *m = dbmigrate_new();
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(dbmigrate_set(m, "url", url), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_set(m, "dir", dir), DBMIGRATE_OK);
+	return m;
+}
+
 struct tu_bg tu_start(const char *cwd, const char *const *args)
 {
 	static unsigned serial;

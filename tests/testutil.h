@@ -60,6 +60,10 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...);
 
 void tu_result_free(struct tu_result *r);
 
+/* A library handle with url and dir set; fails the test when it cannot
+   be made. */
+dbmigrate *tu_migrator(const char *url, const char *dir);
+
 /* A dbmigrate started by tu_start(): its pid, and the files its stdout
    and stderr go to. */
 struct tu_bg {
