@@ -1943,12 +1943,6 @@ static Suite *pg_driver_suite(void)
 /* Load the driver, start the server, run the suite. */
 int main(void)
 {
-	int status;
-
 	vt = load_driver();
-	/* Before the tests fork, so that they all share one server. */
-	pgserver_start();
-	status = tu_run_suite(pg_driver_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(pg_driver_suite());
 }

@@ -1836,12 +1836,6 @@ static Suite *pg_cli_suite(void)
 /* Start the server, run the suite. */
 int main(void)
 {
-	int status;
-
 	(void)tu_env("DBMIGRATE_BIN");
-	/* Before the tests fork, so that they all share one server. */
-	pgserver_start();
-	status = tu_run_suite(pg_cli_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(pg_cli_suite());
 }

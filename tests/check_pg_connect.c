@@ -198,10 +198,5 @@ static Suite *connect_suite(void)
 
 int main(void)
 {
-	int status;
-
-	pgserver_start();
-	status = tu_run_suite(connect_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(connect_suite());
 }

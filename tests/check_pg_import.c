@@ -714,11 +714,6 @@ static Suite *pg_import_suite(void)
 /* Start the server, run the suite. */
 int main(void)
 {
-	int status;
-
 	(void)tu_env("DBMIGRATE_BIN");
-	pgserver_start();
-	status = tu_run_suite(pg_import_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(pg_import_suite());
 }

@@ -635,9 +635,9 @@ static Suite *versions_suite(void)
 int main(void)
 {
 	char *url, *version;
-	int status;
 
-	/* Before the tests fork, so that they all share one server. */
+	/* Started here (pgserver_run_suite() starts it once) to say which
+	   server the suite runs on. */
 	pgserver_start();
 	url = pgserver_new_database();
 	version = pgserver_psql(url, "SELECT version()");
@@ -645,7 +645,5 @@ int main(void)
 		version != NULL ? version : "(unknown server)");
 	free(version);
 	free(url);
-	status = tu_run_suite(versions_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(versions_suite());
 }

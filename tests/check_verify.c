@@ -443,12 +443,6 @@ static Suite *verify_suite(void)
 
 int main(void)
 {
-	int status;
-
 	(void)tu_env("DBMIGRATE_BIN");
-	/* Before the tests fork, so that they all share one server. */
-	pgserver_start();
-	status = tu_run_suite(verify_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(verify_suite());
 }
