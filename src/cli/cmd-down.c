@@ -21,6 +21,8 @@ static const char cmd_down_help[] =
 /* down: rollback. */
 static int cmd_down_exec(struct cli *cli)
 {
+	if (cli->targets != NULL)
+		return cmd_targets_run(cli, CMD_TARGETS_DOWN);
 	return cmd_run(cli, OUTPUT_DOWN, dbmigrate_rollback);
 }
 
@@ -34,7 +36,8 @@ const struct cmd_entry cmd_down_entry = {
 	.help = cmd_down_help,
 	.options = CLI_OPTS_DATABASE | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_DRY_RUN |
 		   CLI_OPT_STEP | CLI_OPT_TO | CLI_OPT_TRANSACTION |
-		   CLI_OPTS_LIMITS,
+		   CLI_OPTS_LIMITS | CLI_OPTS_TARGETS | CLI_OPT_FORMAT,
 	.config = true,
+	.format_with_targets = true,
 	.exec = cmd_down_exec,
 };

@@ -251,6 +251,8 @@ static int cmd_status_exec(struct cli *cli)
 {
 	dbmigrate_report *r = NULL;
 
+	if (cli->targets != NULL)
+		return cmd_targets_run(cli, CMD_TARGETS_STATUS);
 	if (dbmigrate_status(cli->m, &r) != DBMIGRATE_OK)
 		return cmd_fail(cli);
 	if (cli->format == CLI_FORMAT_JSON)
@@ -268,7 +270,8 @@ const struct cmd_entry cmd_status_entry = {
 	.max_args = 0,
 	.summary = "list every migration: executed, pending, and problems",
 	.help = cmd_status_help,
-	.options = CLI_OPTS_DATABASE | CLI_OPT_FORMAT | CLI_OPT_CACHE_DIR,
+	.options = CLI_OPTS_DATABASE | CLI_OPT_FORMAT | CLI_OPT_CACHE_DIR |
+		   CLI_OPTS_TARGETS,
 	.config = true,
 	.exec = cmd_status_exec,
 };

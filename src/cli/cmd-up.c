@@ -38,6 +38,8 @@ static const char cmd_up_help[] =
 /* up: migrate. */
 static int cmd_up_exec(struct cli *cli)
 {
+	if (cli->targets != NULL)
+		return cmd_targets_run(cli, CMD_TARGETS_UP);
 	return cmd_run(cli, OUTPUT_UP, dbmigrate_migrate);
 }
 
@@ -51,7 +53,8 @@ const struct cmd_entry cmd_up_entry = {
 	.help = cmd_up_help,
 	.options = CLI_OPTS_DATABASE | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_DRY_RUN |
 		   CLI_OPT_STEP | CLI_OPT_TO | CLI_OPT_TRANSACTION |
-		   CLI_OPTS_LIMITS,
+		   CLI_OPTS_LIMITS | CLI_OPTS_TARGETS | CLI_OPT_FORMAT,
 	.config = true,
+	.format_with_targets = true,
 	.exec = cmd_up_exec,
 };
