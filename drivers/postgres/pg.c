@@ -392,9 +392,9 @@ static dbmigrate_code pg_set_schema(dbmigrate_conn *c, const char *schema)
 	PGresult *res = pg_exec_run(
 	    c,
 	    "SELECT pg_catalog.set_config('search_path', "
-	    "pg_catalog.quote_ident($1) || pg_catalog.coalesce(', ' || "
-	    "pg_catalog.nullif(pg_catalog.current_setting('search_path'), "
-	    "''), ''), false)",
+	    "pg_catalog.quote_ident($1) || COALESCE(', ' || "
+	    "NULLIF(pg_catalog.current_setting('search_path'), ''), ''), "
+	    "false)",
 	    1, params, PG_EXEC_CANCELLABLE);
 	dbmigrate_code rc = DBMIGRATE_OK;
 

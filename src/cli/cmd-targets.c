@@ -218,22 +218,27 @@ static bool targets_url_ok(const char *w, const char **hint)
 	return false;
 }
 
-/* Check a schema name with the library's own rule; the message or NULL. */
-static char *targets_schema_problem(const char *name)
+/* Check a schema name with the library's own rule: false, with its
+   message and hint (to free), when it is refused. */
+static bool targets_schema_ok(const char *name, char **why, char **hint)
 {
 	dbmigrate *m = dbmigrate_new();
-	char *why = NULL;
+	bool ok = true;
 
-	if (m == NULL)
-		return xstrdup("out of memory");
+	*why = *hint = NULL;
+	if (m == NULL) {
+		*why = xstrdup("out of memory");
+		return false;
+	}
 	if (dbmigrate_set(m, "schema", name) != DBMIGRATE_OK) {
 		const dbmigrate_error *e = dbmigrate_last_error(m);
 
-		why = xasprintf("%s. %s", e->message,
-				e->hint != NULL ? e->hint : "");
+		*why = xstrdup(e->message);
+		*hint = targets_dup(e->hint);
+		ok = false;
 	}
 	dbmigrate_close(m);
-	return why;
+	return ok;
 }
 
 /* Add a target to the run's list. */
@@ -269,7 +274,7 @@ static int targets_parse_line(struct targets_run *r, size_t *cap, char *s,
 	const char *hint = NULL;
 
 	for (;;) {
-		char *w, *problem;
+		char *w, *problem, *why;
 
 		while (targets_space(*s))
 			s++;
@@ -305,9 +310,10 @@ static int targets_parse_line(struct targets_run *r, size_t *cap, char *s,
 					"schema= given twice");
 			goto bad;
 		}
-		if ((problem = targets_schema_problem(w + 7)) != NULL) {
-			targets_mistake(cli, r->path, line, NULL, "%s", problem);
+		if (!targets_schema_ok(w + 7, &problem, &why)) {
+			targets_mistake(cli, r->path, line, why, "%s", problem);
 			free(problem);
+			free(why);
 			goto bad;
 		}
 		schema = xstrdup(w + 7);
