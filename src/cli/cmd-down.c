@@ -16,7 +16,11 @@ static const char cmd_down_help[] =
 	"--to ID rolls back every migration after ID (ID itself stays).\n"
 	"--dry-run prints the plan and changes nothing. --transaction\n"
 	"per-migration commits each rollback on its own; --statement-timeout,\n"
-	"--sql-lock-timeout and --lock-retries limit the statements as for up.\n";
+	"--sql-lock-timeout and --lock-retries limit the statements as for up.\n"
+	"\n"
+	"--targets FILE rolls back the newest batch of every target in FILE\n"
+	"(a URL a line, optionally schema=NAME), --parallel N at a time, as\n"
+	"up --targets does; --format json prints one object.\n";
 
 /* down: rollback. */
 static int cmd_down_exec(struct cli *cli)
