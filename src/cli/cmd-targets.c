@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +84,7 @@ struct targets_run {
 	int signal;                /* the signal that stopped the run */
 	bool watch_done;           /* the watcher thread may end */
 	bool tty;                  /* stderr is a terminal: redraw in place */
+	int columns;               /* its width */
 	bool line_shown;           /* a progress line is on screen */
 	double last_draw;
 	size_t last_started;       /* for the progress line's label */
@@ -241,6 +243,33 @@ static bool targets_schema_ok(const char *name, char **why, char **hint)
 	return ok;
 }
 
+/*
+ * url with each password shown as "********" whatever its length (the
+ * library's mask keeps the length, for argv): every run of characters
+ * dbmigrate_mask_password() changed becomes one mask. To free.
+ */
+static char *targets_mask(const char *url)
+{
+	char *masked = xstrdup(url);
+	char *out = xmalloc(strlen(url) * 8 + 1);
+	size_t o = 0;
+
+	dbmigrate_mask_password(masked);
+	for (size_t i = 0; url[i] != '\0';) {
+		if (masked[i] == url[i]) {
+			out[o++] = url[i++];
+			continue;
+		}
+		memcpy(out + o, "********", 8);
+		o += 8;
+		while (url[i] != '\0' && masked[i] != url[i])
+			i++;
+	}
+	out[o] = '\0';
+	free(masked);
+	return out;
+}
+
 /* Add a target to the run's list. */
 static void targets_add(struct targets_run *r, size_t *cap, char *url,
 			char *schema, unsigned line)
@@ -256,8 +285,7 @@ static void targets_add(struct targets_run *r, size_t *cap, char *url,
 	t->url = url;
 	t->schema = schema;
 	t->line = line;
-	t->shown = xstrdup(url);
-	dbmigrate_mask_password(t->shown);
+	t->shown = targets_mask(url);
 	t->label = schema != NULL ? xasprintf("%s schema=%s", t->shown, schema)
 				  : xstrdup(t->shown);
 }
@@ -287,9 +315,8 @@ static int targets_parse_line(struct targets_run *r, size_t *cap, char *s,
 			*s++ = '\0';
 		if (url == NULL) {
 			if (!targets_url_ok(w, &hint)) {
-				char *shown = xstrdup(w);
+				char *shown = targets_mask(w);
 
-				dbmigrate_mask_password(shown);
 				targets_mistake(cli, r->path, line, hint,
 						"'%s' is not a URL", shown);
 				free(shown);
@@ -387,6 +414,8 @@ static int targets_parse(struct targets_run *r)
 
 /* ---- progress ---- */
 
+static int targets_width(const char *s);
+
 /* Clear the progress line, if one is on screen; under r->mu. */
 static void targets_clear_line(struct targets_run *r)
 {
@@ -396,11 +425,14 @@ static void targets_clear_line(struct targets_run *r)
 	}
 }
 
-/* Redraw the progress line on a terminal (force: now); under r->mu. */
+/* Redraw the progress line on a terminal (force: now); under r->mu. It
+   ends with the newest target started, its end kept (the database and
+   schema) and cut to fit the terminal, so that it never wraps. */
 static void targets_draw(struct targets_run *r, bool force)
 {
 	double now = targets_now();
-	char took[32];
+	char took[32], head[160], failed[64] = "";
+	int used;
 
 	if (!r->tty || r->cli->out.quiet)
 		return;
@@ -408,18 +440,26 @@ static void targets_draw(struct targets_run *r, bool force)
 		return;
 	r->last_draw = now;
 	output_duration(took, sizeof took, now - r->t0);
-	fprintf(stderr, "\r\033[K⏳ %s: %zu/%zu done, %zu running",
-		targets_verb(r->kind), r->finished, r->n, r->running);
 	if (r->nfailed > 0)
-		fprintf(stderr, ", %s%zu failed%s",
-			output_on(&r->cli->out, stderr, OUTPUT_SGR_RED), r->nfailed,
-			output_off(&r->cli->out, stderr));
-	fprintf(stderr, " (%s)", took);
-	if (r->running > 0 && r->last_started < r->n) {
-		/* The newest target started, cut to fit a narrow screen. */
+		snprintf(failed, sizeof failed, ", %zu failed", r->nfailed);
+	used = snprintf(head, sizeof head, "%s: %zu/%zu done, %zu running%s (%s)",
+			targets_verb(r->kind), r->finished, r->n, r->running,
+			failed, took);
+	fprintf(stderr, "\r\033[K⏳ %s", head);
+	used += 3; /* the hourglass, two columns, and a space */
+	if (r->running > 0 && r->last_started < r->n && used + 12 < r->columns) {
 		const char *label = r->t[r->last_started].label;
+		int room = r->columns - used - 3, w = targets_width(label);
 
-		fprintf(stderr, "  %.40s%s", label, strlen(label) > 40 ? "…" : "");
+		/* Keep the end; the ellipsis takes a column. */
+		while (w > room && *label != '\0') {
+			label++;
+			while (((unsigned char)*label & 0xC0) == 0x80)
+				label++;
+			w = targets_width(label) + 1;
+		}
+		fprintf(stderr, "  %s%s", label != r->t[r->last_started].label ? "…" : "",
+			label);
 	}
 	fflush(stderr);
 	r->line_shown = true;
@@ -1009,6 +1049,14 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	if (r.parallel > r.n)
 		r.parallel = (unsigned)r.n;
 	r.tty = isatty(STDERR_FILENO);
+	r.columns = 80;
+	{
+		struct winsize ws;
+
+		if (r.tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		    ws.ws_col > 20)
+			r.columns = ws.ws_col;
+	}
 	r.t0 = targets_now();
 	r.nslots = r.parallel;
 	r.slot = xreallocarray(NULL, r.parallel, sizeof *r.slot);
