@@ -212,6 +212,24 @@ START_TEST(mock_files_as_targets)
 }
 END_TEST
 
+/* Bad files fail every target the same way: exit 3, the error once. */
+START_TEST(bad_files_said_once)
+{
+	struct project p = project_new();
+	struct tu_result r;
+
+	free(tu_write(p.dir, "004_bad.sql", "-- migrate:up\nSELECT $$x;\n"));
+	targets(&p, "mock:t1.state\nmock:t2.state\nmock:t3.state\n");
+	r = RUN(p.root, NULL, "up", "--targets", "targets.txt", "--parallel", "1");
+	tu_expect_status(&r, 3);
+	ck_assert_int_eq(tu_count(r.err, "004_bad.sql:2:8"), 1);
+	ck_assert_int_eq(tu_count(r.err, "failed: the same error as line 1"), 2);
+	ck_assert_int_eq(tu_count(r.out, "(exit 3)"), 3);
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(schema_refused_without_schemas)
 {
 	struct project p = project_new();
@@ -387,6 +405,7 @@ static Suite *targets_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, mock_files_as_targets);
 	tcase_add_test(tc, schema_refused_without_schemas);
+	tcase_add_test(tc, bad_files_said_once);
 #ifdef CHECK_TARGETS_SQLITE
 	tcase_add_test(tc, sqlite_files_one_broken);
 	tcase_add_test(tc, sqlite_unreachable_target);

@@ -198,6 +198,9 @@ extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_version_entry;
 
+/* main.c: the signal that asked the run to stop, 0 when none did. */
+int cli_signal(void);
+
 /* cmd-targets.c */
 int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind);
 

@@ -62,6 +62,7 @@ struct targets_target {
 	char *file;            /* the file at fault, or NULL */
 	unsigned file_line;
 	double seconds;
+	bool printed;          /* its error was printed in full */
 	/* status */
 	size_t executed, pending, missing, partial, modified, out_of_order;
 };
@@ -639,19 +640,41 @@ static dbmigrate_code targets_command(struct targets_run *r,
 	return rc;
 }
 
+/* True when a and b (either may be NULL) are equal strings. */
+static bool targets_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* Print why target t failed (the migrator's error as the one-target
    command prints it, under a line naming the target); under r->mu. */
 static void targets_print_failure(struct targets_run *r,
-				  const struct targets_target *t,
+				  struct targets_target *t,
 				  const dbmigrate *m)
 {
 	const struct output *o = &r->cli->out;
 
 	targets_clear_line(r);
 	fflush(stdout);
-	fprintf(stderr, "%s❌ target %s (line %u) failed:%s\n",
+	fprintf(stderr, "%s❌ target %s (line %u) failed:%s",
 		output_on(o, stderr, OUTPUT_SGR_BOLD), t->label, t->line,
 		output_off(o, stderr));
+	/* Bad migration files fail every target the same way: say it once. */
+	for (size_t i = 0; i < r->n; i++) {
+		const struct targets_target *p = &r->t[i];
+
+		if (p->printed && targets_same(p->message, t->message) &&
+		    targets_same(p->detail, t->detail) &&
+		    targets_same(p->file, t->file) &&
+		    targets_same(p->sqlstate, t->sqlstate) &&
+		    p->file_line == t->file_line) {
+			fprintf(stderr, " the same error as line %u\n", p->line);
+			fflush(stderr);
+			return;
+		}
+	}
+	fputc('\n', stderr);
+	t->printed = true;
 	if (m != NULL) {
 		output_error(o, m);
 	} else {
@@ -1073,6 +1096,11 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* One that came before the mask went to main.c's handler. */
+	if (cli_signal() != 0) {
+		r.signal = cli_signal();
+		r.stop = true;
+	}
 	if (pthread_create(&watcher, NULL, targets_watch, &r) != 0) {
 		fprintf(stderr, "error: cannot start a thread: %s\n", strerror(errno));
 		pthread_sigmask(SIG_SETMASK, &old, NULL);

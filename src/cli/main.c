@@ -29,6 +29,12 @@ static volatile sig_atomic_t main_signal;
 static dbmigrate *volatile main_migrator;
 static volatile sig_atomic_t main_quiet;
 
+/* The signal that asked us to stop, 0 when none did (cli.h). */
+int cli_signal(void)
+{
+	return main_signal;
+}
+
 /* What the command line said, before the command is known. */
 struct main_args {
 	char **operands; /* command and its arguments, in order */
