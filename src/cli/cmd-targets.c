@@ -416,6 +416,7 @@ static int targets_parse(struct targets_run *r)
 /* ---- progress ---- */
 
 static int targets_width(const char *s);
+static const char *targets_state_name(enum targets_state s);
 
 /* Clear the progress line, if one is on screen; under r->mu. */
 static void targets_clear_line(struct targets_run *r)
@@ -477,7 +478,7 @@ static void targets_report_line(struct targets_run *r,
 	output_duration(took, sizeof took, t->seconds);
 	fprintf(stderr, "[%zu/%zu] %s %s (", r->finished, r->n,
 		t->state == TARGETS_OK ? "ok" :
-		t->state == TARGETS_FAILED ? "FAILED" : "interrupted",
+		t->state == TARGETS_FAILED ? "FAILED" : targets_state_name(t->state),
 		t->label);
 	if (t->state == TARGETS_OK && r->kind == CMD_TARGETS_STATUS)
 		fprintf(stderr, "%zu executed, %zu pending, ", t->executed,
@@ -695,7 +696,7 @@ static void targets_run_one(struct targets_run *r, struct targets_worker *w,
 	double t0 = targets_now();
 	dbmigrate_code rc;
 	dbmigrate *m = targets_migrator(r, t);
-	bool stopped;
+	bool stopped, ran = false;
 
 	if (m != NULL) {
 		dbmigrate_on_event(m, targets_event, &ctx);
@@ -709,10 +710,12 @@ static void targets_run_one(struct targets_run *r, struct targets_worker *w,
 		pthread_mutex_lock(&r->mu);
 		stopped = r->stop;
 		pthread_mutex_unlock(&r->mu);
-		if (rc == DBMIGRATE_OK && !stopped)
+		if (rc == DBMIGRATE_OK && !stopped) {
+			ran = true;
 			rc = targets_command(r, t, m);
-		else if (rc == DBMIGRATE_OK)
+		} else if (rc == DBMIGRATE_OK) {
 			rc = DBMIGRATE_EINTERRUPTED;
+		}
 		pthread_mutex_lock(&r->mu);
 		r->slot[w->id] = NULL;
 		pthread_mutex_unlock(&r->mu);
@@ -732,7 +735,10 @@ static void targets_run_one(struct targets_run *r, struct targets_worker *w,
 		if (r->cli->run.dry_run)
 			t->applied = 0;
 	} else if (rc == DBMIGRATE_EINTERRUPTED) {
-		t->state = TARGETS_INTERRUPTED;
+		/* Stopped before its command began: it never started. */
+		t->state = ran || !r->stop ? TARGETS_INTERRUPTED : TARGETS_SKIPPED;
+		if (r->signal != 0)
+			t->exit = 128 + r->signal;
 	} else {
 		/* Errors are shown with -q too, as for one target. */
 		t->state = TARGETS_FAILED;

@@ -576,7 +576,9 @@ static int main_run(struct main_args *a, struct cli *cli)
 				cli_options[i].key, a->value[i] };
 	if (e->config && (status = main_configure(a, cli)) != CLI_EXIT_OK)
 		return status;
-	if (cli->m != NULL) {
+	/* One arena for one run over a big directory: not for --targets,
+	   whose threads would queue for it. */
+	if (cli->m != NULL && cli->targets == NULL) {
 		bool huge;
 		size_t heap = heap_prepare(cmd_dir(cli), &huge);
 
