@@ -576,18 +576,6 @@ static int main_run(struct main_args *a, struct cli *cli)
 				cli_options[i].key, a->value[i] };
 	if (e->config && (status = main_configure(a, cli)) != CLI_EXIT_OK)
 		return status;
-	/* One arena for one run over a big directory: not for --targets,
-	   whose threads would queue for it. */
-	if (cli->m != NULL && cli->targets == NULL) {
-		bool huge;
-		size_t heap = heap_prepare(cmd_dir(cli), &huge);
-
-		if (heap > 0)
-			output_debug(&cli->out, "heap of %zu MiB populated for "
-				     "a big directory%s", heap >> 20,
-				     huge ? " (transparent huge pages asked for)"
-					  : "");
-	}
 	if (cli->m != NULL)
 		main_signals(cli->m);
 	status = e->exec(cli);
