@@ -1066,7 +1066,7 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	struct targets_worker *w;
 	pthread_t watcher;
 	sigset_t block, old;
-	int status;
+	int status, err;
 
 	memset(&r, 0, sizeof r);
 	r.cli = cli;
@@ -1107,8 +1107,8 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 		r.signal = cli_signal();
 		r.stop = true;
 	}
-	if (pthread_create(&watcher, NULL, targets_watch, &r) != 0) {
-		fprintf(stderr, "error: cannot start a thread: %s\n", strerror(errno));
+	if ((err = pthread_create(&watcher, NULL, targets_watch, &r)) != 0) {
+		fprintf(stderr, "error: cannot start a thread: %s\n", strerror(err));
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		free(w);
 		status = CLI_EXIT_FAILED;
