@@ -447,7 +447,13 @@ static char *read_in(const struct project *p, const char *name)
 	return s != NULL ? s : strdup("");
 }
 
-START_TEST(ctrl_c_stops_every_target)
+/*
+ * Four targets, two at a time, each batch sleeping 30 s on the server:
+ * signal sig once two sleep, and check the exit status expected, every
+ * statement gone from the server, nothing recorded, the summary, and
+ * that a run without the slow migration then applies everything.
+ */
+static void interrupt_targets(int sig, int expected)
 {
 	struct project p = project_new();
 	char *dbs[4], *text = NULL, *out, *err;
@@ -476,12 +482,12 @@ START_TEST(ctrl_c_stops_every_target)
 	ck_assert_msg(sleeping(dbs[0]) == 2, "two targets never reached pg_sleep");
 	nap(200);
 	t0 = now();
-	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	ck_assert_int_eq(kill(pid, sig), 0);
 	status = bg_wait(pid, 15);
 	out = read_in(&p, "bg.out");
 	err = read_in(&p, "bg.err");
-	ck_assert_msg(status == 130, "exit %d, expected 130:\n%s\n%s", status,
-		      out, err);
+	ck_assert_msg(status == expected, "exit %d, expected %d:\n%s\n%s",
+		      status, expected, out, err);
 	ck_assert_msg(now() - t0 < 5.0, "took %.1f s to stop", now() - t0);
 	/* Every statement was cancelled on the server, not left running. */
 	t0 = now();
@@ -516,6 +522,17 @@ START_TEST(ctrl_c_stops_every_target)
 		free(dbs[i]);
 	project_free(&p);
 }
+
+START_TEST(ctrl_c_stops_every_target)
+{
+	interrupt_targets(SIGINT, 130);
+}
+END_TEST
+
+START_TEST(sigterm_stops_every_target)
+{
+	interrupt_targets(SIGTERM, 143);
+}
 END_TEST
 
 static Suite *pg_targets_suite(void)
@@ -528,6 +545,7 @@ static Suite *pg_targets_suite(void)
 	tcase_add_test(tc, missing_database_alone_exits_4);
 	tcase_add_test(tc, missing_schema_and_single_schema_flag);
 	tcase_add_test(tc, ctrl_c_stops_every_target);
+	tcase_add_test(tc, sigterm_stops_every_target);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -230,6 +230,29 @@ START_TEST(bad_files_said_once)
 }
 END_TEST
 
+/* --targets - reads the list from standard input. */
+START_TEST(targets_from_stdin)
+{
+	struct project p = project_new();
+	const char *argv[] = { tu_env("DBMIGRATE_BIN"), "up", "--targets", "-",
+			       "--format", "json", NULL };
+	const char *env[] = { "NO_COLOR=1", "DATABASE_URL", NULL };
+	struct tu_result r = tu_run(argv, p.root, env,
+				    "# from a pipe\nmock:s1.state\nmock:s2.state\n");
+	struct tjson *j;
+
+	tu_expect_status(&r, 0);
+	j = tjson_parse(r.out, NULL, NULL);
+	ck_assert_msg(j != NULL, "not JSON:\n%s", r.out);
+	ck_assert_uint_eq(tjson_len(j, "targets"), 2);
+	ck_assert(tjson_num(j, "targets.1.line") == 3);
+	ck_assert(tjson_num(j, "applied") == 6);
+	tjson_free(j);
+	tu_result_free(&r);
+	project_free(&p);
+}
+END_TEST
+
 START_TEST(schema_refused_without_schemas)
 {
 	struct project p = project_new();
@@ -406,6 +429,7 @@ static Suite *targets_suite(void)
 	tcase_add_test(tc, mock_files_as_targets);
 	tcase_add_test(tc, schema_refused_without_schemas);
 	tcase_add_test(tc, bad_files_said_once);
+	tcase_add_test(tc, targets_from_stdin);
 #ifdef CHECK_TARGETS_SQLITE
 	tcase_add_test(tc, sqlite_files_one_broken);
 	tcase_add_test(tc, sqlite_unreachable_target);
