@@ -349,6 +349,19 @@ START_TEST(missing_schema_and_single_schema_flag)
 	tu_expect_status(&r, 0);
 	tu_expect_has("stdout", r.out, "\"executed\": 3");
 	tu_result_free(&r);
+	/* verify's scratch database has no such schema: refused, clearly. */
+	{
+		const char *env[] = { NULL, NULL };
+		char *var;
+
+		ck_assert_int_ne(asprintf(&var, "DATABASE_URL=%s", db), -1);
+		env[0] = var;
+		r = RUN(p.root, env, "verify", "--schema", "tenant_b");
+		tu_expect_status(&r, 2);
+		tu_expect_has("stderr", r.err, "verify does not take a schema");
+		tu_result_free(&r);
+		free(var);
+	}
 	/* A qualified table and a schema contradict each other. */
 	r = RUN(p.root, NULL, "up", "--url", db, "--schema", "tenant_b",
 		"--table", "other.migrations");
