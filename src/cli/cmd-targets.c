@@ -1141,8 +1141,8 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	status = targets_exit(&r);
 	if (cli->format == CLI_FORMAT_JSON)
 		targets_json(&r, status);
-	else if (!cli->out.quiet)
-		targets_table(&r);
+	else if (!cli->out.quiet || kind == CMD_TARGETS_STATUS)
+		targets_table(&r); /* status's table is its result, as ever */
 	pthread_mutex_destroy(&r.mu);
 out:
 	for (size_t i = 0; i < r.n; i++)
