@@ -25,30 +25,30 @@
 #include "cli.h"
 
 /* --parallel when not given: a few connections, not a stampede. */
-#define TARGETS_DEFAULT_PARALLEL 4
+#define CMD_TARGETS_DEFAULT_PARALLEL 4
 
 /* The progress line is redrawn at most this often (seconds). */
-#define TARGETS_REDRAW 0.1
+#define CMD_TARGETS_REDRAW 0.1
 
 /* Where a target stands. */
-enum targets_state {
-	TARGETS_WAITING,     /* not started */
-	TARGETS_RUNNING,
-	TARGETS_OK,
-	TARGETS_FAILED,
-	TARGETS_INTERRUPTED, /* stopped by Ctrl-C / SIGTERM while running */
-	TARGETS_SKIPPED      /* never started: the run was stopped first */
+enum cmd_targets_state {
+	CMD_TARGETS_WAITING,     /* not started */
+	CMD_TARGETS_RUNNING,
+	CMD_TARGETS_OK,
+	CMD_TARGETS_FAILED,
+	CMD_TARGETS_INTERRUPTED, /* stopped by Ctrl-C / SIGTERM while running */
+	CMD_TARGETS_SKIPPED      /* never started: the run was stopped first */
 };
 
 /* One line of the targets file, and what running it gave. */
-struct targets_target {
+struct cmd_targets_target {
 	char *url;     /* as written (may hold a password) */
 	char *schema;  /* schema=NAME, or NULL */
 	char *shown;   /* the URL with its password masked */
 	char *label;   /* shown, then " schema=NAME" when there is one */
 	unsigned line; /* in the file */
 
-	enum targets_state state;
+	enum cmd_targets_state state;
 	dbmigrate_code rc;
 	int exit;              /* the exit code this target alone would give */
 	size_t planned;        /* PLAN events: migrations selected */
@@ -68,11 +68,11 @@ struct targets_target {
 };
 
 /* A whole run. */
-struct targets_run {
+struct cmd_targets_run {
 	struct cli *cli;
 	enum cmd_targets_kind kind;
 	const char *path;          /* the targets file */
-	struct targets_target *t;
+	struct cmd_targets_target *t;
 	size_t n;
 	unsigned parallel;
 	unsigned nslots;           /* workers' slots: parallel as asked */
@@ -94,20 +94,20 @@ struct targets_run {
 };
 
 /* What a worker thread needs. */
-struct targets_worker {
-	struct targets_run *run;
+struct cmd_targets_worker {
+	struct cmd_targets_run *run;
 	size_t id;
 	pthread_t thread;
 };
 
 /* What a migrator's event callback needs. */
-struct targets_ctx {
-	struct targets_run *run;
-	struct targets_target *t;
+struct cmd_targets_ctx {
+	struct cmd_targets_run *run;
+	struct cmd_targets_target *t;
 };
 
 /* Seconds on the monotonic clock. */
-static double targets_now(void)
+static double cmd_targets_now(void)
 {
 	struct timespec ts;
 
@@ -116,7 +116,7 @@ static double targets_now(void)
 }
 
 /* The command's name as the user typed it, for messages. */
-static const char *targets_verb(enum cmd_targets_kind kind)
+static const char *cmd_targets_verb(enum cmd_targets_kind kind)
 {
 	switch (kind) {
 	case CMD_TARGETS_DOWN:
@@ -130,13 +130,13 @@ static const char *targets_verb(enum cmd_targets_kind kind)
 }
 
 /* xstrdup of s, NULL for NULL. */
-static char *targets_dup(const char *s)
+static char *cmd_targets_dup(const char *s)
 {
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
 /* Free what a target holds. */
-static void targets_target_free(struct targets_target *t)
+static void cmd_targets_target_free(struct cmd_targets_target *t)
 {
 	if (t->url != NULL)
 		memset(t->url, 0, strlen(t->url)); /* may hold a password */
@@ -155,18 +155,18 @@ static void targets_target_free(struct targets_target *t)
 /* ---- the targets file ---- */
 
 /* The hint every mistake in the file ends with. */
-static const char targets_syntax[] =
+static const char cmd_targets_syntax[] =
 	"A target line is a URL, optionally followed by schema=NAME: "
 	"postgres://app@db1.example.com/app schema=tenant_42, or "
 	"sqlite:data/tenant_42.db. Blank lines and lines starting with # "
 	"are ignored; a word starting with # ends the line.";
 
 /* Report a mistake at path:line and return the usage exit code. */
-static int targets_mistake(const struct cli *cli, const char *path,
+static int cmd_targets_mistake(const struct cli *cli, const char *path,
 			   unsigned line, const char *hint, const char *fmt, ...)
 	CLI_PRINTF(5, 6);
 
-static int targets_mistake(const struct cli *cli, const char *path,
+static int cmd_targets_mistake(const struct cli *cli, const char *path,
 			   unsigned line, const char *hint, const char *fmt, ...)
 {
 	va_list ap;
@@ -192,7 +192,7 @@ static int targets_mistake(const struct cli *cli, const char *path,
 }
 
 /* True for a byte that separates words on a target line. */
-static bool targets_space(char c)
+static bool cmd_targets_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -202,7 +202,7 @@ static bool targets_space(char c)
  * colon. A libpq keyword string ("host=x dbname=y") has spaces, so it
  * cannot be one word; say how to write it as a URL.
  */
-static bool targets_url_ok(const char *w, const char **hint)
+static bool cmd_targets_url_ok(const char *w, const char **hint)
 {
 	size_t i = 0;
 
@@ -217,13 +217,13 @@ static bool targets_url_ok(const char *w, const char **hint)
 			"spaces and cannot be targets: write the target as "
 			"a URL, postgres://USER@HOST:PORT/DBNAME.";
 	else
-		*hint = targets_syntax;
+		*hint = cmd_targets_syntax;
 	return false;
 }
 
 /* Check a schema name with the library's own rule: false, with its
    message and hint (to free), when it is refused. */
-static bool targets_schema_ok(const char *name, char **why, char **hint)
+static bool cmd_targets_schema_ok(const char *name, char **why, char **hint)
 {
 	dbmigrate *m = dbmigrate_new();
 	bool ok = true;
@@ -237,7 +237,7 @@ static bool targets_schema_ok(const char *name, char **why, char **hint)
 		const dbmigrate_error *e = dbmigrate_last_error(m);
 
 		*why = xstrdup(e->message);
-		*hint = targets_dup(e->hint);
+		*hint = cmd_targets_dup(e->hint);
 		ok = false;
 	}
 	dbmigrate_close(m);
@@ -249,7 +249,7 @@ static bool targets_schema_ok(const char *name, char **why, char **hint)
  * library's mask keeps the length, for argv): every run of characters
  * dbmigrate_mask_password() changed becomes one mask. To free.
  */
-static char *targets_mask(const char *url)
+static char *cmd_targets_mask(const char *url)
 {
 	char *masked = xstrdup(url);
 	char *out = xmalloc(strlen(url) * 8 + 1);
@@ -272,10 +272,10 @@ static char *targets_mask(const char *url)
 }
 
 /* Add a target to the run's list. */
-static void targets_add(struct targets_run *r, size_t *cap, char *url,
+static void cmd_targets_add(struct cmd_targets_run *r, size_t *cap, char *url,
 			char *schema, unsigned line)
 {
-	struct targets_target *t;
+	struct cmd_targets_target *t;
 
 	if (r->n == *cap) {
 		*cap = *cap * 2 + 16;
@@ -286,7 +286,7 @@ static void targets_add(struct targets_run *r, size_t *cap, char *url,
 	t->url = url;
 	t->schema = schema;
 	t->line = line;
-	t->shown = targets_mask(url);
+	t->shown = cmd_targets_mask(url);
 	t->label = schema != NULL ? xasprintf("%s schema=%s", t->shown, schema)
 				  : xstrdup(t->shown);
 }
@@ -295,7 +295,7 @@ static void targets_add(struct targets_run *r, size_t *cap, char *url,
  * Parse one line (NUL-terminated, newline removed) into r. Returns 0,
  * or the usage exit code after printing the mistake.
  */
-static int targets_parse_line(struct targets_run *r, size_t *cap, char *s,
+static int cmd_targets_parse_line(struct cmd_targets_run *r, size_t *cap, char *s,
 			      unsigned line)
 {
 	const struct cli *cli = r->cli;
@@ -305,20 +305,20 @@ static int targets_parse_line(struct targets_run *r, size_t *cap, char *s,
 	for (;;) {
 		char *w, *problem, *why;
 
-		while (targets_space(*s))
+		while (cmd_targets_space(*s))
 			s++;
 		if (*s == '\0' || *s == '#')
 			break;
 		w = s;
-		while (*s != '\0' && !targets_space(*s))
+		while (*s != '\0' && !cmd_targets_space(*s))
 			s++;
 		if (*s != '\0')
 			*s++ = '\0';
 		if (url == NULL) {
-			if (!targets_url_ok(w, &hint)) {
-				char *shown = targets_mask(w);
+			if (!cmd_targets_url_ok(w, &hint)) {
+				char *shown = cmd_targets_mask(w);
 
-				targets_mistake(cli, r->path, line, hint,
+				cmd_targets_mistake(cli, r->path, line, hint,
 						"'%s' is not a URL", shown);
 				free(shown);
 				return CLI_EXIT_USAGE;
@@ -327,19 +327,19 @@ static int targets_parse_line(struct targets_run *r, size_t *cap, char *s,
 			continue;
 		}
 		if (strncmp(w, "schema=", 7) != 0) {
-			targets_mistake(cli, r->path, line, targets_syntax,
+			cmd_targets_mistake(cli, r->path, line, cmd_targets_syntax,
 					"unknown word '%s' after the URL", w);
 			goto bad;
 		}
 		if (schema != NULL) {
-			targets_mistake(cli, r->path, line,
+			cmd_targets_mistake(cli, r->path, line,
 					"Give one schema a line; a target per "
 					"schema is a line per schema.",
 					"schema= given twice");
 			goto bad;
 		}
-		if (!targets_schema_ok(w + 7, &problem, &why)) {
-			targets_mistake(cli, r->path, line, why, "%s", problem);
+		if (!cmd_targets_schema_ok(w + 7, &problem, &why)) {
+			cmd_targets_mistake(cli, r->path, line, why, "%s", problem);
 			free(problem);
 			free(why);
 			goto bad;
@@ -349,19 +349,19 @@ static int targets_parse_line(struct targets_run *r, size_t *cap, char *s,
 	if (url == NULL)
 		return 0; /* blank or comment */
 	for (size_t i = 0; i < r->n; i++) {
-		const struct targets_target *o = &r->t[i];
+		const struct cmd_targets_target *o = &r->t[i];
 
 		if (strcmp(o->url, url) == 0 &&
 		    (o->schema == NULL) == (schema == NULL) &&
 		    (schema == NULL || strcmp(o->schema, schema) == 0)) {
-			targets_mistake(cli, r->path, line,
+			cmd_targets_mistake(cli, r->path, line,
 					"Each target runs once; remove one of "
 					"the two lines.",
 					"the same target as line %u", o->line);
 			goto bad;
 		}
 	}
-	targets_add(r, cap, url, schema, line);
+	cmd_targets_add(r, cap, url, schema, line);
 	return 0;
 bad:
 	if (url != NULL)
@@ -372,7 +372,7 @@ bad:
 }
 
 /* Read the targets file into r; 0, or an exit code after printing why. */
-static int targets_parse(struct targets_run *r)
+static int cmd_targets_parse(struct cmd_targets_run *r)
 {
 	FILE *f = strcmp(r->path, "-") == 0 ? stdin : fopen(r->path, "r");
 	char *buf = NULL;
@@ -382,7 +382,7 @@ static int targets_parse(struct targets_run *r)
 	int status = 0;
 
 	if (f == NULL)
-		return targets_mistake(r->cli, r->path, 0,
+		return cmd_targets_mistake(r->cli, r->path, 0,
 				       "Give --targets a file with one target "
 				       "a line (or - for standard input).",
 				       "cannot read the targets file: %s",
@@ -392,14 +392,14 @@ static int targets_parse(struct targets_run *r)
 		if (len > 0 && buf[len - 1] == '\n')
 			buf[--len] = '\0';
 		if (strlen(buf) != (size_t)len) {
-			status = targets_mistake(r->cli, r->path, line, NULL,
+			status = cmd_targets_mistake(r->cli, r->path, line, NULL,
 						 "a NUL byte in the line");
 			break;
 		}
-		status = targets_parse_line(r, &cap, buf, line);
+		status = cmd_targets_parse_line(r, &cap, buf, line);
 	}
 	if (status == 0 && ferror(f))
-		status = targets_mistake(r->cli, r->path, 0, NULL,
+		status = cmd_targets_mistake(r->cli, r->path, 0, NULL,
 					 "cannot read the targets file: %s",
 					 strerror(errno));
 	if (buf != NULL)
@@ -408,18 +408,18 @@ static int targets_parse(struct targets_run *r)
 	if (f != stdin)
 		fclose(f);
 	if (status == 0 && r->n == 0)
-		status = targets_mistake(r->cli, r->path, 0, targets_syntax,
+		status = cmd_targets_mistake(r->cli, r->path, 0, cmd_targets_syntax,
 					 "the targets file names no target");
 	return status;
 }
 
 /* ---- progress ---- */
 
-static int targets_width(const char *s);
-static const char *targets_state_name(enum targets_state s);
+static int cmd_targets_width(const char *s);
+static const char *cmd_targets_state_name(enum cmd_targets_state s);
 
 /* Clear the progress line, if one is on screen; under r->mu. */
-static void targets_clear_line(struct targets_run *r)
+static void cmd_targets_clear_line(struct cmd_targets_run *r)
 {
 	if (r->line_shown) {
 		fputs("\r\033[K", stderr);
@@ -430,35 +430,35 @@ static void targets_clear_line(struct targets_run *r)
 /* Redraw the progress line on a terminal (force: now); under r->mu. It
    ends with the newest target started, its end kept (the database and
    schema) and cut to fit the terminal, so that it never wraps. */
-static void targets_draw(struct targets_run *r, bool force)
+static void cmd_targets_draw(struct cmd_targets_run *r, bool force)
 {
-	double now = targets_now();
+	double now = cmd_targets_now();
 	char took[32], head[160], failed[64] = "";
 	int used;
 
 	if (!r->tty || r->cli->out.quiet)
 		return;
-	if (!force && now - r->last_draw < TARGETS_REDRAW)
+	if (!force && now - r->last_draw < CMD_TARGETS_REDRAW)
 		return;
 	r->last_draw = now;
 	output_duration(took, sizeof took, now - r->t0);
 	if (r->nfailed > 0)
 		snprintf(failed, sizeof failed, ", %zu failed", r->nfailed);
 	used = snprintf(head, sizeof head, "%s: %zu/%zu done, %zu running%s (%s)",
-			targets_verb(r->kind), r->finished, r->n, r->running,
+			cmd_targets_verb(r->kind), r->finished, r->n, r->running,
 			failed, took);
 	fprintf(stderr, "\r\033[K⏳ %s", head);
 	used += 3; /* the hourglass, two columns, and a space */
 	if (r->running > 0 && r->last_started < r->n && used + 12 < r->columns) {
 		const char *label = r->t[r->last_started].label;
-		int room = r->columns - used - 3, w = targets_width(label);
+		int room = r->columns - used - 3, w = cmd_targets_width(label);
 
 		/* Keep the end; the ellipsis takes a column. */
 		while (w > room && *label != '\0') {
 			label++;
 			while (((unsigned char)*label & 0xC0) == 0x80)
 				label++;
-			w = targets_width(label) + 1;
+			w = cmd_targets_width(label) + 1;
 		}
 		fprintf(stderr, "  %s%s", label != r->t[r->last_started].label ? "…" : "",
 			label);
@@ -468,8 +468,8 @@ static void targets_draw(struct targets_run *r, bool force)
 }
 
 /* One line per finished target where there is no terminal; under r->mu. */
-static void targets_report_line(struct targets_run *r,
-				const struct targets_target *t)
+static void cmd_targets_report_line(struct cmd_targets_run *r,
+				const struct cmd_targets_target *t)
 {
 	char took[32];
 
@@ -477,15 +477,15 @@ static void targets_report_line(struct targets_run *r,
 		return;
 	output_duration(took, sizeof took, t->seconds);
 	fprintf(stderr, "[%zu/%zu] %s %s (", r->finished, r->n,
-		t->state == TARGETS_OK ? "ok" :
-		t->state == TARGETS_FAILED ? "FAILED" : targets_state_name(t->state),
+		t->state == CMD_TARGETS_OK ? "ok" :
+		t->state == CMD_TARGETS_FAILED ? "FAILED" : cmd_targets_state_name(t->state),
 		t->label);
-	if (t->state == TARGETS_OK && r->kind == CMD_TARGETS_STATUS)
+	if (t->state == CMD_TARGETS_OK && r->kind == CMD_TARGETS_STATUS)
 		fprintf(stderr, "%zu executed, %zu pending, ", t->executed,
 			t->pending);
-	else if (t->state == TARGETS_OK && r->cli->run.dry_run)
+	else if (t->state == CMD_TARGETS_OK && r->cli->run.dry_run)
 		fprintf(stderr, "%zu planned, ", t->planned);
-	else if (t->state == TARGETS_OK)
+	else if (t->state == CMD_TARGETS_OK)
 		fprintf(stderr, "%zu %s, ", t->applied,
 			r->kind == CMD_TARGETS_DOWN ? "rolled back" : "applied");
 	fprintf(stderr, "%s)\n", took);
@@ -493,10 +493,10 @@ static void targets_report_line(struct targets_run *r,
 }
 
 /* The event callback of a target's migrator (its worker's thread). */
-static void targets_event(const dbmigrate_event *ev, void *arg)
+static void cmd_targets_event(const dbmigrate_event *ev, void *arg)
 {
-	struct targets_ctx *c = arg;
-	struct targets_run *r = c->run;
+	struct cmd_targets_ctx *c = arg;
+	struct cmd_targets_run *r = c->run;
 	const struct output *o = &r->cli->out;
 	const char *what = NULL;
 
@@ -536,11 +536,11 @@ static void targets_event(const dbmigrate_event *ev, void *arg)
 	if (what != NULL && ev->message != NULL) {
 		char *msg = output_safe(ev->message, true);
 
-		targets_clear_line(r);
+		cmd_targets_clear_line(r);
 		fprintf(stderr, "%s [%s]: %s\n", what, c->t->label, msg);
 		free(msg);
 	}
-	targets_draw(r, false);
+	cmd_targets_draw(r, false);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -548,8 +548,8 @@ static void targets_event(const dbmigrate_event *ev, void *arg)
 
 /* Configure a migrator for target t like the command line's; NULL when
    a setting is refused (t then holds the error). */
-static dbmigrate *targets_migrator(struct targets_run *r,
-				   struct targets_target *t)
+static dbmigrate *cmd_targets_migrator(struct cmd_targets_run *r,
+				   struct cmd_targets_target *t)
 {
 	const struct cli *cli = r->cli;
 	dbmigrate *m = dbmigrate_new();
@@ -580,29 +580,29 @@ static dbmigrate *targets_migrator(struct targets_run *r,
 refused:
 	t->rc = dbmigrate_last_error(m)->code;
 	t->message = xstrdup(dbmigrate_errmsg(m));
-	t->hint = targets_dup(dbmigrate_last_error(m)->hint);
+	t->hint = cmd_targets_dup(dbmigrate_last_error(m)->hint);
 	dbmigrate_close(m);
 	return NULL;
 }
 
 /* Keep what the migrator's last error says in t. */
-static void targets_keep_error(struct targets_target *t, const dbmigrate *m)
+static void cmd_targets_keep_error(struct cmd_targets_target *t, const dbmigrate *m)
 {
 	const dbmigrate_error *e = dbmigrate_last_error(m);
 
 	t->rc = e->code;
 	t->message = xstrdup(e->message != NULL ? e->message
 					        : dbmigrate_code_name(e->code));
-	t->detail = targets_dup(e->detail);
-	t->hint = targets_dup(e->hint);
-	t->sqlstate = targets_dup(e->sqlstate);
-	t->failed = targets_dup(e->migration);
-	t->file = targets_dup(e->file);
+	t->detail = cmd_targets_dup(e->detail);
+	t->hint = cmd_targets_dup(e->hint);
+	t->sqlstate = cmd_targets_dup(e->sqlstate);
+	t->failed = cmd_targets_dup(e->migration);
+	t->file = cmd_targets_dup(e->file);
 	t->file_line = e->line;
 }
 
 /* Count a status report into t. */
-static void targets_count_status(struct targets_target *t,
+static void cmd_targets_count_status(struct cmd_targets_target *t,
 				 const dbmigrate_report *rep)
 {
 	size_t n = dbmigrate_report_count(rep);
@@ -620,8 +620,8 @@ static void targets_count_status(struct targets_target *t,
 }
 
 /* Run the command on target t with migrator m; the library's result. */
-static dbmigrate_code targets_command(struct targets_run *r,
-				      struct targets_target *t, dbmigrate *m)
+static dbmigrate_code cmd_targets_command(struct cmd_targets_run *r,
+				      struct cmd_targets_target *t, dbmigrate *m)
 {
 	dbmigrate_report *rep = NULL;
 	dbmigrate_code rc;
@@ -636,38 +636,38 @@ static dbmigrate_code targets_command(struct targets_run *r,
 	}
 	rc = dbmigrate_status(m, &rep);
 	if (rc == DBMIGRATE_OK)
-		targets_count_status(t, rep);
+		cmd_targets_count_status(t, rep);
 	dbmigrate_report_free(rep);
 	return rc;
 }
 
 /* True when a and b (either may be NULL) are equal strings. */
-static bool targets_same(const char *a, const char *b)
+static bool cmd_targets_same(const char *a, const char *b)
 {
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 /* Print why target t failed (the migrator's error as the one-target
    command prints it, under a line naming the target); under r->mu. */
-static void targets_print_failure(struct targets_run *r,
-				  struct targets_target *t,
+static void cmd_targets_print_failure(struct cmd_targets_run *r,
+				  struct cmd_targets_target *t,
 				  const dbmigrate *m)
 {
 	const struct output *o = &r->cli->out;
 
-	targets_clear_line(r);
+	cmd_targets_clear_line(r);
 	fflush(stdout);
 	fprintf(stderr, "%s❌ target %s (line %u) failed:%s",
 		output_on(o, stderr, OUTPUT_SGR_BOLD), t->label, t->line,
 		output_off(o, stderr));
 	/* Bad migration files fail every target the same way: say it once. */
 	for (size_t i = 0; i < r->n; i++) {
-		const struct targets_target *p = &r->t[i];
+		const struct cmd_targets_target *p = &r->t[i];
 
-		if (p->printed && targets_same(p->message, t->message) &&
-		    targets_same(p->detail, t->detail) &&
-		    targets_same(p->file, t->file) &&
-		    targets_same(p->sqlstate, t->sqlstate) &&
+		if (p->printed && cmd_targets_same(p->message, t->message) &&
+		    cmd_targets_same(p->detail, t->detail) &&
+		    cmd_targets_same(p->file, t->file) &&
+		    cmd_targets_same(p->sqlstate, t->sqlstate) &&
 		    p->file_line == t->file_line) {
 			fprintf(stderr, " the same error as line %u\n", p->line);
 			fflush(stderr);
@@ -689,17 +689,17 @@ static void targets_print_failure(struct targets_run *r,
 }
 
 /* Run target t on worker w, from its migrator to its result. */
-static void targets_run_one(struct targets_run *r, struct targets_worker *w,
-			    struct targets_target *t)
+static void cmd_targets_run_one(struct cmd_targets_run *r, struct cmd_targets_worker *w,
+			    struct cmd_targets_target *t)
 {
-	struct targets_ctx ctx = { r, t };
-	double t0 = targets_now();
+	struct cmd_targets_ctx ctx = { r, t };
+	double t0 = cmd_targets_now();
 	dbmigrate_code rc;
-	dbmigrate *m = targets_migrator(r, t);
+	dbmigrate *m = cmd_targets_migrator(r, t);
 	bool stopped, ran = false;
 
 	if (m != NULL) {
-		dbmigrate_on_event(m, targets_event, &ctx);
+		dbmigrate_on_event(m, cmd_targets_event, &ctx);
 		pthread_mutex_lock(&r->mu);
 		r->slot[w->id] = m;
 		stopped = r->stop;
@@ -712,7 +712,7 @@ static void targets_run_one(struct targets_run *r, struct targets_worker *w,
 		pthread_mutex_unlock(&r->mu);
 		if (rc == DBMIGRATE_OK && !stopped) {
 			ran = true;
-			rc = targets_command(r, t, m);
+			rc = cmd_targets_command(r, t, m);
 		} else if (rc == DBMIGRATE_OK) {
 			rc = DBMIGRATE_EINTERRUPTED;
 		}
@@ -720,45 +720,45 @@ static void targets_run_one(struct targets_run *r, struct targets_worker *w,
 		r->slot[w->id] = NULL;
 		pthread_mutex_unlock(&r->mu);
 		if (rc != DBMIGRATE_OK && rc != DBMIGRATE_EINTERRUPTED)
-			targets_keep_error(t, m);
+			cmd_targets_keep_error(t, m);
 		t->rc = rc;
 	} else {
 		rc = t->rc;
 	}
-	t->seconds = targets_now() - t0;
+	t->seconds = cmd_targets_now() - t0;
 	t->exit = cmd_exit_code(rc);
 	pthread_mutex_lock(&r->mu);
 	r->running--;
 	r->finished++;
 	if (rc == DBMIGRATE_OK) {
-		t->state = TARGETS_OK;
+		t->state = CMD_TARGETS_OK;
 		if (r->cli->run.dry_run)
 			t->applied = 0;
 	} else if (rc == DBMIGRATE_EINTERRUPTED) {
 		/* Stopped before its command began: it never started. */
-		t->state = ran || !r->stop ? TARGETS_INTERRUPTED : TARGETS_SKIPPED;
+		t->state = ran || !r->stop ? CMD_TARGETS_INTERRUPTED : CMD_TARGETS_SKIPPED;
 		if (r->signal != 0)
 			t->exit = 128 + r->signal;
 	} else {
 		/* Errors are shown with -q too, as for one target. */
-		t->state = TARGETS_FAILED;
+		t->state = CMD_TARGETS_FAILED;
 		r->nfailed++;
-		targets_print_failure(r, t, m);
+		cmd_targets_print_failure(r, t, m);
 	}
-	targets_report_line(r, t);
-	targets_draw(r, true);
+	cmd_targets_report_line(r, t);
+	cmd_targets_draw(r, true);
 	pthread_mutex_unlock(&r->mu);
 	dbmigrate_close(m);
 }
 
 /* A worker: take the next target until none is left or the run stops. */
-static void *targets_worker_main(void *arg)
+static void *cmd_targets_worker_main(void *arg)
 {
-	struct targets_worker *w = arg;
-	struct targets_run *r = w->run;
+	struct cmd_targets_worker *w = arg;
+	struct cmd_targets_run *r = w->run;
 
 	for (;;) {
-		struct targets_target *t;
+		struct cmd_targets_target *t;
 
 		pthread_mutex_lock(&r->mu);
 		if (r->stop || r->next >= r->n) {
@@ -768,10 +768,10 @@ static void *targets_worker_main(void *arg)
 		t = &r->t[r->next];
 		r->last_started = r->next++;
 		r->running++;
-		t->state = TARGETS_RUNNING;
-		targets_draw(r, true);
+		t->state = CMD_TARGETS_RUNNING;
+		cmd_targets_draw(r, true);
 		pthread_mutex_unlock(&r->mu);
-		targets_run_one(r, w, t);
+		cmd_targets_run_one(r, w, t);
 	}
 	return NULL;
 }
@@ -781,12 +781,12 @@ static void *targets_worker_main(void *arg)
  * stops the run: no target starts any more, every running migrator is
  * interrupted. A second SIGINT quits at once, as with one target.
  */
-static void *targets_watch(void *arg)
+static void *cmd_targets_watch(void *arg)
 {
 	static const char msg[] =
 		"Interrupted: stopping every target and rolling back "
 		"(Ctrl-C again quits at once)\n";
-	struct targets_run *r = arg;
+	struct cmd_targets_run *r = arg;
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
 	sigset_t set;
 
@@ -802,7 +802,7 @@ static void *targets_watch(void *arg)
 		if (sig > 0 && r->signal == 0) {
 			r->signal = sig;
 			r->stop = true;
-			targets_clear_line(r);
+			cmd_targets_clear_line(r);
 			if (!r->cli->out.quiet)
 				fputs(msg, stderr);
 			for (unsigned i = 0; i < r->nslots; i++)
@@ -821,18 +821,18 @@ static void *targets_watch(void *arg)
 /* ---- the summary ---- */
 
 /* The word of a target's state. */
-static const char *targets_state_name(enum targets_state s)
+static const char *cmd_targets_state_name(enum cmd_targets_state s)
 {
 	switch (s) {
-	case TARGETS_OK:
+	case CMD_TARGETS_OK:
 		return "ok";
-	case TARGETS_FAILED:
+	case CMD_TARGETS_FAILED:
 		return "failed";
-	case TARGETS_INTERRUPTED:
+	case CMD_TARGETS_INTERRUPTED:
 		return "interrupted";
-	case TARGETS_SKIPPED:
-	case TARGETS_WAITING:
-	case TARGETS_RUNNING:
+	case CMD_TARGETS_SKIPPED:
+	case CMD_TARGETS_WAITING:
+	case CMD_TARGETS_RUNNING:
 		break;
 	}
 	return "skipped";
@@ -840,23 +840,23 @@ static const char *targets_state_name(enum targets_state s)
 
 /* What the FAILED column shows for t: the migration, or the kind of
    failure ("cannot connect"), or "-". */
-static const char *targets_failed_cell(const struct targets_target *t)
+static const char *cmd_targets_failed_cell(const struct cmd_targets_target *t)
 {
-	if (t->state == TARGETS_FAILED)
+	if (t->state == CMD_TARGETS_FAILED)
 		return t->failed != NULL ? t->failed : dbmigrate_code_name(t->rc);
-	if (t->state == TARGETS_OK)
+	if (t->state == CMD_TARGETS_OK)
 		return "-";
-	return targets_state_name(t->state);
+	return cmd_targets_state_name(t->state);
 }
 
 /* Problems of a status target, as a short phrase (to free). */
-static char *targets_problems(const struct targets_target *t)
+static char *cmd_targets_problems(const struct cmd_targets_target *t)
 {
 	char *s = xstrdup("");
 
-	if (t->state != TARGETS_OK) {
+	if (t->state != CMD_TARGETS_OK) {
 		free(s);
-		return xstrdup(targets_failed_cell(t));
+		return xstrdup(cmd_targets_failed_cell(t));
 	}
 	if (t->modified > 0) {
 		char *n = xasprintf("%s%zu modified", s, t->modified);
@@ -889,7 +889,7 @@ static char *targets_problems(const struct targets_target *t)
 }
 
 /* Display width of s: UTF-8 characters (the labels are URLs). */
-static int targets_width(const char *s)
+static int cmd_targets_width(const char *s)
 {
 	int w = 0;
 
@@ -899,7 +899,7 @@ static int targets_width(const char *s)
 }
 
 /* The summary table and its totals on stdout. */
-static void targets_table(const struct targets_run *r)
+static void cmd_targets_table(const struct cmd_targets_run *r)
 {
 	const struct output *o = &r->cli->out;
 	const bool status = r->kind == CMD_TARGETS_STATUS;
@@ -911,24 +911,24 @@ static void targets_table(const struct targets_run *r)
 	char took[32];
 
 	for (size_t i = 0; i < r->n; i++)
-		if (targets_width(r->t[i].label) > w)
-			w = targets_width(r->t[i].label);
+		if (cmd_targets_width(r->t[i].label) > w)
+			w = cmd_targets_width(r->t[i].label);
 	printf("%s%-*s  %11s  %s  %s%s\n", output_on(o, stdout, OUTPUT_SGR_BOLD),
 	       w, "TARGET", count_head, status ? "PENDING" : "   TIME",
 	       status ? "PROBLEMS" : "FAILED", output_off(o, stdout));
 	for (size_t i = 0; i < r->n; i++) {
-		const struct targets_target *t = &r->t[i];
+		const struct cmd_targets_target *t = &r->t[i];
 		size_t count = status ? t->executed :
 			       r->cli->run.dry_run ? t->planned : t->applied;
-		const char *sgr = t->state == TARGETS_FAILED ? OUTPUT_SGR_RED :
-				  t->state == TARGETS_OK ? "" : OUTPUT_SGR_YELLOW;
+		const char *sgr = t->state == CMD_TARGETS_FAILED ? OUTPUT_SGR_RED :
+				  t->state == CMD_TARGETS_OK ? "" : OUTPUT_SGR_YELLOW;
 
 		output_duration(took, sizeof took, t->seconds);
 		printf("%-*s  %11zu  ", w + (int)strlen(t->label) -
-					   targets_width(t->label),
+					   cmd_targets_width(t->label),
 		       t->label, count);
 		if (status) {
-			char *p = targets_problems(t);
+			char *p = cmd_targets_problems(t);
 
 			printf("%7zu  %s%s%s\n", t->pending,
 			       *sgr ? output_on(o, stdout, sgr) : "", p,
@@ -937,14 +937,14 @@ static void targets_table(const struct targets_run *r)
 		} else {
 			printf("%7s  %s%s%s\n", took,
 			       *sgr ? output_on(o, stdout, sgr) : "",
-			       targets_failed_cell(t),
+			       cmd_targets_failed_cell(t),
 			       *sgr ? output_off(o, stdout) : "");
 		}
 		total += count;
-		ok += t->state == TARGETS_OK;
-		skipped += t->state == TARGETS_SKIPPED ||
-			   t->state == TARGETS_WAITING;
-		interrupted += t->state == TARGETS_INTERRUPTED;
+		ok += t->state == CMD_TARGETS_OK;
+		skipped += t->state == CMD_TARGETS_SKIPPED ||
+			   t->state == CMD_TARGETS_WAITING;
+		interrupted += t->state == CMD_TARGETS_INTERRUPTED;
 	}
 	output_duration(took, sizeof took, r->elapsed);
 	printf("\nTargets: %zu | OK: %zu | Failed: %zu", r->n, ok, r->nfailed);
@@ -963,10 +963,10 @@ static void targets_table(const struct targets_run *r)
 	if (r->nfailed > 0) {
 		printf("Failed:\n");
 		for (size_t i = 0; i < r->n; i++) {
-			const struct targets_target *t = &r->t[i];
+			const struct cmd_targets_target *t = &r->t[i];
 			char *msg;
 
-			if (t->state != TARGETS_FAILED)
+			if (t->state != CMD_TARGETS_FAILED)
 				continue;
 			msg = output_safe(t->message != NULL ? t->message : "", false);
 			printf("  %s (line %u): %s%s%s (exit %d)\n", t->label,
@@ -981,22 +981,22 @@ static void targets_table(const struct targets_run *r)
 }
 
 /* The run as one JSON object on stdout. */
-static void targets_json(const struct targets_run *r, int exit_code)
+static void cmd_targets_json(const struct cmd_targets_run *r, int exit_code)
 {
 	const bool status = r->kind == CMD_TARGETS_STATUS;
 	size_t ok = 0, skipped = 0, interrupted = 0, total = 0;
 
 	printf("{\"command\": \"%s\", \"dry_run\": %s, \"targets\": [",
-	       targets_verb(r->kind), r->cli->run.dry_run ? "true" : "false");
+	       cmd_targets_verb(r->kind), r->cli->run.dry_run ? "true" : "false");
 	for (size_t i = 0; i < r->n; i++) {
-		const struct targets_target *t = &r->t[i];
+		const struct cmd_targets_target *t = &r->t[i];
 
 		fputs(i > 0 ? ", {\"target\": " : "{\"target\": ", stdout);
 		output_json_string(stdout, t->shown);
 		fputs(", \"schema\": ", stdout);
 		output_json_string(stdout, t->schema);
 		printf(", \"line\": %u, \"state\": \"%s\", \"exit\": %d",
-		       t->line, targets_state_name(t->state), t->exit);
+		       t->line, cmd_targets_state_name(t->state), t->exit);
 		if (status)
 			printf(", \"executed\": %zu, \"pending\": %zu, \"missing\": %zu, \"modified\": %zu, \"out_of_order\": %zu, \"partial\": %zu",
 			       t->executed, t->pending, t->missing, t->modified,
@@ -1006,9 +1006,9 @@ static void targets_json(const struct targets_run *r, int exit_code)
 			       r->kind == CMD_TARGETS_DOWN ? "rolled_back" : "applied",
 			       t->applied);
 		fputs(", \"failed\": ", stdout);
-		output_json_string(stdout, t->state == TARGETS_FAILED ? t->failed : NULL);
+		output_json_string(stdout, t->state == CMD_TARGETS_FAILED ? t->failed : NULL);
 		printf(", \"seconds\": %.3f, \"error\": ", t->seconds);
-		if (t->state != TARGETS_FAILED) {
+		if (t->state != CMD_TARGETS_FAILED) {
 			fputs("null}", stdout);
 		} else {
 			fputs("{\"message\": ", stdout);
@@ -1023,9 +1023,9 @@ static void targets_json(const struct targets_run *r, int exit_code)
 			output_json_string(stdout, t->file);
 			printf(", \"file_line\": %u}}", t->file_line);
 		}
-		ok += t->state == TARGETS_OK;
-		skipped += t->state == TARGETS_SKIPPED || t->state == TARGETS_WAITING;
-		interrupted += t->state == TARGETS_INTERRUPTED;
+		ok += t->state == CMD_TARGETS_OK;
+		skipped += t->state == CMD_TARGETS_SKIPPED || t->state == CMD_TARGETS_WAITING;
+		interrupted += t->state == CMD_TARGETS_INTERRUPTED;
 		total += status ? t->executed : t->applied;
 	}
 	printf("], \"total\": %zu, \"ok\": %zu, \"failed\": %zu, \"interrupted\": %zu, \"skipped\": %zu, \"%s\": %zu, \"exit\": %d}\n",
@@ -1040,16 +1040,16 @@ static void targets_json(const struct targets_run *r, int exit_code)
  * that way's code (1 a migration, 3 files, 4 connect, 5 lock...), as
  * one target would exit; else 1.
  */
-static int targets_exit(const struct targets_run *r)
+static int cmd_targets_exit(const struct cmd_targets_run *r)
 {
 	int code = CLI_EXIT_OK;
 
 	if (r->signal != 0)
 		return 128 + r->signal;
 	for (size_t i = 0; i < r->n; i++) {
-		const struct targets_target *t = &r->t[i];
+		const struct cmd_targets_target *t = &r->t[i];
 
-		if (t->state != TARGETS_FAILED)
+		if (t->state != CMD_TARGETS_FAILED)
 			continue;
 		if (code == CLI_EXIT_OK)
 			code = t->exit;
@@ -1062,8 +1062,8 @@ static int targets_exit(const struct targets_run *r)
 /* up, down or status over every target of --targets FILE. */
 int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 {
-	struct targets_run r;
-	struct targets_worker *w;
+	struct cmd_targets_run r;
+	struct cmd_targets_worker *w;
 	pthread_t watcher;
 	sigset_t block, old;
 	int status, err;
@@ -1072,9 +1072,9 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	r.cli = cli;
 	r.kind = kind;
 	r.path = cli->targets;
-	if ((status = targets_parse(&r)) != 0)
+	if ((status = cmd_targets_parse(&r)) != 0)
 		goto out;
-	r.parallel = cli->parallel > 0 ? cli->parallel : TARGETS_DEFAULT_PARALLEL;
+	r.parallel = cli->parallel > 0 ? cli->parallel : CMD_TARGETS_DEFAULT_PARALLEL;
 	if (r.parallel > r.n)
 		r.parallel = (unsigned)r.n;
 	r.tty = isatty(STDERR_FILENO);
@@ -1086,7 +1086,7 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 		    ws.ws_col > 20)
 			r.columns = ws.ws_col;
 	}
-	r.t0 = targets_now();
+	r.t0 = cmd_targets_now();
 	r.nslots = r.parallel;
 	r.slot = xreallocarray(NULL, r.parallel, sizeof *r.slot);
 	memset(r.slot, 0, r.parallel * sizeof *r.slot);
@@ -1094,7 +1094,7 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	pthread_mutex_init(&r.mu, NULL);
 	if (!cli->out.quiet && !r.tty)
 		fprintf(stderr, "%s on %zu target%s, %u at a time\n",
-			targets_verb(kind), r.n, r.n == 1 ? "" : "s", r.parallel);
+			cmd_targets_verb(kind), r.n, r.n == 1 ? "" : "s", r.parallel);
 
 	/* Every thread made from here on inherits the mask: only the
 	   watcher takes the signals. */
@@ -1107,7 +1107,7 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 		r.signal = cli_signal();
 		r.stop = true;
 	}
-	if ((err = pthread_create(&watcher, NULL, targets_watch, &r)) != 0) {
+	if ((err = pthread_create(&watcher, NULL, cmd_targets_watch, &r)) != 0) {
 		fprintf(stderr, "error: cannot start a thread: %s\n", strerror(err));
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		free(w);
@@ -1115,38 +1115,38 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 		goto out;
 	}
 	for (unsigned i = 0; i < r.parallel; i++) {
-		w[i] = (struct targets_worker){ .run = &r, .id = i };
-		if (pthread_create(&w[i].thread, NULL, targets_worker_main, &w[i]) != 0) {
+		w[i] = (struct cmd_targets_worker){ .run = &r, .id = i };
+		if (pthread_create(&w[i].thread, NULL, cmd_targets_worker_main, &w[i]) != 0) {
 			/* Fewer workers: the others take the targets. */
 			r.parallel = i;
 			break;
 		}
 	}
 	if (r.parallel == 0)
-		targets_worker_main(&(struct targets_worker){ .run = &r, .id = 0 });
+		cmd_targets_worker_main(&(struct cmd_targets_worker){ .run = &r, .id = 0 });
 	for (unsigned i = 0; i < r.parallel; i++)
 		pthread_join(w[i].thread, NULL);
-	r.elapsed = targets_now() - r.t0;
+	r.elapsed = cmd_targets_now() - r.t0;
 	pthread_mutex_lock(&r.mu);
 	r.watch_done = true;
-	targets_clear_line(&r);
+	cmd_targets_clear_line(&r);
 	pthread_mutex_unlock(&r.mu);
 	pthread_join(watcher, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(w);
 
 	for (size_t i = 0; i < r.n; i++)
-		if (r.t[i].state == TARGETS_WAITING)
-			r.t[i].state = TARGETS_SKIPPED;
-	status = targets_exit(&r);
+		if (r.t[i].state == CMD_TARGETS_WAITING)
+			r.t[i].state = CMD_TARGETS_SKIPPED;
+	status = cmd_targets_exit(&r);
 	if (cli->format == CLI_FORMAT_JSON)
-		targets_json(&r, status);
+		cmd_targets_json(&r, status);
 	else if (!cli->out.quiet || kind == CMD_TARGETS_STATUS)
-		targets_table(&r); /* status's table is its result, as ever */
+		cmd_targets_table(&r); /* status's table is its result, as ever */
 	pthread_mutex_destroy(&r.mu);
 out:
 	for (size_t i = 0; i < r.n; i++)
-		targets_target_free(&r.t[i]);
+		cmd_targets_target_free(&r.t[i]);
 	free(r.t);
 	free(r.slot);
 	return status;
