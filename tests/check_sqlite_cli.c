@@ -352,7 +352,7 @@ START_TEST(table_rebuild)
 	tu_result_free(&r);
 	/* ...and the same rebuild without it is: the DROP deletes every
 	   order through ON DELETE CASCADE. */
-	add(&p, "003_rebuild_again.sql",
+	tu_add(&p, "003_rebuild_again.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE new_users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "INSERT INTO new_users SELECT id, email FROM users;\n"
