@@ -15,36 +15,12 @@
  */
 #include "pg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Enough for any DDL statement; a longer one (a data load) is read
-   only this far, which no rule below needs to exceed. */
-#define PG_LINT_WORDS 1024
-
-/* A normalised table or column name (NAMEDATALEN is 64 bytes). */
-#define PG_LINT_NAME 128
-
-/* One statement being linted. */
-struct pg_lint {
-	const struct dbmigrate_host *host;
-	const char *sql;
-	size_t len;
-	struct dbmigrate_word w[PG_LINT_WORDS];
-	size_t n;
-	dbmigrate_lint_fn fn;
-	void *ctx;
-	int stop; /* fn asked to stop */
-};
-
-/* A name as read from the statement: normalised, and where it ends. */
-struct pg_lint_name {
-	char s[PG_LINT_NAME];
-	size_t next; /* index of the word after the name */
-};
+#include "../common/lintkit.h"
 
 static const char pg_lint_timeout_hint[] =
 	"Bound the wait: put the line -- dbmigrate:lock-timeout 5s (or SET "
@@ -52,24 +28,8 @@ static const char pg_lint_timeout_hint[] =
 	"--sql-lock-timeout 5s; a migration that gives up is retried "
 	"(--lock-retries).";
 
-/* True when word i exists and is the keyword kw. */
-static int pg_lint_is(const struct pg_lint *l, size_t i, const char *kw)
-{
-	return i < l->n && l->w[i].len == strlen(kw) &&
-	       strncasecmp(l->w[i].s, kw, l->w[i].len) == 0;
-}
-
-/* The index of keyword kw in [i, end), or end. */
-static size_t pg_lint_find(const struct pg_lint *l, size_t i, size_t end,
-			   const char *kw)
-{
-	while (i < end && !pg_lint_is(l, i, kw))
-		i++;
-	return i;
-}
-
 /* True when word i is an identifier (bare or quoted), not punctuation. */
-static int pg_lint_ident(const struct pg_lint *l, size_t i)
+static int pg_lint_ident(const struct lintkit *l, size_t i)
 {
 	unsigned char c;
 
@@ -82,19 +42,19 @@ static int pg_lint_ident(const struct pg_lint *l, size_t i)
 
 /* Copy word i into out, normalised: quotes removed ("" -> "), or
    folded to lower case when bare, as the server resolves names. */
-static void pg_lint_copy(const struct pg_lint *l, size_t i, char *out)
+static void pg_lint_copy(const struct lintkit *l, size_t i, char *out)
 {
 	const struct dbmigrate_word *w = &l->w[i];
 	size_t o = 0;
 
 	if (w->len >= 2 && w->s[0] == '"') {
-		for (size_t k = 1; k + 1 < w->len && o + 1 < PG_LINT_NAME; k++) {
+		for (size_t k = 1; k + 1 < w->len && o + 1 < LINTKIT_NAME; k++) {
 			out[o++] = w->s[k];
 			if (w->s[k] == '"')
 				k++; /* "" stands for one quote */
 		}
 	} else {
-		for (size_t k = 0; k < w->len && o + 1 < PG_LINT_NAME; k++) {
+		for (size_t k = 0; k < w->len && o + 1 < LINTKIT_NAME; k++) {
 			char c = w->s[k];
 
 			out[o++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -108,49 +68,10 @@ static void pg_lint_copy(const struct pg_lint *l, size_t i, char *out)
  * last part, since the rules compare tables of one migration, which
  * rarely name the same table two ways. False when there is no name.
  */
-static int pg_lint_name(const struct pg_lint *l, size_t i,
-			struct pg_lint_name *nm)
+static int pg_lint_name(const struct lintkit *l, size_t i,
+			struct lintkit_name *nm)
 {
-	if (!pg_lint_ident(l, i))
-		return 0;
-	while (pg_lint_is(l, i + 1, ".") && pg_lint_ident(l, i + 2))
-		i += 2;
-	pg_lint_copy(l, i, nm->s);
-	nm->next = i + 1;
-	return 1;
-}
-
-/* Report one finding at word i; fmt makes the message. */
-static void pg_lint_report(struct pg_lint *l, enum dbmigrate_lint_kind kind,
-			   const char *rule, size_t i, const char *table,
-			   unsigned flags, const char *hint, const char *fmt,
-			   ...) PG_PRINTF(8, 9);
-
-static void pg_lint_report(struct pg_lint *l, enum dbmigrate_lint_kind kind,
-			   const char *rule, size_t i, const char *table,
-			   unsigned flags, const char *hint, const char *fmt,
-			   ...)
-{
-	struct dbmigrate_lint_report r = {
-		.kind = kind,
-		.rule = rule,
-		.hint = hint,
-		.offset = i < l->n ? (size_t)(l->w[i].s - l->sql) : 0,
-		.table = table,
-		.flags = flags,
-	};
-	char msg[512];
-	va_list ap;
-
-	if (l->stop)
-		return;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		va_end(ap);
-		r.message = msg;
-	}
-	l->stop = l->fn(l->ctx, &r) != 0;
+	return lintkit_name(l, i, pg_lint_ident, pg_lint_copy, nm);
 }
 
 /*
@@ -159,10 +80,10 @@ static void pg_lint_report(struct pg_lint *l, enum dbmigrate_lint_kind kind,
  * conflicts with. blocked says which: "queries on" (ACCESS EXCLUSIVE)
  * or "writes to" (SHARE, SHARE ROW EXCLUSIVE).
  */
-static void pg_lint_waits(struct pg_lint *l, size_t i, const char *what,
+static void pg_lint_waits(struct lintkit *l, size_t i, const char *what,
 			  const char *table, const char *blocked)
 {
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "no-lock-timeout", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "no-lock-timeout", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE |
 			       DBMIGRATE_LINT_NEEDS_LOCK_TIMEOUT,
 		       pg_lint_timeout_hint,
@@ -173,39 +94,39 @@ static void pg_lint_waits(struct pg_lint *l, size_t i, const char *what,
 }
 
 /* Each REFERENCES table in [i, end) locks that table too. */
-static void pg_lint_references(struct pg_lint *l, size_t i, size_t end)
+static void pg_lint_references(struct lintkit *l, size_t i, size_t end)
 {
-	struct pg_lint_name ref;
+	struct lintkit_name ref;
 
-	for (i = pg_lint_find(l, i, end, "REFERENCES"); i < end;
-	     i = pg_lint_find(l, i + 1, end, "REFERENCES"))
+	for (i = lintkit_find(l, i, end, "REFERENCES"); i < end;
+	     i = lintkit_find(l, i + 1, end, "REFERENCES"))
 		if (pg_lint_name(l, i + 1, &ref))
 			pg_lint_waits(l, i, "the foreign key", ref.s, "writes to");
 }
 
 /* True when [i, end) holds NOT VALID. */
-static int pg_lint_not_valid(const struct pg_lint *l, size_t i, size_t end)
+static int pg_lint_not_valid(const struct lintkit *l, size_t i, size_t end)
 {
 	for (; i + 1 < end; i++)
-		if (pg_lint_is(l, i, "NOT") && pg_lint_is(l, i + 1, "VALID"))
+		if (lintkit_is(l, i, "NOT") && lintkit_is(l, i + 1, "VALID"))
 			return 1;
 	return 0;
 }
 
 /* CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] t */
-static void pg_lint_create_index(struct pg_lint *l, size_t i)
+static void pg_lint_create_index(struct lintkit *l, size_t i)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 	size_t on;
 
-	if (pg_lint_is(l, i + 1, "CONCURRENTLY"))
+	if (lintkit_is(l, i + 1, "CONCURRENTLY"))
 		return; /* the classification reports it, for the core */
-	on = pg_lint_find(l, i + 1, l->n, "ON");
-	if (pg_lint_is(l, on + 1, "ONLY"))
+	on = lintkit_find(l, i + 1, l->n, "ON");
+	if (lintkit_is(l, on + 1, "ONLY"))
 		on++;
 	if (!pg_lint_name(l, on + 1, &t))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "index-not-concurrent", 0,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "index-not-concurrent", 0,
 		       t.s, DBMIGRATE_LINT_EXISTING_TABLE,
 		       "Use CREATE INDEX CONCURRENTLY, in a migration of its "
 		       "own: dbmigrate runs it outside the batch transaction. "
@@ -219,62 +140,62 @@ static void pg_lint_create_index(struct pg_lint *l, size_t i)
 }
 
 /* CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE [IF NOT EXISTS] t */
-static void pg_lint_create_table(struct pg_lint *l, size_t i)
+static void pg_lint_create_table(struct lintkit *l, size_t i)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 
 	i++;
-	if (pg_lint_is(l, i, "IF") && pg_lint_is(l, i + 1, "NOT") &&
-	    pg_lint_is(l, i + 2, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "NOT") &&
+	    lintkit_is(l, i + 2, "EXISTS"))
 		i += 3;
 	if (!pg_lint_name(l, i, &t))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_CREATES_TABLE, NULL, i, t.s, 0, NULL,
+	lintkit_report(l, DBMIGRATE_LINT_CREATES_TABLE, NULL, i, t.s, 0, NULL,
 		       NULL);
 	pg_lint_references(l, t.next, l->n);
 }
 
 /* CREATE ... */
-static void pg_lint_create(struct pg_lint *l)
+static void pg_lint_create(struct lintkit *l)
 {
 	size_t i = 1;
-	struct pg_lint_name t;
+	struct lintkit_name t;
 
-	if (pg_lint_is(l, i, "UNIQUE"))
+	if (lintkit_is(l, i, "UNIQUE"))
 		i++;
-	if (pg_lint_is(l, i, "INDEX")) {
+	if (lintkit_is(l, i, "INDEX")) {
 		pg_lint_create_index(l, i);
 		return;
 	}
-	if (pg_lint_is(l, 1, "TRIGGER") || (pg_lint_is(l, 1, "CONSTRAINT") &&
-					    pg_lint_is(l, 2, "TRIGGER"))) {
-		i = pg_lint_find(l, 2, l->n, "ON");
+	if (lintkit_is(l, 1, "TRIGGER") || (lintkit_is(l, 1, "CONSTRAINT") &&
+					    lintkit_is(l, 2, "TRIGGER"))) {
+		i = lintkit_find(l, 2, l->n, "ON");
 		if (pg_lint_name(l, i + 1, &t))
 			pg_lint_waits(l, 0, "CREATE TRIGGER", t.s, "writes to");
 		return;
 	}
 	i = 1;
-	if (pg_lint_is(l, i, "GLOBAL") || pg_lint_is(l, i, "LOCAL"))
+	if (lintkit_is(l, i, "GLOBAL") || lintkit_is(l, i, "LOCAL"))
 		i++;
-	if (pg_lint_is(l, i, "TEMP") || pg_lint_is(l, i, "TEMPORARY") ||
-	    pg_lint_is(l, i, "UNLOGGED"))
+	if (lintkit_is(l, i, "TEMP") || lintkit_is(l, i, "TEMPORARY") ||
+	    lintkit_is(l, i, "UNLOGGED"))
 		i++;
-	if (pg_lint_is(l, i, "TABLE"))
+	if (lintkit_is(l, i, "TABLE"))
 		pg_lint_create_table(l, i);
 }
 
 /* DROP TABLE [IF EXISTS] t [, t ...] */
-static void pg_lint_drop(struct pg_lint *l)
+static void pg_lint_drop(struct lintkit *l)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 	size_t i = 2;
 
-	if (!pg_lint_is(l, 1, "TABLE"))
+	if (!lintkit_is(l, 1, "TABLE"))
 		return;
-	if (pg_lint_is(l, i, "IF") && pg_lint_is(l, i + 1, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "EXISTS"))
 		i += 2;
 	while (pg_lint_name(l, i, &t)) {
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "drop-table", i, t.s,
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "drop-table", i, t.s,
 			       DBMIGRATE_LINT_EXISTING_TABLE,
 			       "First deploy code that no longer uses the "
 			       "table; drop it in a later migration, once "
@@ -283,14 +204,14 @@ static void pg_lint_drop(struct pg_lint *l)
 			       "still uses it",
 			       t.s);
 		pg_lint_waits(l, i, "DROP TABLE", t.s, "queries on");
-		if (!pg_lint_is(l, t.next, ","))
+		if (!lintkit_is(l, t.next, ","))
 			break;
 		i = t.next + 1;
 	}
 }
 
 /* The volatile default of ADD COLUMN in [i, end), described, or NULL. */
-static const char *pg_lint_volatile(const struct pg_lint *l, size_t i,
+static const char *pg_lint_volatile(const struct lintkit *l, size_t i,
 				    size_t end, char *buf, size_t size)
 {
 	static const char *const serials[] = {
@@ -307,27 +228,27 @@ static const char *pg_lint_volatile(const struct pg_lint *l, size_t i,
 	size_t k;
 
 	for (k = 0; k < sizeof serials / sizeof serials[0]; k++)
-		if (pg_lint_is(l, i + 1, serials[k]))
+		if (lintkit_is(l, i + 1, serials[k]))
 			return "a serial column fills every row from a "
 			       "sequence";
-	k = pg_lint_find(l, i, end, "GENERATED");
+	k = lintkit_find(l, i, end, "GENERATED");
 	if (k < end) {
-		if (pg_lint_find(l, k, end, "STORED") < end)
+		if (lintkit_find(l, k, end, "STORED") < end)
 			return "a stored generated column computes every row";
-		if (pg_lint_find(l, k, end, "IDENTITY") < end)
+		if (lintkit_find(l, k, end, "IDENTITY") < end)
 			return "an identity column fills every row from a "
 			       "sequence";
 	}
-	k = pg_lint_find(l, i, end, "DEFAULT");
+	k = lintkit_find(l, i, end, "DEFAULT");
 	if (k >= end)
 		return NULL;
 	k++;
-	while (pg_lint_is(l, k + 1, ".") && pg_lint_ident(l, k + 2))
+	while (lintkit_is(l, k + 1, ".") && pg_lint_ident(l, k + 2))
 		k += 2; /* pg_catalog.random() */
-	if (!pg_lint_is(l, k + 1, "("))
+	if (!lintkit_is(l, k + 1, "("))
 		return NULL;
 	for (size_t v = 0; v < sizeof volatiles / sizeof volatiles[0]; v++) {
-		if (pg_lint_is(l, k, volatiles[v])) {
+		if (lintkit_is(l, k, volatiles[v])) {
 			snprintf(buf, size,
 				 "a volatile default, %s(), is computed for "
 				 "every row",
@@ -339,19 +260,19 @@ static const char *pg_lint_volatile(const struct pg_lint *l, size_t i,
 }
 
 /* ALTER TABLE t ADD ...: a constraint or a column, in [i, end). */
-static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
+static void pg_lint_add(struct lintkit *l, const char *table, size_t i,
 			size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	char buf[128];
 	const char *why;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, k, "CONSTRAINT"))
 		k += 2;
-	if (pg_lint_is(l, k, "FOREIGN")) {
+	if (lintkit_is(l, k, "FOREIGN")) {
 		if (!pg_lint_not_valid(l, k, end))
-			pg_lint_report(
+			lintkit_report(
 				l, DBMIGRATE_LINT_WARNING,
 				"foreign-key-not-valid", i, table,
 				DBMIGRATE_LINT_EXISTING_TABLE,
@@ -366,9 +287,9 @@ static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
 		pg_lint_references(l, k, end);
 		return;
 	}
-	if (pg_lint_is(l, k, "CHECK")) {
+	if (lintkit_is(l, k, "CHECK")) {
 		if (!pg_lint_not_valid(l, k, end))
-			pg_lint_report(
+			lintkit_report(
 				l, DBMIGRATE_LINT_WARNING, "check-not-valid", i,
 				table, DBMIGRATE_LINT_EXISTING_TABLE,
 				"Add it with NOT VALID (only new rows are "
@@ -380,19 +301,19 @@ static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
 				table);
 		return;
 	}
-	if (k != i + 1 || pg_lint_is(l, k, "PRIMARY") ||
-	    pg_lint_is(l, k, "UNIQUE") || pg_lint_is(l, k, "EXCLUDE"))
+	if (k != i + 1 || lintkit_is(l, k, "PRIMARY") ||
+	    lintkit_is(l, k, "UNIQUE") || lintkit_is(l, k, "EXCLUDE"))
 		return;
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
-	if (pg_lint_is(l, k, "IF") && pg_lint_is(l, k + 1, "NOT") &&
-	    pg_lint_is(l, k + 2, "EXISTS"))
+	if (lintkit_is(l, k, "IF") && lintkit_is(l, k + 1, "NOT") &&
+	    lintkit_is(l, k + 2, "EXISTS"))
 		k += 3;
 	if (!pg_lint_name(l, k, &col))
 		return;
 	why = pg_lint_volatile(l, k, end, buf, sizeof buf);
 	if (why != NULL)
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "volatile-default", i,
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "volatile-default", i,
 			       table, DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Add the column without that default (a "
 			       "constant default is fine), then SET DEFAULT "
@@ -405,20 +326,20 @@ static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
 }
 
 /* ALTER TABLE t ALTER [COLUMN] c ..., in [i, end). */
-static void pg_lint_alter_column(struct pg_lint *l, const char *table,
+static void pg_lint_alter_column(struct lintkit *l, const char *table,
 				 size_t i, size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
 	if (!pg_lint_name(l, k, &col) || col.next >= end)
 		return;
 	k = col.next;
-	if (pg_lint_is(l, k, "SET") && pg_lint_is(l, k + 1, "NOT") &&
-	    pg_lint_is(l, k + 2, "NULL"))
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "set-not-null", i,
+	if (lintkit_is(l, k, "SET") && lintkit_is(l, k + 1, "NOT") &&
+	    lintkit_is(l, k + 2, "NULL"))
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "set-not-null", i,
 			       table, DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Add CHECK (column IS NOT NULL) NOT VALID, "
 			       "VALIDATE CONSTRAINT it in a later migration, "
@@ -428,10 +349,10 @@ static void pg_lint_alter_column(struct pg_lint *l, const char *table,
 			       "SET NOT NULL on %s.%s scans every row while "
 			       "blocking reads and writes",
 			       table, col.s);
-	if (pg_lint_is(l, k, "TYPE") ||
-	    (pg_lint_is(l, k, "SET") && pg_lint_is(l, k + 1, "DATA") &&
-	     pg_lint_is(l, k + 2, "TYPE")))
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "alter-column-type",
+	if (lintkit_is(l, k, "TYPE") ||
+	    (lintkit_is(l, k, "SET") && lintkit_is(l, k + 1, "DATA") &&
+	     lintkit_is(l, k + 2, "TYPE")))
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "alter-column-type",
 			       i, table, DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Add a column of the new type, fill it in "
 			       "batches, move the code over, then drop the old "
@@ -445,21 +366,21 @@ static void pg_lint_alter_column(struct pg_lint *l, const char *table,
 }
 
 /* ALTER TABLE t DROP [COLUMN] [IF EXISTS] c, in [i, end). */
-static void pg_lint_drop_column(struct pg_lint *l, const char *table,
+static void pg_lint_drop_column(struct lintkit *l, const char *table,
 				size_t i, size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, k, "CONSTRAINT"))
 		return;
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
-	if (pg_lint_is(l, k, "IF") && pg_lint_is(l, k + 1, "EXISTS"))
+	if (lintkit_is(l, k, "IF") && lintkit_is(l, k + 1, "EXISTS"))
 		k += 2;
 	if (k >= end || !pg_lint_name(l, k, &col))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "drop-column", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "drop-column", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE,
 		       "First deploy code that no longer reads or writes the "
 		       "column (tell an ORM to ignore it), then drop it in a "
@@ -470,16 +391,16 @@ static void pg_lint_drop_column(struct pg_lint *l, const char *table,
 }
 
 /* ALTER TABLE t RENAME [COLUMN] a TO b | RENAME TO u, in [i, end). */
-static void pg_lint_rename(struct pg_lint *l, const char *table, size_t i,
+static void pg_lint_rename(struct lintkit *l, const char *table, size_t i,
 			   size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, k, "CONSTRAINT"))
 		return;
-	if (pg_lint_is(l, k, "TO")) {
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+	if (lintkit_is(l, k, "TO")) {
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
 			       DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Leave a view under the old name (CREATE VIEW "
 			       "old AS SELECT * FROM new) in the same "
@@ -491,11 +412,11 @@ static void pg_lint_rename(struct pg_lint *l, const char *table, size_t i,
 			       table);
 		return;
 	}
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
 	if (k >= end || !pg_lint_name(l, k, &col))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE,
 		       "Add the new column, write to both and fill it in "
 		       "batches, move reads over, then drop the old column in "
@@ -506,44 +427,44 @@ static void pg_lint_rename(struct pg_lint *l, const char *table, size_t i,
 }
 
 /* ALTER TABLE [IF EXISTS] [ONLY] t [*] action [, action ...] */
-static void pg_lint_alter(struct pg_lint *l)
+static void pg_lint_alter(struct lintkit *l)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 	size_t i = 2, end;
 	int only_validate = 1;
 
-	if (!pg_lint_is(l, 1, "TABLE"))
+	if (!lintkit_is(l, 1, "TABLE"))
 		return;
-	if (pg_lint_is(l, i, "IF") && pg_lint_is(l, i + 1, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "EXISTS"))
 		i += 2;
-	if (pg_lint_is(l, i, "ONLY"))
+	if (lintkit_is(l, i, "ONLY"))
 		i++;
-	if (pg_lint_is(l, i, "ALL") || !pg_lint_name(l, i, &t))
+	if (lintkit_is(l, i, "ALL") || !pg_lint_name(l, i, &t))
 		return;
 	i = t.next;
-	if (pg_lint_is(l, i, "*"))
+	if (lintkit_is(l, i, "*"))
 		i++;
 	/* Actions are separated by commas outside parentheses. */
 	for (; i < l->n; i = end + 1) {
 		int depth = 0;
 
 		for (end = i; end < l->n; end++) {
-			if (pg_lint_is(l, end, "("))
+			if (lintkit_is(l, end, "("))
 				depth++;
-			else if (pg_lint_is(l, end, ")"))
+			else if (lintkit_is(l, end, ")"))
 				depth--;
-			else if (depth == 0 && pg_lint_is(l, end, ","))
+			else if (depth == 0 && lintkit_is(l, end, ","))
 				break;
 		}
-		if (!pg_lint_is(l, i, "VALIDATE"))
+		if (!lintkit_is(l, i, "VALIDATE"))
 			only_validate = 0;
-		if (pg_lint_is(l, i, "ADD"))
+		if (lintkit_is(l, i, "ADD"))
 			pg_lint_add(l, t.s, i, end);
-		else if (pg_lint_is(l, i, "ALTER"))
+		else if (lintkit_is(l, i, "ALTER"))
 			pg_lint_alter_column(l, t.s, i, end);
-		else if (pg_lint_is(l, i, "DROP"))
+		else if (lintkit_is(l, i, "DROP"))
 			pg_lint_drop_column(l, t.s, i, end);
-		else if (pg_lint_is(l, i, "RENAME"))
+		else if (lintkit_is(l, i, "RENAME"))
 			pg_lint_rename(l, t.s, i, end);
 	}
 	/* VALIDATE CONSTRAINT takes a lock that reads and writes pass. */
@@ -552,22 +473,22 @@ static void pg_lint_alter(struct pg_lint *l)
 }
 
 /* SET [SESSION | LOCAL] lock_timeout { TO | = } value */
-static void pg_lint_set(struct pg_lint *l)
+static void pg_lint_set(struct lintkit *l)
 {
 	size_t i = 1;
 
-	if (pg_lint_is(l, i, "SESSION") || pg_lint_is(l, i, "LOCAL"))
+	if (lintkit_is(l, i, "SESSION") || lintkit_is(l, i, "LOCAL"))
 		i++;
-	if (!pg_lint_is(l, i, "lock_timeout"))
+	if (!lintkit_is(l, i, "lock_timeout"))
 		return;
 	i++;
-	if (pg_lint_is(l, i, "TO") || pg_lint_is(l, i, "="))
+	if (lintkit_is(l, i, "TO") || lintkit_is(l, i, "="))
 		i++;
 	/* 0 and DEFAULT (the server's, usually 0) set no limit. The value
 	   '5s' is a string the words skip, so it shows as nothing. */
-	if (pg_lint_is(l, i, "0") || pg_lint_is(l, i, "DEFAULT"))
+	if (lintkit_is(l, i, "0") || lintkit_is(l, i, "DEFAULT"))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, NULL, 0, NULL, 0,
+	lintkit_report(l, DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, NULL, 0, NULL, 0,
 		       NULL, NULL);
 }
 
@@ -575,7 +496,7 @@ static void pg_lint_set(struct pg_lint *l)
 dbmigrate_code pg_lint(const struct dbmigrate_host *host, const char *sql,
 		       size_t len, dbmigrate_lint_fn fn, void *ctx)
 {
-	struct pg_lint *l = calloc(1, sizeof *l);
+	struct lintkit *l = calloc(1, sizeof *l);
 
 	if (l == NULL) {
 		struct dbmigrate_driver_error e = {
@@ -593,14 +514,14 @@ dbmigrate_code pg_lint(const struct dbmigrate_host *host, const char *sql,
 	l->fn = fn;
 	l->ctx = ctx;
 	l->n = host->words(DBMIGRATE_LEX_POSTGRES, sql, len, l->w,
-			   PG_LINT_WORDS);
-	if (pg_lint_is(l, 0, "CREATE"))
+			   LINTKIT_WORDS);
+	if (lintkit_is(l, 0, "CREATE"))
 		pg_lint_create(l);
-	else if (pg_lint_is(l, 0, "ALTER"))
+	else if (lintkit_is(l, 0, "ALTER"))
 		pg_lint_alter(l);
-	else if (pg_lint_is(l, 0, "DROP"))
+	else if (lintkit_is(l, 0, "DROP"))
 		pg_lint_drop(l);
-	else if (pg_lint_is(l, 0, "SET"))
+	else if (lintkit_is(l, 0, "SET"))
 		pg_lint_set(l);
 	free(l);
 	return DBMIGRATE_OK;

@@ -1,0 +1,63 @@
+/*
+ * lintkit.c - see lintkit.h.
+ */
+#include "lintkit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int lintkit_is(const struct lintkit *l, size_t i, const char *kw)
+{
+	return i < l->n && l->w[i].len == strlen(kw) &&
+	       strncasecmp(l->w[i].s, kw, l->w[i].len) == 0;
+}
+
+size_t lintkit_find(const struct lintkit *l, size_t i, size_t end,
+		    const char *kw)
+{
+	while (i < end && !lintkit_is(l, i, kw))
+		i++;
+	return i;
+}
+
+int lintkit_name(const struct lintkit *l, size_t i,
+		 int (*ident)(const struct lintkit *l, size_t i),
+		 void (*copy)(const struct lintkit *l, size_t i, char *out),
+		 struct lintkit_name *nm)
+{
+	if (!ident(l, i))
+		return 0;
+	while (lintkit_is(l, i + 1, ".") && ident(l, i + 2))
+		i += 2;
+	copy(l, i, nm->s);
+	nm->next = i + 1;
+	return 1;
+}
+
+void lintkit_report(struct lintkit *l, enum dbmigrate_lint_kind kind,
+		    const char *rule, size_t i, const char *table,
+		    unsigned flags, const char *hint, const char *fmt, ...)
+{
+	struct dbmigrate_lint_report r = {
+		.kind = kind,
+		.rule = rule,
+		.hint = hint,
+		.offset = i < l->n ? (size_t)(l->w[i].s - l->sql) : 0,
+		.table = table,
+		.flags = flags,
+	};
+	char msg[512];
+	va_list ap;
+
+	if (l->stop)
+		return;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		r.message = msg;
+	}
+	l->stop = l->fn(l->ctx, &r) != 0;
+}
