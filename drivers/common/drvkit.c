@@ -4,6 +4,8 @@
 #include "drvkit.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 
 int drvkit_settings(const struct dbmigrate_settings *s,
 		    struct dbmigrate_settings *out)
@@ -17,6 +19,13 @@ int drvkit_settings(const struct dbmigrate_settings *s,
 	if (!(v.lock_timeout >= 0) || !(v.statement_timeout >= 0))
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int drvkit_write_pid(int fd)
+{
+	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		return -1;
 	return 0;
 }
 

@@ -17,6 +17,11 @@
 int drvkit_settings(const struct dbmigrate_settings *s,
 		    struct dbmigrate_settings *out);
 
+/* Write this process's pid ("PID\n") over the lock file fd holds, for
+   the message of whoever waits for the lock; -1 (errno set) when it
+   cannot. */
+int drvkit_write_pid(int fd);
+
 /* The value of hex digit ch (either case), or -1. */
 int drvkit_hex(char ch);
 

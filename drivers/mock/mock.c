@@ -371,7 +371,7 @@ static dbmigrate_code mock_lock(dbmigrate_conn *c, const char *table,
 	}
 	c->lock_fd = fd;
 	/* The pid, for the message of whoever waits for us. */
-	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+	if (drvkit_write_pid(fd) != 0)
 		mock_log(c, DBMIGRATE_LOG_DEBUG,
 			 "mock: cannot write the pid into the lock file: %s",
 			 strerror(errno));
