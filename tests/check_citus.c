@@ -464,6 +464,27 @@ START_TEST(concurrently_on_a_distributed_table)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_index_on_shards(&d, "orders", "orders_total", 0);
+	/* create_distributed_table_concurrently() refuses a transaction
+	   block: it runs outside the batch, as the plan says. */
+	mig(&d, "003_later.sql",
+	    "CREATE TABLE later (tenant int, id int);\n"
+	    "INSERT INTO later SELECT g % 3, g FROM generate_series(1, 30) g;",
+	    "DROP TABLE later;");
+	mig(&d, "004_distribute.sql",
+	    "SELECT create_distributed_table_concurrently('later', 'tenant');",
+	    "SELECT undistribute_table('later');");
+	r = RUN(NULL, d.env, "up", "-d", d.dir);
+	tu_expect_status(&r, 0);
+	tu_expect_has("stdout", r.out,
+		       "004_distribute  (outside the transaction: "
+		       "create_distributed_table_concurrently()");
+	tu_result_free(&r);
+	expect_sql(d.url,
+		   "SELECT partmethod::text FROM pg_dist_partition WHERE "
+		   "logicalrelid = 'later'::regclass",
+		   "h");
+	ck_assert_int_eq(shards(&d, "later"), 4);
+	expect_sql(d.url, "SELECT count(*) FROM later", "30");
 	db_free(&d);
 }
 END_TEST
@@ -590,6 +611,25 @@ START_TEST(lint_and_verify)
 	/* orders_archive was not created here: it may hold data. */
 	ck_assert_int_eq(tu_count(r.err, "[citus-distribute-with-data]"), 2);
 	tu_result_free(&r);
+	/* What citus-foreign-key-to-local says of a local table referencing
+	   a distributed one: Citus accepts it, and a DELETE on the shards
+	   leaves the referencing row pointing at nothing. */
+	{
+		struct tu_result u = RUN(NULL, d.env, "up", "--to", "002", "-d",
+					 d.dir);
+
+		tu_expect_status(&u, 0);
+		tu_result_free(&u);
+	}
+	free(citus_psql(d.url, "CREATE TABLE remarks (tenant int, order_id int, "
+			       "FOREIGN KEY (tenant, order_id) REFERENCES "
+			       "orders (tenant, id))"));
+	free(citus_psql(d.url, "INSERT INTO remarks VALUES (1, 1)"));
+	free(citus_psql(d.url, "DELETE FROM orders WHERE tenant = 1 AND id = 1"));
+	expect_sql(d.url, "SELECT count(*) FROM orders WHERE tenant = 1 AND "
+			  "id = 1",
+		   "0");
+	expect_sql(d.url, "SELECT tenant || ',' || order_id FROM remarks", "1,1");
 	db_free(&d);
 }
 END_TEST

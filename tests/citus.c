@@ -204,11 +204,34 @@ static int citus_installed(void)
 	return ok;
 }
 
+/* True when the server has the setting name (a Debian build of 15.20
+   added output_plugin_libraries). */
+static int citus_has_setting(const char *name)
+{
+	char *cmd;
+	int rc;
+
+	if (asprintf(&cmd, "%s/postgres --describe-config 2>/dev/null | "
+			   "grep -q '^%s\t'",
+		     citus_bindir, name) < 0)
+		return 0;
+	rc = system(cmd);
+	free(cmd);
+	return rc == 0;
+}
+
 /* Append this run's settings to node i's postgresql.conf. */
 static void citus_configure(int i)
 {
 	char *path, conf[2048];
 	FILE *f;
+	/* create_distributed_table_concurrently() decodes WAL with Citus's
+	   own output plugin, which such a server must be told to allow. */
+	const char *plugins =
+		citus_has_setting("output_plugin_libraries")
+			? "output_plugin_libraries = 'pgoutput, test_decoding, "
+			  "citus'\n"
+			: "";
 
 	snprintf(conf, sizeof conf,
 		 "\n# tests/citus.c\n"
@@ -220,12 +243,15 @@ static void citus_configure(int i)
 		 /* Four shards: every DDL still reaches both workers. */
 		 "citus.shard_count = 4\n"
 		 "max_prepared_transactions = 40\n"
+		 /* create_distributed_table_concurrently() decodes WAL. */
+		 "wal_level = logical\n"
 		 "max_connections = 80\n"
 		 "fsync = off\n"
 		 "full_page_writes = off\n"
 		 "synchronous_commit = off\n"
-		 "shared_buffers = 16MB\n",
-		 citus_ports[i]);
+		 "shared_buffers = 16MB\n"
+		 "%s",
+		 citus_ports[i], plugins);
 	if (asprintf(&path, "%s/node%d/postgresql.conf", citus_dir, i) < 0)
 		citus_die("out of memory", NULL);
 	f = fopen(path, "a");

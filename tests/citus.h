@@ -6,8 +6,9 @@
  * a scratch directory, each listening on 127.0.0.1 only, on a free port
  * (no unix socket), with shared_preload_libraries = 'citus',
  * citus.node_conninfo = 'sslmode=disable' (the nodes talk over
- * loopback), citus.shard_count = 4 and max_prepared_transactions (for
- * Citus's two-phase commit), and starts them, once per test program:
+ * loopback), citus.shard_count = 4, max_prepared_transactions (for
+ * Citus's two-phase commit) and wal_level = logical (for
+ * create_distributed_table_concurrently()), and starts them, once per test program:
  * call it in main() before the tests fork. TCP logins from 127.0.0.1
  * are trusted, so that the nodes reach each other without a password
  * file. Each test takes a fresh database with citus_new_database():
