@@ -10,6 +10,10 @@
  *    distributed and reference tables), joined with other statements in
  *    one migration; each such statement went in a query string of its
  *    own (current_query() seen by the statement after it);
+ *  - the other ALTER TABLE forms Citus refuses in a string with others
+ *    (RLS, OWNER, fillfactor, REPLICA IDENTITY, COMPRESSION, two actions,
+ *    FOREIGN KEY, UNIQUE, EXCLUDE, VALIDATE, CLUSTER, ATTACH/DETACH
+ *    PARTITION), up and down;
  *  - a failed batch leaves no shard changed (two-phase commit);
  *  - ADD and DROP COLUMN up and down, alone and with other statements
  *    (the DROP COLUMN of a down used to fail on the workers: "cannot
@@ -344,6 +348,113 @@ START_TEST(ddl_reaches_every_shard)
 }
 END_TEST
 
+/* Shards of table on worker i whose pg_class row matches cond. */
+static int shards_where(const struct db *d, int i, const char *table,
+			const char *cond)
+{
+	char *sql, *v;
+	int n;
+
+	ck_assert_int_ge(asprintf(&sql,
+				  "SELECT count(*) FROM pg_class c WHERE "
+				  "c.relkind IN ('r', 'p') AND c.relname ~ "
+				  "'^%s_[0-9]+$' AND (%s)",
+				  table, cond),
+			 0);
+	v = on_worker(d, i, sql);
+	n = atoi(v);
+	free(v);
+	free(sql);
+	return n;
+}
+
+/* The other forms Citus refuses in a string with other statements, each
+   between joined statements, up and down. */
+START_TEST(more_alter_forms_reach_every_shard)
+{
+	struct db d;
+
+	db_new(&d);
+	base(&d);
+	run_ok(&d, "up", 0);
+	/* A foreign key to a reference table after other DDL on the shards
+	   in the same transaction needs Citus's sequential mode, or Citus
+	   refuses it ("there was a parallel operation on a distributed
+	   table in the transaction"). */
+	mig(&d, "002_forms.sql",
+	    "SET LOCAL citus.multi_shard_modify_mode TO 'sequential';\n"
+	    "ALTER TABLE orders ENABLE ROW LEVEL SECURITY;\n"
+	    "ALTER TABLE orders OWNER TO postgres;\n"
+	    "ALTER TABLE orders SET (fillfactor = 70);\n"
+	    "ALTER TABLE orders REPLICA IDENTITY FULL;\n"
+	    "ALTER TABLE orders ALTER COLUMN legacy SET COMPRESSION pglz;\n"
+	    "ALTER TABLE orders ADD COLUMN a int, ADD COLUMN country text;\n"
+	    "ALTER TABLE orders ADD CONSTRAINT orders_country FOREIGN KEY "
+	    "(country) REFERENCES countries (code);\n"
+	    "ALTER TABLE orders ADD CONSTRAINT orders_u UNIQUE (tenant, total);\n"
+	    "ALTER TABLE orders ADD CONSTRAINT orders_ex EXCLUDE USING btree "
+	    "(tenant WITH =, id WITH =);\n"
+	    "ALTER TABLE orders ADD CONSTRAINT small CHECK (total < 1000) NOT "
+	    "VALID;\n"
+	    "ALTER TABLE orders VALIDATE CONSTRAINT small;\n"
+	    "CLUSTER orders USING orders_pkey;\n"
+	    "CREATE TABLE ev (tenant int, at int) PARTITION BY RANGE (at);\n"
+	    "SELECT create_distributed_table('ev', 'tenant');\n"
+	    "CREATE TABLE ev1 PARTITION OF ev FOR VALUES FROM (0) TO (10);\n"
+	    "CREATE TABLE ev2 (tenant int, at int);\n"
+	    "SELECT create_distributed_table('ev2', 'tenant', colocate_with => "
+	    "'ev');\n"
+	    "ALTER TABLE ev ATTACH PARTITION ev2 FOR VALUES FROM (10) TO (20);\n"
+	    "ALTER TABLE ev DETACH PARTITION ev1;\n"
+	    "INSERT INTO ev VALUES (1, 15);",
+	    "SET LOCAL citus.multi_shard_modify_mode TO 'sequential';\n"
+	    "DROP TABLE ev1;\nDROP TABLE ev;\n"
+	    "ALTER TABLE orders DROP CONSTRAINT small;\n"
+	    "ALTER TABLE orders DROP CONSTRAINT orders_ex;\n"
+	    "ALTER TABLE orders DROP CONSTRAINT orders_u;\n"
+	    "ALTER TABLE orders DROP CONSTRAINT orders_country;\n"
+	    "ALTER TABLE orders DROP COLUMN a, DROP COLUMN country;\n"
+	    "ALTER TABLE orders ALTER COLUMN legacy SET COMPRESSION DEFAULT;\n"
+	    "ALTER TABLE orders REPLICA IDENTITY DEFAULT;\n"
+	    "ALTER TABLE orders RESET (fillfactor);\n"
+	    "ALTER TABLE orders DISABLE ROW LEVEL SECURITY;");
+	run_ok(&d, "up", 0);
+	expect_column_on_shards(&d, "orders", "country", 1);
+	expect_index_on_shards(&d, "orders", "orders_u", 1);
+	expect_index_on_shards(&d, "orders", "orders_ex", 1);
+	for (int i = 0; i < CITUS_WORKERS; i++) {
+		int all = shards_where(&d, i, "orders", "true");
+
+		ck_assert_int_gt(all, 0);
+		ck_assert_int_eq(shards_where(&d, i, "orders",
+					      "c.relrowsecurity AND "
+					      "c.relreplident = 'f' AND "
+					      "c.reloptions @> "
+					      "'{fillfactor=70}'"),
+				 all);
+	}
+	/* ev2 is ev's partition now, on the shards as well. */
+	ck_assert_int_eq(shards_where(&d, 0, "ev2", "c.relispartition") +
+				 shards_where(&d, 1, "ev2", "c.relispartition"),
+			 4);
+	ck_assert_int_eq(shards_where(&d, 0, "ev1", "c.relispartition") +
+				 shards_where(&d, 1, "ev1", "c.relispartition"),
+			 0);
+	expect_sql(d.url, "SELECT count(*) FROM ev", "1");
+	run_ok(&d, "down", 0);
+	expect_column_on_shards(&d, "orders", "country", 0);
+	expect_index_on_shards(&d, "orders", "orders_u", 0);
+	for (int i = 0; i < CITUS_WORKERS; i++)
+		ck_assert_int_eq(shards_where(&d, i, "orders",
+					      "c.relrowsecurity OR "
+					      "c.relreplident = 'f' OR "
+					      "c.reloptions IS NOT NULL"),
+				 0);
+	ck_assert_int_eq(shards(&d, "ev"), 0);
+	db_free(&d);
+}
+END_TEST
+
 START_TEST(failed_batch_leaves_no_shard_changed)
 {
 	struct db d;
@@ -642,6 +753,7 @@ static Suite *citus_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, distributed_and_reference_tables_in_a_batch);
 	tcase_add_test(tc, ddl_reaches_every_shard);
+	tcase_add_test(tc, more_alter_forms_reach_every_shard);
 	tcase_add_test(tc, failed_batch_leaves_no_shard_changed);
 	tcase_add_test(tc, add_and_drop_column_up_and_down);
 	tcase_add_test(tc, concurrently_on_a_distributed_table);

@@ -634,19 +634,18 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 				     table, ref.s, ref.s, table, table);
 		}
 		if (k == i + 1 || pg_lint_is(l, k, "COLUMN")) {
-			/* ADD [COLUMN] c type CHECK|UNIQUE|PRIMARY KEY|REFERENCES */
+			/* ADD [COLUMN] c type CHECK|UNIQUE|PRIMARY KEY (a
+			   column REFERENCES is accepted) */
 			for (size_t p = k; p < end; p++)
 				if (pg_lint_is(l, p, "CHECK") ||
 				    pg_lint_is(l, p, "UNIQUE") ||
-				    pg_lint_is(l, p, "PRIMARY") ||
-				    pg_lint_is(l, p, "REFERENCES")) {
+				    pg_lint_is(l, p, "PRIMARY")) {
 					r.rule = "citus-unsupported";
 					r.hint = hint_refused;
 					pg_lint_emit(l, &r, i,
 						     "Citus refuses ADD COLUMN "
-						     "with a PRIMARY KEY, UNIQUE, "
-						     "FOREIGN KEY or CHECK "
-						     "constraint on %s",
+						     "with a PRIMARY KEY, UNIQUE "
+						     "or CHECK constraint on %s",
 						     table);
 					break;
 				}
@@ -657,8 +656,7 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 		size_t s = pg_lint_find(l, i, end, "SET");
 
 		if (pg_lint_is(l, s + 1, "STORAGE") ||
-		    pg_lint_is(l, s + 1, "STATISTICS") ||
-		    pg_lint_is(l, s + 1, "COMPRESSION")) {
+		    pg_lint_is(l, s + 1, "STATISTICS")) {
 			r.rule = "citus-unsupported";
 			r.hint = hint_refused;
 			pg_lint_emit(l, &r, i,
@@ -666,6 +664,14 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 				     "%s",
 				     (int)l->w[s + 1].len, l->w[s + 1].s, table);
 		}
+		return;
+	}
+	if (pg_lint_is(l, i, "SET") && pg_lint_is(l, k, "WITHOUT") &&
+	    pg_lint_is(l, k + 1, "CLUSTER")) {
+		r.rule = "citus-unsupported";
+		r.hint = hint_refused;
+		pg_lint_emit(l, &r, i,
+			     "Citus refuses SET WITHOUT CLUSTER on %s", table);
 		return;
 	}
 	if (pg_lint_is(l, i, "RENAME") && pg_lint_is(l, k, "CONSTRAINT")) {
