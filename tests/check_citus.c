@@ -21,7 +21,8 @@
  *  - CREATE INDEX CONCURRENTLY on a distributed table;
  *  - two runners on the coordinator: one migrates, the other waits;
  *  - lint's Citus rules, and verify on a scratch database of its own
- *    (which gets the extension, and is a one-node cluster).
+ *    (which gets the extension, and is a one-node cluster): a down that
+ *    forgets a column, or to undistribute, is caught.
  *
  * Skipped (exit 77) where Citus is not installed, unless
  * DBMIGRATE_REQUIRE_CITUS=1 (CI), which makes that a failure.
@@ -700,6 +701,29 @@ START_TEST(lint_and_verify)
 	tu_expect_has("stdout+stderr", r.err, "002_more");
 	tu_expect_has("stdout+stderr", r.err, "note");
 	tu_result_free(&r);
+	/* So is a down that forgets to undistribute: the snapshot has
+	   Citus's metadata. */
+	mig(&d, "002_more.sql", "CREATE TABLE plain (id int PRIMARY KEY);",
+	    "DROP TABLE plain;");
+	mig(&d, "003_dist.sql", "SELECT create_reference_table('plain');",
+	    "SELECT 1;");
+	r = RUN(NULL, d.env, "verify", "-d", d.dir);
+	ck_assert_int_ne(r.status, 0);
+	tu_expect_has("stderr", r.err, "003_dist");
+	tu_expect_has("stderr", r.err, "citus reference public.plain");
+	tu_result_free(&r);
+	mig(&d, "003_dist.sql", "SELECT create_reference_table('plain');",
+	    "SELECT undistribute_table('plain');");
+	r = RUN(NULL, d.env, "verify", "-d", d.dir);
+	tu_expect_status(&r, 0);
+	tu_result_free(&r);
+	{
+		char *path;
+
+		ck_assert_int_ge(asprintf(&path, "%s/003_dist.sql", d.dir), 0);
+		ck_assert_int_eq(unlink(path), 0);
+		free(path);
+	}
 	/* lint: the Citus rules. */
 	mig(&d, "003_lint.sql",
 	    "CREATE TABLE events (tenant int, id int, at timestamptz,\n"

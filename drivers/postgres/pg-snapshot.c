@@ -44,6 +44,8 @@ const struct dbmigrate_driver *dbmigrate_driver_entry(void);
  * schemas included), the public schema and plpgsql, which every new
  * database has, and Citus's extensions, which every database of a
  * Citus cluster has (a scratch database gets them, pg_scratch_open()).
+ * On Citus, a line per distributed, reference or Citus local table
+ * follows (pg_snapshot_citus()).
  */
 static const char pg_snapshot_sql[] =
 	"WITH ns AS ("
@@ -295,6 +297,56 @@ static int pg_snapshot_line(const char *s, dbmigrate_line_fn fn, void *ctx,
 	return r;
 }
 
+/*
+ * Citus's metadata, when the database has it: a line per Citus table,
+ * "citus distributed s.t by col", "citus reference s.t" or "citus local
+ * s.t", so that a down that forgets undistribute_table() is caught.
+ */
+static const char pg_snapshot_citus_sql[] =
+	"SELECT format('citus %s %I.%I%s',"
+	" CASE WHEN p.partmethod = 'h' THEN 'distributed'"
+	" WHEN p.repmodel = 't' THEN 'reference' ELSE 'local' END,"
+	" n.nspname, c.relname,"
+	" CASE WHEN p.partmethod = 'h' THEN ' by ' ||"
+	" quote_ident(column_to_column_name(p.logicalrelid, p.partkey)) END)"
+	" FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid"
+	" JOIN pg_namespace n ON n.oid = c.relnamespace";
+
+/* The Citus lines of the snapshot (none without the extension). */
+static dbmigrate_code pg_snapshot_citus(dbmigrate_conn *c,
+					dbmigrate_line_fn fn, void *ctx)
+{
+	PGresult *res = pg_exec_run(
+		c, "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL",
+		0, NULL, 0);
+	dbmigrate_code rc = DBMIGRATE_OK;
+	int has = pg_exec_ok(res) && PQntuples(res) == 1 &&
+		  strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	int nomem = 0;
+
+	if (!pg_exec_ok(res))
+		rc = pg_exec_fail(c, DBMIGRATE_EDATABASE, res,
+				  DBMIGRATE_NO_STATEMENT,
+				  "cannot read the schema from the catalogs");
+	PQclear(res);
+	if (rc != DBMIGRATE_OK || !has)
+		return rc;
+	res = pg_exec_run(c, pg_snapshot_citus_sql, 0, NULL, PG_EXEC_CANCELLABLE);
+	if (!pg_exec_ok(res)) {
+		rc = pg_exec_fail(c, DBMIGRATE_EDATABASE, res,
+				  DBMIGRATE_NO_STATEMENT,
+				  "cannot read Citus's metadata");
+		PQclear(res);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, 0) &&
+		    pg_snapshot_line(PQgetvalue(res, i, 0), fn, ctx, &nomem))
+			break;
+	PQclear(res);
+	return nomem ? pg_exec_nomem(c) : DBMIGRATE_OK;
+}
+
 /* Describe the schema of c's database; see driver.h. */
 dbmigrate_code pg_snapshot(dbmigrate_conn *c, const char *table,
 			   dbmigrate_line_fn fn, void *ctx)
@@ -326,7 +378,9 @@ dbmigrate_code pg_snapshot(dbmigrate_conn *c, const char *table,
 			break;
 	}
 	PQclear(res);
-	return nomem ? pg_exec_nomem(c) : DBMIGRATE_OK;
+	if (nomem)
+		return pg_exec_nomem(c);
+	return c->citus != 0 ? pg_snapshot_citus(c, fn, ctx) : DBMIGRATE_OK;
 }
 
 /* Append "key='value' " to b, value quoted as libpq wants. */
