@@ -692,6 +692,25 @@ START_TEST(lint_and_verify)
 		   "SELECT count(*) FROM pg_database WHERE datname LIKE "
 		   "'dbmigrate!_verify!_%' ESCAPE '!'",
 		   "0");
+	/* A given scratch database with the extension counts as empty. */
+	{
+		char *scratch = strdup(d.url), *sql;
+
+		ck_assert_int_ge(asprintf(&sql, "CREATE DATABASE %s_s",
+					  strrchr(d.url, '/') + 1),
+				 0);
+		free(citus_psql(d.url, sql));
+		free(sql);
+		free(scratch);
+		ck_assert_int_ge(asprintf(&scratch, "%s_s", d.url), 0);
+		free(citus_psql(scratch, "CREATE EXTENSION citus"));
+		r = RUN(NULL, NULL, "verify", "--url", scratch, "-d", d.dir);
+		tu_expect_status(&r, 0);
+		tu_expect_has("stdout", r.out, "on the given scratch database");
+		tu_result_free(&r);
+		expect_sql(scratch, "SELECT count(*) FROM pg_dist_partition", "0");
+		free(scratch);
+	}
 	/* A down that forgets the column is caught. */
 	mig(&d, "002_more.sql",
 	    "ALTER TABLE orders ADD COLUMN note text;",
