@@ -17,7 +17,8 @@
  *  - a failed batch leaves no shard changed (two-phase commit);
  *  - ADD and DROP COLUMN up and down, alone and with other statements
  *    (the DROP COLUMN of a down used to fail on the workers: "cannot
- *    insert multiple commands into a prepared statement");
+ *    insert multiple commands into a prepared statement"), then reset:
+ *    every batch rolled back, no shard left;
  *  - CREATE INDEX CONCURRENTLY on a distributed table;
  *  - two runners on the coordinator: one migrates, the other waits;
  *  - lint's Citus rules, and verify on a scratch database of its own
@@ -548,6 +549,19 @@ START_TEST(add_and_drop_column_up_and_down)
 	}
 	expect_column_on_shards(&d, "orders", "note", 0);
 	expect_sql(d.url, "SELECT count(*) FROM migrations", "1");
+	/* Everything rolled back: reset, newest batch first. */
+	run_ok(&d, "up", 0);
+	{
+		struct tu_result r = RUN(NULL, d.env, "reset", "--force", "-d",
+					 d.dir);
+
+		tu_expect_status(&r, 0);
+		tu_result_free(&r);
+	}
+	expect_sql(d.url, "SELECT to_regclass('migrations') IS NULL", "t");
+	expect_sql(d.url, "SELECT count(*) FROM pg_dist_partition", "0");
+	ck_assert_int_eq(shards(&d, "orders"), 0);
+	ck_assert_int_eq(shards(&d, "countries"), 0);
 	db_free(&d);
 }
 END_TEST
