@@ -195,6 +195,18 @@ tests_check_cli_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_cli_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_targets
+TESTS += tests/check_targets
+tests_check_targets_SOURCES = tests/check_targets.c tests/testutil.c tests/testutil.h tests/tjson.c tests/tjson.h
+tests_check_targets_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_targets_CFLAGS = $(TEST_CFLAGS)
+tests_check_targets_LDADD = $(TEST_LDADD)
+if SQLITE
+tests_check_targets_CPPFLAGS += -DCHECK_TARGETS_SQLITE
+tests_check_targets_CFLAGS += $(SQLITE3_CFLAGS)
+tests_check_targets_LDADD += $(SQLITE3_LIBS)
+endif
+
 if POSTGRES
 check_PROGRAMS += tests/check_pg
 TESTS += tests/check_pg
@@ -209,6 +221,13 @@ tests_check_pg_import_SOURCES = tests/check_pg_import.c tests/testutil.c tests/t
 tests_check_pg_import_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_import_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_import_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+check_PROGRAMS += tests/check_pg_targets
+TESTS += tests/check_pg_targets
+tests_check_pg_targets_SOURCES = tests/check_pg_targets.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h tests/tjson.c tests/tjson.h
+tests_check_pg_targets_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_targets_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_targets_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 
 check_PROGRAMS += tests/check_pg_cli
 TESTS += tests/check_pg_cli

@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define DBMIGRATE_DRIVER_ABI_VERSION 4u
+#define DBMIGRATE_DRIVER_ABI_VERSION 5u
 
 /* The oldest driver ABI the host loads: ABI 4 moved the dialect into the
    driver, and a driver of ABI 3 or older cannot answer for it. */
@@ -245,6 +245,15 @@ struct dbmigrate_params {
 	const char *password;
 	const char *application_name; /* default "dbmigrate" */
 	double connect_timeout;  /* seconds; 0 = the driver's default */
+	/*
+	 * Since ABI 5, given only to a driver with DBMIGRATE_CAP_SCHEMA (else
+	 * the host refuses the option): the schema (namespace) the
+	 * migrations run in, or NULL. The driver puts it first on the
+	 * connection's name search path, so that unqualified names in the
+	 * migrations resolve and are created there (PostgreSQL:
+	 * search_path). The host qualifies the tracking table with it.
+	 */
+	const char *schema;
 };
 
 /* A row of the tracking table. */
@@ -308,6 +317,9 @@ typedef int (*dbmigrate_line_fn)(void *ctx, const char *line);
 #define DBMIGRATE_CAP_TRANSACTIONAL_DDL 0x1u /* DDL rolls back */
 #define DBMIGRATE_CAP_LOCK              0x2u /* lock() excludes other runners */
 #define DBMIGRATE_CAP_CANCEL            0x4u /* cancel() stops a statement */
+#define DBMIGRATE_CAP_SCHEMA            0x8u /* since ABI 5: open() takes
+						params->schema (a schema
+						first on the search path) */
 
 
 /* What a lint() finding is. */

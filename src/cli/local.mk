@@ -17,11 +17,11 @@ dbmigrate_SOURCES = \
 	src/cli/cmd-repair.c \
 	src/cli/cmd-reset.c \
 	src/cli/cmd-status.c \
+	src/cli/cmd-targets.c \
 	src/cli/cmd-up.c \
 	src/cli/cmd-validate.c \
 	src/cli/cmd-verify.c \
 	src/cli/cmd-version.c \
-	src/cli/heap.c \
 	src/cli/output.c \
 	src/cli/xalloc.c
 dbmigrate_LDADD = src/libdbmigrate.la
