@@ -334,15 +334,15 @@ enum dbmigrate_lint_kind {
 					     PRAGMA foreign_keys=OFF guards
 					     a rebuild's drop-table); their
 					     findings of rule are dropped */
-	DBMIGRATE_LINT_NOTES              /* it gives table a property, note
-					     (a word of the driver's own:
-					     postgres says "citus-distributed"
-					     after create_distributed_table),
-					     that the findings of later
-					     statements depend on (IF_NOTED,
-					     UNLESS_NOTED); kept for the rest
-					     of the lint run, later
-					     migrations included */
+	DBMIGRATE_LINT_NOTES              /* since ABI 5: it gives table a
+					     property, note (the driver's
+					     own word: postgres notes
+					     "citus-distributed" after
+					     create_distributed_table())
+					     that later findings depend on
+					     (IF_NOTED, UNLESS_NOTED); kept
+					     for the rest of the lint run,
+					     later migrations included */
 };
 
 /* Flags of a DBMIGRATE_LINT_WARNING. */
@@ -356,14 +356,13 @@ enum dbmigrate_lint_kind {
 						  earlier statement set a
 						  lock timeout; the host
 						  reports one per migration */
-#define DBMIGRATE_LINT_IF_NOTED 0x4u /* dropped unless an earlier statement
-					noted one of the properties in note
-					(comma-separated) on table */
-#define DBMIGRATE_LINT_UNLESS_NOTED 0x8u /* dropped when an earlier
-					    statement noted one of the
-					    properties in unless_note
-					    (comma-separated) on
-					    unless_table (NULL: table) */
+/* Since ABI 5: dropped unless an earlier statement noted one of the
+   properties in note (comma-separated) on table. */
+#define DBMIGRATE_LINT_IF_NOTED 0x4u
+/* Since ABI 5: dropped when an earlier statement noted one of the
+   properties in unless_note (comma-separated) on unless_table (NULL:
+   table). */
+#define DBMIGRATE_LINT_UNLESS_NOTED 0x8u
 
 /*
  * One finding of lint(). The host copies every string before fn
@@ -384,8 +383,8 @@ struct dbmigrate_lint_report {
 				strcmp (PostgreSQL: case-folded unless quoted,
 				without quotes and schema) */
 	unsigned flags;      /* WARNING: DBMIGRATE_LINT_* flags */
-	/* The members below are read only for NOTES and with the flags that
-	   name them, which a driver older than them never sets. */
+	/* Since ABI 5. The host reads them only for NOTES and with the
+	   flags that name them, which a driver of ABI 4 never sets. */
 	const char *note;    /* NOTES: the property given to table; WARNING
 				with IF_NOTED: the properties, one of which
 				table must have */
