@@ -386,18 +386,26 @@ void citus_start(void)
 				      ? forced
 				      : CITUS_DEFAULT_BINDIR);
 	{
-		char *pg = citus_prog("postgres");
+		char *pg = citus_prog("postgres"), why[4200];
 		int there = access(pg, X_OK) == 0;
 
 		free(pg);
-		if (!there)
-			citus_skip("Citus needs PostgreSQL 15's server in "
-				   CITUS_DEFAULT_BINDIR
-				   " (or DBMIGRATE_CITUS_BINDIR)");
+		if (!there) {
+			snprintf(why, sizeof why,
+				 "Citus needs PostgreSQL 15's server, and there "
+				 "is none in %s (DBMIGRATE_CITUS_BINDIR picks "
+				 "another)",
+				 citus_bindir);
+			citus_skip(why);
+		}
+		if (!citus_installed()) {
+			snprintf(why, sizeof why,
+				 "Citus is not installed for the PostgreSQL "
+				 "server in %s",
+				 citus_bindir);
+			citus_skip(why);
+		}
 	}
-	if (!citus_installed())
-		citus_skip("Citus is not installed for the PostgreSQL server "
-			   "in " CITUS_DEFAULT_BINDIR);
 	if (geteuid() == 0) {
 		struct passwd *pw = getpwnam("dbmigrate");
 
