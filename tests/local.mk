@@ -263,6 +263,15 @@ tests_check_verify_SOURCES = tests/check_verify.c tests/testutil.c tests/testuti
 tests_check_verify_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_verify_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_verify_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+# Citus: a coordinator and two workers (tests/citus.c); skipped where
+# Citus is not installed, unless DBMIGRATE_REQUIRE_CITUS=1.
+check_PROGRAMS += tests/check_citus
+TESTS += tests/check_citus
+tests_check_citus_SOURCES = tests/check_citus.c tests/testutil.c tests/testutil.h tests/citus.c tests/citus.h
+tests_check_citus_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_citus_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_citus_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 endif
 if SQLITE
 # The SQLite driver on real files: no server needed.
@@ -311,4 +320,5 @@ distclean-local: distclean-fuzz-smoke
 distclean-fuzz-smoke:
 	-rm -rf tests/fuzz-smoke
 .PHONY: clean-fuzz-smoke distclean-fuzz-smoke
+
 

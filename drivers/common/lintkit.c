@@ -36,6 +36,32 @@ int lintkit_name(const struct lintkit *l, size_t i,
 	return 1;
 }
 
+/* lintkit_emit() with its arguments as a va_list. */
+static void lintkit_vemit(struct lintkit *l, struct dbmigrate_lint_report *r,
+			  size_t i, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	if (l->stop)
+		return;
+	r->offset = i < l->n ? (size_t)(l->w[i].s - l->sql) : 0;
+	if (fmt != NULL) {
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		r->message = msg;
+	}
+	l->stop = l->fn(l->ctx, r) != 0;
+}
+
+void lintkit_emit(struct lintkit *l, struct dbmigrate_lint_report *r,
+		  size_t i, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lintkit_vemit(l, r, i, fmt, ap);
+	va_end(ap);
+}
+
 void lintkit_report(struct lintkit *l, enum dbmigrate_lint_kind kind,
 		    const char *rule, size_t i, const char *table,
 		    unsigned flags, const char *hint, const char *fmt, ...)
@@ -44,20 +70,12 @@ void lintkit_report(struct lintkit *l, enum dbmigrate_lint_kind kind,
 		.kind = kind,
 		.rule = rule,
 		.hint = hint,
-		.offset = i < l->n ? (size_t)(l->w[i].s - l->sql) : 0,
 		.table = table,
 		.flags = flags,
 	};
-	char msg[512];
 	va_list ap;
 
-	if (l->stop)
-		return;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		va_end(ap);
-		r.message = msg;
-	}
-	l->stop = l->fn(l->ctx, &r) != 0;
+	va_start(ap, fmt);
+	lintkit_vemit(l, &r, i, fmt, ap);
+	va_end(ap);
 }

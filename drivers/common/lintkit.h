@@ -58,6 +58,12 @@ int lintkit_name(const struct lintkit *l, size_t i,
 		 void (*copy)(const struct lintkit *l, size_t i, char *out),
 		 struct lintkit_name *nm);
 
+/* Report r, pointing at word i, its message made from fmt (NULL: r's
+   own); nothing once fn asked to stop. */
+void lintkit_emit(struct lintkit *l, struct dbmigrate_lint_report *r,
+		  size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Report one finding at word i; fmt makes the message (NULL: none).
    Nothing once fn asked to stop. */
 void lintkit_report(struct lintkit *l, enum dbmigrate_lint_kind kind,

@@ -441,6 +441,7 @@ static dbmigrate_code pg_open(const struct dbmigrate_host *host,
 		return DBMIGRATE_ENOMEM;
 	}
 	c->host = host;
+	c->citus = -1;
 	/*
 	 * Before dbname: with expand_dbname, a URL's own application_name
 	 * comes later and wins. After it: an explicit connect timeout
