@@ -1,11 +1,11 @@
 /*
- * limit-files.h - how the limits (bench/limit.c, bench/sqlite-limit.c)
- * read migration files: a file whole, and every file of a directory as
- * cheaply as it can be done. Included by both; define LIMIT_NAME (the
- * program's name, for its messages) first.
+ * limit-files.h - what both limits (bench/limit.c, bench/sqlite-limit.c)
+ * do with files: read one whole, and read every file of a directory as
+ * a tool must to know its migrations. Included by the one .c file of
+ * each program; LIMIT_NAME names the program in errors.
  */
-#ifndef DBMIGRATE_BENCH_LIMIT_FILES_H
-#define DBMIGRATE_BENCH_LIMIT_FILES_H
+#ifndef LIMIT_FILES_H
+#define LIMIT_FILES_H
 
 #include <dirent.h>
 #include <errno.h>

@@ -17,14 +17,9 @@
  * Nothing is timed here: bench/run times this whole process (start,
  * connect, query, exit) the same way it times dbmigrate.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <libpq-fe.h>
 
