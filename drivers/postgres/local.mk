@@ -4,7 +4,7 @@ if POSTGRES
 driver_LTLIBRARIES += drivers/postgres/postgres.la
 drivers_postgres_postgres_la_SOURCES = drivers/postgres/pg.c drivers/postgres/pg.h \
 	drivers/postgres/pg-apply.c drivers/postgres/pg-classify.c \
-	drivers/postgres/pg-exec.c drivers/postgres/pg-lint.c drivers/postgres/pg-lock.c \
+	drivers/postgres/pg-exec.c drivers/postgres/pg-lint.c drivers/postgres/pg-lint-citus.c drivers/postgres/pg-lint.h drivers/postgres/pg-lock.c \
 	drivers/postgres/pg-snapshot.c drivers/postgres/pg-table.c \
 	drivers/common/drvkit.c drivers/common/drvkit.h \
 	drivers/common/lintkit.c drivers/common/lintkit.h
