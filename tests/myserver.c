@@ -55,7 +55,9 @@ __attribute__((noreturn)) static void myserver_die(const char *what,
 	exit(1);
 }
 
-/* Skip the program (exit 77), or fail it (exit 1) when CI=true. */
+/* Skip the program (exit 77), or fail it (exit 1) when CI=true: only
+   for want of the server's binaries. With them installed, a server that
+   cannot be set up is a failure (myserver_die()), never a skip. */
 __attribute__((noreturn)) static void myserver_skip(const char *why)
 {
 	const char *ci = getenv("CI");
@@ -129,8 +131,9 @@ static void myserver_pick_user(void)
 	if (pw == NULL)
 		pw = getpwnam("nobody");
 	if (pw == NULL)
-		myserver_skip("running as root and no user (mysql, dbmigrate, "
-			      "nobody) exists to run the MariaDB server");
+		myserver_die("running as root and no user (mysql, dbmigrate, "
+			     "nobody) exists to run the MariaDB server",
+			     NULL);
 	myserver_uid = pw->pw_uid;
 	myserver_gid = pw->pw_gid;
 	myserver_as_other = 1;
@@ -442,7 +445,8 @@ void myserver_start(void)
 	if (myserver_install_db() != 0) {
 		myserver_show_logs();
 		tu_rm_rf(myserver_dir_s);
-		myserver_skip("mariadb-install-db failed (its output is above)");
+		myserver_die("mariadb-install-db failed (its output is above)",
+			     myserver_install);
 	}
 	atexit(myserver_atexit);
 	for (int attempt = 0; attempt < 3 && rc != 0; attempt++) {
@@ -465,7 +469,8 @@ void myserver_start(void)
 	if (rc != 0) {
 		myserver_show_logs();
 		tu_rm_rf(myserver_dir_s);
-		myserver_skip("the MariaDB server did not start (its log is above)");
+		myserver_die("the MariaDB server did not start (its log is above)",
+			     myserver_daemon);
 	}
 	myserver_set_password();
 }
