@@ -192,6 +192,12 @@ START_TEST(unterminated)
 	expect_refused("SELECT \"abc\\\";", "unterminated quoted string", 7);
 	expect_refused("SELECT `abc;", "unterminated quoted name", 7);
 	expect_refused("SELECT 1; /* abc", "unterminated /* comment", 10);
+	/* An executable comment that a ';' inside it outlives (as in the
+	   mysql client) is refused where it opened, not past the text (the
+	   fuzzer found that). */
+	expect_refused("SELECT 1;\n/*!40101 SET NAMES utf8mb4; SELECT 2;",
+		       "unterminated executable comment", 10);
+	expect_refused("/*!40101 SET x = 1", "unterminated executable comment", 0);
 }
 END_TEST
 

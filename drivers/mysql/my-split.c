@@ -42,6 +42,7 @@ struct my_scan {
 	int at_start;      /* the next word starts an inner statement */
 	int after_end;     /* the last word was END */
 	int exec;          /* inside an executable comment */
+	size_t exec_open;  /* where that comment opened */
 	int begin_first;   /* the first word was BEGIN */
 	int not_second;    /* ... and the second NOT */
 };
@@ -396,6 +397,7 @@ dbmigrate_code my_split(const struct dbmigrate_host *host, const char *text,
 					;
 				my_scan_code(&s, i, k);
 				s.exec = 1;
+				s.exec_open = i;
 				i = k;
 				continue;
 			}
@@ -462,7 +464,7 @@ dbmigrate_code my_split(const struct dbmigrate_host *host, const char *text,
 	}
 	if (s.exec)
 		return my_split_fail(err, "unterminated executable comment /*!",
-				     NULL, s.start);
+				     NULL, s.exec_open);
 	if (s.compound && s.depth > 0 && s.start != (size_t)-1)
 		return my_split_fail(
 		    err, "unterminated BEGIN ... END block",
