@@ -472,7 +472,14 @@ void prepare_explain_failure(dbmigrate *m, const struct run_item *r,
 		strbuf_printf(&b, "The transaction was rolled back: nothing of its %zu migration%s was %s or recorded.",
 			      rolled_back, rolled_back == 1 ? "" : "s", verb);
 	}
-	if (committed > 0 && mode->per_migration)
+	if (committed > 0 && mode->per_migration &&
+	    !(m->drv.vt->caps & DBMIGRATE_CAP_TRANSACTIONAL_DDL))
+		strbuf_printf(&b, " %zu earlier migration%s of this batch had already been committed with %s tracking row%s (each migration commits as it runs where DDL commits on its own) and stay%s %s.",
+			      committed, committed == 1 ? "" : "s",
+			      committed == 1 ? "its" : "their",
+			      committed == 1 ? "" : "s",
+			      committed == 1 ? "s" : "", verb);
+	else if (committed > 0 && mode->per_migration)
 		strbuf_printf(&b, " %zu earlier migration%s of this batch had already been committed (--transaction per-migration) and stay%s %s.",
 			      committed, committed == 1 ? "" : "s",
 			      committed == 1 ? "s" : "", verb);
