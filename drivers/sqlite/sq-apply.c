@@ -1,7 +1,8 @@
 /*
  * sq-apply.c - running a migration: its statements in order, each one
- * prepared and stepped to the end (SQLite has no round trips to save,
- * so apply_batch() is apply() in a loop), then its tracking row. The
+ * prepared and stepped to the end, then its tracking row (SQLite has
+ * no round trips to save, so the driver has no apply_batch(): the host
+ * calls apply() once per migration and times each on its own). The
  * row's INSERT and DELETE are prepared once per connection and table
  * and kept, which is most of what a small migration costs beyond its
  * own SQL.
@@ -144,23 +145,4 @@ dbmigrate_code sq_apply(dbmigrate_conn *c, const char *table,
 	if (own && !sqlite3_get_autocommit(c->db))
 		sq_exec_own(c, "ROLLBACK", "cannot roll back");
 	return rc;
-}
-
-/* Run n migrations of one transaction; see driver.h's apply_batch(). */
-dbmigrate_code sq_apply_batch(dbmigrate_conn *c, const char *table,
-			      const struct dbmigrate_batch_item *items,
-			      size_t n, size_t *failed)
-{
-	*failed = 0;
-	for (size_t k = 0; k < n; k++) {
-		dbmigrate_code rc = sq_apply(c, table, items[k].stmts,
-					     items[k].n, items[k].record,
-					     items[k].unrecord_id);
-
-		if (rc != DBMIGRATE_OK) {
-			*failed = k;
-			return rc;
-		}
-	}
-	return DBMIGRATE_OK;
 }

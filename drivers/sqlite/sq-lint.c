@@ -383,6 +383,19 @@ static void sq_lint_pragma(struct sq_lint *l, const struct dbmigrate_host *host,
 	int assigns;
 	const char *p = sq_classify_pragma(host, l->sql, len, &n, &assigns);
 
+	if (p != NULL && assigns && n == 12 &&
+	    strncasecmp(p, "foreign_keys", n) == 0) {
+		/* PRAGMA [schema.]foreign_keys = OFF (or (0), false, no):
+		   the first step of a table rebuild, after which a DROP
+		   TABLE deletes no row of the tables referencing it. */
+		size_t v = (sq_lint_is(l, 2, ".") ? 3 : 1) + 2;
+
+		if (sq_lint_is(l, v, "OFF") || sq_lint_is(l, v, "0") ||
+		    sq_lint_is(l, v, "FALSE") || sq_lint_is(l, v, "NO"))
+			sq_lint_report(l, DBMIGRATE_LINT_GUARDS, "drop-table",
+				       0, NULL, 0, NULL, NULL);
+		return;
+	}
 	if (p != NULL && assigns && n == 15 &&
 	    strncasecmp(p, "writable_schema", n) == 0)
 		sq_lint_report(l, DBMIGRATE_LINT_WARNING, "writable-schema", 0,

@@ -466,7 +466,6 @@ static const struct dbmigrate_driver sq_driver = {
 	.read_rows_brief = sq_table_read_brief,
 	.drop_table = sq_table_drop,
 	.apply = sq_apply,
-	.apply_batch = sq_apply_batch,
 	.scratch_open = sq_scratch_open,
 	.scratch_close = sq_scratch_close,
 	.snapshot = sq_snapshot,

@@ -172,9 +172,6 @@ dbmigrate_code sq_apply(dbmigrate_conn *c, const char *table,
 			const struct dbmigrate_stmt *stmts, size_t n,
 			const struct dbmigrate_row *record,
 			const char *unrecord_id);
-dbmigrate_code sq_apply_batch(dbmigrate_conn *c, const char *table,
-			      const struct dbmigrate_batch_item *items,
-			      size_t n, size_t *failed);
 /* Forget the tracking row statements kept (before the table changes). */
 void sq_apply_forget(dbmigrate_conn *c);
 

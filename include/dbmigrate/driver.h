@@ -314,8 +314,14 @@ typedef int (*dbmigrate_line_fn)(void *ctx, const char *line);
 enum dbmigrate_lint_kind {
 	DBMIGRATE_LINT_WARNING,           /* a hazard: rule, message, hint */
 	DBMIGRATE_LINT_CREATES_TABLE,     /* the statement creates table */
-	DBMIGRATE_LINT_SETS_LOCK_TIMEOUT  /* it bounds the lock waits of the
+	DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, /* it bounds the lock waits of the
 					     statements after it */
+	DBMIGRATE_LINT_GUARDS             /* it makes the hazard of rule safe
+					     for the statements after it in
+					     the same migration (SQLite:
+					     PRAGMA foreign_keys=OFF guards
+					     a rebuild's drop-table); their
+					     findings of rule are dropped */
 };
 
 /* Flags of a DBMIGRATE_LINT_WARNING. */
@@ -337,7 +343,8 @@ enum dbmigrate_lint_kind {
 struct dbmigrate_lint_report {
 	enum dbmigrate_lint_kind kind;
 	const char *rule;    /* WARNING: kebab-case id, "index-not-concurrent";
-				users silence it by this name */
+				users silence it by this name. GUARDS: the
+				rule guarded against */
 	const char *message; /* WARNING: the risk, short and lowercase, no
 				final period */
 	const char *hint;    /* WARNING: the safer pattern, full sentences */

@@ -7,7 +7,6 @@
 #include "handle.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,13 +93,12 @@ static void handle_host_log(void *ctx, enum dbmigrate_log_level level,
 	handle_message(ctx, kind, message);
 }
 
-/* host->interrupted: the user's interrupt, or (while connecting) the
-   session's files failed to load, so there is no point waiting. */
+/* host->interrupted: the user's interrupt. */
 static int handle_host_interrupted(void *ctx)
 {
 	dbmigrate *m = ctx;
 
-	return m->interrupted != 0 || atomic_load(&m->files_failed) != 0;
+	return m->interrupted != 0;
 }
 
 dbmigrate *dbmigrate_new(void)
@@ -118,7 +116,6 @@ dbmigrate *dbmigrate_new(void)
 	m->host.interrupted = handle_host_interrupted;
 	driver_host_services(&m->host);
 	m->drv_statement = DBMIGRATE_NO_STATEMENT;
-	atomic_init(&m->files_failed, 0);
 	return m;
 }
 

@@ -9,7 +9,6 @@
 #define DBMIGRATE_HANDLE_H
 
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -24,8 +23,6 @@ struct dbmigrate {
 	struct driver drv;             /* drv.vt once loaded, drv.conn once open */
 	struct dbmigrate_host host;    /* what the driver gets; ctx = this */
 	volatile sig_atomic_t interrupted; /* set by dbmigrate_interrupt() */
-	atomic_int files_failed;       /* the session's files failed to load
-					  while it connected: stop connecting */
 	size_t drv_statement;          /* from the driver's last error */
 	unsigned drv_position;
 	char driver_name[64];          /* dbmigrate_get("driver") from a URL */

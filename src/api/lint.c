@@ -8,7 +8,9 @@
  * to the driver's lint(), which knows its backend's SQL, and the
  * findings are filtered
  * here with what spans statements: a warning about an existing table is
- * dropped when the migration created that table itself, the lock-timeout
+ * dropped when the migration created that table itself, a warning of a
+ * rule an earlier statement guards against (SQLite: PRAGMA
+ * foreign_keys=OFF before a table rebuild's DROP TABLE), the lock-timeout
  * warning when a lock timeout is already set (and it is given once per
  * migration). The core adds the rules every backend shares: a migration
  * without a down section, and a statement that cannot run in a
@@ -33,6 +35,13 @@
 #include "split.h"
 #include "strbuf.h"
 
+/* A set of names, few enough to search in order. */
+struct lint_names {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
 /* The state of one up section being linted, shared with the driver's
    callback. */
 struct lint_run {
@@ -42,9 +51,8 @@ struct lint_run {
 	const struct split_result *sp;
 	size_t stmt;          /* index in sp of the statement linted */
 	bool unwrapped;       /* and the runner drops that BEGIN ... COMMIT */
-	char **created;       /* tables created so far (normalised names) */
-	size_t ncreated;
-	size_t capcreated;
+	struct lint_names created; /* tables created so far (normalised) */
+	struct lint_names guarded; /* rules an earlier statement made safe */
 	bool timeout_set;     /* a lock timeout bounds the statements now */
 	bool timeout_done;    /* no-lock-timeout was considered already */
 	bool nomem;
@@ -297,38 +305,44 @@ static void lint_warn(struct lint_run *run, size_t k, size_t off,
 	errors_clear(&loc);
 }
 
-/* True when the run's migration created table before this point. */
-static bool lint_created(const struct lint_run *run, const char *table)
+/* True when names holds name. */
+static bool lint_names_has(const struct lint_names *names, const char *name)
 {
-	for (size_t i = 0; i < run->ncreated; i++)
-		if (strcmp(run->created[i], table) == 0)
+	for (size_t i = 0; i < names->n; i++)
+		if (strcmp(names->v[i], name) == 0)
 			return true;
 	return false;
 }
 
-/* Remember that the migration creates table. */
-static void lint_create(struct lint_run *run, const char *table)
+/* Add name to names (once); false when out of memory. */
+static bool lint_names_add(struct lint_names *names, const char *name)
 {
 	char *copy;
 
-	if (lint_created(run, table))
-		return;
-	if (run->ncreated == run->capcreated) {
-		size_t ncap = run->capcreated == 0 ? 8 : run->capcreated * 2;
-		char **nv = realloc(run->created, ncap * sizeof *nv);
+	if (lint_names_has(names, name))
+		return true;
+	if (names->n == names->cap) {
+		size_t ncap = names->cap == 0 ? 8 : names->cap * 2;
+		char **nv = realloc(names->v, ncap * sizeof *nv);
 
-		if (nv == NULL) {
-			run->nomem = true;
-			return;
-		}
-		run->created = nv;
-		run->capcreated = ncap;
+		if (nv == NULL)
+			return false;
+		names->v = nv;
+		names->cap = ncap;
 	}
-	if ((copy = strdup(table)) == NULL) {
-		run->nomem = true;
-		return;
-	}
-	run->created[run->ncreated++] = copy;
+	if ((copy = strdup(name)) == NULL)
+		return false;
+	names->v[names->n++] = copy;
+	return true;
+}
+
+/* Free what names holds. */
+static void lint_names_free(struct lint_names *names)
+{
+	for (size_t i = 0; i < names->n; i++)
+		free(names->v[i]);
+	free(names->v);
+	*names = (struct lint_names){ 0 };
 }
 
 /* A statement that cannot run in a transaction, inside the migration's
@@ -365,8 +379,14 @@ static int lint_on_report(void *ctx, const struct dbmigrate_lint_report *rep)
 		off += rep->offset;
 	switch (rep->kind) {
 	case DBMIGRATE_LINT_CREATES_TABLE:
-		if (rep->table != NULL)
-			lint_create(run, rep->table);
+		if (rep->table != NULL && !lint_names_add(&run->created,
+							  rep->table))
+			run->nomem = true;
+		break;
+	case DBMIGRATE_LINT_GUARDS:
+		if (rep->rule != NULL && !lint_names_add(&run->guarded,
+							 rep->rule))
+			run->nomem = true;
 		break;
 	case DBMIGRATE_LINT_SETS_LOCK_TIMEOUT:
 		run->timeout_set = true;
@@ -375,7 +395,10 @@ static int lint_on_report(void *ctx, const struct dbmigrate_lint_report *rep)
 		if (rep->rule == NULL || rep->message == NULL)
 			break;
 		if ((rep->flags & DBMIGRATE_LINT_EXISTING_TABLE) &&
-		    rep->table != NULL && lint_created(run, rep->table))
+		    rep->table != NULL &&
+		    lint_names_has(&run->created, rep->table))
+			break;
+		if (lint_names_has(&run->guarded, rep->rule))
 			break;
 		if (rep->flags & DBMIGRATE_LINT_NEEDS_LOCK_TIMEOUT) {
 			/* Once per migration: one SET at its top answers
@@ -528,9 +551,8 @@ dbmigrate_code lint_migration(const struct migration *mig,
 	if (rc == DBMIGRATE_OK && run.nomem)
 		rc = errors_nomem(err);
 	lint_sort(r, from);
-	for (size_t i = 0; i < run.ncreated; i++)
-		free(run.created[i]);
-	free(run.created);
+	lint_names_free(&run.created);
+	lint_names_free(&run.guarded);
 	split_result_free(&sp);
 	return rc;
 }

@@ -1,13 +1,12 @@
 /*
- * session.c - what one command loads before it plans: the driver, the
- * connection, the files (on a thread of their own while the connection
- * opens), the runner lock and the tracking rows, merged into a plan
- * (plan_build()). Calls down only: handle.c, the files, the driver.
+ * session.c - what one command loads before it plans: the files, the
+ * driver, the connection, the runner lock and the tracking rows, merged
+ * into a plan (plan_build()). Calls down only: handle.c, the files, the
+ * driver.
  */
 #include "session.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,8 +104,7 @@ void session_free(struct session *s)
 /*
  * Discover and load every migration file of directory dir into files;
  * without bodies (status), from the status cache in cache_dir where it
- * knows a file unchanged. Touches nothing of the handle: it may run on
- * a thread of its own (session_begin()).
+ * knows a file unchanged.
  */
 static dbmigrate_code session_load(const char *dir, const char *cache_dir,
 				   bool bodies, struct migration_set *files,
@@ -200,109 +198,30 @@ dbmigrate_code session_read_plan(dbmigrate *m, struct session *s)
 	return plan_build(&s->files, &s->rows, &s->plan, &m->err);
 }
 
-/* The loading thread of a session: what it reads and what it writes,
-   none of which the connecting thread touches until it is joined. */
-struct session_load {
-	const char *dir;
-	const char *cache_dir;
-	bool bodies;
-	struct migration_set *files;
-	dbmigrate_error err;
-	dbmigrate_code rc;
-	atomic_int *failed; /* set on failure, so that connecting stops */
-};
-
-/* Thread body: session_load(). */
-static void *session_load_thread(void *arg)
-{
-	struct session_load *l = arg;
-
-	l->rc = session_load(l->dir, l->cache_dir, l->bodies, l->files, &l->err);
-	if (l->rc != DBMIGRATE_OK)
-		atomic_store(l->failed, 1);
-	return NULL;
-}
-
 /*
- * Load the files and connect at the same time: the files on a thread of
- * the session's own, while this thread opens the connection (a server
- * starting a session and checking a password takes about as long as
- * reading ten thousand files) and, when rows is true (status: no lock
- * to take first), reads the tracking rows. The loading thread calls
- * nothing of the caller's (no events, no callbacks) and is joined
- * before anything runs, so callers see what they saw before: the
- * files' errors first (a failed load stops a connection that is still
- * being retried), and no migration run before every file was read and
- * checked. Without a thread (pthread_create failed) it is done one
- * after the other.
+ * Load the files, then connect and, when rows is true (status: no lock
+ * to take first), read the tracking rows. The files come first, so that
+ * their errors win over the connection's and nothing connects for a
+ * directory that cannot run.
  *
- * The driver is loaded before the thread starts. Loading libpq maps two
- * dozen libraries, and while another thread of the process runs on the
- * other CPU, each mmap() and mprotect() of the loader costs a TLB
- * shootdown (an interrupt to that CPU, dear on virtual machines):
- * beside the loading thread, dlopen() took 17 ms instead of 10.
- *
- * Measured against its removal (the sequential path forced) with
- * bench/compare, 2026-12-07: within the noise everywhere (median of
- * the paired ratios without it: status over 10,000 files 1.04x, IQR
- * 0.82-1.30, 31 pairs; up of 100 1.08x, IQR 0.96-1.19; up and down of
- * 1,000 1.02x and 0.89x). It does not pay for itself and is to be
- * removed, keeping the sequential path.
+ * Loading the files on a thread of their own while the connection
+ * opened was measured against this with bench/compare (2026-12-07) and
+ * was within the noise everywhere (median of the paired ratios without
+ * the thread: status over 10,000 files 1.04x, IQR 0.82-1.30, 31 pairs;
+ * up of 100 1.08x, IQR 0.96-1.19; up and down of 1,000 1.02x and
+ * 0.89x): it was removed.
  */
 static dbmigrate_code session_load_and_open(dbmigrate *m, struct session *s,
 					    bool bodies, bool rows)
 {
-	struct session_load l = {
-		.dir = config_dir(&m->cfg),
-		.cache_dir = bodies ? NULL : config_cache_dir(&m->cfg),
-		.bodies = bodies,
-		.files = &s->files,
-		.err = { .code = DBMIGRATE_OK },
-		.failed = &m->files_failed,
-	};
-	dbmigrate_code rc;
-	sigset_t all, old;
-	pthread_t t;
-	int made;
+	const char *cache_dir = bodies ? NULL : config_cache_dir(&m->cfg);
+	dbmigrate_code rc = session_load(config_dir(&m->cfg), cache_dir, bodies,
+					 &s->files, &m->err);
 
-	atomic_store(&m->files_failed, 0);
-	if ((rc = session_load_driver(m)) != DBMIGRATE_OK) {
-		/* The files' error wins, as when they were read first. */
-		dbmigrate_code frc = session_load(l.dir, l.cache_dir, bodies,
-						   &s->files, &l.err);
-
-		if (frc != DBMIGRATE_OK) {
-			errors_move(&m->err, &l.err);
-			return frc;
-		}
-		errors_clear(&l.err);
-		return rc;
-	}
-	/* The thread takes no signals: the caller's, a CLI's SIGINT
-	   handler for one, go to the thread that connects and runs. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	made = pthread_create(&t, NULL, session_load_thread, &l) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!made) {
-		rc = session_load(l.dir, l.cache_dir, bodies, &s->files, &m->err);
-		if (rc == DBMIGRATE_OK)
-			rc = session_open(m);
-		if (rc == DBMIGRATE_OK && rows)
-			rc = session_read_rows(m, s, !bodies);
-		return rc;
-	}
-	rc = session_open(m);
+	if (rc == DBMIGRATE_OK)
+		rc = session_open(m);
 	if (rc == DBMIGRATE_OK && rows)
 		rc = session_read_rows(m, s, !bodies);
-	pthread_join(t, NULL);
-	atomic_store(&m->files_failed, 0);
-	if (l.rc != DBMIGRATE_OK) {
-		/* The files' error wins, as when they were read first. */
-		errors_move(&m->err, &l.err);
-		return l.rc;
-	}
-	errors_clear(&l.err);
 	return rc;
 }
 
@@ -332,8 +251,8 @@ dbmigrate_code session_begin(dbmigrate *m, struct session *s,
 	dbmigrate_code rc;
 
 	memset(s, 0, sizeof *s);
-	/* Without a lock to take first, the rows are read while the files
-	   load; with one, only once the lock is held. */
+	/* Without a lock to take first, the rows are read at once; with
+	   one, only once the lock is held. */
 	rc = session_load_and_open(m, s, bodies, !lock);
 	if (rc == DBMIGRATE_OK && lock) {
 		rc = session_lock(m);

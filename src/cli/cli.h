@@ -212,12 +212,6 @@ char *output_label(const dbmigrate_entry *e);
 char *output_safe(const char *s, bool multiline);
 void output_duration(char *buf, size_t n, double seconds);
 
-/* heap.c */
-/* Ready glibc's malloc for a run over the big directory dir (see heap.c);
-   returns the bytes populated, 0 when it did nothing; *huge tells
-   whether transparent huge pages were asked for them. */
-size_t heap_prepare(const char *dir, bool *huge);
-
 /* xalloc.c */
 void *xmalloc(size_t n);
 void *xreallocarray(void *p, size_t n, size_t size);

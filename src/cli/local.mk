@@ -21,7 +21,6 @@ dbmigrate_SOURCES = \
 	src/cli/cmd-validate.c \
 	src/cli/cmd-verify.c \
 	src/cli/cmd-version.c \
-	src/cli/heap.c \
 	src/cli/output.c \
 	src/cli/xalloc.c
 dbmigrate_LDADD = src/libdbmigrate.la

@@ -538,16 +538,6 @@ static int main_run(struct main_args *a, struct cli *cli)
 	cli->format = a->format;
 	if (e->config && (status = main_configure(a, cli)) != CLI_EXIT_OK)
 		return status;
-	if (cli->m != NULL) {
-		bool huge;
-		size_t heap = heap_prepare(cmd_dir(cli), &huge);
-
-		if (heap > 0)
-			output_debug(&cli->out, "heap of %zu MiB populated for "
-				     "a big directory%s", heap >> 20,
-				     huge ? " (transparent huge pages asked for)"
-					  : "");
-	}
 	if (cli->m != NULL)
 		main_signals(cli->m);
 	status = e->exec(cli);

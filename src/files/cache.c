@@ -15,8 +15,10 @@
  * correct cache, and the later rename wins.
  *
  * It pays: with `--cache-dir off`, `status` over 10,000 unchanged files
- * takes 2.0x as long (bench/compare, median of the paired ratios, IQR
- * 1.60-2.40, 21 pairs, 2026-12-07).
+ * takes 1.37x and 1.53x as long (bench/compare, median of the paired
+ * ratios, IQR 1.26-1.64 and 1.23-1.66, two runs of 31 pairs on a busy
+ * 2-core VM, 2026-12-07, with files loaded before connecting and no
+ * heap tuning; 2.0x, IQR 1.60-2.40, when both were still there).
  */
 #include "cache.h"
 

@@ -1,0 +1,2 @@
+## examples/ - the demo set for other backends (scripts/demo sqlite).
+EXTRA_DIST += examples
