@@ -638,6 +638,9 @@ START_TEST(two_runners_and_lock_timeout)
 	tu_expect_has("stderr", r.err, "could not acquire the migration lock");
 	tu_expect_has("stderr", r.err, "held by connection ");
 	tu_expect_has("stderr", r.err, "user root from 127.0.0.1");
+	/* and since when, from the processlist */
+	tu_expect_has("stderr", r.err, " since ");
+	tu_expect_has("stderr", r.err, " UTC)");
 	tu_expect_lacks("stderr", r.err, myserver_password());
 	tu_result_free(&r);
 	status = bg_wait(&b, 20);
