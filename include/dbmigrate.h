@@ -186,7 +186,11 @@ DBMIGRATE_API dbmigrate *dbmigrate_new(void);
  * lock_retries (0..100; default 3 when a lock timeout is in effect);
  * cache_dir, a directory where dbmigrate_status() keeps what it learnt
  * of unchanged files so as not to read them again (unset, empty or
- * "off": no cache; nothing else uses it). A NULL value unsets the key. An unknown key or a bad value fails with
+ * "off": no cache; nothing else uses it); schema, the schema (namespace)
+ * the migrations run in: first on the connection's search path, the
+ * tracking table inside it, for a driver that has schemas (PostgreSQL;
+ * others refuse it with DBMIGRATE_EUSAGE when the migrator opens, as
+ * they do a schema-qualified table with it). A NULL value unsets the key. An unknown key or a bad value fails with
  * DBMIGRATE_EUSAGE. Options cannot change once the migrator is open.
  */
 DBMIGRATE_API dbmigrate_code dbmigrate_set(dbmigrate *m, const char *key,
@@ -206,7 +210,7 @@ DBMIGRATE_API const char *dbmigrate_get(dbmigrate *m, const char *key);
  * an error). Variables: DATABASE_URL, DB_HOST, DB_PORT, DB_NAME, DB_USER,
  * DB_PASSWORD, DBMIGRATE_DRIVER, DBMIGRATE_DIR, DBMIGRATE_TABLE,
  * DBMIGRATE_STATEMENT_TIMEOUT, DBMIGRATE_SQL_LOCK_TIMEOUT,
- * DBMIGRATE_LOCK_RETRIES, DBMIGRATE_CACHE_DIR. The
+ * DBMIGRATE_LOCK_RETRIES, DBMIGRATE_CACHE_DIR, DBMIGRATE_SCHEMA. The
  * dotenv file never changes the process environment.
  */
 DBMIGRATE_API dbmigrate_code dbmigrate_load_env(dbmigrate *m,

@@ -22,7 +22,7 @@ static const char *const vars[] = {
 	"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
 	"DB_PASSWORD", "DBMIGRATE_DRIVER", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
 	"DBMIGRATE_STATEMENT_TIMEOUT", "DBMIGRATE_SQL_LOCK_TIMEOUT",
-	"DBMIGRATE_LOCK_RETRIES",
+	"DBMIGRATE_LOCK_RETRIES", "DBMIGRATE_SCHEMA",
 };
 
 /* Start each test from a clean environment. */
@@ -153,6 +153,34 @@ START_TEST(defaults)
 	ck_assert_str_eq(config_dir(&c), "migrations");
 	tu_rm_rf(dir);
 	free(dir);
+}
+END_TEST
+
+/* A schema puts an unqualified tracking table inside it, whichever is
+   set first; a bad schema name is refused and changes nothing. */
+START_TEST(schema_qualifies_the_table)
+{
+	struct config c = { 0 };
+	dbmigrate_error e = { 0 };
+
+	ck_assert_int_eq(config_set(&c, CONFIG_SCHEMA, "tenant_42", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(config_table(&c), "tenant_42.migrations");
+	ck_assert_int_eq(config_set(&c, CONFIG_TABLE, "schema_migrations", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(config_table(&c), "tenant_42.schema_migrations");
+	/* A qualified table stays as given (the migrator refuses the pair). */
+	ck_assert_int_eq(config_set(&c, CONFIG_TABLE, "other.t", CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(config_table(&c), "other.t");
+	ck_assert_int_eq(config_set(&c, CONFIG_TABLE, NULL, CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(config_table(&c), "tenant_42.migrations");
+	ck_assert_int_eq(config_set(&c, CONFIG_SCHEMA, "a.b", CONFIG_FROM_CALLER, &e), DBMIGRATE_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(e.message, "invalid schema"));
+	errors_clear(&e);
+	ck_assert_int_eq(config_set(&c, CONFIG_SCHEMA, "1x", CONFIG_FROM_CALLER, &e), DBMIGRATE_EUSAGE);
+	errors_clear(&e);
+	ck_assert_str_eq(config_table(&c), "tenant_42.migrations");
+	ck_assert_int_eq(config_set(&c, CONFIG_SCHEMA, NULL, CONFIG_FROM_CALLER, &e), DBMIGRATE_OK);
+	ck_assert_str_eq(config_table(&c), "migrations");
+	config_free(&c);
 }
 END_TEST
 
@@ -313,6 +341,7 @@ START_TEST(every_variable_is_read)
 		{ "DBMIGRATE_STATEMENT_TIMEOUT", "30s", CONFIG_STATEMENT_TIMEOUT },
 		{ "DBMIGRATE_SQL_LOCK_TIMEOUT", "500ms", CONFIG_SQL_LOCK_TIMEOUT },
 		{ "DBMIGRATE_LOCK_RETRIES", "5", CONFIG_LOCK_RETRIES },
+		{ "DBMIGRATE_SCHEMA", "tenant_1", CONFIG_SCHEMA },
 	};
 	char *dir = tu_mkdtemp();
 	char path[512];
@@ -643,6 +672,7 @@ int main(void)
 	tcase_add_test(tc, later_dotenv_line_wins);
 	tcase_add_test(tc, weaker_url_does_not_hide_stronger_parts);
 	tcase_add_test(tc, missing_dotenv_is_fine_and_bad_dotenv_is_not);
+	tcase_add_test(tc, schema_qualifies_the_table);
 	tcase_add_test(tc, url_driver_names);
 	tcase_add_test(tc, url_passwords_are_masked);
 	tcase_add_test(tc, fuzz_found_password_leaks);

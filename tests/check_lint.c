@@ -519,6 +519,101 @@ START_TEST(concurrently_alone_is_fine)
 }
 END_TEST
 
+/* How many warnings of rule run found. */
+static size_t count_rule(const struct run *run, const char *rule)
+{
+	size_t n = 0;
+
+	ck_assert_msg(run->rc == DBMIGRATE_OK, "lint failed: %s",
+		      dbmigrate_errmsg(run->m));
+	for (size_t i = 0; i < dbmigrate_lint_count(run->r); i++)
+		n += strcmp(dbmigrate_lint_get(run->r, i)->rule, rule) == 0;
+	return n;
+}
+
+/* Citus's rules fire on the tables the migrations made Citus tables,
+   across migrations and with ids; on the same SQL without Citus, never. */
+START_TEST(citus_rules_need_citus_tables)
+{
+	static const char base[] =
+		"CREATE TABLE orders (tenant int, id int, note text,\n"
+		"  PRIMARY KEY (tenant, id));\n"
+		"SELECT create_distributed_table('orders', 'tenant');\n"
+		"INSERT INTO orders VALUES (1, 1, 'x');\n"
+		"CREATE TABLE \"Countries\" (code text PRIMARY KEY);\n"
+		"SELECT pg_catalog.create_reference_table('public.\"Countries\"');\n"
+		"CREATE TABLE audit (id int PRIMARY KEY);";
+	static const char later[] =
+		"SET LOCAL lock_timeout = '5s';\n"
+		"ALTER TABLE orders ADD CONSTRAINT audit_fk FOREIGN KEY (id)\n"
+		"  REFERENCES audit (id) NOT VALID;\n"
+		"ALTER TABLE audit ADD COLUMN t int REFERENCES orders (id);\n"
+		"ALTER TABLE orders ADD CONSTRAINT c_fk FOREIGN KEY (note)\n"
+		"  REFERENCES \"Countries\" (code) NOT VALID;\n"
+		"ALTER TABLE orders ADD CONSTRAINT one UNIQUE (id);\n"
+		"ALTER TABLE orders ADD CONSTRAINT two UNIQUE (id, tenant);\n"
+		"CREATE UNIQUE INDEX orders_note ON orders (note);\n"
+		"ALTER TABLE orders ALTER COLUMN note SET STATISTICS 100;\n"
+		"ALTER TABLE orders ADD COLUMN n int CHECK (n > 0);\n"
+		"ALTER TABLE orders SET WITHOUT CLUSTER;\n"
+		"ALTER TABLE orders ADD COLUMN c text REFERENCES \"Countries\";\n"
+		"CREATE TRIGGER t BEFORE UPDATE ON \"Countries\" FOR EACH ROW\n"
+		"  EXECUTE FUNCTION f();\n"
+		"CREATE TABLE events (tenant int, id int PRIMARY KEY);\n"
+		"SELECT create_distributed_table('events', 'tenant');\n"
+		"CREATE TABLE fresh (tenant int, id int, PRIMARY KEY (tenant, id));\n"
+		"SELECT create_distributed_table('fresh', 'tenant');\n"
+		"CREATE TABLE filled (tenant int);\n"
+		"COPY filled FROM '/tmp/x';\n"
+		"SELECT create_reference_table('filled');\n"
+		"SELECT create_distributed_table('old', 'tenant');\n"
+		"SELECT create_distributed_table_concurrently('old2', 'tenant');";
+	static const char *const rules[] = {
+		"citus-foreign-key-to-local", "citus-key-without-distribution-column",
+		"citus-unsupported", "citus-trigger", "citus-distribute-with-data",
+	};
+	/* With the Citus calls. */
+	static const size_t want[] = { 2, 3, 3, 1, 2 };
+	char *f1 = sql_file(base), *f2 = sql_file(later), *plain;
+	const char *const ids[] = { "002" };
+	struct run run = LINT("postgres", "001_base.sql", f1, "002_later.sql", f2);
+	char *all = dump(run.r);
+
+	for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++)
+		ck_assert_msg(count_rule(&run, rules[k]) == want[k],
+			      "%s: %zu, expected %zu:\n%s", rules[k],
+			      count_rule(&run, rules[k]), want[k], all);
+	free(all);
+	run_free(&run);
+	/* lint 002 alone still knows what 001 distributed. */
+	run = lint_ids("postgres", ids, 1, "001_base.sql", f1, "002_later.sql",
+		       f2, (const char *)NULL);
+	ck_assert_uint_eq(count_rule(&run, "citus-foreign-key-to-local"), 2);
+	ck_assert_uint_eq(count_rule(&run, "citus-trigger"), 1);
+	run_free(&run);
+	/* The same statements on plain PostgreSQL: no Citus rule. */
+	plain = sql_file("CREATE TABLE orders (tenant int, id int, note text,\n"
+			 "  PRIMARY KEY (tenant, id));\n"
+			 "CREATE TABLE audit (id int PRIMARY KEY);");
+	run = LINT("postgres", "001_base.sql", plain, "002_later.sql",
+		   "-- migrate:up\n"
+		   "ALTER TABLE orders ADD CONSTRAINT audit_fk FOREIGN KEY (id)\n"
+		   "  REFERENCES audit (id) NOT VALID;\n"
+		   "ALTER TABLE audit ADD COLUMN t int REFERENCES orders (id);\n"
+		   "ALTER TABLE orders ADD CONSTRAINT one UNIQUE (id);\n"
+		   "ALTER TABLE orders ADD COLUMN n int CHECK (n > 0);\n"
+		   "CREATE TRIGGER t BEFORE UPDATE ON orders FOR EACH ROW\n"
+		   "  EXECUTE FUNCTION f();\n"
+		   "-- migrate:down\nSELECT 1;\n");
+	for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++)
+		ck_assert_uint_eq(count_rule(&run, rules[k]), 0);
+	run_free(&run);
+	free(plain);
+	free(f1);
+	free(f2);
+}
+END_TEST
+
 #endif /* CHECK_LINT_POSTGRES */
 
 /* ---- the command ---- */
@@ -1049,6 +1144,7 @@ int main(void)
 	tcase_add_test(tc, directives_apply_to_one_statement);
 	tcase_add_test(tc, locations_in_sql_and_ts);
 	tcase_add_test(tc, concurrently_alone_is_fine);
+	tcase_add_test(tc, citus_rules_need_citus_tables);
 	tcase_add_test(tc, cli_postgres_by_default);
 	tcase_add_test(tc, cli_sql_lock_timeout_option);
 	tcase_add_test(tc, cli_json_and_sarif_postgres_rules);

@@ -1906,6 +1906,57 @@ START_TEST(batch_of_migrations)
 }
 END_TEST
 
+/*
+ * On a plain server the statements Citus wants alone (ALTER TABLE,
+ * CREATE INDEX...) stay joined with the others in one query string, as
+ * current_query() of the statement after them shows; with the runner
+ * lock taken, the lock's own query said there is no Citus. Without the
+ * lock the driver asks once, then still joins.
+ */
+START_TEST(plain_server_keeps_ddl_joined)
+{
+	char *url = pgserver_new_database();
+	struct host *h = host_new();
+	struct dbmigrate_stmt s[5] = {
+		stmt("CREATE TABLE seen (q text)"),
+		stmt("ALTER TABLE seen ADD COLUMN x int"),
+		stmt("CREATE INDEX seen_x ON seen (x)"),
+		stmt("ALTER TABLE seen DROP COLUMN x"),
+		stmt("INSERT INTO seen SELECT current_query()")};
+	struct dbmigrate_row r1 = {.id = "001", .name = "a", .batch = 1},
+			     r2 = {.id = "002", .name = "b", .batch = 1};
+
+	for (int locked = 1; locked >= 0; locked--) {
+		dbmigrate_conn *c = open_url(h, url, NULL);
+
+		if (locked)
+			ck_assert_int_eq(vt->lock(c, "migrations", 5),
+					 DBMIGRATE_OK);
+		ck_assert_int_eq(vt->ensure_table(c, "migrations"),
+				 DBMIGRATE_OK);
+		ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
+		ck_assert_msg(vt->apply(c, "migrations", s, 5,
+					locked ? &r1 : &r2, NULL) ==
+				  DBMIGRATE_OK,
+			      "%s", h->message);
+		ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+		assert_sql(url,
+			   "SELECT q LIKE 'CREATE TABLE seen%ALTER TABLE seen "
+			   "ADD%CREATE INDEX seen_x%ALTER TABLE seen DROP%"
+			   "INSERT INTO seen%INSERT INTO \"migrations\"%' FROM "
+			   "seen",
+			   "t");
+		free(pgserver_psql(url, "DROP TABLE seen"));
+		if (locked)
+			ck_assert_int_eq(vt->unlock(c, "migrations"),
+					 DBMIGRATE_OK);
+		vt->close(c);
+	}
+	free(url);
+	free(h);
+}
+END_TEST
+
 static Suite *pg_driver_suite(void)
 {
 	Suite *s = suite_create("postgres driver");
@@ -1954,6 +2005,7 @@ static Suite *pg_driver_suite(void)
 	tcase_add_test(tc, statement_timeout_stops_pg_sleep);
 	tcase_add_test(tc, lock_timeout_is_retried);
 	tcase_add_test(tc, batch_of_migrations);
+	tcase_add_test(tc, plain_server_keeps_ddl_joined);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -195,6 +195,18 @@ tests_check_cli_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_cli_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/check_targets
+TESTS += tests/check_targets
+tests_check_targets_SOURCES = tests/check_targets.c tests/testutil.c tests/testutil.h tests/tjson.c tests/tjson.h
+tests_check_targets_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_targets_CFLAGS = $(TEST_CFLAGS)
+tests_check_targets_LDADD = $(TEST_LDADD)
+if SQLITE
+tests_check_targets_CPPFLAGS += -DCHECK_TARGETS_SQLITE
+tests_check_targets_CFLAGS += $(SQLITE3_CFLAGS)
+tests_check_targets_LDADD += $(SQLITE3_LIBS)
+endif
+
 if POSTGRES
 check_PROGRAMS += tests/check_pg
 TESTS += tests/check_pg
@@ -209,6 +221,13 @@ tests_check_pg_import_SOURCES = tests/check_pg_import.c tests/testutil.c tests/t
 tests_check_pg_import_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_import_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_import_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+check_PROGRAMS += tests/check_pg_targets
+TESTS += tests/check_pg_targets
+tests_check_pg_targets_SOURCES = tests/check_pg_targets.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h tests/tjson.c tests/tjson.h
+tests_check_pg_targets_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_pg_targets_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_pg_targets_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 
 check_PROGRAMS += tests/check_pg_cli
 TESTS += tests/check_pg_cli
@@ -244,6 +263,15 @@ tests_check_verify_SOURCES = tests/check_verify.c tests/testutil.c tests/testuti
 tests_check_verify_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_verify_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_verify_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
+
+# Citus: a coordinator and two workers (tests/citus.c); skipped where
+# Citus is not installed, unless DBMIGRATE_REQUIRE_CITUS=1.
+check_PROGRAMS += tests/check_citus
+TESTS += tests/check_citus
+tests_check_citus_SOURCES = tests/check_citus.c tests/testutil.c tests/testutil.h tests/citus.c tests/citus.h
+tests_check_citus_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_citus_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_check_citus_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 endif
 if SQLITE
 # The SQLite driver on real files: no server needed.
@@ -309,4 +337,5 @@ distclean-local: distclean-fuzz-smoke
 distclean-fuzz-smoke:
 	-rm -rf tests/fuzz-smoke
 .PHONY: clean-fuzz-smoke distclean-fuzz-smoke
+
 

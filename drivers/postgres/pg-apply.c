@@ -32,6 +32,25 @@
  * COPY FROM STDIN would wait for data from the client, and the COPY is
  * refused cleanly on its own.
  *
+ * On Citus (the server has citus.version set) a statement whose DDL
+ * Citus sends to the shards as the client's own query text refuses to
+ * share a query string with another statement: the workers answer
+ * "cannot insert multiple commands into a prepared statement". Found by
+ * testing on Citus 13.2 (tests/check_citus): ALTER TABLE (DROP COLUMN,
+ * ALTER TYPE, SET/DROP NOT NULL and DEFAULT, RENAME, ADD CHECK, UNIQUE,
+ * EXCLUDE or FOREIGN KEY, VALIDATE, ATTACH/DETACH PARTITION, ENABLE ROW
+ * LEVEL SECURITY, OWNER TO, SET (...), REPLICA IDENTITY, two actions
+ * at once), ALTER INDEX, CREATE [UNIQUE] INDEX, DROP INDEX, REINDEX and
+ * CLUSTER, on distributed and reference tables alike. Those go as query
+ * strings of their own, still inside the batch's transaction; the rest
+ * (ADD COLUMN alone, DROP CONSTRAINT, TRUNCATE, DROP TABLE, COMMENT,
+ * GRANT, CREATE TABLE/VIEW/TYPE/FUNCTION, create_distributed_table())
+ * stays joined. Every ALTER TABLE goes alone, since its kind of table is
+ * not known here. A plain server never pays for it: the lock's first
+ * query says whether the server runs Citus (pg-lock.c); without a lock,
+ * apply() asks once per session, and only when a migration holds such a
+ * statement.
+ *
  * A statement that gives up waiting for a lock (lock_timeout, SQLSTATE
  * 55P03) is retried lock_retries times with backoff: in a transaction
  * the whole migration again, from its savepoint; outside one the failed
@@ -76,6 +95,7 @@ struct pg_apply_q {
 	size_t stmt;   /* index in apply()'s array, or DBMIGRATE_NO_STATEMENT */
 	size_t offset; /* where it starts in the query string that carried it */
 	size_t item;   /* apply_batch(): the migration it belongs to */
+	int alone;     /* goes in a query string of its own (Citus) */
 };
 
 /* Why a tracking statement's text failed besides memory: PQescapeLiteral()
@@ -201,6 +221,72 @@ static int pg_apply_is_copy(dbmigrate_conn *c, const struct dbmigrate_stmt *s)
 	       strncasecmp(w[0].s, "copy", 4) == 0;
 }
 
+/*
+ * True when the statement is one that Citus refuses in a query string
+ * with others (see the top of the file): ALTER TABLE, ALTER INDEX,
+ * CREATE [UNIQUE] INDEX, DROP INDEX, REINDEX, CLUSTER.
+ */
+static int pg_apply_citus_alone(dbmigrate_conn *c,
+				const struct dbmigrate_stmt *s)
+{
+	struct dbmigrate_word w[3];
+	size_t n = c->host->words(DBMIGRATE_LEX_POSTGRES, s->sql, s->len, w, 3);
+
+#define PG_APPLY_IS(i, kw)                                              \
+	(n > (i) && w[i].len == sizeof kw - 1 &&                        \
+	 strncasecmp(w[i].s, kw, sizeof kw - 1) == 0)
+	if (PG_APPLY_IS(0, "REINDEX") || PG_APPLY_IS(0, "CLUSTER"))
+		return 1;
+	if (PG_APPLY_IS(0, "ALTER"))
+		return PG_APPLY_IS(1, "TABLE") || PG_APPLY_IS(1, "INDEX");
+	if (PG_APPLY_IS(0, "DROP"))
+		return PG_APPLY_IS(1, "INDEX");
+	if (PG_APPLY_IS(0, "CREATE"))
+		return PG_APPLY_IS(1, "INDEX") ||
+		       (PG_APPLY_IS(1, "UNIQUE") && PG_APPLY_IS(2, "INDEX"));
+#undef PG_APPLY_IS
+	return 0;
+}
+
+/* Keep what the server said about Citus ("t", "f"; see pg.h). */
+void pg_apply_set_citus(dbmigrate_conn *c, const char *value)
+{
+	if (value != NULL && (value[0] == 't' || value[0] == 'f'))
+		c->citus = value[0] == 't';
+}
+
+/*
+ * Whether statements Citus wants alone must go alone: 1 on Citus, 0 on
+ * a plain server, -1 when asking failed (reported). Asked at most once
+ * per session, and only when stmts hold such a statement.
+ */
+static int pg_apply_split_for_citus(dbmigrate_conn *c,
+				    const struct dbmigrate_stmt *stmts,
+				    size_t n)
+{
+	PGresult *res;
+	size_t i;
+
+	if (c->citus == 0)
+		return 0;
+	for (i = 0; i < n && !pg_apply_citus_alone(c, &stmts[i]); i++)
+		;
+	if (i == n)
+		return 0;
+	if (c->citus > 0)
+		return 1;
+	res = pg_exec_run(c, "SELECT " PG_CITUS_SQL, 0, NULL, 0);
+	if (!pg_exec_ok(res) || PQntuples(res) != 1) {
+		pg_exec_fail(c, DBMIGRATE_EDATABASE, res, DBMIGRATE_NO_STATEMENT,
+			     "cannot ask whether the server runs Citus");
+		PQclear(res);
+		return -1;
+	}
+	pg_apply_set_citus(c, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return c->citus > 0;
+}
+
 /* Set a limit: "SET [LOCAL] name = 'Nms'", or TO DEFAULT when 0. */
 static void pg_apply_set(char *buf, size_t size, const char *name,
 			 double seconds, int local)
@@ -233,6 +319,7 @@ static void pg_apply_add(struct pg_apply_run *r, const char *sql, size_t len,
 	q->stmt = stmt;
 	q->offset = 0;
 	q->item = r->item;
+	q->alone = 0;
 }
 
 /*
@@ -244,7 +331,7 @@ static void pg_apply_add(struct pg_apply_run *r, const char *sql, size_t len,
  */
 static void pg_apply_layout(dbmigrate_conn *c, struct pg_apply_run *r,
 			    const struct dbmigrate_stmt *stmts, size_t n,
-			    char **tr, int ntr, int in_tx)
+			    char **tr, int ntr, int in_tx, int citus)
 {
 	static const char savepoint[] = "SAVEPOINT " PG_APPLY_SAVEPOINT;
 	static const char release[] = "RELEASE SAVEPOINT " PG_APPLY_SAVEPOINT;
@@ -262,8 +349,11 @@ static void pg_apply_layout(dbmigrate_conn *c, struct pg_apply_run *r,
 		pg_apply_add(r, r->set_statement, strlen(r->set_statement),
 			     none);
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		pg_apply_add(r, stmts[i].sql, stmts[i].len, i);
+		if (citus)
+			r->q[r->n - 1].alone = pg_apply_citus_alone(c, &stmts[i]);
+	}
 	for (int i = 0; i < ntr; i++)
 		pg_apply_add(r, tr[i], strlen(tr[i]), none);
 	r->after = r->n;
@@ -355,14 +445,16 @@ static dbmigrate_code pg_apply_chunk(dbmigrate_conn *c, struct pg_apply_run *r,
 	const char *sql;
 	PGresult *res;
 
-	if (from + 1 == r->n || r->q[from].len >= PG_APPLY_CHUNK) {
+	if (from + 1 == r->n || r->q[from].len >= PG_APPLY_CHUNK ||
+	    r->q[from].alone || r->q[from + 1].alone) {
 		/* One query alone goes as it is: no copy. */
 		sql = r->q[from].sql;
 		r->q[from].offset = 0;
 		to = from + 1;
 	} else {
 		r->text.len = 0;
-		while (to < r->n && (to == from || r->text.len < PG_APPLY_CHUNK)) {
+		while (to < r->n && (to == from || (r->text.len < PG_APPLY_CHUNK &&
+						    !r->q[to].alone))) {
 			struct pg_apply_q *q = &r->q[to++];
 
 			q->offset = r->text.len;
@@ -625,7 +717,7 @@ dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,
 	struct pg_table t;
 	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
 	int in_tx = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
-	int one_by_one = !in_tx;
+	int one_by_one = !in_tx, citus = 0;
 	dbmigrate_code rc;
 	int ntr;
 
@@ -643,12 +735,16 @@ dbmigrate_code pg_apply(dbmigrate_conn *c, const char *table,
 	for (size_t i = 0; !one_by_one && i < n; i++)
 		if (pg_apply_is_copy(c, &stmts[i]))
 			one_by_one = 1;
+	if (!one_by_one && (citus = pg_apply_split_for_citus(c, stmts, n)) < 0) {
+		rc = DBMIGRATE_EDATABASE;
+		goto out;
+	}
 	run.q = calloc(n + (size_t)ntr + PG_APPLY_AROUND, sizeof *run.q);
 	if (run.q == NULL) {
 		rc = pg_exec_nomem(c);
 		goto out;
 	}
-	pg_apply_layout(c, &run, stmts, n, tr, ntr, in_tx);
+	pg_apply_layout(c, &run, stmts, n, tr, ntr, in_tx, citus);
 	if (in_tx) {
 		const size_t first[1] = {0};
 		size_t failed = 0;
@@ -680,7 +776,7 @@ dbmigrate_code pg_apply_batch(dbmigrate_conn *c, const char *table,
 	struct pg_apply_run run = {0};
 	size_t total = 0, *first = NULL;
 	char **tr = NULL;
-	int *ntr = NULL, one_by_one = 0;
+	int *ntr = NULL, one_by_one = 0, citus = 0;
 	struct pg_table t;
 	dbmigrate_code rc;
 
@@ -718,6 +814,14 @@ dbmigrate_code pg_apply_batch(dbmigrate_conn *c, const char *table,
 		for (size_t i = 0; !one_by_one && i < items[k].n; i++)
 			one_by_one = pg_apply_is_copy(c, &items[k].stmts[i]);
 	}
+	for (size_t k = 0; !one_by_one && !citus && k < n; k++) {
+		citus = pg_apply_split_for_citus(c, items[k].stmts, items[k].n);
+		if (citus < 0) {
+			*failed = k;
+			rc = DBMIGRATE_EDATABASE;
+			goto out;
+		}
+	}
 	run.q = calloc(total + 1, sizeof *run.q);
 	if (run.q == NULL) {
 		rc = pg_exec_nomem(c);
@@ -727,7 +831,7 @@ dbmigrate_code pg_apply_batch(dbmigrate_conn *c, const char *table,
 		first[k] = run.n;
 		run.item = k;
 		pg_apply_layout(c, &run, items[k].stmts, items[k].n,
-				tr + k * PG_APPLY_TRACKING, ntr[k], 1);
+				tr + k * PG_APPLY_TRACKING, ntr[k], 1, citus);
 	}
 	first[n] = run.n;
 	if (run.n > 0)

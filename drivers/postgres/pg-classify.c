@@ -5,7 +5,8 @@
  * refuses inside a transaction block, so that the core runs their
  * migration on its own.
  *
- * The list follows the server's PreventInTransactionBlock() callers.
+ * The list follows the server's PreventInTransactionBlock() callers,
+ * and Citus's create_distributed_table_concurrently().
  * Only the first words of a statement are looked at, through
  * host->words() with PostgreSQL's lexical rules, which skips comments
  * and string contents; keywords compare case-insensitively and a quoted
@@ -189,6 +190,13 @@ void pg_classify(const struct dbmigrate_host *host, const char *sql,
 		r = pg_classify_alter(&w);
 	else if (pg_classify_is(&w, 0, "CLUSTER"))
 		r = pg_classify_cluster(&w);
+	else if (pg_classify_is(&w, 0, "SELECT") &&
+		 (pg_classify_is(&w, 1, "create_distributed_table_concurrently") ||
+		  (pg_classify_is(&w, 2, ".") &&
+		   pg_classify_is(&w, 3, "create_distributed_table_concurrently"))))
+		/* Citus: it commits shard by shard, as CONCURRENTLY does. */
+		r = "create_distributed_table_concurrently() cannot run inside "
+		    "a transaction block";
 	else if (pg_classify_is(&w, 0, "DISCARD") &&
 		 pg_classify_is(&w, 1, "ALL"))
 		r = "DISCARD ALL cannot run inside a transaction block";

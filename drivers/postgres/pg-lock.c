@@ -30,12 +30,15 @@
 	"coalesce($1, current_schema(), '') || '.' || $2), 1, 16))"     \
 	"::bit(64)::bigint"
 
-static const char pg_lock_key_sql[] = "SELECT " PG_LOCK_KEY_EXPR;
+/* The key, and whether the server runs Citus (see pg-apply.c): the
+   round trip is paid anyway. */
+static const char pg_lock_key_sql[] =
+    "SELECT " PG_LOCK_KEY_EXPR ", NULL, " PG_CITUS_SQL;
 
-/* The key and a first try of the lock, in one round trip. */
+/* The key and a first try of the lock, in one round trip, and Citus. */
 static const char pg_lock_key_try_sql[] =
-    "SELECT k, pg_try_advisory_lock(k) FROM (SELECT " PG_LOCK_KEY_EXPR
-    " AS k) AS key";
+    "SELECT k, pg_try_advisory_lock(k), " PG_CITUS_SQL
+    " FROM (SELECT " PG_LOCK_KEY_EXPR " AS k) AS key";
 
 /*
  * Who holds an advisory lock on a bigint key: pg_locks splits it into
@@ -106,6 +109,7 @@ static dbmigrate_code pg_lock_key(dbmigrate_conn *c, const char *table,
 			  2, params, 0);
 	if (pg_exec_ok(res) && PQntuples(res) == 1) {
 		snprintf(key, size, "%s", PQgetvalue(res, 0, 0));
+		pg_apply_set_citus(c, PQgetvalue(res, 0, 2));
 		if (got != NULL)
 			*got = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 	} else {

@@ -40,8 +40,12 @@ const struct dbmigrate_driver *dbmigrate_driver_entry(void);
 /*
  * The schema as lines. $1 is the tracking table, quoted as in SQL text;
  * it, its indexes and its constraints are left out, as are objects that
- * belong to an extension (the extension's own line stands for them), the
- * public schema and plpgsql, which every new database has.
+ * belong to an extension (the extension's own line stands for them,
+ * schemas included), the public schema and plpgsql, which every new
+ * database has, and Citus's extensions, which every database of a
+ * Citus cluster has (a scratch database gets them, pg_scratch_open()).
+ * On Citus, a line per distributed, reference or Citus local table
+ * follows (pg_snapshot_citus()).
  */
 static const char pg_snapshot_sql[] =
 	"WITH ns AS ("
@@ -66,12 +70,14 @@ static const char pg_snapshot_sql[] =
 
 	/* schemas */
 	" SELECT format('schema %I', nspname) FROM ns WHERE nspname <> 'public'"
+	" AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid ="
+	" 'pg_namespace'::regclass AND ext.objid = ns.oid)"
 
 	/* extensions */
 	" UNION ALL SELECT format('extension %I version %s schema %I',"
 	" e.extname, e.extversion, n.nspname)"
 	" FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-	" WHERE e.extname <> 'plpgsql'"
+	" WHERE e.extname NOT IN ('plpgsql', 'citus', 'citus_columnar')"
 
 	/* tables */
 	" UNION ALL SELECT concat(CASE r.relkind WHEN 'f' THEN 'foreign table '"
@@ -291,6 +297,56 @@ static int pg_snapshot_line(const char *s, dbmigrate_line_fn fn, void *ctx,
 	return r;
 }
 
+/*
+ * Citus's metadata, when the database has it: a line per Citus table,
+ * "citus distributed s.t by col", "citus reference s.t" or "citus local
+ * s.t", so that a down that forgets undistribute_table() is caught.
+ */
+static const char pg_snapshot_citus_sql[] =
+	"SELECT format('citus %s %I.%I%s',"
+	" CASE WHEN p.partmethod = 'h' THEN 'distributed'"
+	" WHEN p.repmodel = 't' THEN 'reference' ELSE 'local' END,"
+	" n.nspname, c.relname,"
+	" CASE WHEN p.partmethod = 'h' THEN ' by ' ||"
+	" quote_ident(column_to_column_name(p.logicalrelid, p.partkey)) END)"
+	" FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid"
+	" JOIN pg_namespace n ON n.oid = c.relnamespace";
+
+/* The Citus lines of the snapshot (none without the extension). */
+static dbmigrate_code pg_snapshot_citus(dbmigrate_conn *c,
+					dbmigrate_line_fn fn, void *ctx)
+{
+	PGresult *res = pg_exec_run(
+		c, "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL",
+		0, NULL, 0);
+	dbmigrate_code rc = DBMIGRATE_OK;
+	int has = pg_exec_ok(res) && PQntuples(res) == 1 &&
+		  strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	int nomem = 0;
+
+	if (!pg_exec_ok(res))
+		rc = pg_exec_fail(c, DBMIGRATE_EDATABASE, res,
+				  DBMIGRATE_NO_STATEMENT,
+				  "cannot read the schema from the catalogs");
+	PQclear(res);
+	if (rc != DBMIGRATE_OK || !has)
+		return rc;
+	res = pg_exec_run(c, pg_snapshot_citus_sql, 0, NULL, PG_EXEC_CANCELLABLE);
+	if (!pg_exec_ok(res)) {
+		rc = pg_exec_fail(c, DBMIGRATE_EDATABASE, res,
+				  DBMIGRATE_NO_STATEMENT,
+				  "cannot read Citus's metadata");
+		PQclear(res);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, 0) &&
+		    pg_snapshot_line(PQgetvalue(res, i, 0), fn, ctx, &nomem))
+			break;
+	PQclear(res);
+	return nomem ? pg_exec_nomem(c) : DBMIGRATE_OK;
+}
+
 /* Describe the schema of c's database; see driver.h. */
 dbmigrate_code pg_snapshot(dbmigrate_conn *c, const char *table,
 			   dbmigrate_line_fn fn, void *ctx)
@@ -322,7 +378,9 @@ dbmigrate_code pg_snapshot(dbmigrate_conn *c, const char *table,
 			break;
 	}
 	PQclear(res);
-	return nomem ? pg_exec_nomem(c) : DBMIGRATE_OK;
+	if (nomem)
+		return pg_exec_nomem(c);
+	return c->citus != 0 ? pg_snapshot_citus(c, fn, ctx) : DBMIGRATE_OK;
 }
 
 /* Append "key='value' " to b, value quoted as libpq wants. */
@@ -413,6 +471,57 @@ static void pg_scratch_name(dbmigrate_conn *c, char *buf, size_t n,
 		 (unsigned)r);
 }
 
+/*
+ * 1 when c's database has the Citus extension, 0 when not, -1 when
+ * asking failed (reported). The migrations of such a database call
+ * create_distributed_table() and friends, so the scratch database gets
+ * the extension too.
+ */
+static int pg_scratch_has_citus(dbmigrate_conn *c)
+{
+	PGresult *res;
+	int r = -1;
+
+	if (c->citus == 0)
+		return 0;
+	res = pg_exec_run(c,
+			  "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension "
+			  "WHERE extname = 'citus')",
+			  0, NULL, 0);
+	if (pg_exec_ok(res) && PQntuples(res) == 1)
+		r = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	else
+		pg_exec_fail(c, DBMIGRATE_EDATABASE, res, DBMIGRATE_NO_STATEMENT,
+			     "cannot ask whether the database has the Citus "
+			     "extension");
+	PQclear(res);
+	return r;
+}
+
+/*
+ * CREATE EXTENSION citus in a new scratch database. It is a cluster of
+ * one node (Citus makes the coordinator hold the shards when it has no
+ * workers): verify proves the coordinator's schema, not the workers'.
+ */
+static dbmigrate_code pg_scratch_citus(dbmigrate_conn *scratch)
+{
+	PGresult *res = pg_exec_run(scratch, "CREATE EXTENSION citus", 0, NULL,
+				    PG_EXEC_SIMPLE);
+	dbmigrate_code rc = DBMIGRATE_OK;
+
+	if (!pg_exec_ok(res))
+		rc = pg_exec_fail(scratch, DBMIGRATE_EDATABASE, res,
+				  DBMIGRATE_NO_STATEMENT,
+				  "cannot create the Citus extension in the "
+				  "scratch database");
+	else
+		pg_exec_log(scratch, DBMIGRATE_LOG_DEBUG,
+			    "created the Citus extension in the scratch "
+			    "database (a cluster of one node)");
+	PQclear(res);
+	return rc;
+}
+
 /* Create a scratch database on c's server and connect; see driver.h. */
 dbmigrate_code pg_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out)
 {
@@ -422,10 +531,13 @@ dbmigrate_code pg_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out)
 	dbmigrate_code rc;
 	PGresult *res = NULL;
 	const char *state;
+	int citus;
 
 	*out = NULL;
 	if ((rc = pg_snapshot_check_version(c)) != DBMIGRATE_OK)
 		return rc;
+	if ((citus = pg_scratch_has_citus(c)) < 0)
+		return DBMIGRATE_EDATABASE;
 	/* A name already taken (42P04) gets another try. */
 	for (unsigned attempt = 0; attempt < 5; attempt++) {
 		PQclear(res);
@@ -469,8 +581,14 @@ dbmigrate_code pg_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out)
 	p.url = conninfo;
 	rc = dbmigrate_driver_entry()->open(c->host, &p, out);
 	free(conninfo);
-	if (rc != DBMIGRATE_OK)
+	if (rc == DBMIGRATE_OK && citus)
+		rc = pg_scratch_citus(*out);
+	if (rc != DBMIGRATE_OK) {
+		if (*out != NULL)
+			dbmigrate_driver_entry()->close(*out);
+		*out = NULL;
 		pg_scratch_drop_quietly(c, name);
+	}
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "pg.h"
 
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,6 +381,43 @@ static dbmigrate_code pg_connect_retry(dbmigrate_conn *c,
 	}
 }
 
+/*
+ * Put schema (params->schema, ABI 5) first on the session's
+ * search_path, before what the server or the URL set: unqualified names
+ * in the migrations then resolve and are created there.
+ */
+static dbmigrate_code pg_set_schema(dbmigrate_conn *c, const char *schema)
+{
+	const char *params[1] = {schema};
+	PGresult *res = pg_exec_run(
+	    c,
+	    "SELECT pg_catalog.set_config('search_path', "
+	    "pg_catalog.quote_ident($1) || COALESCE(', ' || "
+	    "NULLIF(pg_catalog.current_setting('search_path'), ''), ''), "
+	    "false)",
+	    1, params, PG_EXEC_CANCELLABLE);
+	dbmigrate_code rc = DBMIGRATE_OK;
+
+	if (!pg_exec_ok(res))
+		rc = pg_exec_fail(c, DBMIGRATE_ECONNECT, res,
+				  DBMIGRATE_NO_STATEMENT,
+				  "cannot set the search path");
+	else
+		pg_exec_log(c, DBMIGRATE_LOG_DEBUG, "search_path = %s",
+			    PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+/* The schema of params, when the host's params are new enough. */
+static const char *pg_params_schema(const struct dbmigrate_params *p)
+{
+	if (p->struct_size < offsetof(struct dbmigrate_params, schema) +
+				 sizeof p->schema)
+		return NULL;
+	return p->schema;
+}
+
 /* Connect with libpq; see driver.h. */
 static dbmigrate_code pg_open(const struct dbmigrate_host *host,
 			      const struct dbmigrate_params *p,
@@ -403,6 +441,7 @@ static dbmigrate_code pg_open(const struct dbmigrate_host *host,
 		return DBMIGRATE_ENOMEM;
 	}
 	c->host = host;
+	c->citus = -1;
 	/*
 	 * Before dbname: with expand_dbname, a URL's own application_name
 	 * comes later and wins. After it: an explicit connect timeout
@@ -459,6 +498,13 @@ static dbmigrate_code pg_open(const struct dbmigrate_host *host,
 		return rc;
 	}
 	pg_log_server(c);
+	if (pg_params_schema(p) != NULL &&
+	    (rc = pg_set_schema(c, pg_params_schema(p))) != DBMIGRATE_OK) {
+		PQfreeCancel(c->cancel);
+		PQfinish(c->pg);
+		free(c);
+		return rc;
+	}
 	*out = c;
 	return DBMIGRATE_OK;
 }
@@ -543,7 +589,7 @@ static const struct dbmigrate_driver pg_driver = {
     .name = "postgres",
     .description = "PostgreSQL through libpq",
     .caps = DBMIGRATE_CAP_TRANSACTIONAL_DDL | DBMIGRATE_CAP_LOCK |
-	    DBMIGRATE_CAP_CANCEL,
+	    DBMIGRATE_CAP_CANCEL | DBMIGRATE_CAP_SCHEMA,
     .backend = "PostgreSQL",
     .schemes = pg_schemes,
     .lock_kind = "a session-level advisory lock (pg_try_advisory_lock), polled",

@@ -29,6 +29,10 @@ struct dbmigrate_conn {
 	int limits_used;    /* configure() ever set a limit: apply() then
 			       sets both for every migration, DEFAULT for
 			       an unset one, so none leaks into the next */
+	int citus;	    /* the server runs Citus (citus.version is set):
+			       1 yes, 0 no, -1 not asked yet. Learnt with
+			       the lock's first query, else asked by apply()
+			       once, when a migration needs to know */
 };
 
 /* A tracking table name, split and quoted. */
@@ -168,6 +172,11 @@ dbmigrate_code pg_apply_batch(dbmigrate_conn *c, const char *table,
 /* pg-apply.c: the limits on the migrations' statements (ABI 2). */
 dbmigrate_code pg_apply_configure(dbmigrate_conn *c,
 				  const struct dbmigrate_settings *s);
+
+/* pg-apply.c: learn whether the server runs Citus, from the value of
+   "current_setting('citus.version', true) IS NOT NULL" (PG_CITUS_SQL). */
+#define PG_CITUS_SQL "current_setting('citus.version', true) IS NOT NULL"
+void pg_apply_set_citus(dbmigrate_conn *c, const char *value);
 
 /* pg-lock.c: the runner lock. */
 dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout);

@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define DBMIGRATE_DRIVER_ABI_VERSION 4u
+#define DBMIGRATE_DRIVER_ABI_VERSION 5u
 
 /* The oldest driver ABI the host loads: ABI 4 moved the dialect into the
    driver, and a driver of ABI 3 or older cannot answer for it. */
@@ -245,6 +245,15 @@ struct dbmigrate_params {
 	const char *password;
 	const char *application_name; /* default "dbmigrate" */
 	double connect_timeout;  /* seconds; 0 = the driver's default */
+	/*
+	 * Since ABI 5, given only to a driver with DBMIGRATE_CAP_SCHEMA (else
+	 * the host refuses the option): the schema (namespace) the
+	 * migrations run in, or NULL. The driver puts it first on the
+	 * connection's name search path, so that unqualified names in the
+	 * migrations resolve and are created there (PostgreSQL:
+	 * search_path). The host qualifies the tracking table with it.
+	 */
+	const char *schema;
 };
 
 /* A row of the tracking table. */
@@ -308,6 +317,9 @@ typedef int (*dbmigrate_line_fn)(void *ctx, const char *line);
 #define DBMIGRATE_CAP_TRANSACTIONAL_DDL 0x1u /* DDL rolls back */
 #define DBMIGRATE_CAP_LOCK              0x2u /* lock() excludes other runners */
 #define DBMIGRATE_CAP_CANCEL            0x4u /* cancel() stops a statement */
+#define DBMIGRATE_CAP_SCHEMA            0x8u /* since ABI 5: open() takes
+						params->schema (a schema
+						first on the search path) */
 
 
 /* What a lint() finding is. */
@@ -316,12 +328,21 @@ enum dbmigrate_lint_kind {
 	DBMIGRATE_LINT_CREATES_TABLE,     /* the statement creates table */
 	DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, /* it bounds the lock waits of the
 					     statements after it */
-	DBMIGRATE_LINT_GUARDS             /* it makes the hazard of rule safe
+	DBMIGRATE_LINT_GUARDS,            /* it makes the hazard of rule safe
 					     for the statements after it in
 					     the same migration (SQLite:
 					     PRAGMA foreign_keys=OFF guards
 					     a rebuild's drop-table); their
 					     findings of rule are dropped */
+	DBMIGRATE_LINT_NOTES              /* since ABI 5: it gives table a
+					     property, note (the driver's
+					     own word: postgres notes
+					     "citus-distributed" after
+					     create_distributed_table())
+					     that later findings depend on
+					     (IF_NOTED, UNLESS_NOTED); kept
+					     for the rest of the lint run,
+					     later migrations included */
 };
 
 /* Flags of a DBMIGRATE_LINT_WARNING. */
@@ -335,6 +356,13 @@ enum dbmigrate_lint_kind {
 						  earlier statement set a
 						  lock timeout; the host
 						  reports one per migration */
+/* Since ABI 5: dropped unless an earlier statement noted one of the
+   properties in note (comma-separated) on table. */
+#define DBMIGRATE_LINT_IF_NOTED 0x4u
+/* Since ABI 5: dropped when an earlier statement noted one of the
+   properties in unless_note (comma-separated) on unless_table (NULL:
+   table). */
+#define DBMIGRATE_LINT_UNLESS_NOTED 0x8u
 
 /*
  * One finding of lint(). The host copies every string before fn
@@ -355,6 +383,15 @@ struct dbmigrate_lint_report {
 				strcmp (PostgreSQL: case-folded unless quoted,
 				without quotes and schema) */
 	unsigned flags;      /* WARNING: DBMIGRATE_LINT_* flags */
+	/* Since ABI 5. The host reads them only for NOTES and with the
+	   flags that name them, which a driver of ABI 4 never sets. */
+	const char *note;    /* NOTES: the property given to table; WARNING
+				with IF_NOTED: the properties, one of which
+				table must have */
+	const char *unless_note;  /* WARNING with UNLESS_NOTED: properties,
+				     any of which drops the finding */
+	const char *unless_table; /* ... when unless_table has it (NULL:
+				     table) */
 };
 
 /* Called by lint() once per finding; a nonzero return stops it. */

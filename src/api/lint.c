@@ -53,6 +53,8 @@ struct lint_run {
 	bool unwrapped;       /* and the runner drops that BEGIN ... COMMIT */
 	struct lint_names created; /* tables created so far (normalised) */
 	struct lint_names guarded; /* rules an earlier statement made safe */
+	struct lint_names notes; /* "table\nnote" given by NOTES, borrowed
+				    from the result for the migration */
 	bool timeout_set;     /* a lock timeout bounds the statements now */
 	bool timeout_done;    /* no-lock-timeout was considered already */
 	bool nomem;
@@ -345,6 +347,84 @@ static void lint_names_free(struct lint_names *names)
 	*names = (struct lint_names){ 0 };
 }
 
+/* "table\nnote", to free(), or NULL when out of memory. */
+static char *lint_note_key(const char *table, const char *note, size_t len)
+{
+	size_t tl = strlen(table);
+	char *k = malloc(tl + len + 2);
+
+	if (k == NULL)
+		return NULL;
+	memcpy(k, table, tl);
+	k[tl] = '\n';
+	memcpy(k + tl + 1, note, len);
+	k[tl + 1 + len] = '\0';
+	return k;
+}
+
+/* Remember that table has property note; false when out of memory. */
+static bool lint_note(struct lint_run *run, const char *table,
+		      const char *note)
+{
+	char *k = lint_note_key(table, note, strlen(note));
+	bool ok = k != NULL && lint_names_add(&run->notes, k);
+
+	free(k);
+	return ok;
+}
+
+/*
+ * 1 when an earlier statement noted on table one of the comma-separated
+ * properties in notes, 0 when none, -1 when out of memory.
+ */
+static int lint_noted(const struct lint_run *run, const char *table,
+		      const char *notes)
+{
+	const char *p = notes;
+
+	while (table != NULL && p != NULL && *p != '\0') {
+		size_t len = strcspn(p, ",");
+		char *k = lint_note_key(table, p, len);
+		bool has;
+
+		if (k == NULL)
+			return -1;
+		has = lint_names_has(&run->notes, k);
+		free(k);
+		if (has)
+			return 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* True when the notes drop the warning rep (IF_NOTED, UNLESS_NOTED). */
+static bool lint_notes_drop(struct lint_run *run,
+			    const struct dbmigrate_lint_report *rep)
+{
+	int r;
+
+	if (rep->flags & DBMIGRATE_LINT_IF_NOTED) {
+		r = lint_noted(run, rep->table, rep->note);
+		if (r < 0)
+			run->nomem = true;
+		if (r <= 0)
+			return true;
+	}
+	if (rep->flags & DBMIGRATE_LINT_UNLESS_NOTED) {
+		r = lint_noted(run, rep->unless_table != NULL ? rep->unless_table
+							      : rep->table,
+			       rep->unless_note);
+		if (r < 0)
+			run->nomem = true;
+		if (r != 0)
+			return true;
+	}
+	return false;
+}
+
 /* A statement that cannot run in a transaction, inside the migration's
    own BEGIN: say what happens to it. */
 static void lint_no_transaction(struct lint_run *run, size_t off,
@@ -391,6 +471,11 @@ static int lint_on_report(void *ctx, const struct dbmigrate_lint_report *rep)
 	case DBMIGRATE_LINT_SETS_LOCK_TIMEOUT:
 		run->timeout_set = true;
 		break;
+	case DBMIGRATE_LINT_NOTES:
+		if (rep->table != NULL && rep->note != NULL &&
+		    !lint_note(run, rep->table, rep->note))
+			run->nomem = true;
+		break;
 	case DBMIGRATE_LINT_WARNING:
 		if (rep->rule == NULL || rep->message == NULL)
 			break;
@@ -399,6 +484,8 @@ static int lint_on_report(void *ctx, const struct dbmigrate_lint_report *rep)
 		    lint_names_has(&run->created, rep->table))
 			break;
 		if (lint_names_has(&run->guarded, rep->rule))
+			break;
+		if (lint_notes_drop(run, rep))
 			break;
 		if (rep->flags & DBMIGRATE_LINT_NEEDS_LOCK_TIMEOUT) {
 			/* Once per migration: one SET at its top answers
@@ -506,6 +593,7 @@ dbmigrate_code lint_migration(const struct migration *mig,
 		.b = &mig->up,
 		.sp = &sp,
 		.timeout_set = timeout_configured,
+		.notes = { r->notes, r->nnotes, r->capnotes },
 	};
 	size_t from = r->n;
 	bool open = false;
@@ -551,6 +639,9 @@ dbmigrate_code lint_migration(const struct migration *mig,
 	if (rc == DBMIGRATE_OK && run.nomem)
 		rc = errors_nomem(err);
 	lint_sort(r, from);
+	r->notes = run.notes.v;
+	r->nnotes = run.notes.n;
+	r->capnotes = run.notes.cap;
 	lint_names_free(&run.created);
 	lint_names_free(&run.guarded);
 	split_result_free(&sp);
@@ -621,12 +712,35 @@ static dbmigrate_code lint_load_driver(dbmigrate *m)
 	return DBMIGRATE_OK;
 }
 
+/*
+ * Lint mig only for the properties its statements give tables (NOTES),
+ * added to r's; its warnings are dropped: it was not asked for.
+ */
+static dbmigrate_code lint_notes_only(const struct migration *mig,
+				      dbmigrate *m,
+				      struct dbmigrate_lint_result *r)
+{
+	struct dbmigrate_lint_result tmp = {
+		.notes = r->notes, .nnotes = r->nnotes, .capnotes = r->capnotes};
+	dbmigrate_code rc = lint_migration(mig, &m->drv, &m->host,
+					   lint_timeout_configured(m), &tmp,
+					   &m->err);
+
+	r->notes = tmp.notes;
+	r->nnotes = tmp.nnotes;
+	r->capnotes = tmp.capnotes;
+	for (size_t i = 0; i < tmp.n; i++)
+		lint_warning_free(&tmp.v[i]);
+	free(tmp.v);
+	return rc;
+}
+
 dbmigrate_code dbmigrate_lint(dbmigrate *m, const char *const *ids,
 			      size_t nids, dbmigrate_lint_result **out)
 {
 	struct migration_set set = { 0 };
 	struct dbmigrate_lint_result *r = NULL;
-	bool *sel = NULL;
+	bool *sel = NULL, *load = NULL;
 	dbmigrate_code rc;
 
 	*out = NULL;
@@ -640,16 +754,29 @@ dbmigrate_code dbmigrate_lint(dbmigrate *m, const char *const *ids,
 	}
 	if (rc == DBMIGRATE_OK)
 		rc = lint_select(&set, ids, nids, sel, &m->err);
+	/* The migrations before a selected one are read too, for the
+	   properties their statements give tables (NOTES). */
+	if (rc == DBMIGRATE_OK) {
+		load = calloc(set.n + 1, sizeof *load);
+		if (load == NULL)
+			rc = errors_nomem(&m->err);
+		for (size_t i = set.n; rc == DBMIGRATE_OK && i-- > 0;)
+			load[i] = sel[i] || (i + 1 < set.n && load[i + 1]);
+	}
 	if (rc == DBMIGRATE_OK)
-		rc = migration_load_set(&set, sel, &m->err);
+		rc = migration_load_set(&set, load, &m->err);
 	if (rc == DBMIGRATE_OK)
 		rc = lint_load_driver(m);
-	for (size_t i = 0; rc == DBMIGRATE_OK && i < set.n; i++)
+	for (size_t i = 0; rc == DBMIGRATE_OK && i < set.n; i++) {
 		if (sel[i])
 			rc = lint_migration(&set.v[i], &m->drv, &m->host,
 					    lint_timeout_configured(m), r,
 					    &m->err);
+		else if (load[i])
+			rc = lint_notes_only(&set.v[i], m, r);
+	}
 	free(sel);
+	free(load);
 	migration_set_free(&set);
 	if (rc != DBMIGRATE_OK) {
 		dbmigrate_lint_free(r);
@@ -687,5 +814,8 @@ void dbmigrate_lint_free(dbmigrate_lint_result *r)
 	for (size_t i = 0; i < r->n; i++)
 		lint_warning_free(&r->v[i]);
 	free(r->v);
+	for (size_t i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
 	free(r);
 }

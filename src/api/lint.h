@@ -6,7 +6,9 @@
  * migration's BEGIN ... COMMIT), the silencing directive and file:line
  * live here; the backend's rules come from the driver's lint() and are
  * filtered here with what spans statements: tables the migration
- * created itself, and a lock_timeout it already set.
+ * created itself, a lock_timeout it already set, and the properties the
+ * driver noted on tables (DBMIGRATE_LINT_NOTES), which span migrations:
+ * they come from the migrations linted before, in order.
  */
 #ifndef DBMIGRATE_LINT_H
 #define DBMIGRATE_LINT_H
@@ -27,6 +29,10 @@ struct dbmigrate_lint_result {
 	size_t cap;
 	size_t checked;  /* migrations looked at */
 	size_t silenced; /* warnings a directive silenced */
+	char **notes;    /* the driver's NOTES so far, "table\nnote": they
+			    hold for the migrations linted after them */
+	size_t nnotes;
+	size_t capnotes;
 };
 
 /*

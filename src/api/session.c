@@ -33,6 +33,44 @@ dbmigrate_code session_load_driver(dbmigrate *m)
 			   &m->drv, &m->err);
 }
 
+/*
+ * Refuse a schema the driver cannot honour (no DBMIGRATE_CAP_SCHEMA, or
+ * older than ABI 5), and a schema together with a tracking table that
+ * names another one: with a schema, the tracking table is inside it.
+ */
+static dbmigrate_code session_check_schema(dbmigrate *m)
+{
+	const struct config *c = &m->cfg;
+	const char *schema = c->value[CONFIG_SCHEMA];
+	const char *table = c->value[CONFIG_TABLE];
+
+	if (schema == NULL)
+		return DBMIGRATE_OK;
+	if (table != NULL && strchr(table, '.') != NULL) {
+		errors_set(&m->err, DBMIGRATE_EUSAGE,
+			   "the tracking table \"%s\" names a schema, and "
+			   "schema \"%s\" is set too", table, schema);
+		errors_hint(&m->err, "With a schema, the tracking table lives "
+			    "in it: give the table without a schema (such as "
+			    "--table migrations), or drop the schema.");
+		return DBMIGRATE_EUSAGE;
+	}
+	if (m->drv.vt->abi_version >= 5 &&
+	    (m->drv.vt->caps & DBMIGRATE_CAP_SCHEMA))
+		return DBMIGRATE_OK;
+	errors_set(&m->err, DBMIGRATE_EUSAGE,
+		   "driver %s cannot run migrations in a schema (schema \"%s\")",
+		   m->drv.vt->name, schema);
+	errors_detail(&m->err, "%s has no schemas that a connection could "
+		      "put first on its search path.",
+		      m->drv.vt->backend != NULL ? m->drv.vt->backend
+						 : m->drv.vt->name);
+	errors_hint(&m->err, "Give each tenant a database of its own (one "
+		    "target line each), or remove the schema (schema=, "
+		    "--schema, DBMIGRATE_SCHEMA).");
+	return DBMIGRATE_EUSAGE;
+}
+
 /* Load the driver and connect, once. */
 dbmigrate_code session_open(dbmigrate *m)
 {
@@ -55,6 +93,9 @@ dbmigrate_code session_open(dbmigrate *m)
 	}
 	p.application_name = c->value[CONFIG_APPLICATION_NAME];
 	p.connect_timeout = config_connect_timeout(c);
+	if ((rc = session_check_schema(m)) != DBMIGRATE_OK)
+		return rc;
+	p.schema = c->value[CONFIG_SCHEMA];
 	m->interrupted = 0;
 	m->settings_sent = false; /* a new connection has the server's limits */
 	return driver_open(&m->drv, &m->host, &p, &m->err);

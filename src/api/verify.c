@@ -554,6 +554,19 @@ dbmigrate_code dbmigrate_verify(dbmigrate *m, const char *scratch_url,
 	if (out != NULL)
 		*out = NULL;
 	errors_clear(&m->err);
+	if (m->cfg.value[CONFIG_SCHEMA] != NULL) {
+		/* The scratch database has none of the configured one's
+		   schemas; migrations written for a schema of their own name
+		   nothing of it, so they prove the same without it. */
+		errors_set(&m->err, DBMIGRATE_EUSAGE,
+			   "verify does not take a schema (schema \"%s\")",
+			   m->cfg.value[CONFIG_SCHEMA]);
+		errors_hint(&m->err, "Run verify without the schema (--schema, "
+			    "DBMIGRATE_SCHEMA): the migrations' unqualified names "
+			    "then land in the scratch database's default schema, "
+			    "which proves the same of their downs.");
+		return DBMIGRATE_EUSAGE;
+	}
 	rc = verify_load(&v);
 	if (rc == DBMIGRATE_OK && (v.res = calloc(1, sizeof *v.res)) == NULL)
 		rc = errors_nomem(&m->err);

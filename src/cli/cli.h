@@ -35,6 +35,9 @@ enum cli_opt {
 	CLI_OPT_TRANSACTION = 0x80000,       /* --transaction */
 	CLI_OPT_MARK = 0x100000,             /* --applied, --pending */
 	CLI_OPT_CACHE_DIR = 0x200000,        /* --cache-dir */
+	CLI_OPT_SCHEMA = 0x1000,             /* --schema */
+	CLI_OPT_TARGETS = 0x2000,            /* --targets */
+	CLI_OPT_PARALLEL = 0x4000,           /* --parallel (with --targets) */
 	/* Options every command accepts: -q, -v, --no-color, -h, -V. */
 	CLI_OPT_GLOBAL = 0x800
 };
@@ -42,7 +45,10 @@ enum cli_opt {
 /* The options of every command that reads migrations and a database. */
 #define CLI_OPTS_DATABASE                                                  \
 	(CLI_OPT_DIR | CLI_OPT_URL | CLI_OPT_DRIVER | CLI_OPT_TABLE |       \
-	 CLI_OPT_CONNECT_TIMEOUT)
+	 CLI_OPT_CONNECT_TIMEOUT | CLI_OPT_SCHEMA)
+
+/* Many databases in one run: up, down and status (cmd-targets.c). */
+#define CLI_OPTS_TARGETS (CLI_OPT_TARGETS | CLI_OPT_PARALLEL)
 
 /* The limits on the migrations' statements, for commands that run them. */
 #define CLI_OPTS_LIMITS                                                    \
@@ -117,7 +123,15 @@ struct cmd_entry {
 	unsigned options;     /* enum cli_opt bits that apply */
 	bool config;          /* needs a migrator with options and .env */
 	bool sarif;           /* takes --format sarif too */
+	bool format_with_targets; /* takes --format only with --targets */
 	int (*exec)(struct cli *cli); /* returns the exit code */
+};
+
+/* An option the command line set, to configure more migrators the same
+   way (--targets: one per target). */
+struct cli_setting {
+	const char *key;   /* dbmigrate_set() key */
+	const char *value;
 };
 
 /* The parsed command line, handed to a command's exec. */
@@ -133,6 +147,10 @@ struct cli {
 	int mark; /* mark: 1 for --applied, -1 for --pending, else 0 */
 	const char *url_flag; /* --url as given on the command line, or NULL
 				 (verify: the scratch database) */
+	const char *targets;  /* --targets FILE, or NULL */
+	unsigned parallel;    /* --parallel N, 0 when not given */
+	struct cli_setting *settings; /* every option given with a key */
+	size_t nsettings;
 };
 
 /* Exit codes (SPEC: "Exit codes"). */
@@ -143,6 +161,13 @@ struct cli {
 #define CLI_EXIT_CONNECT 4
 #define CLI_EXIT_LOCK 5
 #define CLI_EXIT_SIGINT 130
+
+/* What cmd-targets.c runs on every target. */
+enum cmd_targets_kind {
+	CMD_TARGETS_UP,
+	CMD_TARGETS_DOWN,
+	CMD_TARGETS_STATUS
+};
 
 /* cmd.c */
 extern const struct cmd_entry *const cmd_table[];
@@ -172,6 +197,12 @@ extern const struct cmd_entry cmd_up_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_version_entry;
+
+/* main.c: the signal that asked the run to stop, 0 when none did. */
+int cli_signal(void);
+
+/* cmd-targets.c */
+int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind);
 
 /* cmd-help.c */
 void cmd_help_general(FILE *f);

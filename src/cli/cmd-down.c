@@ -16,11 +16,17 @@ static const char cmd_down_help[] =
 	"--to ID rolls back every migration after ID (ID itself stays).\n"
 	"--dry-run prints the plan and changes nothing. --transaction\n"
 	"per-migration commits each rollback on its own; --statement-timeout,\n"
-	"--sql-lock-timeout and --lock-retries limit the statements as for up.\n";
+	"--sql-lock-timeout and --lock-retries limit the statements as for up.\n"
+	"\n"
+	"--targets FILE rolls back the newest batch of every target in FILE\n"
+	"(a URL a line, optionally schema=NAME), --parallel N at a time, as\n"
+	"up --targets does; --format json prints one object.\n";
 
 /* down: rollback. */
 static int cmd_down_exec(struct cli *cli)
 {
+	if (cli->targets != NULL)
+		return cmd_targets_run(cli, CMD_TARGETS_DOWN);
 	return cmd_run(cli, OUTPUT_DOWN, dbmigrate_rollback);
 }
 
@@ -34,7 +40,8 @@ const struct cmd_entry cmd_down_entry = {
 	.help = cmd_down_help,
 	.options = CLI_OPTS_DATABASE | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_DRY_RUN |
 		   CLI_OPT_STEP | CLI_OPT_TO | CLI_OPT_TRANSACTION |
-		   CLI_OPTS_LIMITS,
+		   CLI_OPTS_LIMITS | CLI_OPTS_TARGETS | CLI_OPT_FORMAT,
 	.config = true,
+	.format_with_targets = true,
 	.exec = cmd_down_exec,
 };

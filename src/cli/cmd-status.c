@@ -39,7 +39,14 @@ static const char cmd_status_help[] =
 	"default $XDG_CACHE_HOME/dbmigrate or ~/.cache/dbmigrate) and only\n"
 	"stats it next time: a file whose size, times or inode changed is\n"
 	"read again. --cache-dir off reads every file every time. Commands\n"
-	"that run migrations never use the cache.\n";
+	"that run migrations never use the cache.\n"
+	"\n"
+	"--targets FILE lists every target in FILE (a URL a line, optionally\n"
+	"schema=NAME) as one line each: executed, pending and problems; with\n"
+	"--format json, {\"command\": \"status\", \"targets\": [{\"target\",\n"
+	"\"schema\", \"line\", \"state\", \"executed\", \"pending\", \"missing\",\n"
+	"\"modified\", \"out_of_order\"...}...], \"total\", \"ok\", \"failed\"}.\n"
+	"A target that cannot be read makes the exit code non-zero.\n";
 
 /* How many migrations are in each state, and with which problem. */
 struct cmd_status_counts {
@@ -251,6 +258,8 @@ static int cmd_status_exec(struct cli *cli)
 {
 	dbmigrate_report *r = NULL;
 
+	if (cli->targets != NULL)
+		return cmd_targets_run(cli, CMD_TARGETS_STATUS);
 	if (dbmigrate_status(cli->m, &r) != DBMIGRATE_OK)
 		return cmd_fail(cli);
 	if (cli->format == CLI_FORMAT_JSON)
@@ -268,7 +277,8 @@ const struct cmd_entry cmd_status_entry = {
 	.max_args = 0,
 	.summary = "list every migration: executed, pending, and problems",
 	.help = cmd_status_help,
-	.options = CLI_OPTS_DATABASE | CLI_OPT_FORMAT | CLI_OPT_CACHE_DIR,
+	.options = CLI_OPTS_DATABASE | CLI_OPT_FORMAT | CLI_OPT_CACHE_DIR |
+		   CLI_OPTS_TARGETS,
 	.config = true,
 	.exec = cmd_status_exec,
 };

@@ -33,11 +33,25 @@ static const char cmd_up_help[] =
 	"waiting for a lock is retried --lock-retries times (default 3 with\n"
 	"--sql-lock-timeout), with backoff. A migration may set its own limits\n"
 	"with a line '-- dbmigrate:statement-timeout 10min' or\n"
-	"'-- dbmigrate:lock-timeout 5s' in its SQL.\n";
+	"'-- dbmigrate:lock-timeout 5s' in its SQL.\n"
+	"\n"
+	"--targets FILE applies the pending migrations of every target in\n"
+	"FILE, one a line: a URL, optionally followed by schema=NAME for a\n"
+	"schema per tenant (blank lines and # comments are ignored). Each\n"
+	"target gets its own connection, lock and batch, --parallel N at a\n"
+	"time (default 4); a progress line runs on stderr, then a table says\n"
+	"what each got (target, applied, time, failed), or --format json one\n"
+	"object. The exit code is 0 when every target succeeded, else the\n"
+	"code their failures share (1 when they differ); run it again to\n"
+	"carry on. Ctrl-C stops and rolls back every running target (130).\n"
+	"--schema NAME runs one database's migrations in schema NAME: first\n"
+	"on the search path, the tracking table inside it (PostgreSQL).\n";
 
 /* up: migrate. */
 static int cmd_up_exec(struct cli *cli)
 {
+	if (cli->targets != NULL)
+		return cmd_targets_run(cli, CMD_TARGETS_UP);
 	return cmd_run(cli, OUTPUT_UP, dbmigrate_migrate);
 }
 
@@ -51,7 +65,8 @@ const struct cmd_entry cmd_up_entry = {
 	.help = cmd_up_help,
 	.options = CLI_OPTS_DATABASE | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_DRY_RUN |
 		   CLI_OPT_STEP | CLI_OPT_TO | CLI_OPT_TRANSACTION |
-		   CLI_OPTS_LIMITS,
+		   CLI_OPTS_LIMITS | CLI_OPTS_TARGETS | CLI_OPT_FORMAT,
 	.config = true,
+	.format_with_targets = true,
 	.exec = cmd_up_exec,
 };

@@ -17,6 +17,7 @@ dbmigrate_SOURCES = \
 	src/cli/cmd-repair.c \
 	src/cli/cmd-reset.c \
 	src/cli/cmd-status.c \
+	src/cli/cmd-targets.c \
 	src/cli/cmd-up.c \
 	src/cli/cmd-validate.c \
 	src/cli/cmd-verify.c \

@@ -29,6 +29,12 @@ static volatile sig_atomic_t main_signal;
 static dbmigrate *volatile main_migrator;
 static volatile sig_atomic_t main_quiet;
 
+/* The signal that asked us to stop, 0 when none did (cli.h). */
+int cli_signal(void)
+{
+	return main_signal;
+}
+
 /* What the command line said, before the command is known. */
 struct main_args {
 	char **operands; /* command and its arguments, in order */
@@ -44,6 +50,7 @@ struct main_args {
 	bool dry_run;
 	bool force;
 	unsigned step;
+	unsigned parallel; /* --parallel N, 0 when not given */
 	enum cli_format format;
 	dbmigrate_transaction_mode transaction;
 	int mark;        /* 1 --applied, -1 --pending */
@@ -124,6 +131,15 @@ static void main_option(struct main_args *a, int i, char *value)
 		if (!main_parse_count(value, &a->step))
 			main_mistake(a, xasprintf("--step needs a positive whole number, not '%s'",
 						  value));
+		break;
+	case CLI_OPT_PARALLEL:
+		if (!main_parse_count(value, &a->parallel) || a->parallel > 256)
+			main_mistake(a, xasprintf("--parallel needs a whole number from 1 to 256, not '%s'",
+						  value));
+		break;
+	case CLI_OPT_TARGETS:
+		if (*value == '\0')
+			main_mistake(a, xstrdup("--targets needs a file name, not an empty string"));
 		break;
 	case CLI_OPT_TO:
 		if (*value == '\0')
@@ -520,6 +536,21 @@ static int main_run(struct main_args *a, struct cli *cli)
 	if (!main_options_apply(a, e, cli) ||
 	    !main_arguments(a->noperands - 1, a->operands + 1, e, cli))
 		return CLI_EXIT_USAGE;
+	if ((a->seen & CLI_OPT_PARALLEL) && !(a->seen & CLI_OPT_TARGETS)) {
+		output_usage_error(&cli->out, "--parallel applies with --targets FILE only");
+		return CLI_EXIT_USAGE;
+	}
+	if ((a->seen & CLI_OPT_TARGETS) && (a->seen & CLI_OPT_URL)) {
+		output_usage_error(&cli->out, "--url and --targets contradict each other: "
+				   "give one database with --url, or many in the --targets file");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->format != CLI_FORMAT_TEXT && e->format_with_targets &&
+	    !(a->seen & CLI_OPT_TARGETS)) {
+		output_usage_error(&cli->out, "--format applies to %s with --targets FILE only",
+				   e->name);
+		return CLI_EXIT_USAGE;
+	}
 	if (a->format == CLI_FORMAT_SARIF && !e->sarif) {
 		output_usage_error(&cli->out, "--format sarif applies to lint only "
 				   "(%s prints text or json)", e->name);
@@ -536,6 +567,13 @@ static int main_run(struct main_args *a, struct cli *cli)
 	cli->force = a->force;
 	cli->url_flag = a->url;
 	cli->format = a->format;
+	cli->targets = a->value[main_option_index("targets")];
+	cli->parallel = a->parallel;
+	cli->settings = xreallocarray(NULL, MAIN_MAX_OPTIONS, sizeof *cli->settings);
+	for (int i = 0; cli_options[i].name != NULL; i++)
+		if (cli_options[i].key != NULL && a->value[i] != NULL)
+			cli->settings[cli->nsettings++] = (struct cli_setting){
+				cli_options[i].key, a->value[i] };
 	if (e->config && (status = main_configure(a, cli)) != CLI_EXIT_OK)
 		return status;
 	if (cli->m != NULL)
@@ -566,6 +604,7 @@ int main(int argc, char **argv)
 	status = main_finish_output(status);
 	dbmigrate_close(cli.m);
 	output_free(&cli.out);
+	free(cli.settings);
 	free(a.operands);
 	free(a.url);
 	free(a.error);

@@ -398,13 +398,17 @@ static void cache_prune(const struct cache *c)
 /* Write buf to a new file renamed over the cache file. */
 static void cache_replace(const struct cache *c, const char *buf, size_t len)
 {
-	char *tmp = malloc(strlen(c->path) + 32);
+	char *tmp = malloc(strlen(c->path) + 48);
 	int fd;
 	size_t done = 0;
 
 	if (tmp == NULL)
 		return;
-	sprintf(tmp, "%s.%ld.tmp", c->path, (long)getpid());
+	/* The pid and the cache's address: threads of one process, each
+	   with a handle of its own (dbmigrate status --targets), write
+	   their own temporary files too. */
+	sprintf(tmp, "%s.%ld.%lx.tmp", c->path, (long)getpid(),
+		(unsigned long)(uintptr_t)c);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		while (done < len) {

@@ -297,10 +297,13 @@ static void discover_check_file(struct discover_ctx *c,
 		return;
 	}
 	if (e->stat_errno != 0) {
+		char why[256];
+
 		discover_problem(c, e->file, NULL, "Check that the file "
 				 "exists and that its directory can be "
 				 "searched.", "cannot read %s/%s: %s", c->dir,
-				 e->file, strerror(e->stat_errno));
+				 e->file, errors_strerror(e->stat_errno, why,
+							  sizeof why));
 		return;
 	}
 	if (S_ISREG(e->mode))

@@ -51,6 +51,7 @@ static const struct config_entry {
 				      "DBMIGRATE_SQL_LOCK_TIMEOUT" },
 	[CONFIG_LOCK_RETRIES] = { "lock_retries", "DBMIGRATE_LOCK_RETRIES" },
 	[CONFIG_CACHE_DIR] = { "cache_dir", "DBMIGRATE_CACHE_DIR" },
+	[CONFIG_SCHEMA] = { "schema", "DBMIGRATE_SCHEMA" },
 };
 
 /* The most retries lock_retries allows: each waits, with backoff. */
@@ -269,6 +270,16 @@ static dbmigrate_code config_check(enum config_key k, const char *value,
 					  "a dot: migrations or "
 					  "public.schema_migrations.");
 		break;
+	case CONFIG_SCHEMA:
+		if (config_ident_len(value) == 0 ||
+		    config_ident_len(value) > CONFIG_IDENT_MAX ||
+		    value[config_ident_len(value)] != '\0')
+			return config_bad(k, value, origin, err,
+					  "A schema name is letters, digits, "
+					  "underscores and $, not starting "
+					  "with a digit, at most 63 "
+					  "characters: tenant_42.");
+		break;
 	case CONFIG_LOCK_TIMEOUT:
 	case CONFIG_CONNECT_TIMEOUT:
 		if (config_parse_seconds(value, &secs) != 0)
@@ -305,6 +316,31 @@ static dbmigrate_code config_check(enum config_key k, const char *value,
 	return DBMIGRATE_OK;
 }
 
+/*
+ * Keep c->qualified in step with the table and schema keys: the table
+ * inside the schema when a schema is set and the table names none (a
+ * table that names one is refused with the schema when the migrator
+ * opens). Returns nonzero when out of memory.
+ */
+static int config_qualify(struct config *c)
+{
+	const char *table = c->value[CONFIG_TABLE] != NULL
+				    ? c->value[CONFIG_TABLE]
+				    : "migrations";
+	const char *schema = c->value[CONFIG_SCHEMA];
+	size_t n;
+
+	free(c->qualified);
+	c->qualified = NULL;
+	if (schema == NULL || strchr(table, '.') != NULL)
+		return 0;
+	n = strlen(schema) + strlen(table) + 2;
+	if ((c->qualified = malloc(n)) == NULL)
+		return -1;
+	snprintf(c->qualified, n, "%s.%s", schema, table);
+	return 0;
+}
+
 /* config_set() with the source described for error messages. */
 static dbmigrate_code config_set_from(struct config *c, enum config_key k,
 				      const char *value,
@@ -318,17 +354,19 @@ static dbmigrate_code config_set_from(struct config *c, enum config_key k,
 		return errors_set(err, DBMIGRATE_EUSAGE, "unknown option");
 	if (value == NULL) {
 		config_unset(c, k);
-		return DBMIGRATE_OK;
+	} else {
+		rc = config_check(k, value, origin, err);
+		if (rc != DBMIGRATE_OK)
+			return rc;
+		copy = strdup(value);
+		if (copy == NULL)
+			return errors_nomem(err);
+		config_unset(c, k);
+		c->value[k] = copy;
+		c->source[k] = src;
 	}
-	rc = config_check(k, value, origin, err);
-	if (rc != DBMIGRATE_OK)
-		return rc;
-	copy = strdup(value);
-	if (copy == NULL)
+	if ((k == CONFIG_TABLE || k == CONFIG_SCHEMA) && config_qualify(c) != 0)
 		return errors_nomem(err);
-	config_unset(c, k);
-	c->value[k] = copy;
-	c->source[k] = src;
 	return DBMIGRATE_OK;
 }
 
@@ -465,6 +503,8 @@ const char *config_cache_dir(const struct config *c)
 
 const char *config_table(const struct config *c)
 {
+	if (c->qualified != NULL)
+		return c->qualified;
 	return c->value[CONFIG_TABLE] != NULL ? c->value[CONFIG_TABLE]
 					      : "migrations";
 }
@@ -533,4 +573,6 @@ void config_free(struct config *c)
 {
 	for (int k = 0; k < CONFIG_NKEYS; k++)
 		config_unset(c, (enum config_key)k);
+	free(c->qualified);
+	c->qualified = NULL;
 }

@@ -26,6 +26,7 @@ enum config_key {
 	CONFIG_SQL_LOCK_TIMEOUT,  /* their wait for a table or row lock */
 	CONFIG_LOCK_RETRIES,      /* retries of a migration that gave up waiting */
 	CONFIG_CACHE_DIR,         /* the status cache's directory; "off" */
+	CONFIG_SCHEMA,            /* the schema the migrations run in */
 	CONFIG_NKEYS
 };
 
@@ -39,6 +40,8 @@ enum config_source {
 struct config {
 	char *value[CONFIG_NKEYS];
 	enum config_source source[CONFIG_NKEYS];
+	char *qualified; /* "schema.table" when a schema is set and the
+			    table is not qualified, else NULL */
 };
 
 /* The key named name ("url", "lock_timeout"...), or -1. */
@@ -50,8 +53,8 @@ const char *config_key_name(enum config_key k);
 /*
  * Validate and set key k (NULL value unsets). Checks: driver is
  * [a-z0-9_]+; port is 1..65535; timeouts are non-negative numbers;
- * table is [A-Za-z_][A-Za-z0-9_$]* optionally "schema." qualified; dir
- * not empty. Errors are DBMIGRATE_EUSAGE naming the key and the source.
+ * table is [A-Za-z_][A-Za-z0-9_$]* optionally "schema." qualified;
+ * schema is such an identifier, unqualified; dir not empty. Errors are DBMIGRATE_EUSAGE naming the key and the source.
  */
 dbmigrate_code config_set(struct config *c, enum config_key k,
 			  const char *value, enum config_source src,
@@ -61,7 +64,8 @@ dbmigrate_code config_set(struct config *c, enum config_key k,
  * Fill unset keys from the environment (DATABASE_URL, DB_HOST, DB_PORT,
  * DB_NAME, DB_USER, DB_PASSWORD, DBMIGRATE_DRIVER, DBMIGRATE_DIR,
  * DBMIGRATE_TABLE, DBMIGRATE_STATEMENT_TIMEOUT, DBMIGRATE_SQL_LOCK_TIMEOUT,
- * DBMIGRATE_LOCK_RETRIES, DBMIGRATE_CACHE_DIR), then from the dotenv
+ * DBMIGRATE_LOCK_RETRIES, DBMIGRATE_CACHE_DIR, DBMIGRATE_SCHEMA), then
+ * from the dotenv
  * file (same names). Only
  * the variables listed are read from .env; other lines are ignored.
  */
@@ -76,7 +80,8 @@ const char *config_dir(const struct config *c);
    it is empty or "off"; else NULL, no cache. */
 const char *config_cache_dir(const struct config *c);
 
-/* The tracking table: the table key, else "migrations". */
+/* The tracking table: the table key, else "migrations"; qualified by
+   the schema key when that is set and the table is not qualified. */
 const char *config_table(const struct config *c);
 
 /* The driver name: the driver key, else the URL's scheme, else

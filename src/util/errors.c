@@ -89,17 +89,25 @@ dbmigrate_code errors_set(dbmigrate_error *e, dbmigrate_code code,
 	return errors_take(e, code, msg);
 }
 
+const char *errors_strerror(int errnum, char *buf, size_t n)
+{
+	/* The XSI strerror_r (_DEFAULT_SOURCE, not _GNU_SOURCE). */
+	if (strerror_r(errnum, buf, n) != 0)
+		snprintf(buf, n, "error %d", errnum);
+	return buf;
+}
+
 dbmigrate_code errors_set_errno(dbmigrate_error *e, dbmigrate_code code,
 				int errnum, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg, *full = NULL;
+	char *msg, *full = NULL, buf[256];
 
 	va_start(ap, fmt);
 	msg = errors_vformat(fmt, ap);
 	va_end(ap);
 	if (msg != NULL) {
-		const char *why = strerror(errnum);
+		const char *why = errors_strerror(errnum, buf, sizeof buf);
 		size_t n = strlen(msg) + strlen(why) + 3;
 
 		full = malloc(n);

@@ -20,6 +20,10 @@ void errors_clear(dbmigrate_error *e);
 dbmigrate_code errors_set(dbmigrate_error *e, dbmigrate_code code,
 			  const char *fmt, ...) ERRORS_PRINTF(3, 4);
 
+/* strerror(errnum) into buf (n bytes), safe beside other threads
+   (strerror() need not be): returns buf. */
+const char *errors_strerror(int errnum, char *buf, size_t n);
+
 /* Like errors_set, with ": strerror(errnum)" appended to the message. */
 dbmigrate_code errors_set_errno(dbmigrate_error *e, dbmigrate_code code,
 				int errnum, const char *fmt, ...)
