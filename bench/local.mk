@@ -1,4 +1,5 @@
 ## bench/ - benchmark scripts; they print figures, they are not tests.
 EXTRA_DIST += bench/lexer-bench.c bench/lexer-bench.sh bench/run bench/limit.c \
 	bench/stopwatch.c bench/sqlite-limit.c bench/limit-files.h bench/compare \
+	bench/limit-mysql.c bench/mysql-run \
 	bench/count-roundtrips

@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	debian/dbmigrate-driver-mock.install \
 	debian/dbmigrate-driver-postgres.install \
 	debian/dbmigrate-driver-sqlite.install \
+	debian/dbmigrate-driver-mysql.install \
 	debian/libdbmigrate0.install \
 	debian/libdbmigrate0.symbols \
 	debian/libdbmigrate-dev.docs \

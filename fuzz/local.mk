@@ -6,7 +6,8 @@
 # Files, not the directory: "fuzz" is also the phony target below.
 EXTRA_DIST += fuzz/fuzz.h fuzz/fuzz-split.h fuzz/fuzz_config.c fuzz/fuzz_dotenv.c fuzz/fuzz_lexer.c \
 	fuzz/fuzz_name.c fuzz/fuzz_parse_flyway.c fuzz/fuzz_parse_goose.c \
-	fuzz/fuzz_parse_js.c fuzz/fuzz_parse_sql.c fuzz/fuzz_sqlite_split.c tests/data/fuzz
+	fuzz/fuzz_parse_js.c fuzz/fuzz_parse_sql.c fuzz/fuzz_sqlite_split.c \
+	fuzz/fuzz_mysql_split.c tests/data/fuzz
 FUZZ_SECONDS = 60
 
 fuzz:

@@ -1,6 +1,6 @@
-## scripts/ - developer tools (the throwaway PostgreSQL server, the test,
+## scripts/ - developer tools (the throwaway PostgreSQL and MariaDB servers, the test,
 ## demo, PostgreSQL-matrix and packaging checks) and the bash completion.
-dist_noinst_SCRIPTS += scripts/devdb scripts/deps scripts/check scripts/test-summary scripts/demo scripts/pg-matrix \
+dist_noinst_SCRIPTS += scripts/devdb scripts/devdb-mysql scripts/deps scripts/check scripts/test-summary scripts/demo scripts/pg-matrix \
 	scripts/package-check
 
 # The integration suites on PostgreSQL 13 to 18 (npm's embedded-postgres

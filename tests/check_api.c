@@ -1022,6 +1022,79 @@ START_TEST(migration_that_cannot_roll_back_records_its_progress)
 END_TEST
 
 /*
+ * A migration that cannot roll back writes its progress before its first
+ * statement and after each but the last, whose row is completed at once
+ * (no "3/3" before the whole row): four writes for three statements. A
+ * write that fails after a statement ran is reported as such: which
+ * statements ran, and that the row says one fewer.
+ */
+START_TEST(failed_progress_write_is_reported)
+{
+	static const char up[] =
+		"CREATE TABLE /* mock:implicit-commit */ c (id int);\n"
+		"CREATE TABLE /* mock:implicit-commit */ d (id int);\n"
+		"CREATE TABLE /* mock:implicit-commit */ e (id int);";
+	static const char down[] =
+		"DROP TABLE /* mock:implicit-commit */ e;\n"
+		"DROP TABLE /* mock:implicit-commit */ d;\n"
+		"DROP TABLE /* mock:implicit-commit */ c;";
+	struct project p = project_plain();
+	dbmigrate *m;
+	const dbmigrate_error *err;
+	const dbmigrate_entry *e;
+	dbmigrate_report *r;
+
+	/* Write 2 ("up 1/3", after statement 1) fails. */
+	write_migration(p.dir, "003_ddl.sql", up, down);
+	m = open_project(&p, "?progress_fail=2");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EDATABASE);
+	err = dbmigrate_last_error(m);
+	ck_assert_msg(strstr(err->detail, "statement 1 of 3 ran and stays, but writing its "
+					  "progress to the tracking table failed") != NULL,
+		      "detail: %s", err->detail);
+	ck_assert_ptr_nonnull(strstr(err->detail, "with 0 of them"));
+	ck_assert_ptr_nonnull(strstr(err->hint, "dbmigrate mark 003 --applied"));
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_PARTIAL);
+	ck_assert_uint_eq(e->partial_done, 0);
+	dbmigrate_report_free(r);
+	dbmigrate_close(m);
+	project_free(&p);
+
+	/* Write 4 is the one that completes the row: it fails after all
+	   three ran, and the row says 2 of 3. */
+	p = project_plain();
+	write_migration(p.dir, "003_ddl.sql", up, down);
+	m = open_project(&p, "?progress_fail=4");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EDATABASE);
+	err = dbmigrate_last_error(m);
+	ck_assert_msg(strstr(err->detail, "statements 1 to 3 of 3 ran and stay, but") != NULL,
+		      "detail: %s", err->detail);
+	r = status_of(m, "003", &e);
+	ck_assert_int_eq(e->state, DBMIGRATE_PARTIAL);
+	ck_assert_uint_eq(e->partial_done, 2);
+	ck_assert_uint_eq(e->partial_total, 3);
+	dbmigrate_report_free(r);
+	dbmigrate_close(m);
+	project_free(&p);
+
+	/* There is no fifth write: an up of three statements succeeds with
+	   progress_fail=5, and its down (whose row is deleted at the end)
+	   with progress_fail=4. */
+	p = project_plain();
+	write_migration(p.dir, "003_ddl.sql", up, down);
+	m = open_project(&p, "?progress_fail=5");
+	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
+	dbmigrate_close(m);
+	m = open_project(&p, "?progress_fail=4");
+	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
+	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 3);
+	dbmigrate_close(m);
+	project_free(&p);
+}
+END_TEST
+
+/*
  * Settings a transaction would ignore (SQLite's PRAGMA foreign_keys,
  * here the mock's stand-in) at the start and end of a migration run
  * just before and after a transaction of its own, which keeps the
@@ -1120,6 +1193,7 @@ int main(void)
 	tcase_add_test(tc, redo_in_one_transaction);
 	tcase_add_test(tc, redo_outside_a_transaction_runs_in_two_steps);
 	tcase_add_test(tc, migration_that_cannot_roll_back_records_its_progress);
+	tcase_add_test(tc, failed_progress_write_is_reported);
 	tcase_add_test(tc, settings_around_a_transaction_of_its_own);
 	suite_add_tcase(s, tc);
 	status = tu_run_suite(s);

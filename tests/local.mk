@@ -6,7 +6,7 @@ EXTRA_DIST += tests/data tests/fuzz-smoke.sh
 
 # Drivers come from the build tree, exactly as a user's dlopen path.
 AM_TESTS_ENVIRONMENT = \
-	DBMIGRATE_DRIVER_PATH='$(abs_top_builddir)/drivers/mock/.libs:$(abs_top_builddir)/drivers/postgres/.libs:$(abs_top_builddir)/drivers/sqlite/.libs:$(abs_top_builddir)/tests/.libs'; \
+	DBMIGRATE_DRIVER_PATH='$(abs_top_builddir)/drivers/mock/.libs:$(abs_top_builddir)/drivers/postgres/.libs:$(abs_top_builddir)/drivers/sqlite/.libs:$(abs_top_builddir)/drivers/mysql/.libs:$(abs_top_builddir)/tests/.libs'; \
 	export DBMIGRATE_DRIVER_PATH; \
 	DBMIGRATE_BIN='$(abs_top_builddir)/dbmigrate'; export DBMIGRATE_BIN; \
 	DBMIGRATE_SRCDIR='$(abs_top_srcdir)'; export DBMIGRATE_SRCDIR; \
@@ -299,6 +299,24 @@ tests_check_sqlite_import_SOURCES = tests/check_sqlite_import.c $(SQLITE_TEST_SO
 tests_check_sqlite_import_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_sqlite_import_CFLAGS = $(SQLITE_TEST_CFLAGS)
 tests_check_sqlite_import_LDADD = $(SQLITE_TEST_LDADD)
+endif
+
+if MYSQL
+# Against a private MariaDB server (tests/myserver.c).
+check_PROGRAMS += tests/check_mysql
+TESTS += tests/check_mysql
+tests_check_mysql_SOURCES = tests/check_mysql.c tests/testutil.c tests/testutil.h tests/myserver.c tests/myserver.h
+tests_check_mysql_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_mysql_CFLAGS = $(TEST_CFLAGS) $(LIBMARIADB_CFLAGS)
+tests_check_mysql_LDADD = $(TEST_LDADD) $(LIBMARIADB_LIBS)
+
+# The dialect without a server: split and classify through the driver.
+check_PROGRAMS += tests/check_mysql_split
+TESTS += tests/check_mysql_split
+tests_check_mysql_split_SOURCES = tests/check_mysql_split.c tests/testutil.c tests/testutil.h
+tests_check_mysql_split_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_mysql_split_CFLAGS = $(TEST_CFLAGS)
+tests_check_mysql_split_LDADD = $(TEST_LDADD)
 endif
 endif
 

@@ -44,7 +44,8 @@ static char *mock_decode(const char *s, size_t len)
 
 /* The parameters a mock URL may carry, in the order of mock_param(). */
 static const char *const mock_params[] = {
-	"fail", "refuse", "lock", "log", "sleep", "busy", "busy_times", NULL};
+	"fail", "refuse", "lock", "log", "sleep", "busy", "busy_times",
+	"progress_fail", NULL};
 
 /* Apply one URL parameter; *refuse is set by refuse=1. */
 static dbmigrate_code mock_param(dbmigrate_conn *c, const char *key,
@@ -52,7 +53,8 @@ static dbmigrate_code mock_param(dbmigrate_conn *c, const char *key,
 {
 	static const char hint[] =
 		"The mock driver's URL parameters are fail=TEXT, refuse=1, "
-		"lock=held, log=PATH, sleep=MS, busy=TEXT and busy_times=N.";
+		"lock=held, log=PATH, sleep=MS, busy=TEXT, busy_times=N and "
+		"progress_fail=N.";
 	unsigned long ms;
 	char *end;
 	size_t p;
@@ -111,6 +113,17 @@ static dbmigrate_code mock_param(dbmigrate_conn *c, const char *key,
 					   "up to 1000, not \"%s\"",
 					   value);
 		c->busy_times = (unsigned)ms;
+		return DBMIGRATE_OK;
+	case 7:
+		errno = 0;
+		ms = strtoul(value, &end, 10);
+		if (errno != 0 || *end != '\0' || value[0] < '1' ||
+		    value[0] > '9' || ms > 100000)
+			return mock_report(c, DBMIGRATE_ECONNECT, NULL, hint,
+					   "mock: progress_fail must be a number "
+					   "from 1, not \"%s\"",
+					   value);
+		c->progress_fail = (unsigned)ms;
 		return DBMIGRATE_OK;
 	default:
 		errno = 0;

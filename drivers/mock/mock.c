@@ -27,7 +27,9 @@
  *   busy=TEXT   a statement containing TEXT fails with 55P03 (lock not
  *               available), as if another session held a lock past the
  *               lock timeout; busy_times=N times (default 1), each a try
- *               that configure()'s lock_retries may repeat.
+ *               that configure()'s lock_retries may repeat;
+ *   progress_fail=N  the Nth call of record_progress() fails before
+ *               writing anything, as a lost connection would.
  *
  * Two comments written inside a statement stand in for other dialects,
  * so that the core's plans for them are tested without their servers:
@@ -739,6 +741,10 @@ static dbmigrate_code mock_record_progress(dbmigrate_conn *c, const char *table,
 	if (c->in_tx)
 		return mock_report(c, DBMIGRATE_EDATABASE, NULL, NULL,
 				   "mock: record_progress() inside a transaction");
+	if (++c->progress_calls == c->progress_fail)
+		return mock_report(c, DBMIGRATE_EDATABASE, NULL, NULL,
+				   "mock: progress write %u failed",
+				   c->progress_calls);
 	if ((rc = mock_sql_table_name(c, table, name)) != DBMIGRATE_OK)
 		return rc;
 	if ((rc = mock_change_begin(c, &implicit)) != DBMIGRATE_OK)

@@ -98,6 +98,9 @@ struct dbmigrate_conn {
 	unsigned sleep_ms;
 	char *busy;	     /* busy=TEXT: 55P03 on statements containing it */
 	unsigned busy_times; /* busy_times=N: that many times (default 1) */
+	unsigned progress_fail;  /* progress_fail=N: the Nth record_progress()
+				    fails; 0: none */
+	unsigned progress_calls; /* record_progress() calls so far */
 	char *log_path; /* log=PATH */
 	FILE *log;
 	int log_failed; /* a log write failed (warned once) */

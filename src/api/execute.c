@@ -365,12 +365,22 @@ static dbmigrate_code execute_apply_journaled(dbmigrate *m,
 			m->drv_statement = k;
 			break;
 		}
-		rc = execute_record_progress(m, r, &row, k + 1);
+		/* After the last statement the row is completed at once: an
+		   "up N/N" before it would cost a round trip and say
+		   nothing more. */
+		if (k + 1 < r->count &&
+		    (rc = execute_record_progress(m, r, &row, k + 1)) != DBMIGRATE_OK)
+			r->ran_unrecorded = k + 1;
 	}
-	if (rc == DBMIGRATE_OK)
+	if (rc == DBMIGRATE_OK) {
 		rc = r->down ? execute_apply_range(m, r, 0, 0, NULL, row.id)
 			     : execute_record_progress(m, r, &row, SIZE_MAX);
+		if (rc != DBMIGRATE_OK && r->count > 0)
+			r->ran_unrecorded = r->count;
+	}
 	if (rc != DBMIGRATE_OK) {
+		if (r->ran_unrecorded > 0)
+			m->drv_statement = DBMIGRATE_NO_STATEMENT;
 		if (k == 0 && m->drv_statement == 0 && rc == DBMIGRATE_EMIGRATION)
 			execute_journal_undo(m, r, &row);
 		return execute_apply_failed(m, r, rc);

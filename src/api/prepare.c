@@ -406,7 +406,14 @@ static void prepare_explain_journal(const struct run_item *r,
 	const char *label = prepare_label(r->it);
 	const char *what = r->down ? "rollback" : "migration";
 
-	if (failed_stmt == 0 || failed_stmt == DBMIGRATE_NO_STATEMENT)
+	if (r->ran_unrecorded == 1)
+		strbuf_printf(b, "%s cannot roll back (its statements commit on their own): statement 1 of %zu ran and stays, but writing its progress to the tracking table failed, so the table records the %s as failed part-way with 0 of them.",
+			      label, r->count, what);
+	else if (r->ran_unrecorded > 1)
+		strbuf_printf(b, "%s cannot roll back (its statements commit on their own): statements 1 to %zu of %zu ran and stay, but writing its progress to the tracking table failed, so the table records the %s as failed part-way with %zu of them.",
+			      label, r->ran_unrecorded, r->count, what,
+			      r->ran_unrecorded - 1);
+	else if (failed_stmt == 0 || failed_stmt == DBMIGRATE_NO_STATEMENT)
 		strbuf_printf(b, "%s cannot roll back (its statements commit on their own); none of its statements had run, and it stays %s.",
 			      label, r->down ? "applied" : "pending");
 	else if (failed_stmt == 1)
@@ -461,7 +468,14 @@ void prepare_explain_failure(dbmigrate *m, const struct run_item *r,
 		strbuf_printf(&b, "The transaction was rolled back: nothing of its %zu migration%s was %s or recorded.",
 			      rolled_back, rolled_back == 1 ? "" : "s", verb);
 	}
-	if (committed > 0 && mode->per_migration)
+	if (committed > 0 && mode->per_migration &&
+	    !(m->drv.vt->caps & DBMIGRATE_CAP_TRANSACTIONAL_DDL))
+		strbuf_printf(&b, " %zu earlier migration%s of this batch had already been committed with %s tracking row%s (each migration commits as it runs where DDL commits on its own) and stay%s %s.",
+			      committed, committed == 1 ? "" : "s",
+			      committed == 1 ? "its" : "their",
+			      committed == 1 ? "" : "s",
+			      committed == 1 ? "s" : "", verb);
+	else if (committed > 0 && mode->per_migration)
 		strbuf_printf(&b, " %zu earlier migration%s of this batch had already been committed (--transaction per-migration) and stay%s %s.",
 			      committed, committed == 1 ? "" : "s",
 			      committed == 1 ? "s" : "", verb);
@@ -474,7 +488,8 @@ void prepare_explain_failure(dbmigrate *m, const struct run_item *r,
 	strbuf_free(&b);
 	/* The driver explains what its backend's errors need (a batch too
 	   big for the lock table, a lock or statement timeout...). */
-	if (r->journal && failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT)
+	if (r->journal && ((failed_stmt != 0 && failed_stmt != DBMIGRATE_NO_STATEMENT) ||
+			   r->ran_unrecorded > 0))
 		errors_hint(&m->err, "Fix the failing statement, then make the database whole by hand: finish what %s started or undo what it did, and say which with `dbmigrate mark %s --applied` or `dbmigrate mark %s --pending`; until then up and down refuse to run.",
 			    r->down ? "the rollback" : "the migration",
 			    r->it->row != NULL ? r->it->row->id : r->it->mig->id,

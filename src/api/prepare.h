@@ -29,6 +29,9 @@ struct run_item {
 	size_t pre, post;
 	bool journal;               /* cannot roll back: its progress is
 				       recorded as it runs (record_progress) */
+	size_t ran_unrecorded;      /* journal: statements that ran when
+				       writing their progress failed (the
+				       row says fewer); 0: not so */
 	bool commit_before;         /* the transaction before it must commit
 				       first (redo's second step) */
 	const char *reason;         /* why (static), or NULL */

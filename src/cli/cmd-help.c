@@ -35,7 +35,10 @@ static const char cmd_help_environment[] =
 	"  DBMIGRATE_DRIVER_PATH      directories searched for drivers first\n"
 	"  NO_COLOR                   when set and not empty, no colours\n"
 	"  PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, ~/.pgpass\n"
-	"                             libpq's defaults, when nothing else is set\n";
+	"                             libpq's defaults, when nothing else is set\n"
+	"  ~/.my.cnf [client], MYSQL_HOME\n"
+	"                             the mysql driver's, when the URL has no\n"
+	"                             password\n";
 
 static const char cmd_help_exit[] =
 	"Exit status:\n"

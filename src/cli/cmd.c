@@ -39,7 +39,7 @@ const struct cli_option cli_options[] = {
 	  .help = "migrations directory (default ./migrations)" },
 	{ .name = "url", .arg = "URL", .bit = CLI_OPT_URL,
 	  .key = "url",
-	  .help = "postgres://..., sqlite:FILE, mock:, or libpq keywords" },
+	  .help = "postgres://..., sqlite:FILE, mysql://..., mock:, or libpq keywords" },
 	{ .name = "driver", .arg = "NAME", .bit = CLI_OPT_DRIVER,
 	  .key = "driver",
 	  .help = "driver (default: URL scheme, else postgres)" },

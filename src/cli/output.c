@@ -326,7 +326,8 @@ static void output_source(const struct output *o, const dbmigrate_error *e)
 
 /*
  * Print the migrator's last error: "file:line:column: error: message
- * [SQLSTATE x]", the source line with a caret, DETAIL and HINT.
+ * [SQLSTATE x, code y]" (y: the backend's own error number or name), the
+ * source line with a caret, DETAIL and HINT.
  */
 void output_error(const struct output *o, const dbmigrate *m)
 {
@@ -349,14 +350,21 @@ void output_error(const struct output *o, const dbmigrate *m)
 	fprintf(stderr, "%serror:%s %s", output_on(o, stderr, OUTPUT_SGR_RED),
 		output_off(o, stderr), msg);
 	free(msg);
-	if (e->sqlstate != NULL)
-		fprintf(stderr, " [SQLSTATE %.5s]", e->sqlstate);
 	if (e->backend_code != NULL) {
-		/* The backend's own name for the error, as its docs spell it. */
+		/* The backend's own name or number for the error, as its docs
+		   spell it: beside the SQLSTATE when there is one (MySQL's
+		   "[SQLSTATE 42S02, code 1146]"), alone otherwise. */
 		char *code = output_safe(e->backend_code, true);
 
-		fprintf(stderr, " [%s]", code);
+		if (e->sqlstate != NULL)
+			fprintf(stderr, " [SQLSTATE %.5s, code %s]", e->sqlstate, code);
+		else if (code[0] >= '0' && code[0] <= '9')
+			fprintf(stderr, " [code %s]", code); /* a number */
+		else
+			fprintf(stderr, " [%s]", code);
 		free(code);
+	} else if (e->sqlstate != NULL) {
+		fprintf(stderr, " [SQLSTATE %.5s]", e->sqlstate);
 	}
 	fputc('\n', stderr);
 	if (e->source_line != NULL && e->line > 0)
