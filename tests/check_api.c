@@ -1038,7 +1038,7 @@ START_TEST(failed_progress_write_is_reported)
 		"DROP TABLE /* mock:implicit-commit */ e;\n"
 		"DROP TABLE /* mock:implicit-commit */ d;\n"
 		"DROP TABLE /* mock:implicit-commit */ c;";
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m;
 	const dbmigrate_error *err;
 	const dbmigrate_entry *e;
@@ -1059,7 +1059,7 @@ START_TEST(failed_progress_write_is_reported)
 	ck_assert_uint_eq(e->partial_done, 0);
 	dbmigrate_report_free(r);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 
 	/* Write 4 is the one that completes the row: it fails after all
 	   three ran, and the row says 2 of 3. */
@@ -1076,7 +1076,7 @@ START_TEST(failed_progress_write_is_reported)
 	ck_assert_uint_eq(e->partial_total, 3);
 	dbmigrate_report_free(r);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 
 	/* There is no fifth write: an up of three statements succeeds with
 	   progress_fail=5, and its down (whose row is deleted at the end)
@@ -1090,7 +1090,7 @@ START_TEST(failed_progress_write_is_reported)
 	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 3);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
