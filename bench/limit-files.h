@@ -66,4 +66,18 @@ static int limit_read_dir(const char *dir)
 	return 0;
 }
 
+/* With "--read DIR" first (after the program's name), read every file
+   of DIR (limit_read_dir()) and take the two arguments off; nonzero
+   when DIR cannot be read. */
+static int limit_read_option(int *argc, char ***argv)
+{
+	if (*argc >= 3 && strcmp((*argv)[1], "--read") == 0) {
+		if (limit_read_dir((*argv)[2]) != 0)
+			return 1;
+		*argv += 2;
+		*argc -= 2;
+	}
+	return 0;
+}
+
 #endif

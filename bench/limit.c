@@ -50,12 +50,8 @@ int main(int argc, char **argv)
 	PGconn *pg;
 	int rc = 0;
 
-	if (argc >= 3 && strcmp(argv[1], "--read") == 0) {
-		if (limit_read_dir(argv[2]) != 0)
-			return 1;
-		argv += 2;
-		argc -= 2;
-	}
+	if (limit_read_option(&argc, &argv) != 0)
+		return 1;
 	if (argc < 3) {
 		fprintf(stderr, "usage: limit [--read DIR] URL FILE...\n");
 		return 2;

@@ -6,10 +6,13 @@
 #ifndef DBMIGRATE_FUZZ_H
 #define DBMIGRATE_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fsutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +31,24 @@ static inline char *fuzz_strdup(const char *s)
 	if (d == NULL)
 		abort();
 	return d;
+}
+
+/* A NUL-terminated copy of p[0, n), or NULL when the bytes are not
+   file text (fsutil_check_text()) or, unless empty_ok, are none. */
+static inline char *fuzz_text(const uint8_t *p, size_t n, bool empty_ok)
+{
+	size_t bad;
+	const char *why;
+	char *t;
+
+	if ((n == 0 && !empty_ok) ||
+	    (n > 0 && !fsutil_check_text((const char *)p, n, &bad, &why)))
+		return NULL;
+	if ((t = malloc(n + 1)) == NULL)
+		abort();
+	memcpy(t, p, n);
+	t[n] = '\0';
+	return t;
 }
 
 /* The number of lines of text (a last line without '\n' counts). */

@@ -27,22 +27,6 @@
 #include "fsutil.h"
 #include "migration.h"
 
-/* A NUL-terminated copy, or NULL when the bytes are not file text. */
-static char *fuzz_text(const uint8_t *p, size_t n)
-{
-	size_t bad;
-	const char *why;
-	char *t;
-
-	if (n > 0 && !fsutil_check_text((const char *)p, n, &bad, &why))
-		return NULL;
-	if ((t = malloc(n + 1)) == NULL)
-		abort();
-	memcpy(t, p, n);
-	t[n] = '\0';
-	return t;
-}
-
 /* The text with every CR LF made LF: the same lines. */
 static char *fuzz_lf(const char *s, size_t n, size_t *out)
 {
@@ -74,13 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.label = fuzz_strdup("V1__fuzz");
 	m.path = fuzz_strdup("V1__fuzz.sql");
 	m.format = MIGRATION_FORMAT_FLYWAY;
-	m.text = fuzz_text(data + 1, cut);
+	m.text = fuzz_text(data + 1, cut, true);
 	m.text_len = cut;
 	if (m.text == NULL)
 		goto out;
 	if (data[0] != 255) {
 		m.down_path = fuzz_strdup("U1__fuzz.sql");
-		m.down_text = fuzz_text(data + 1 + cut, size - 1 - cut);
+		m.down_text = fuzz_text(data + 1 + cut, size - 1 - cut, true);
 		m.down_text_len = size - 1 - cut;
 		if (m.down_text == NULL)
 			goto out;

@@ -34,22 +34,6 @@
 #include "migration.h"
 #include "fuzz-split.h"
 
-/* A NUL-terminated copy of n bytes, or NULL when they are not file text. */
-static char *fuzz_text(const uint8_t *p, size_t n)
-{
-	size_t bad;
-	const char *why;
-	char *t;
-
-	if (n == 0 || !fsutil_check_text((const char *)p, n, &bad, &why))
-		return NULL;
-	if ((t = malloc(n + 1)) == NULL)
-		abort();
-	memcpy(t, p, n);
-	t[n] = '\0';
-	return t;
-}
-
 /*
  * True when text (len bytes) holds s. The parse ends the up body with a
  * NUL over the down marker, so the text is searched piece by piece.
@@ -104,10 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cut = (size - 2) * data[1] / 255;
 		m.format = MIGRATION_FORMAT_PAIR;
 		m.path = fuzz_strdup("1_fuzz.up.sql");
-		m.text = fuzz_text(data + 2, cut);
+		m.text = fuzz_text(data + 2, cut, false);
 		if (cut < size - 2) {
 			m.down_path = fuzz_strdup("1_fuzz.down.sql");
-			m.down_text = fuzz_text(data + 2 + cut, size - 2 - cut);
+			m.down_text = fuzz_text(data + 2 + cut, size - 2 - cut, false);
 			m.down_text_len = size - 2 - cut;
 			if (m.down_text == NULL)
 				goto out;
@@ -116,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		m.format = MIGRATION_FORMAT_SQL;
 		m.path = fuzz_strdup("1_fuzz.sql");
-		m.text = fuzz_text(data + 1, size - 1);
+		m.text = fuzz_text(data + 1, size - 1, false);
 		m.text_len = size - 1;
 	}
 	if (m.text == NULL)

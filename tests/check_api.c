@@ -16,33 +16,6 @@
 #include "dbmigrate.h"
 #include "testutil.h"
 
-static const char seed001[] =
-	"export const up = `\n"
-	"  CREATE TABLE users (\n"
-	"    id SERIAL PRIMARY KEY,\n"
-	"    email VARCHAR(255) UNIQUE NOT NULL,\n"
-	"    created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP\n"
-	"  );\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP TABLE users;\n"
-	"`;\n";
-static const char seed002[] =
-	"-- migrate:up\n"
-	"CREATE TABLE user_sessions (\n"
-	"  id SERIAL PRIMARY KEY,\n"
-	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
-	");\n\n"
-	"-- migrate:down\n"
-	"DROP TABLE user_sessions;\n";
-static const char seed003[] =
-	"export const up = `\n"
-	"  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
-	"  ON users(LOWER(email));\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
-	"`;\n";
 
 /* Delete dir/name. */
 static void remove_file(const char *dir, const char *name)
@@ -55,45 +28,24 @@ static void remove_file(const char *dir, const char *name)
 }
 
 /* A scratch project: a directory with migrations/ and a mock state file. */
-struct project {
-	char *root;
-	char *dir;
-	char *url;
-};
-
 /* Make a project holding the seed's three migrations. */
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new(NULL);
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
 	ck_assert_int_ne(asprintf(&p.url, "mock:%s/state.db", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
-	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	tu_write_seed(p.dir);
 	return p;
 }
 
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-	free(p->url);
-}
-
 /* A migrator on the project, with an optional URL suffix ("?fail=x"). */
-static dbmigrate *open_project(const struct project *p, const char *suffix)
+static dbmigrate *open_project(const struct tu_project *p, const char *suffix)
 {
-	dbmigrate *m = dbmigrate_new();
+	dbmigrate *m;
 	char *url;
 
-	ck_assert_ptr_nonnull(m);
 	ck_assert_int_ne(asprintf(&url, "%s%s", p->url, suffix ? suffix : ""), -1);
-	ck_assert_int_eq(dbmigrate_set(m, "url", url), DBMIGRATE_OK);
-	ck_assert_int_eq(dbmigrate_set(m, "dir", p->dir), DBMIGRATE_OK);
+	m = tu_migrator(url, p->dir);
 	free(url);
 	return m;
 }
@@ -152,7 +104,7 @@ static void record_event(const dbmigrate_event *ev, void *ctx)
 
 START_TEST(seed_workflow)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	struct events ev = { "", 0 };
 	dbmigrate_report *r;
@@ -191,13 +143,13 @@ START_TEST(seed_workflow)
 	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 3);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(batches_and_down_of_last_batch_only)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_run_options one = { .step = 1 };
 	dbmigrate_report *r;
@@ -215,13 +167,13 @@ START_TEST(batches_and_down_of_last_batch_only)
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
 	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK); /* nothing left */
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(to_and_step)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_run_options to2 = { .to = "002" }, to1 = { .to = "1" };
 	dbmigrate_run_options step2 = { .step = 2 }, bad = { .to = "9" };
@@ -237,7 +189,7 @@ START_TEST(to_and_step)
 	ck_assert_int_eq(dbmigrate_rollback(m, &to1), DBMIGRATE_OK);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 1);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -249,7 +201,7 @@ END_TEST
  */
 START_TEST(source_line_is_whole_after_a_failure)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m;
 	const dbmigrate_error *e;
 
@@ -281,13 +233,13 @@ START_TEST(source_line_is_whole_after_a_failure)
 		dbmigrate_report_free(r);
 	}
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(failure_rolls_back_the_whole_batch)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct events ev = { "", 0 };
 	dbmigrate *m;
 	const dbmigrate_error *e;
@@ -323,13 +275,13 @@ START_TEST(failure_rolls_back_the_whole_batch)
 	   the rolled-back batch (else CREATE TABLE users would fail). */
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(wrapped_migration_rolls_back_with_the_batch)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m;
 	char *state;
 
@@ -349,13 +301,13 @@ START_TEST(wrapped_migration_rolls_back_with_the_batch)
 	state = tu_read(p.url + strlen("mock:"));
 	ck_assert(state == NULL || strstr(state, "temp") == NULL);
 	free(state);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(commit_in_the_middle_is_refused)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m;
 	const dbmigrate_error *e;
 
@@ -368,13 +320,13 @@ START_TEST(commit_in_the_middle_is_refused)
 	ck_assert_uint_eq(e->line, 3);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(bad_files_apply_nothing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m;
 
 	free(tu_write(p.dir, "004_quote.sql", "-- migrate:up\nSELECT 'unterminated;\n"));
@@ -390,13 +342,13 @@ START_TEST(bad_files_apply_nothing)
 	dbmigrate_close(m);
 	/* Nothing ran: no state file was ever written. */
 	ck_assert(!tu_exists(p.url + strlen("mock:")));
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(down_needs_every_down_section)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 
 	free(tu_write(p.dir, "004_nodown.sql", "-- migrate:up\nCREATE TABLE x (id int);\n"));
@@ -405,13 +357,13 @@ START_TEST(down_needs_every_down_section)
 	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "004_nodown"));
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 4);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(drift_is_reported)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_report *r;
 	char *path;
@@ -438,13 +390,13 @@ START_TEST(drift_is_reported)
 	ck_assert_int_eq(dbmigrate_validate(m, NULL), DBMIGRATE_EFILES);
 	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->detail, "001_create_users_table"));
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(reset_drops_everything)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_run_options one = { .step = 1 };
 
@@ -456,13 +408,13 @@ START_TEST(reset_drops_everything)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 3);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(dry_run_changes_nothing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_run_options dry = { .dry_run = true };
 	struct events ev = { "", 0 };
@@ -473,7 +425,7 @@ START_TEST(dry_run_changes_nothing)
 	ck_assert_ptr_null(strstr(ev.log, "START"));
 	ck_assert(!tu_exists(p.url + strlen("mock:")));
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -495,7 +447,7 @@ END_TEST
 
 START_TEST(connection_refused_and_unknown_driver)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, "?refuse=1");
 
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_ECONNECT);
@@ -526,13 +478,13 @@ START_TEST(connection_refused_and_unknown_driver)
 			 DBMIGRATE_ECONNECT);
 	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "nosuchdriver"));
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(lock_held_by_another_runner)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, "?lock=held");
 
 	ck_assert_int_eq(dbmigrate_set(m, "lock_timeout", "0.3"), DBMIGRATE_OK);
@@ -540,7 +492,7 @@ START_TEST(lock_held_by_another_runner)
 	ck_assert_ptr_nonnull(strstr(dbmigrate_errmsg(m), "lock"));
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -554,7 +506,7 @@ static void *interrupt_later(void *arg)
 
 START_TEST(interrupt_rolls_back)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, "?sleep=5000");
 	pthread_t t;
 
@@ -565,13 +517,13 @@ START_TEST(interrupt_rolls_back)
 	m = open_project(&p, NULL);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(create_numbers_files)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	char *path = NULL;
 
@@ -583,13 +535,13 @@ START_TEST(create_numbers_files)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EFILES);
 	ck_assert_ptr_nonnull(strstr(dbmigrate_last_error(m)->file, "004_add_posts_table.sql"));
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(big_batch_warns)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_run_options dry = { .dry_run = true };
 	struct events ev = { "", 0 };
@@ -606,7 +558,7 @@ START_TEST(big_batch_warns)
 	ck_assert_ptr_nonnull(strstr(ev.log, "WARNING 1000 migrations will run in one transaction"));
 	ck_assert_ptr_nonnull(strstr(ev.log, "--step"));
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -625,9 +577,9 @@ static dbmigrate_report *status_of(dbmigrate *m, const char *id,
 }
 
 /* A project of two plain migrations (no CONCURRENTLY), 001 and 002. */
-static struct project project_plain(void)
+static struct tu_project project_plain(void)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 
 	remove_file(p.dir, "003_add_email_index_to_users.ts");
 	return p;
@@ -635,7 +587,7 @@ static struct project project_plain(void)
 
 START_TEST(down_after_file_deleted_uses_stored_sql)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	struct events ev = { "", 0 };
 	const dbmigrate_entry *e;
@@ -659,16 +611,16 @@ START_TEST(down_after_file_deleted_uses_stored_sql)
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 0);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 0);
 	/* The kept DROP TABLE ran: up can create the table again. */
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	free(tu_write(p.dir, tu_seed[1].name, tu_seed[1].text));
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(stored_down_error_names_the_row)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m = open_project(&p, NULL);
 	const dbmigrate_error *err;
 
@@ -687,13 +639,13 @@ START_TEST(stored_down_error_names_the_row)
 	ck_assert_str_eq(err->migration, "003_bad_down");
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 1);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(statement_timeout_stops_a_slow_migration)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m;
 	const dbmigrate_error *err;
 
@@ -722,17 +674,17 @@ START_TEST(statement_timeout_stops_a_slow_migration)
 	dbmigrate_close(m);
 
 	/* Without any limit the same migrations simply take their time. */
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
+	free(tu_write(p.dir, tu_seed[1].name, tu_seed[1].text));
 	m = open_project(&p, "?sleep=300");
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(bad_directive_is_refused_with_its_line)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m = open_project(&p, NULL);
 	const dbmigrate_error *err;
 
@@ -747,13 +699,13 @@ START_TEST(bad_directive_is_refused_with_its_line)
 	/* validate checks it too, without a database */
 	ck_assert_int_eq(dbmigrate_validate(m, NULL), DBMIGRATE_EFILES);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(lock_not_available_is_retried)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m;
 	struct events ev = { "", 0 };
 	const dbmigrate_error *err;
@@ -793,13 +745,13 @@ START_TEST(lock_not_available_is_retried)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
 	ck_assert_int_eq(tu_count(ev.log, "retry"), 0);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(per_migration_keeps_earlier_ones)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m;
 	dbmigrate_run_options per = { .transaction = DBMIGRATE_TRANSACTION_PER_MIGRATION };
 	struct events ev = { "", 0 };
@@ -830,13 +782,13 @@ START_TEST(per_migration_keeps_earlier_ones)
 	ck_assert_int_eq(e->batch, 2);
 	dbmigrate_report_free(r);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(mark_applied_and_pending)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_run_options dry = { .dry_run = true };
 	const dbmigrate_entry *e;
@@ -870,13 +822,13 @@ START_TEST(mark_applied_and_pending)
 	ck_assert_int_eq(dbmigrate_mark(m, "002", false, NULL), DBMIGRATE_OK);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 0);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(repair_rerecords_checksums)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m = open_project(&p, NULL);
 	dbmigrate_run_options dry = { .dry_run = true };
 	const dbmigrate_entry *e;
@@ -910,13 +862,13 @@ START_TEST(repair_rerecords_checksums)
 	ck_assert_int_eq(dbmigrate_validate(m, NULL), DBMIGRATE_OK);
 	free(at);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(redo_in_one_transaction)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m = open_project(&p, NULL);
 	struct events ev = { "", 0 };
 	const dbmigrate_entry *e;
@@ -941,13 +893,13 @@ START_TEST(redo_in_one_transaction)
 	ck_assert_int_eq(dbmigrate_redo(m, NULL), DBMIGRATE_EMIGRATION);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_EXECUTED), 2);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(redo_outside_a_transaction_runs_in_two_steps)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m = open_project(&p, NULL);
 	struct events ev = { "", 0 };
 	dbmigrate_run_options one = { .step = 1 };
@@ -962,7 +914,7 @@ START_TEST(redo_outside_a_transaction_runs_in_two_steps)
 	ck_assert_int_eq(dbmigrate_redo(m, NULL), DBMIGRATE_EFILES);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_MISSING), 1);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -988,7 +940,7 @@ static void write_migration(const char *dir, const char *name, const char *up,
  */
 START_TEST(migration_that_cannot_roll_back_records_its_progress)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	dbmigrate *m;
 	struct events ev = { "", 0 };
 	const dbmigrate_error *err;
@@ -1065,7 +1017,7 @@ START_TEST(migration_that_cannot_roll_back_records_its_progress)
 	ck_assert_int_eq(dbmigrate_rollback(m, NULL), DBMIGRATE_OK);
 	ck_assert_uint_eq(count_state(m, DBMIGRATE_PENDING), 1);
 	dbmigrate_close(m);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1077,7 +1029,7 @@ END_TEST
  */
 START_TEST(settings_around_a_transaction_of_its_own)
 {
-	struct project p = project_plain();
+	struct tu_project p = project_plain();
 	char *log, *url_suffix, *text;
 	dbmigrate *m;
 	struct events ev = { "", 0 };
@@ -1128,7 +1080,7 @@ START_TEST(settings_around_a_transaction_of_its_own)
 	dbmigrate_close(m);
 	free(url_suffix);
 	free(log);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 

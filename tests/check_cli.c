@@ -29,85 +29,30 @@
 #include "testutil.h"
 
 /* Run dbmigrate in cwd with extra env and the given arguments. */
-#define RUN(cwd, env, ...) tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, env, ...) TU_RUN((cwd), (env), __VA_ARGS__)
 
-static const char seed001[] =
-	"export const up = `\n"
-	"  CREATE TABLE users (\n"
-	"    id SERIAL PRIMARY KEY,\n"
-	"    email VARCHAR(255) UNIQUE NOT NULL\n"
-	"  );\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP TABLE users;\n"
-	"`;\n";
-static const char seed002[] =
-	"-- migrate:up\n"
-	"CREATE TABLE user_sessions (\n"
-	"  id SERIAL PRIMARY KEY,\n"
-	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
-	");\n\n"
-	"-- migrate:down\n"
-	"DROP TABLE user_sessions;\n";
-static const char seed003[] =
-	"export const up = `\n"
-	"  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
-	"  ON users(LOWER(email));\n"
-	"`;\n\n"
-	"export const down = `\n"
-	"  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
-	"`;\n";
 
-/* The seed's status text for two executed migrations and one pending. */
-static const char status_2_1[] =
-	"📊 Migration Status:\n"
-	"===================\n"
-	"✅ Executed 001_create_users_table (batch: 1)\n"
-	"✅ Executed 002_create_user_sessions_table (batch: 1)\n"
-	"⏳ Pending 003_add_email_index_to_users\n"
-	"\n"
-	"Total: 3 | Executed: 2 | Pending: 1\n";
 
 /* A scratch project: root (the cwd of every run), root/migrations, and
-   a file-backed mock database root/state.db. */
-struct project {
-	char *root;
-	char *dir;
-	char *state;
-	char *url;
-};
-
-/* Make an empty project (no migrations directory). */
-static struct project project_empty(void)
+   a file-backed mock database root/state.db (db). This one is empty:
+   no migrations directory. */
+static struct tu_project project_empty(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new("state.db");
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_ne(asprintf(&p.state, "%s/state.db", p.root), -1);
-	ck_assert_int_ne(asprintf(&p.url, "mock:%s", p.state), -1);
+	ck_assert_int_eq(rmdir(p.dir), 0);
+	ck_assert_int_ne(asprintf(&p.url, "mock:%s", p.db), -1);
 	return p;
 }
 
 /* Make a project holding the seed's three migrations. */
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p = project_empty();
+	struct tu_project p = project_empty();
 
 	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
-	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	tu_write_seed(p.dir);
 	return p;
-}
-
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-	free(p->state);
-	free(p->url);
 }
 
 /* Remove dir/name. */
@@ -121,7 +66,7 @@ static void remove_file(const char *dir, const char *name)
 }
 
 /* The project's URL with a suffix such as "?fail=boom" (to free). */
-static char *url_with(const struct project *p, const char *suffix)
+static char *url_with(const struct tu_project *p, const char *suffix)
 {
 	char *u;
 
@@ -130,7 +75,7 @@ static char *url_with(const struct project *p, const char *suffix)
 }
 
 /* Run status on the project and return its stdout (to free). */
-static char *status_of(const struct project *p)
+static char *status_of(const struct tu_project *p)
 {
 	struct tu_result r = RUN(p->root, NULL, "status", "--url", p->url);
 	char *out;
@@ -143,7 +88,7 @@ static char *status_of(const struct project *p)
 }
 
 /* Assert the project's status has this totals line. */
-static void expect_totals(const struct project *p, const char *totals)
+static void expect_totals(const struct tu_project *p, const char *totals)
 {
 	char *out = status_of(p);
 
@@ -292,18 +237,7 @@ static void child_env(const char *const *env)
 {
 	for (size_t i = 0; scrubbed[i] != NULL; i++)
 		unsetenv(scrubbed[i]);
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-		const char *eq = strchr(env[i], '=');
-
-		if (eq == NULL) {
-			unsetenv(env[i]);
-		} else {
-			char *k = strndup(env[i], (size_t)(eq - env[i]));
-
-			setenv(k, eq + 1, 1);
-			free(k);
-		}
-	}
+	tu_apply_env(env);
 }
 
 /* argv for execv: $DBMIGRATE_BIN then args (NULL-terminated). */
@@ -651,7 +585,7 @@ END_TEST
 
 START_TEST(seed_workflow)
 {
-	struct project p = project_empty();
+	struct tu_project p = project_empty();
 	struct tu_result r;
 	char *path, *nl;
 
@@ -682,9 +616,7 @@ START_TEST(seed_workflow)
 	/* Fill it in (.sql replaces the empty template), add two more. */
 	unlink(path);
 	free(path);
-	free(tu_write(p.dir, "001_create_users_table.ts", seed001));
-	free(tu_write(p.dir, "002_create_user_sessions_table.sql", seed002));
-	free(tu_write(p.dir, "003_add_email_index_to_users.ts", seed003));
+	tu_write_seed(p.dir);
 
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--to", "002");
 	tu_expect_status(&r, 0);
@@ -698,7 +630,7 @@ START_TEST(seed_workflow)
 	/* status: exactly the seed's format */
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	tu_expect_status(&r, 0);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	ck_assert_str_eq(r.err, "");
 	tu_result_free(&r);
 
@@ -728,7 +660,7 @@ START_TEST(seed_workflow)
 	tu_expect_lacks("down", r.out, "Rolled back 002");
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "status", "--url", p.url);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	tu_result_free(&r);
 
 	/* reset --force rolls back everything */
@@ -743,13 +675,13 @@ START_TEST(seed_workflow)
 	tu_expect_status(&r, 0);
 	tu_expect_has("down", r.out, "Nothing to roll back.");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(status_json_is_valid_json)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r, r2;
 
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "2");
@@ -771,13 +703,13 @@ START_TEST(status_json_is_valid_json)
 	ck_assert_str_eq(r2.out, r.out);
 	tu_result_free(&r2);
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(options_after_command_and_prefixes)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *elsewhere = tu_mkdtemp();
 
@@ -788,7 +720,7 @@ START_TEST(options_after_command_and_prefixes)
 	tu_result_free(&r);
 	r = RUN(p.root, NULL, "st", "--url", p.url);
 	tu_expect_status(&r, 0);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	tu_result_free(&r);
 	r = RUN(elsewhere, NULL, "--url", p.url, "--dir", p.dir, "roll", "--step=1");
 	tu_expect_status(&r, 0);
@@ -797,13 +729,13 @@ START_TEST(options_after_command_and_prefixes)
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
 	tu_rm_rf(elsewhere);
 	free(elsewhere);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(failing_migration_exit_1_names_file_and_line)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *bad = url_with(&p, "?fail=boom");
 
@@ -825,7 +757,7 @@ START_TEST(failing_migration_exit_1_names_file_and_line)
 	/* nothing of the batch was recorded */
 	expect_totals(&p, "Total: 3 | Executed: 0 | Pending: 3\n");
 	free(bad);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -837,7 +769,7 @@ END_TEST
  */
 START_TEST(failed_part_way_is_shown_and_guarded)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *bad = url_with(&p, "?fail=boom");
 
@@ -875,13 +807,13 @@ START_TEST(failed_part_way_is_shown_and_guarded)
 	tu_result_free(&r);
 	expect_totals(&p, "Total: 3 | Executed: 2 | Pending: 1\n");
 	free(bad);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(bad_file_exit_3_nothing_applied)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *path = tu_write(p.dir, "004-oops.sql", "-- migrate:up\nSELECT 1;\n");
 
@@ -889,7 +821,7 @@ START_TEST(bad_file_exit_3_nothing_applied)
 	tu_expect_status(&r, 3);
 	tu_expect_has("stderr", r.err, "004-oops.sql");
 	tu_result_free(&r);
-	ck_assert(!tu_exists(p.state));
+	ck_assert(!tu_exists(p.db));
 	unlink(path);
 	free(path);
 	/* an unterminated quote: exit 3, file and line named */
@@ -909,7 +841,7 @@ START_TEST(bad_file_exit_3_nothing_applied)
 	tu_expect_status(&r, 0);
 	tu_expect_has("validate", r.out, "3 migrations valid");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -931,7 +863,7 @@ static int has_control(const char *s)
  */
 START_TEST(control_characters_are_escaped)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *path;
 
@@ -963,13 +895,13 @@ START_TEST(control_characters_are_escaped)
 		      "a control byte reached the terminal:\n%s", r.err);
 	tu_result_free(&r);
 	expect_totals(&p, "Total: 4 | Executed: 0 | Pending: 4\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(dry_run_changes_nothing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "--dry-run", "--url", p.url);
@@ -979,7 +911,7 @@ START_TEST(dry_run_changes_nothing)
 	tu_expect_has("up --dry-run", r.out, "Dry run: nothing was changed.");
 	tu_expect_lacks("up --dry-run", r.out, "Applied");
 	tu_result_free(&r);
-	ck_assert(!tu_exists(p.state));
+	ck_assert(!tu_exists(p.db));
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
@@ -995,13 +927,13 @@ START_TEST(dry_run_changes_nothing)
 	tu_expect_has("reset --dry-run", r.out, "Dry run: nothing was changed.");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 3 | Pending: 0\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(step_and_to)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *out;
 
@@ -1042,13 +974,13 @@ START_TEST(step_and_to)
 	tu_expect_status(&r, 2);
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(reset_needs_force_without_a_terminal)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
@@ -1065,13 +997,13 @@ START_TEST(reset_needs_force_without_a_terminal)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(reset_prompt_on_a_terminal)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	struct pty_result t;
 	const char *prompt = "Type 'yes' to roll back every migration";
@@ -1095,14 +1027,14 @@ START_TEST(reset_prompt_on_a_terminal)
 	ck_assert_msg(t.status == 0, "exit %d:\n%s", t.status, t.out);
 	pty_result_free(&t);
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(colors_only_on_a_terminal_without_no_color)
 {
 	static const char *const unset_no_color[] = { "NO_COLOR", NULL };
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	struct pty_result t;
 
@@ -1136,13 +1068,13 @@ START_TEST(colors_only_on_a_terminal_without_no_color)
 	tu_expect_status(&r, 2);
 	tu_expect_lacks("pipe", r.err, "\033");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(password_never_printed)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	struct pty_result t;
 	static const char *const urls[] = {
@@ -1180,13 +1112,13 @@ START_TEST(password_never_printed)
 	tu_expect_lacks("cmdline", t.cmdline, "SECRETPW");
 	tu_expect_lacks("terminal", t.out, "SECRETPW");
 	pty_result_free(&t);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(driver_and_connection_errors)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *url;
 
@@ -1225,27 +1157,27 @@ START_TEST(driver_and_connection_errors)
 	tu_expect_has("stderr", r.err, "004_nodown");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 4 | Pending: 0\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* Set the checksum of row id in the project's mock state file to NULL,
    as a row written by an older tool has it. */
-static void forget_checksum(const struct project *p, const char *id)
+static void forget_checksum(const struct tu_project *p, const char *id)
 {
-	char *text = tu_read(p->state), *prefix, *row, *field, *end, *out;
+	char *text = tu_read(p->db), *prefix, *row, *field, *end, *out;
 	int tabs = 0;
 
 	ck_assert_ptr_nonnull(text);
 	ck_assert_int_ne(asprintf(&prefix, "\nrow\tmigrations\t%s\t", id), -1);
 	row = strstr(text, prefix);
-	ck_assert_msg(row != NULL, "no row %s in %s", id, p->state);
+	ck_assert_msg(row != NULL, "no row %s in %s", id, p->db);
 	/* row, table, id, name, executed_at, batch, then the checksum. */
 	for (field = row + 1; tabs < 6; field++)
 		tabs += *field == '\t';
 	end = field + strcspn(field, "\t\n");
 	ck_assert_int_ne(asprintf(&out, "%.*s\\N%s", (int)(field - text), text, end), -1);
-	free(tu_write(NULL, p->state, out));
+	free(tu_write(NULL, p->db, out));
 	free(out);
 	free(prefix);
 	free(text);
@@ -1259,7 +1191,7 @@ static void forget_checksum(const struct project *p, const char *id)
  */
 START_TEST(down_refusal_says_why_per_migration)
 {
-	struct project p = project_empty();
+	struct tu_project p = project_empty();
 	struct tu_result r;
 
 	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
@@ -1315,7 +1247,7 @@ START_TEST(down_refusal_says_why_per_migration)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1323,7 +1255,7 @@ END_TEST
    reach stderr once, with one "NOTICE:" in front. */
 START_TEST(notices_have_one_prefix)
 {
-	struct project p = project_empty();
+	struct tu_project p = project_empty();
 	struct tu_result r;
 
 	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
@@ -1342,13 +1274,13 @@ START_TEST(notices_have_one_prefix)
 	tu_expect_status(&r, 0);
 	tu_expect_lacks("stderr of -q", r.err, "NOTICE");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(database_url_precedence)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *path;
 	const char *const env[] = { "DATABASE_URL=mock:env.db", NULL };
@@ -1375,12 +1307,12 @@ START_TEST(database_url_precedence)
 	r = RUN(p.root, env, "up", "--url", p.url);
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
-	ck_assert(tu_exists(p.state));
+	ck_assert(tu_exists(p.db));
 	r = RUN(p.root, NULL, "status");
 	tu_expect_has("status", r.out, "Executed: 1 | Pending: 2\n");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 3 | Pending: 0\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1418,7 +1350,7 @@ static char *first_entry(const char *dir)
  */
 START_TEST(status_cache_sees_a_file_changed_in_place)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *cache = join(p.root, "cache");
 	char *file = join(p.dir, "001_create_users_table.ts");
 	char *text, *cachefile;
@@ -1470,13 +1402,13 @@ START_TEST(status_cache_sees_a_file_changed_in_place)
 	free(cachefile);
 	free(file);
 	free(cache);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(drift_is_shown_and_validate_fails)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
@@ -1501,13 +1433,13 @@ START_TEST(drift_is_shown_and_validate_fails)
 	tu_expect_has("validate", r.out, "001_create_users_table");
 	tu_expect_has("validate", r.out, "003_add_email_index_to_users");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(quiet_and_verbose)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	r = RUN(p.root, NULL, "up", "-q", "--url", p.url, "--step", "1");
@@ -1525,7 +1457,7 @@ START_TEST(quiet_and_verbose)
 	tu_expect_status(&r, 4);
 	tu_expect_has("-q", r.err, "error");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1535,7 +1467,7 @@ END_TEST
  */
 START_TEST(big_directory_runs)
 {
-	struct project p = project_empty();
+	struct tu_project p = project_empty();
 	struct tu_result r;
 	struct stat st;
 	char name[64], sql[64], *totals;
@@ -1561,14 +1493,14 @@ START_TEST(big_directory_runs)
 	tu_expect_has("status", r.out, totals);
 	free(totals);
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* Interrupt a slow up with sig; expect 128 + sig and nothing applied. */
 static void interrupt_with(int sig)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *slow = url_with(&p, "?sleep=5000");
 	bool exited;
 	char *out;
@@ -1583,7 +1515,7 @@ static void interrupt_with(int sig)
 	free(out);
 	free(slow);
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
-	project_free(&p);
+	tu_project_free(&p);
 }
 
 START_TEST(sigint_exits_130)

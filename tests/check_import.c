@@ -49,11 +49,8 @@ static void project_free(struct project *p)
 static dbmigrate *open_on(const struct project *p, const char *dir,
 			  const char *table)
 {
-	dbmigrate *m = dbmigrate_new();
+	dbmigrate *m = tu_migrator(p->url, dir);
 
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(dbmigrate_set(m, "url", p->url), DBMIGRATE_OK);
-	ck_assert_int_eq(dbmigrate_set(m, "dir", dir), DBMIGRATE_OK);
 	if (table != NULL)
 		ck_assert_int_eq(dbmigrate_set(m, "table", table), DBMIGRATE_OK);
 	return m;

@@ -181,15 +181,6 @@ static char *state_url(char **dir)
 	return url;
 }
 
-/* Seconds on a monotonic clock. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 START_TEST(identity_and_caps)
 {
 	ck_assert_uint_eq(vt->abi_version, DBMIGRATE_DRIVER_ABI_VERSION);
@@ -802,9 +793,9 @@ START_TEST(lock_held_parameter)
 
 	th_init(&t);
 	c = open_url(&t, "mock:?lock=held");
-	t0 = now_s();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->lock(c, "migrations", 0.3), DBMIGRATE_ELOCK);
-	ck_assert(now_s() - t0 >= 0.28);
+	ck_assert(tu_now() - t0 >= 0.28);
 	ck_assert_int_eq(t.code, DBMIGRATE_ELOCK);
 	ck_assert_ptr_nonnull(strstr(
 	    t.message,
@@ -812,9 +803,9 @@ START_TEST(lock_held_parameter)
 	ck_assert_ptr_nonnull(strstr(t.log, "4242")); /* a LOCK_WAIT log line */
 	/* An interrupt ends the wait early. */
 	t.interrupted = 1;
-	t0 = now_s();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->lock(c, "migrations", 30), DBMIGRATE_EINTERRUPTED);
-	ck_assert(now_s() - t0 < 2);
+	ck_assert(tu_now() - t0 < 2);
 	vt->close(c);
 }
 END_TEST
@@ -892,10 +883,10 @@ START_TEST(sleep_parameter_and_cancel)
 	alarm_target = c;
 	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
 	alarm_in(200);
-	t0 = now_s();
+	t0 = tu_now();
 	ck_assert_int_eq(run_recorded(c, "CREATE TABLE slow (id int)", "001"),
 			 DBMIGRATE_EINTERRUPTED);
-	ck_assert(now_s() - t0 < 2);
+	ck_assert(tu_now() - t0 < 2);
 	expect_error(&t, DBMIGRATE_EINTERRUPTED, "57014", 0);
 	ck_assert_str_eq(t.message, "canceling statement due to user request");
 	ck_assert_int_eq(run(c, "SELECT 1", NULL),
@@ -914,9 +905,9 @@ START_TEST(sleep_parameter_and_cancel)
 	ck_assert_int_ne(asprintf(&slow, "%s?sleep=100", url), -1);
 	c = open_url(&t, slow);
 	vt->cancel(c);
-	t0 = now_s();
+	t0 = tu_now();
 	ck_assert_int_eq(run(c, "SELECT 1", "SELECT 2", NULL), DBMIGRATE_OK);
-	ck_assert(now_s() - t0 >= 0.19);
+	ck_assert(tu_now() - t0 >= 0.19);
 	vt->close(c);
 	free(slow);
 	free(url);

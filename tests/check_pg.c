@@ -154,15 +154,6 @@ static const struct dbmigrate_driver *load_driver(void)
 	exit(EXIT_FAILURE);
 }
 
-/* Seconds on the monotonic clock. */
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Open a connection by URL; fails the test when it cannot. */
 static dbmigrate_conn *open_url(struct host *h, const char *url,
 				const char *app)
@@ -180,16 +171,7 @@ static dbmigrate_conn *open_url(struct host *h, const char *url,
 /* Assert that sql on url returns expected (NULL: no row or NULL). */
 static void assert_sql(const char *url, const char *sql, const char *expected)
 {
-	char *got = pgserver_psql(url, sql);
-
-	if (expected == NULL)
-		ck_assert_msg(got == NULL, "%s returned %s, expected nothing",
-			      sql, got);
-	else
-		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
-			      "%s returned %s, expected %s", sql,
-			      got != NULL ? got : "(nothing)", expected);
-	free(got);
+	tu_expect_value(sql, pgserver_psql(url, sql), expected);
 }
 
 /* A statement for apply(). */
@@ -386,10 +368,10 @@ START_TEST(refused_port_fails_fast)
 				     .user = "x",
 				     .connect_timeout = 2};
 	dbmigrate_conn *c = NULL;
-	double t0 = now();
+	double t0 = tu_now();
 
 	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_ECONNECT);
-	ck_assert_double_lt(now() - t0, 3.0);
+	ck_assert_double_lt(tu_now() - t0, 3.0);
 	ck_assert_msg(strstr(h->message, "127.0.0.1") != NULL,
 		      "message does not name the server: %s", h->message);
 	free(h);
@@ -430,9 +412,9 @@ START_TEST(silent_server_times_out)
 	dbmigrate_conn *c = NULL;
 	double t0, dt;
 
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_ECONNECT);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	/* 1.5 s rounds up to libpq's whole seconds: 2. */
 	ck_assert_msg(dt > 1.5 && dt < 4.0, "took %.2f s", dt);
 	ck_assert_msg(strstr(h->message, "timeout") != NULL &&
@@ -1224,9 +1206,9 @@ START_TEST(lock_timeout_names_holder)
 
 	ck_assert_ptr_nonnull(pid);
 	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->lock(b, "migrations", 1), DBMIGRATE_ELOCK);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	ck_assert_msg(dt >= 0.9 && dt < 2.5, "waited %.2f s", dt);
 	ck_assert_str_eq(hb->message,
 			 "could not acquire the migration lock within 1 s");
@@ -1273,9 +1255,9 @@ START_TEST(lock_waits_for_release)
 
 	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
 	later_start(&l);
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->lock(b, "migrations", 10), DBMIGRATE_OK);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	later_join(&l);
 	ck_assert_msg(dt >= 0.15 && dt < 2.0, "waited %.2f s", dt);
 	ck_assert_int_eq(hb->lock_waits, 1);
@@ -1315,9 +1297,9 @@ START_TEST(lock_wait_is_interruptible)
 
 	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
 	later_start(&l);
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->lock(b, "migrations", 30), DBMIGRATE_EINTERRUPTED);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	later_join(&l);
 	ck_assert_msg(dt < 1.5, "took %.2f s", dt);
 	vt->close(a);
@@ -1342,10 +1324,10 @@ START_TEST(cancel_from_thread)
 
 	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
 	later_start(&l);
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
 			 DBMIGRATE_EMIGRATION);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	later_join(&l);
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
 	ck_assert_str_eq(h->sqlstate, "57014");
@@ -1387,10 +1369,10 @@ START_TEST(cancel_from_signal_handler)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
 			 DBMIGRATE_EINTERRUPTED);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
 	ck_assert_str_eq(h->sqlstate, "57014");
 	ck_assert_uint_eq(h->statement, 0);
@@ -1416,10 +1398,10 @@ START_TEST(interrupt_without_cancel_still_stops)
 
 	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
 	later_start(&l);
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, NULL, NULL),
 			 DBMIGRATE_EINTERRUPTED);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	later_join(&l);
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
 	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
@@ -1445,9 +1427,9 @@ START_TEST(connect_is_interruptible)
 	double t0, dt;
 
 	later_start(&l);
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->open(&h->h, &p, &c), DBMIGRATE_EINTERRUPTED);
-	dt = now() - t0;
+	dt = tu_now() - t0;
 	later_join(&l);
 	ck_assert_ptr_null(c);
 	ck_assert_msg(dt < 1.5, "took %.2f s", dt);
@@ -1655,7 +1637,7 @@ START_TEST(statement_timeout_stops_pg_sleep)
 	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
 	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
 	/* In a transaction (pipelined, SET LOCAL). */
-	t0 = now();
+	t0 = tu_now();
 	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
 	ck_assert_int_eq(vt->apply(c, "migrations", slow, 2, &row, NULL),
 			 DBMIGRATE_EMIGRATION);
@@ -1663,7 +1645,7 @@ START_TEST(statement_timeout_stops_pg_sleep)
 	ck_assert_uint_eq(h->statement, 1);
 	ck_assert_ptr_nonnull(strstr(h->message, "statement timeout"));
 	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	ck_assert_msg(now() - t0 < 3, "took %.1f s", now() - t0);
+	ck_assert_msg(tu_now() - t0 < 3, "took %.1f s", tu_now() - t0);
 	assert_sql(url, "SELECT count(*) FROM migrations", "0");
 	assert_sql(url, "SELECT to_regclass('t')", NULL);
 	/* Outside a transaction (SET, then RESET). */
@@ -2013,12 +1995,6 @@ static Suite *pg_driver_suite(void)
 /* Load the driver, start the server, run the suite. */
 int main(void)
 {
-	int status;
-
 	vt = load_driver();
-	/* Before the tests fork, so that they all share one server. */
-	pgserver_start();
-	status = tu_run_suite(pg_driver_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(pg_driver_suite());
 }

@@ -112,10 +112,5 @@ static Suite *bigbatch_suite(void)
 
 int main(void)
 {
-	int status;
-
-	pgserver_start();
-	status = tu_run_suite(bigbatch_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(bigbatch_suite());
 }

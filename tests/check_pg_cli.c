@@ -40,8 +40,7 @@
 #include "testutil.h"
 
 /* Run dbmigrate in cwd with extra env and the given arguments. */
-#define RUN(cwd, env, ...) \
-	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, env, ...) TU_RUN((cwd), (env), __VA_ARGS__)
 
 /* A password no test ever uses for real: it must never be printed. */
 #define BAD_PW "Wr0ngPassw0rdXYZ"
@@ -74,53 +73,20 @@ static const char status_all_pending[] =
 	"\n"
 	"Total: 3 | Executed: 0 | Pending: 3\n";
 
-/* SPEC's example: two executed, one pending. */
-static const char status_2_1[] =
-	"📊 Migration Status:\n"
-	"===================\n"
-	"✅ Executed 001_create_users_table (batch: 1)\n"
-	"✅ Executed 002_create_user_sessions_table (batch: 1)\n"
-	"⏳ Pending 003_add_email_index_to_users\n"
-	"\n"
-	"Total: 3 | Executed: 2 | Pending: 1\n";
 
 /* A scratch project: root (the cwd of every run), root/migrations,
    and a fresh database on the test server. */
-struct project {
-	char *root;
-	char *dir;
-	char *url;
-};
-
 /* Make a project with an empty migrations directory. */
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new(NULL);
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
 	p.url = pgserver_new_database();
 	return p;
 }
 
-/* Remove the project's directory and free it (the database stays). */
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-	free(p->url);
-}
-
-/* Write a migration file into the project's directory. */
-static void add(const struct project *p, const char *name, const char *text)
-{
-	free(tu_write(p->dir, name, text));
-}
-
 /* Remove a migration file from the project's directory. */
-static void drop(const struct project *p, const char *name)
+static void drop(const struct tu_project *p, const char *name)
 {
 	char *path;
 
@@ -130,7 +96,7 @@ static void drop(const struct project *p, const char *name)
 }
 
 /* Copy the demo migrations (the seed's files) into the project. */
-static void copy_seed(const struct project *p)
+static void copy_seed(const struct tu_project *p)
 {
 	const char *src = tu_env("DBMIGRATE_SRCDIR");
 
@@ -141,7 +107,7 @@ static void copy_seed(const struct project *p)
 					  seed_files[i]), -1);
 		text = tu_read(path);
 		ck_assert_msg(text != NULL, "cannot read %s", path);
-		add(p, seed_files[i], text);
+		tu_add(p, seed_files[i], text);
 		free(text);
 		free(path);
 	}
@@ -150,16 +116,7 @@ static void copy_seed(const struct project *p)
 /* Assert that sql on url returns expected (NULL: no row or NULL). */
 static void expect_sql(const char *url, const char *sql, const char *expected)
 {
-	char *got = pgserver_psql(url, sql);
-
-	if (expected == NULL)
-		ck_assert_msg(got == NULL, "%s returned %s, expected nothing",
-			      sql, got);
-	else
-		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
-			      "%s returned %s, expected %s", sql,
-			      got != NULL ? got : "(nothing)", expected);
-	free(got);
+	tu_expect_value(sql, pgserver_psql(url, sql), expected);
 }
 
 /* True when the relation (table, index, view...) exists on url. */
@@ -301,101 +258,7 @@ static long number_before_ran(const char *text)
 	return -2;
 }
 
-/* Seconds on the monotonic clock. */
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep for ms milliseconds. */
-static void nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* --- dbmigrate in the background --- */
-
-/* Variables a run must not inherit (as tu_dbmigrate scrubs them). */
-static const char *const scrubbed[] = {
-	"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
-	"DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE", "DBMIGRATE_DRIVER",
-	"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", NULL
-};
-
-/* A dbmigrate started by bg_start(); its output goes to two files. */
-struct bg {
-	pid_t pid;
-	char *out; /* path of its stdout */
-	char *err; /* path of its stderr */
-};
-
-/*
- * Start dbmigrate with args (NULL-terminated) in cwd, its environment
- * scrubbed like tu_dbmigrate's, stdin /dev/null, stdout and stderr in
- * cwd/bg.out and cwd/bg.err. Does not wait.
- */
-static struct bg bg_start(const char *cwd, const char *const *args)
-{
-	const char *argv[32];
-	struct bg b;
-	size_t n = 0;
-
-	argv[n++] = tu_env("DBMIGRATE_BIN");
-	for (size_t i = 0; args[i] != NULL && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	ck_assert_int_ne(asprintf(&b.out, "%s/bg.out", cwd), -1);
-	ck_assert_int_ne(asprintf(&b.err, "%s/bg.err", cwd), -1);
-	fflush(NULL);
-	b.pid = fork();
-	ck_assert_int_ge(b.pid, 0);
-	if (b.pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int out = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int err = open(b.err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (in < 0 || out < 0 || err < 0 || chdir(cwd) != 0)
-			_exit(126);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
-		for (size_t i = 0; scrubbed[i] != NULL; i++)
-			unsetenv(scrubbed[i]);
-		setenv("NO_COLOR", "1", 1);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return b;
-}
-
-/*
- * Wait up to timeout seconds for the background run to end; returns its
- * exit status (128 + signal when killed). When it does not end in time
- * it is killed and the test fails.
- */
-static int bg_wait(struct bg *b, double timeout)
-{
-	double t0 = now();
-	int st;
-	pid_t got;
-
-	while ((got = waitpid(b->pid, &st, WNOHANG)) == 0 &&
-	       now() - t0 < timeout)
-		nap(20);
-	if (got == 0) {
-		kill(b->pid, SIGKILL);
-		waitpid(b->pid, &st, 0);
-		ck_abort_msg("dbmigrate did not end within %.1f s", timeout);
-	}
-	ck_assert_int_eq(got, b->pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* What the background run wrote to stdout or stderr (to free). */
 static char *bg_text(const char *path)
@@ -405,13 +268,6 @@ static char *bg_text(const char *path)
 	return s != NULL ? s : strdup("");
 }
 
-/* Free what bg_start() allocated. */
-static void bg_free(struct bg *b)
-{
-	free(b->out);
-	free(b->err);
-}
-
 /*
  * The backend pid of the active query on url's database (other than
  * ours) whose text holds "pg_sleep", once one shows up within timeout
@@ -419,7 +275,7 @@ static void bg_free(struct bg *b)
  */
 static long sleeping_backend(const char *url, double timeout)
 {
-	double t0 = now();
+	double t0 = tu_now();
 
 	do {
 		char *pid = pgserver_psql(url,
@@ -435,8 +291,8 @@ static long sleeping_backend(const char *url, double timeout)
 			free(pid);
 			return v;
 		}
-		nap(50);
-	} while (now() - t0 < timeout);
+		tu_nap(50);
+	} while (tu_now() - t0 < timeout);
 	return 0;
 }
 
@@ -454,7 +310,7 @@ static char *advisory_holder(const char *url)
 
 START_TEST(seed_workflow)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *line;
 
@@ -528,13 +384,13 @@ START_TEST(seed_workflow)
 	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_all_pending);
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(status_two_executed_one_pending)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	copy_seed(&p);
@@ -546,7 +402,7 @@ START_TEST(status_two_executed_one_pending)
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	tu_expect_status(&r, 0);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	ck_assert_str_eq(r.err, "");
 	tu_result_free(&r);
 
@@ -562,7 +418,7 @@ START_TEST(status_two_executed_one_pending)
 	tu_expect_has("status json", r.out,
 		   "\"total\": 3, \"executed\": 2, \"pending\": 1");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -570,17 +426,17 @@ END_TEST
 
 START_TEST(failed_batch_leaves_nothing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_a.sql",
+	tu_add(&p, "001_a.sql",
 	    "-- migrate:up\nCREATE TABLE a (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE a;\n");
-	add(&p, "002_b.sql",
+	tu_add(&p, "002_b.sql",
 	    "-- migrate:up\nCREATE TABLE b (id int);\n"
 	    "INSERT INTO b VALUES (1), (2);\n\n"
 	    "-- migrate:down\nDROP TABLE b;\n");
-	add(&p, "003_bad.sql",
+	tu_add(&p, "003_bad.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE c (id int);\n"
 	    "INSERT INTO c SELECT id FROM missing_table;\n\n"
@@ -600,28 +456,28 @@ START_TEST(failed_batch_leaves_nothing)
 	tu_expect_status(&r, 0);
 	tu_expect_has("status", r.out, "Total: 3 | Executed: 0 | Pending: 3\n");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(down_removes_last_batch_only)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_a.sql",
+	tu_add(&p, "001_a.sql",
 	    "-- migrate:up\nCREATE TABLE a (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE a;\n");
-	add(&p, "002_b.sql",
+	tu_add(&p, "002_b.sql",
 	    "-- migrate:up\nCREATE TABLE b (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE b;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
-	add(&p, "003_c.sql",
+	tu_add(&p, "003_c.sql",
 	    "-- migrate:up\nCREATE TABLE c (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE c;\n");
-	add(&p, "004_d.sql",
+	tu_add(&p, "004_d.sql",
 	    "-- migrate:up\nCREATE TABLE d (c_id int);\n\n"
 	    "-- migrate:down\nDROP TABLE d;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
@@ -656,13 +512,13 @@ START_TEST(down_removes_last_batch_only)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:2 004:2");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(reset_force_and_refusal)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	/* Two batches; the second's down is DROP INDEX CONCURRENTLY. */
@@ -701,7 +557,7 @@ START_TEST(reset_force_and_refusal)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1 003:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -712,7 +568,7 @@ END_TEST
  * tracking table (no checksum column) recording 001 and 002 as batch 1,
  * and the tables their up SQL created.
  */
-static void seed_database(const struct project *p)
+static void seed_database(const struct tu_project *p)
 {
 	free(pgserver_psql(p->url,
 			   "CREATE TABLE users (id SERIAL PRIMARY KEY, "
@@ -749,7 +605,7 @@ static void seed_database(const struct project *p)
  */
 START_TEST(seed_table_adopted)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	copy_seed(&p);
@@ -795,7 +651,7 @@ START_TEST(seed_table_adopted)
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "idx_users_email_lower", false);
 	expect_relation(p.url, "users", true);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -808,7 +664,7 @@ END_TEST
  */
 START_TEST(seed_table_status_before_up)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	copy_seed(&p);
@@ -818,10 +674,10 @@ START_TEST(seed_table_status_before_up)
 		      "KNOWN BUG: status cannot read the seed's tracking "
 		      "table (no checksum column): exit %d\n%s",
 		      r.status, r.err);
-	ck_assert_str_eq(r.out, status_2_1);
+	ck_assert_str_eq(r.out, tu_status_2_1);
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -842,7 +698,7 @@ static char *json_entry(const char *json, const char *id)
 
 START_TEST(drift_marks_and_validate)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *path, *text, *e;
 
@@ -863,7 +719,7 @@ START_TEST(drift_marks_and_validate)
 
 		ck_assert_int_ne(asprintf(&more, "// edited after it was "
 					  "applied\n%s", text), -1);
-		add(&p, seed_files[1], more);
+		tu_add(&p, seed_files[1], more);
 		free(more);
 	}
 	free(text);
@@ -904,25 +760,25 @@ START_TEST(drift_marks_and_validate)
 	tu_result_free(&r);
 	/* Nothing was touched by looking. */
 	expect_tracking(p.url, "001:1 002:1 003:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* --- configuration sources --- */
 
 /* A project with one migration creating table "cfg". */
-static struct project config_project(void)
+static struct tu_project config_project(void)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 
-	add(&p, "001_cfg.sql",
+	tu_add(&p, "001_cfg.sql",
 	    "-- migrate:up\nCREATE TABLE cfg (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE cfg;\n");
 	return p;
 }
 
 /* The URL of p's database with another password (to free). */
-static char *url_with_password(const struct project *p, const char *pw)
+static char *url_with_password(const struct tu_project *p, const char *pw)
 {
 	char *u;
 
@@ -935,7 +791,7 @@ static char *url_with_password(const struct project *p, const char *pw)
 
 /* Run up in p's root with env (and extra args); expect status, and on
    success that table cfg exists in p's database (and only then). */
-static void config_up(const struct project *p, const char *const *env,
+static void config_up(const struct tu_project *p, const char *const *env,
 		      const char *arg1, const char *arg2, int status)
 {
 	struct tu_result r = RUN(p->root, env, "up", arg1, arg2);
@@ -954,7 +810,7 @@ static void config_up(const struct project *p, const char *const *env,
 
 START_TEST(config_url_flag_and_env)
 {
-	struct project p = config_project();
+	struct tu_project p = config_project();
 	char *bad = url_with_password(&p, BAD_PW);
 	char *envurl, *envbad;
 
@@ -969,13 +825,13 @@ START_TEST(config_url_flag_and_env)
 	free(envurl);
 	free(envbad);
 	free(bad);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(config_dotenv)
 {
-	struct project p = config_project();
+	struct tu_project p = config_project();
 	char *bad = url_with_password(&p, BAD_PW);
 	char *text, *envurl;
 
@@ -999,13 +855,13 @@ START_TEST(config_dotenv)
 	config_up(&p, NULL, NULL, NULL, 4);
 	free(envurl);
 	free(bad);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(config_db_variables)
 {
-	struct project p = config_project();
+	struct tu_project p = config_project();
 	char *host, *port, *name, *user, *pw, *text;
 
 	ck_assert_int_ne(asprintf(&host, "DB_HOST=%s", pgserver_host()), -1);
@@ -1042,13 +898,13 @@ START_TEST(config_db_variables)
 	free(name);
 	free(user);
 	free(pw);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(config_libpq_defaults)
 {
-	struct project p = config_project();
+	struct tu_project p = config_project();
 	char *host, *port, *name, *user, *pw;
 
 	ck_assert_int_ne(asprintf(&host, "PGHOST=%s", pgserver_host()), -1);
@@ -1068,7 +924,7 @@ START_TEST(config_libpq_defaults)
 	free(name);
 	free(user);
 	free(pw);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1076,7 +932,7 @@ END_TEST
 
 START_TEST(wrong_password_never_printed)
 {
-	struct project p = config_project();
+	struct tu_project p = config_project();
 	char *bad = url_with_password(&p, BAD_PW);
 	char *keywords;
 	struct tu_result r;
@@ -1124,7 +980,7 @@ START_TEST(wrong_password_never_printed)
 	expect_relation(p.url, "migrations", false);
 	free(keywords);
 	free(bad);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1147,7 +1003,7 @@ static int silent_listener(int *port)
 
 START_TEST(unreachable_server_exit_4)
 {
-	struct project p = config_project();
+	struct tu_project p = config_project();
 	struct tu_result r;
 	char *url;
 	double t0;
@@ -1158,9 +1014,9 @@ START_TEST(unreachable_server_exit_4)
 	close(fd);
 	ck_assert_int_ne(asprintf(&url, "postgres://u:" BAD_PW
 				  "@127.0.0.1:%d/x", port), -1);
-	t0 = now();
+	t0 = tu_now();
 	r = RUN(p.root, NULL, "up", "--connect-timeout", "2", "--url", url);
-	ck_assert_double_lt(now() - t0, 4.0);
+	ck_assert_double_lt(tu_now() - t0, 4.0);
 	tu_expect_status(&r, 4);
 	tu_expect_has("stderr", r.err, "127.0.0.1");
 	tu_expect_lacks("stderr", r.err, BAD_PW);
@@ -1171,16 +1027,16 @@ START_TEST(unreachable_server_exit_4)
 	fd = silent_listener(&port);
 	ck_assert_int_ne(asprintf(&url, "postgres://u:" BAD_PW
 				  "@127.0.0.1:%d/x", port), -1);
-	t0 = now();
+	t0 = tu_now();
 	r = RUN(p.root, NULL, "status", "--connect-timeout", "2", "--url", url);
-	ck_assert_msg(now() - t0 < 6.0, "took %.1f s", now() - t0);
+	ck_assert_msg(tu_now() - t0 < 6.0, "took %.1f s", tu_now() - t0);
 	tu_expect_status(&r, 4);
 	tu_expect_has("stderr", r.err, "127.0.0.1");
 	tu_expect_lacks("stderr", r.err, BAD_PW);
 	tu_result_free(&r);
 	close(fd);
 	free(url);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1188,15 +1044,15 @@ END_TEST
 
 START_TEST(lock_timeout_names_holder)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
-	struct bg b;
+	struct tu_bg b;
 	char *holder, *out;
 
-	add(&p, "001_slow.sql",
+	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\nCREATE TABLE slow (id int);\n"
 	    "SELECT pg_sleep(5);\n\n-- migrate:down\nDROP TABLE slow;\n");
-	b = bg_start(p.root, (const char *const[]){ "up", "--url", p.url,
+	b = tu_start(p.root, (const char *const[]){ "up", "--url", p.url,
 						    NULL });
 	ck_assert_msg(sleeping_backend(p.url, 10) != 0,
 		      "the first run never reached pg_sleep");
@@ -1210,28 +1066,28 @@ START_TEST(lock_timeout_names_holder)
 	tu_expect_has("stderr", r.err, "dbmigrate");
 	tu_result_free(&r);
 
-	ck_assert_int_eq(bg_wait(&b, 15), 0);
+	ck_assert_int_eq(tu_wait(&b, 15), 0);
 	out = bg_text(b.out);
 	tu_expect_has("first run", out, "001_slow");
 	free(out);
 	expect_tracking(p.url, "001:1");
 	expect_relation(p.url, "slow", true);
 	free(holder);
-	bg_free(&b);
-	project_free(&p);
+	tu_bg_free(&b);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(second_runner_waits_then_sees_new_state)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
-	struct bg b;
+	struct tu_bg b;
 
-	add(&p, "001_slow.sql",
+	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\nCREATE TABLE slow (id int);\n"
 	    "SELECT pg_sleep(2);\n\n-- migrate:down\nDROP TABLE slow;\n");
-	b = bg_start(p.root, (const char *const[]){ "up", "--url", p.url,
+	b = tu_start(p.root, (const char *const[]){ "up", "--url", p.url,
 						    NULL });
 	ck_assert_msg(sleeping_backend(p.url, 10) != 0,
 		      "the first run never reached pg_sleep");
@@ -1239,10 +1095,10 @@ START_TEST(second_runner_waits_then_sees_new_state)
 	r = RUN(p.root, NULL, "up", "--lock-timeout", "20", "--url", p.url);
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
-	ck_assert_int_eq(bg_wait(&b, 15), 0);
+	ck_assert_int_eq(tu_wait(&b, 15), 0);
 	expect_tracking(p.url, "001:1");
-	bg_free(&b);
-	project_free(&p);
+	tu_bg_free(&b);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1250,10 +1106,10 @@ END_TEST
 
 START_TEST(dollar_quoted_function)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_functions.sql",
+	tu_add(&p, "001_functions.sql",
 	    "-- migrate:up\n"
 	    "CREATE FUNCTION add_one(i integer) RETURNS integer AS $$\n"
 	    "BEGIN\n"
@@ -1269,7 +1125,7 @@ START_TEST(dollar_quoted_function)
 	    "-- migrate:down\n"
 	    "DROP FUNCTION tagged();\n"
 	    "DROP FUNCTION add_one(integer);\n");
-	add(&p, "002_ts_function.ts",
+	tu_add(&p, "002_ts_function.ts",
 	    "export const up = `\n"
 	    "  CREATE FUNCTION twice(i integer) RETURNS integer AS $fn$\n"
 	    "  BEGIN\n"
@@ -1293,16 +1149,16 @@ START_TEST(dollar_quoted_function)
 		   "SELECT count(*) FROM pg_proc WHERE proname IN "
 		   "('add_one', 'tagged', 'twice')",
 		   "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(semicolons_in_strings_and_comments)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_semi.sql",
+	tu_add(&p, "001_semi.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE semi (v text);\n"
 	    "INSERT INTO semi VALUES ('a;b'); -- trailing; comment\n"
@@ -1313,7 +1169,7 @@ START_TEST(semicolons_in_strings_and_comments)
 	    "\n"
 	    "-- migrate:down\n"
 	    "DROP TABLE semi;\n");
-	add(&p, "002_semi.ts",
+	tu_add(&p, "002_semi.ts",
 	    "export const up = `\n"
 	    "  INSERT INTO semi VALUES ('j;k'); -- and a comment; here\n"
 	    "  INSERT INTO semi VALUES (\"l;m\"::text);\n"
@@ -1327,7 +1183,7 @@ START_TEST(semicolons_in_strings_and_comments)
 	tu_expect_has("stderr", r.err, "42703");
 	tu_result_free(&r);
 	expect_relation(p.url, "semi", false);
-	add(&p, "002_semi.ts",
+	tu_add(&p, "002_semi.ts",
 	    "export const up = `\n"
 	    "  INSERT INTO semi VALUES ('j;k'); -- and a comment; here\n"
 	    "  INSERT INTO semi VALUES ('l;m');\n"
@@ -1339,16 +1195,16 @@ START_TEST(semicolons_in_strings_and_comments)
 	tu_result_free(&r);
 	expect_sql(p.url, "SELECT string_agg(v, '|' ORDER BY v) FROM semi",
 		   "a;b|c';d|e;f|h;i|it's;g|j;k|l;m");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(wrapped_migration_then_failure_leaves_nothing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_wrapped.sql",
+	tu_add(&p, "001_wrapped.sql",
 	    "-- migrate:up\n"
 	    "BEGIN;\n"
 	    "CREATE TABLE wrapped (id int);\n"
@@ -1359,14 +1215,14 @@ START_TEST(wrapped_migration_then_failure_leaves_nothing)
 	    "BEGIN;\n"
 	    "DROP TABLE wrapped;\n"
 	    "COMMIT;\n");
-	add(&p, "002_seed_style.ts",
+	tu_add(&p, "002_seed_style.ts",
 	    "export const up = `\n"
 	    "  BEGIN;\n"
 	    "  INSERT INTO wrapped VALUES (3);\n"
 	    "  COMMIT;\n"
 	    "`;\n"
 	    "export const down = `DELETE FROM wrapped WHERE id = 3;`;\n");
-	add(&p, "003_bad.sql",
+	tu_add(&p, "003_bad.sql",
 	    "-- migrate:up\n"
 	    "INSERT INTO wrapped SELECT id FROM nosuch;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url);
@@ -1391,19 +1247,19 @@ START_TEST(wrapped_migration_then_failure_leaves_nothing)
 	tu_result_free(&r);
 	expect_relation(p.url, "wrapped", false);
 	ck_assert_int_eq(tracking_rows(p.url), 0);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(commit_in_the_middle_refused)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_ok.sql",
+	tu_add(&p, "001_ok.sql",
 	    "-- migrate:up\nCREATE TABLE ok_a (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE ok_a;\n");
-	add(&p, "002_mid.sql",
+	tu_add(&p, "002_mid.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE mid_a (id int);\n"
 	    "COMMIT;\n"
@@ -1420,7 +1276,7 @@ START_TEST(commit_in_the_middle_refused)
 	expect_relation(p.url, "mid_a", false);
 	expect_relation(p.url, "mid_b", false);
 	expect_nothing_recorded(p.url);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1431,13 +1287,13 @@ END_TEST
  */
 START_TEST(outside_transaction_partial_failure)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_t.sql",
+	tu_add(&p, "001_t.sql",
 	    "-- migrate:up\nCREATE TABLE t (a int, b int);\n\n"
 	    "-- migrate:down\nDROP TABLE t;\n");
-	add(&p, "002_idx.sql",
+	tu_add(&p, "002_idx.sql",
 	    "-- migrate:up transaction:false\n"
 	    "CREATE INDEX CONCURRENTLY i_a ON t (a);\n"
 	    "CREATE INDEX CONCURRENTLY i_b ON t (nosuch);\n"
@@ -1462,7 +1318,7 @@ START_TEST(outside_transaction_partial_failure)
 	expect_relation(p.url, "i_b", false);
 	/* 001 committed before 002 ran on its own; 002 is not recorded. */
 	expect_tracking(p.url, "001:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1500,10 +1356,10 @@ static void expect_caret(const char *err, const char *text,
 
 START_TEST(error_position_sql)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_pos.sql",
+	tu_add(&p, "001_pos.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE pos_ok (id int);\n"
 	    "SELECT * FROM nosuch_table;\n"
@@ -1518,16 +1374,16 @@ START_TEST(error_position_sql)
 	tu_result_free(&r);
 	expect_relation(p.url, "pos_ok", false);
 	expect_nothing_recorded(p.url);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(error_position_ts)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_pos.ts",
+	tu_add(&p, "001_pos.ts",
 	    "// a migration in the seed's format\n"
 	    "export const up = `\n"
 	    "  CREATE TABLE pos_ok (id int);\n"
@@ -1544,7 +1400,7 @@ START_TEST(error_position_ts)
 	tu_result_free(&r);
 	expect_relation(p.url, "pos_ok", false);
 	expect_nothing_recorded(p.url);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1558,34 +1414,34 @@ END_TEST
  */
 static void interrupt_case(int sig, int expected)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
-	struct bg b;
+	struct tu_bg b;
 	long backend;
 	double t0;
 	int status;
 	char *err;
 
-	add(&p, "001_slow.sql",
+	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\nCREATE TABLE slow (id int);\n"
 	    "SELECT pg_sleep(30);\n\n-- migrate:down\nDROP TABLE slow;\n");
-	b = bg_start(p.root, (const char *const[]){ "up", "--url", p.url,
+	b = tu_start(p.root, (const char *const[]){ "up", "--url", p.url,
 						    NULL });
 	backend = sleeping_backend(p.url, 10);
 	ck_assert_msg(backend != 0, "the run never reached pg_sleep");
-	nap(300);
-	t0 = now();
+	tu_nap(300);
+	t0 = tu_now();
 	ck_assert_int_eq(kill(b.pid, sig), 0);
-	status = bg_wait(&b, 10);
+	status = tu_wait(&b, 10);
 	err = bg_text(b.err);
 	ck_assert_msg(status == expected, "exit status %d, expected %d:\n%s",
 		      status, expected, err);
-	ck_assert_msg(now() - t0 < 3.0, "took %.1f s to stop", now() - t0);
+	ck_assert_msg(tu_now() - t0 < 3.0, "took %.1f s to stop", tu_now() - t0);
 	free(err);
 	/* The statement was cancelled on the server, not left running. */
-	t0 = now();
-	while (sleeping_backend(p.url, 0) != 0 && now() - t0 < 2.0)
-		nap(50);
+	t0 = tu_now();
+	while (sleeping_backend(p.url, 0) != 0 && tu_now() - t0 < 2.0)
+		tu_nap(50);
 	ck_assert_msg(sleeping_backend(p.url, 0) == 0,
 		      "pg_sleep still runs on the server 2 s after the exit");
 	expect_relation(p.url, "slow", false);
@@ -1593,7 +1449,7 @@ static void interrupt_case(int sig, int expected)
 
 	/* The lock is free: a fast set applies at once. */
 	drop(&p, "001_slow.sql");
-	add(&p, "001_fast.sql",
+	tu_add(&p, "001_fast.sql",
 	    "-- migrate:up\nCREATE TABLE fast (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE fast;\n");
 	r = RUN(p.root, NULL, "up", "--lock-timeout", "1", "--url", p.url);
@@ -1601,8 +1457,8 @@ static void interrupt_case(int sig, int expected)
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1");
 	expect_relation(p.url, "fast", true);
-	bg_free(&b);
-	project_free(&p);
+	tu_bg_free(&b);
+	tu_project_free(&p);
 }
 
 START_TEST(sigint_cancels_and_releases)
@@ -1623,7 +1479,7 @@ END_TEST
 
 START_TEST(down_after_file_deleted)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	copy_seed(&p);
@@ -1655,17 +1511,17 @@ START_TEST(down_after_file_deleted)
 	expect_relation(p.url, "user_sessions", false);
 	expect_relation(p.url, "idx_users_email_lower", false);
 	expect_relation(p.url, "users", false);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(statement_timeout_stops_slow_migration)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	const char *env[] = { "DBMIGRATE_STATEMENT_TIMEOUT=300ms", NULL };
 
-	add(&p, "001_slow.sql",
+	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\nCREATE TABLE slow (id int);\nSELECT pg_sleep(5);\n"
 	    "-- migrate:down\nDROP TABLE slow;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--statement-timeout", "0.3");
@@ -1682,7 +1538,7 @@ START_TEST(statement_timeout_stops_slow_migration)
 	tu_expect_has("stderr", r.err, "57014");
 	tu_result_free(&r);
 	/* the directive in the file wins over a generous option */
-	add(&p, "001_slow.sql",
+	tu_add(&p, "001_slow.sql",
 	    "-- migrate:up\n-- dbmigrate:statement-timeout 300ms\n"
 	    "CREATE TABLE slow (id int);\nSELECT pg_sleep(5);\n"
 	    "-- migrate:down\nDROP TABLE slow;\n");
@@ -1696,20 +1552,20 @@ START_TEST(statement_timeout_stops_slow_migration)
 	tu_expect_status(&r, 2);
 	tu_expect_has("stderr", r.err, "statement_timeout");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(lock_timeout_retries_then_fails)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	PGconn *blocker;
 	PGresult *res;
 
-	add(&p, "001_t.sql", "-- migrate:up\nCREATE TABLE t (id int);\n"
+	tu_add(&p, "001_t.sql", "-- migrate:up\nCREATE TABLE t (id int);\n"
 			     "-- migrate:down\nDROP TABLE t;\n");
-	add(&p, "002_alter.sql", "-- migrate:up\nALTER TABLE t ADD COLUMN x int;\n"
+	tu_add(&p, "002_alter.sql", "-- migrate:up\nALTER TABLE t ADD COLUMN x int;\n"
 				 "-- migrate:down\nALTER TABLE t DROP COLUMN x;\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "1");
 	tu_expect_status(&r, 0);
@@ -1739,20 +1595,20 @@ START_TEST(lock_timeout_retries_then_fails)
 	tu_expect_lacks("stderr", r.err, "retry");
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:2");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(per_migration_keeps_earlier_ones)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n"
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n"
 			     "-- migrate:down\nDROP TABLE a;\n");
-	add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n"
+	tu_add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n"
 			     "-- migrate:down\nDROP TABLE b;\n");
-	add(&p, "003_bad.sql", "-- migrate:up\nINSERT INTO nosuch VALUES (1);\n");
+	tu_add(&p, "003_bad.sql", "-- migrate:up\nINSERT INTO nosuch VALUES (1);\n");
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--transaction", "per-migration");
 	tu_expect_status(&r, 1);
 	tu_expect_has("stderr", r.err, "003_bad.sql:2:");
@@ -1768,13 +1624,13 @@ START_TEST(per_migration_keeps_earlier_ones)
 	r = RUN(p.root, NULL, "up", "--url", p.url, "--transaction", "nested");
 	tu_expect_status(&r, 2);
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(mark_repair_redo)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	copy_seed(&p);
@@ -1818,7 +1674,7 @@ START_TEST(mark_repair_redo)
 		ck_assert_int_ne(asprintf(&path, "%s/002_create_user_sessions_table.ts", p.dir), -1);
 		text = tu_read(path);
 		ck_assert_int_ne(asprintf(&edited, "// reviewed\n%s", text), -1);
-		add(&p, "002_create_user_sessions_table.ts", edited);
+		tu_add(&p, "002_create_user_sessions_table.ts", edited);
 		free(edited);
 		free(text);
 		free(path);
@@ -1859,7 +1715,7 @@ START_TEST(mark_repair_redo)
 	tu_result_free(&r);
 	expect_tracking(p.url, "001:1 002:2 003:2");
 	expect_relation(p.url, "idx_users_email_lower", true);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1870,11 +1726,11 @@ END_TEST
  */
 START_TEST(server_notices_one_prefix)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *line;
 
-	add(&p, "001_noisy.sql",
+	tu_add(&p, "001_noisy.sql",
 	    "-- migrate:up\n"
 	    "DO $$BEGIN\n"
 	    "  RAISE NOTICE 'hello from %', 'a migration';\n"
@@ -1915,7 +1771,7 @@ START_TEST(server_notices_one_prefix)
 	tu_expect_lacks("stderr of -q", r.err, "hello from a migration");
 	tu_expect_lacks("stderr of -q", r.err, "careful with this");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -1980,12 +1836,6 @@ static Suite *pg_cli_suite(void)
 /* Start the server, run the suite. */
 int main(void)
 {
-	int status;
-
 	(void)tu_env("DBMIGRATE_BIN");
-	/* Before the tests fork, so that they all share one server. */
-	pgserver_start();
-	status = tu_run_suite(pg_cli_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(pg_cli_suite());
 }

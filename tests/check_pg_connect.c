@@ -30,15 +30,6 @@
 /* The message of the first retry (src: drivers/postgres/pg.c). */
 #define RETRYING "not accepting connections yet; retrying"
 
-/* Seconds on the monotonic clock. */
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A scratch project with an empty migrations directory. */
 static char *project(void)
 {
@@ -55,7 +46,7 @@ static char *project(void)
 static struct tu_result status(const char *dir, const char *url,
 			       const char *timeout, double *elapsed)
 {
-	double t0 = now();
+	double t0 = tu_now();
 	struct tu_result r =
 		timeout != NULL
 			? tu_dbmigrate(dir, NULL, "status", "--url", url,
@@ -64,7 +55,7 @@ static struct tu_result status(const char *dir, const char *url,
 			: tu_dbmigrate(dir, NULL, "status", "--url", url,
 				       (const char *)NULL);
 
-	*elapsed = now() - t0;
+	*elapsed = tu_now() - t0;
 	return r;
 }
 
@@ -207,10 +198,5 @@ static Suite *connect_suite(void)
 
 int main(void)
 {
-	int status;
-
-	pgserver_start();
-	status = tu_run_suite(connect_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(connect_suite());
 }

@@ -24,7 +24,7 @@
 #include "testutil.h"
 
 /* Run dbmigrate in cwd with the given arguments. */
-#define RUN(cwd, ...) tu_dbmigrate((cwd), NULL, __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, ...) TU_RUN((cwd), NULL, __VA_ARGS__)
 
 /* How one backend makes the peers' tables and answers queries. */
 struct backend {
@@ -89,62 +89,30 @@ static const struct backend pg = {
 static const struct backend *be = &pg;
 
 /* A scratch project: root (the cwd of runs), root/migrations, a database. */
-struct project {
-	char *root;
-	char *dir;
-	char *url;
-};
-
 /* Make a project with an empty migrations directory and a new database. */
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new(NULL);
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
 	p.url = be->new_database();
 	return p;
 }
 
-/* Remove the project's directory and free it. */
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-	free(p->url);
-}
-
-/* Write a migration file. */
-static void add(const struct project *p, const char *name, const char *text)
-{
-	free(tu_write(p->dir, name, text));
-}
-
 /* Run SQL of the test's own on the project's database; its first value. */
-static char *sql(const struct project *p, const char *q)
+static char *sql(const struct tu_project *p, const char *q)
 {
 	return be->query(p->url, q);
 }
 
 /* Assert that q returns expected (NULL: nothing). */
-static void expect_sql(const struct project *p, const char *q,
+static void expect_sql(const struct tu_project *p, const char *q,
 		       const char *expected)
 {
-	char *got = sql(p, q);
-
-	if (expected == NULL)
-		ck_assert_msg(got == NULL, "%s returned %s, expected nothing", q, got);
-	else
-		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
-			      "%s returned %s, expected %s", q,
-			      got != NULL ? got : "(nothing)", expected);
-	free(got);
+	tu_expect_value(q, sql(p, q), expected);
 }
 
 /* The ids of dbmigrate's tracking rows, "a,b,c" in id order, or NULL. */
-static char *tracked(const struct project *p)
+static char *tracked(const struct tu_project *p)
 {
 	char *exists = sql(p, "SELECT to_regclass('migrations') IS NOT NULL");
 	char *ids = NULL;
@@ -158,7 +126,7 @@ static char *tracked(const struct project *p)
 }
 
 /* Assert the tracking rows (versioned ones) are expected ("1:1,2:1"). */
-static void expect_tracked(const struct project *p, const char *expected)
+static void expect_tracked(const struct tu_project *p, const char *expected)
 {
 	char *got = tracked(p);
 
@@ -172,7 +140,7 @@ static void expect_tracked(const struct project *p, const char *expected)
 }
 
 /* The number of columns of a table (to show it was not altered). */
-static int columns_of(const struct project *p, const char *table)
+static int columns_of(const struct tu_project *p, const char *table)
 {
 	char *q, *got;
 	int n;
@@ -192,9 +160,9 @@ static int columns_of(const struct project *p, const char *table)
 /* ---- the peers' files, unchanged ---- */
 
 /* goose: annotations, a statement block, NO TRANSACTION, timestamps. */
-static void goose_files(const struct project *p)
+static void goose_files(const struct tu_project *p)
 {
-	add(p, "00001_create_users.sql",
+	tu_add(p, "00001_create_users.sql",
 	    "-- +goose Up\n"
 	    "CREATE TABLE users (id int PRIMARY KEY, email text);\n"
 	    "CREATE TABLE audit (n int);\n"
@@ -210,13 +178,13 @@ static void goose_files(const struct project *p)
 	    "-- +goose Down\n"
 	    "DROP TABLE users;\n"
 	    "DROP TABLE audit;\n");
-	add(p, "00002_index.sql",
+	tu_add(p, "00002_index.sql",
 	    "-- +goose NO TRANSACTION\n"
 	    "-- +goose Up\n"
 	    "CREATE INDEX CONCURRENTLY users_email ON users (email);\n"
 	    "-- +goose Down\n"
 	    "DROP INDEX CONCURRENTLY users_email;\n");
-	add(p, "20240102030405_add column.sql",
+	tu_add(p, "20240102030405_add column.sql",
 	    "-- +goose up\n"
 	    "-- +goose statementbegin\n"
 	    "CREATE FUNCTION one() RETURNS int LANGUAGE plpgsql AS $$\n"
@@ -231,7 +199,7 @@ static void goose_files(const struct project *p)
 
 START_TEST(goose_files_run_unchanged)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	goose_files(&p);
@@ -254,16 +222,16 @@ START_TEST(goose_files_run_unchanged)
 	tu_result_free(&r);
 	expect_tracked(&p, NULL);
 	expect_sql(&p, "SELECT to_regclass('users') IS NULL", "t");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(goose_envsub_is_refused)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "00001_env.sql",
+	tu_add(&p, "00001_env.sql",
 	    "-- +goose ENVSUB ON\n-- +goose Up\nCREATE TABLE ${TABLE} (id int);\n");
 	r = DB(&p, "up");
 	tu_expect_status(&r, 3);
@@ -271,24 +239,24 @@ START_TEST(goose_envsub_is_refused)
 	tu_expect_has("stderr", r.err, "ENVSUB");
 	tu_result_free(&r);
 	expect_tracked(&p, NULL);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* golang-migrate: pairs, titles with dots and spaces. */
-static void golang_files(const struct project *p)
+static void golang_files(const struct tu_project *p)
 {
-	add(p, "1_init.up.sql", "CREATE TABLE users (id int);\n");
-	add(p, "1_init.down.sql", "DROP TABLE users;\n");
-	add(p, "0002_1.7.0_schema.up.sql", "ALTER TABLE users ADD COLUMN v text;\n");
-	add(p, "0002_1.7.0_schema.down.sql", "ALTER TABLE users DROP COLUMN v;\n");
-	add(p, "3_add users (seed).up.sql", "INSERT INTO users VALUES (1, 'x');\n");
-	add(p, "3_add users (seed).down.sql", "DELETE FROM users;\n");
+	tu_add(p, "1_init.up.sql", "CREATE TABLE users (id int);\n");
+	tu_add(p, "1_init.down.sql", "DROP TABLE users;\n");
+	tu_add(p, "0002_1.7.0_schema.up.sql", "ALTER TABLE users ADD COLUMN v text;\n");
+	tu_add(p, "0002_1.7.0_schema.down.sql", "ALTER TABLE users DROP COLUMN v;\n");
+	tu_add(p, "3_add users (seed).up.sql", "INSERT INTO users VALUES (1, 'x');\n");
+	tu_add(p, "3_add users (seed).down.sql", "DELETE FROM users;\n");
 }
 
 START_TEST(golang_migrate_files_run_unchanged)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	golang_files(&p);
@@ -305,30 +273,30 @@ START_TEST(golang_migrate_files_run_unchanged)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(&p, "SELECT to_regclass('users') IS NULL", "t");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* Flyway: versions in numeric order, undo files, a repeatable. */
-static void flyway_files(const struct project *p)
+static void flyway_files(const struct tu_project *p)
 {
-	add(p, "V1__init.sql", "CREATE TABLE log (n serial, v text);\n");
-	add(p, "U1__init.sql", "DROP TABLE log;\n");
-	add(p, "V1.1__one_one.sql", "INSERT INTO log (v) VALUES ('1.1');\n");
-	add(p, "U1.1__one_one.sql", "DELETE FROM log WHERE v = '1.1';\n");
-	add(p, "V1.10__one_ten.sql", "INSERT INTO log (v) VALUES ('1.10');\n");
-	add(p, "U1.10__one_ten.sql", "DELETE FROM log WHERE v = '1.10';\n");
-	add(p, "V1_2__one_two.sql", "INSERT INTO log (v) VALUES ('1.2');\n");
-	add(p, "U1_2__one_two.sql", "DELETE FROM log WHERE v = '1.2';\n");
-	add(p, "V2__two.sql", "INSERT INTO log (v) VALUES ('2');\n");
-	add(p, "U2__two.sql", "DELETE FROM log WHERE v = '2';\n");
-	add(p, "R__answer.sql",
+	tu_add(p, "V1__init.sql", "CREATE TABLE log (n serial, v text);\n");
+	tu_add(p, "U1__init.sql", "DROP TABLE log;\n");
+	tu_add(p, "V1.1__one_one.sql", "INSERT INTO log (v) VALUES ('1.1');\n");
+	tu_add(p, "U1.1__one_one.sql", "DELETE FROM log WHERE v = '1.1';\n");
+	tu_add(p, "V1.10__one_ten.sql", "INSERT INTO log (v) VALUES ('1.10');\n");
+	tu_add(p, "U1.10__one_ten.sql", "DELETE FROM log WHERE v = '1.10';\n");
+	tu_add(p, "V1_2__one_two.sql", "INSERT INTO log (v) VALUES ('1.2');\n");
+	tu_add(p, "U1_2__one_two.sql", "DELETE FROM log WHERE v = '1.2';\n");
+	tu_add(p, "V2__two.sql", "INSERT INTO log (v) VALUES ('2');\n");
+	tu_add(p, "U2__two.sql", "DELETE FROM log WHERE v = '2';\n");
+	tu_add(p, "R__answer.sql",
 	    "CREATE OR REPLACE FUNCTION answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;\n");
 }
 
 START_TEST(flyway_order_and_repeatables)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	flyway_files(&p);
@@ -350,7 +318,7 @@ START_TEST(flyway_order_and_repeatables)
 	tu_expect_lacks("up", r.out, "R__answer");
 	tu_result_free(&r);
 	/* Changed: pending again, and up runs it again as a new batch. */
-	add(&p, "R__answer.sql",
+	tu_add(&p, "R__answer.sql",
 	    "CREATE OR REPLACE FUNCTION answer() RETURNS int LANGUAGE sql AS $$ SELECT 43 $$;\n");
 	r = DB(&p, "status", "--format", "json");
 	tu_expect_has("status", r.out, "\"id\": \"R__answer\", \"name\": \"answer\", \"state\": \"pending\"");
@@ -372,17 +340,17 @@ START_TEST(flyway_order_and_repeatables)
 	expect_tracked(&p, NULL);
 	expect_sql(&p, "SELECT to_regclass('log') IS NULL", "t");
 	expect_sql(&p, "SELECT count(*) FROM migrations WHERE id = 'R__answer'", "1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(flyway_placeholder_is_refused)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "V1__init.sql", "CREATE TABLE t (id int);\n");
-	add(&p, "V2__grant.sql", "-- grants\nGRANT SELECT ON t TO ${app_user};\n");
+	tu_add(&p, "V1__init.sql", "CREATE TABLE t (id int);\n");
+	tu_add(&p, "V2__grant.sql", "-- grants\nGRANT SELECT ON t TO ${app_user};\n");
 	r = DB(&p, "up");
 	tu_expect_status(&r, 3);
 	tu_expect_has("stderr", r.err, "V2__grant.sql:2");
@@ -390,25 +358,25 @@ START_TEST(flyway_placeholder_is_refused)
 	tu_result_free(&r);
 	expect_tracked(&p, NULL);
 	expect_sql(&p, "SELECT to_regclass('t') IS NULL", "t");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* Every format in one directory, in version order. */
 START_TEST(mixed_directory)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_log.sql", "-- migrate:up\nCREATE TABLE log (n serial, v text);\n"
+	tu_add(&p, "001_log.sql", "-- migrate:up\nCREATE TABLE log (n serial, v text);\n"
 	    "-- migrate:down\nDROP TABLE log;\n");
-	add(&p, "002_goose.sql", "-- +goose Up\nINSERT INTO log (v) VALUES ('2');\n"
+	tu_add(&p, "002_goose.sql", "-- +goose Up\nINSERT INTO log (v) VALUES ('2');\n"
 	    "-- +goose Down\nDELETE FROM log WHERE v = '2';\n");
-	add(&p, "3_pair.up.sql", "INSERT INTO log (v) VALUES ('3');\n");
-	add(&p, "3_pair.down.sql", "DELETE FROM log WHERE v = '3';\n");
-	add(&p, "V3.5__flyway.sql", "INSERT INTO log (v) VALUES ('3.5');\n");
-	add(&p, "U3.5__flyway.sql", "DELETE FROM log WHERE v = '3.5';\n");
-	add(&p, "004_js.ts", "export const up = `INSERT INTO log (v) VALUES ('4')`;\n"
+	tu_add(&p, "3_pair.up.sql", "INSERT INTO log (v) VALUES ('3');\n");
+	tu_add(&p, "3_pair.down.sql", "DELETE FROM log WHERE v = '3';\n");
+	tu_add(&p, "V3.5__flyway.sql", "INSERT INTO log (v) VALUES ('3.5');\n");
+	tu_add(&p, "U3.5__flyway.sql", "DELETE FROM log WHERE v = '3.5';\n");
+	tu_add(&p, "004_js.ts", "export const up = `INSERT INTO log (v) VALUES ('4')`;\n"
 	    "export const down = `DELETE FROM log WHERE v = '4'`;\n");
 	r = DB(&p, "up");
 	tu_expect_status(&r, 0);
@@ -419,12 +387,12 @@ START_TEST(mixed_directory)
 	tu_result_free(&r);
 	expect_tracked(&p, NULL);
 	/* A Flyway version equal to another file's is a duplicate. */
-	add(&p, "V2__again.sql", "SELECT 1;\n");
+	tu_add(&p, "V2__again.sql", "SELECT 1;\n");
 	r = DB(&p, "status");
 	tu_expect_status(&r, 3);
 	tu_expect_has("stderr", r.err, "duplicate migration version 002");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -432,11 +400,11 @@ END_TEST
 
 START_TEST(import_goose)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	goose_files(&p);
-	add(&p, "20240201000000_later.sql", "-- +goose Up\nCREATE TABLE later (id int);\n"
+	tu_add(&p, "20240201000000_later.sql", "-- +goose Up\nCREATE TABLE later (id int);\n"
 	    "-- +goose Down\nDROP TABLE later;\n");
 	/* What goose did: created its table with version 0, applied 1, 2
 	   and the timestamp one, then rolled the timestamp one back (goose
@@ -484,13 +452,13 @@ START_TEST(import_goose)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracked(&p, "00001:1,00002:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_goose_v3)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	goose_files(&p);
@@ -503,13 +471,13 @@ START_TEST(import_goose_v3)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracked(&p, "00001:1,00002:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_golang_migrate)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	golang_files(&p);
@@ -527,13 +495,13 @@ START_TEST(import_golang_migrate)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(&p, "SELECT v FROM users", "x");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_golang_migrate_dirty)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	golang_files(&p);
@@ -546,18 +514,18 @@ START_TEST(import_golang_migrate_dirty)
 	tu_result_free(&r);
 	expect_sql(&p, "SELECT to_regclass('migrations') IS NULL", "t");
 	expect_sql(&p, "SELECT dirty FROM schema_migrations", "t");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_dbmate)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "20240101000001_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n");
-	add(&p, "20240101000002_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n");
-	add(&p, "20240101000003_c.sql", "-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down\nDROP TABLE c;\n");
+	tu_add(&p, "20240101000001_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n");
+	tu_add(&p, "20240101000002_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n");
+	tu_add(&p, "20240101000003_c.sql", "-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down\nDROP TABLE c;\n");
 	free(sql(&p, be->dbmate_table));
 	/* 2 was never applied (a merge that came late). */
 	free(sql(&p, "insert into schema_migrations (version) values ('20240101000001'), ('20240101000003')"));
@@ -569,7 +537,7 @@ START_TEST(import_dbmate)
 	tu_expect_has("status", r.out, "⏳ Pending 20240101000002_b ⚠️ out of order");
 	tu_result_free(&r);
 	ck_assert_int_eq(columns_of(&p, "schema_migrations"), 1);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -581,7 +549,7 @@ END_TEST
 
 START_TEST(import_flyway)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	flyway_files(&p);
@@ -618,13 +586,13 @@ START_TEST(import_flyway)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(&p, "SELECT string_agg(v, ' ' ORDER BY n) FROM log", "1.1 1.2 1.10 2");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_flyway_changed_repeatable_and_failed)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	flyway_files(&p);
@@ -649,16 +617,16 @@ START_TEST(import_flyway_changed_repeatable_and_failed)
 	tu_expect_has("stderr", r.err, "flyway repair");
 	tu_result_free(&r);
 	expect_sql(&p, "SELECT to_regclass('migrations') IS NULL", "t");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_detects_and_refuses_ambiguity)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "00001_a.sql", "-- +goose Up\nSELECT 1;\n");
+	tu_add(&p, "00001_a.sql", "-- +goose Up\nSELECT 1;\n");
 	r = DB(&p, "import");
 	tu_expect_status(&r, 2);
 	tu_expect_has("stderr", r.err, "no history table of goose");
@@ -676,13 +644,13 @@ START_TEST(import_detects_and_refuses_ambiguity)
 	r = DB(&p, "import", "liquibase");
 	tu_expect_status(&r, 2);
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(peer_table_as_tracking_table_is_refused)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	golang_files(&p);
@@ -710,7 +678,7 @@ START_TEST(peer_table_as_tracking_table_is_refused)
 	ck_assert_int_eq(columns_of(&p, "goose_db_version"), 4);
 	expect_sql(&p, "SELECT count(*) FROM schema_migrations", "1");
 	expect_sql(&p, "SELECT to_regclass('users') IS NULL", "t");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -746,11 +714,6 @@ static Suite *pg_import_suite(void)
 /* Start the server, run the suite. */
 int main(void)
 {
-	int status;
-
 	(void)tu_env("DBMIGRATE_BIN");
-	pgserver_start();
-	status = tu_run_suite(pg_import_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(pg_import_suite());
 }

@@ -39,7 +39,7 @@
 #include "testutil.h"
 
 /* Run dbmigrate with the given arguments (NULL added). */
-#define RUN(cwd, ...) tu_dbmigrate((cwd), NULL, __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, ...) TU_RUN((cwd), NULL, __VA_ARGS__)
 
 /* A fresh database and a migrations directory for one test. */
 struct env {
@@ -85,16 +85,7 @@ static void add(const struct env *e, const char *name, const char *text)
 /* Assert that sql on url returns expected (NULL: no row or NULL). */
 static void expect_sql(const char *url, const char *sql, const char *expected)
 {
-	char *got = pgserver_psql(url, sql);
-
-	if (expected == NULL)
-		ck_assert_msg(got == NULL, "%s returned %s, expected nothing",
-			      sql, got);
-	else
-		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
-			      "%s returned %s, expected %s", sql,
-			      got != NULL ? got : "(nothing)", expected);
-	free(got);
+	tu_expect_value(sql, pgserver_psql(url, sql), expected);
 }
 
 /* The tracking rows as "id:batch,id:batch" (empty: none). */
@@ -104,24 +95,6 @@ static void expect_tracking(const char *url, const char *expected)
 		   "SELECT coalesce(string_agg(id || ':' || batch, ',' "
 		   "ORDER BY id), '') FROM migrations",
 		   expected);
-}
-
-/* Seconds on the monotonic clock. */
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep for ms milliseconds. */
-static void nap(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* The enum type the ADD VALUE tests extend. */
@@ -491,12 +464,12 @@ static pid_t spawn(const char *cwd, const char *const *args)
 /* Wait up to 30 s for pid; its exit status (the test fails on a hang). */
 static int reap(pid_t pid)
 {
-	double t0 = now();
+	double t0 = tu_now();
 	pid_t got;
 	int st;
 
-	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now() - t0 < 30)
-		nap(20);
+	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && tu_now() - t0 < 30)
+		tu_nap(20);
 	if (got == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
@@ -508,7 +481,7 @@ static int reap(pid_t pid)
 /* The pid of the backend running the holder's pg_sleep, within 10 s. */
 static char *sleeping_backend(const char *url)
 {
-	double t0 = now();
+	double t0 = tu_now();
 
 	do {
 		char *pid = pgserver_psql(
@@ -519,8 +492,8 @@ static char *sleeping_backend(const char *url)
 
 		if (pid != NULL)
 			return pid;
-		nap(50);
-	} while (now() - t0 < 10);
+		tu_nap(50);
+	} while (tu_now() - t0 < 10);
 	ck_abort_msg("the holder's migration never showed up in "
 		     "pg_stat_activity");
 	return NULL;
@@ -662,9 +635,9 @@ static Suite *versions_suite(void)
 int main(void)
 {
 	char *url, *version;
-	int status;
 
-	/* Before the tests fork, so that they all share one server. */
+	/* Started here (pgserver_run_suite() starts it once) to say which
+	   server the suite runs on. */
 	pgserver_start();
 	url = pgserver_new_database();
 	version = pgserver_psql(url, "SELECT version()");
@@ -672,7 +645,5 @@ int main(void)
 		version != NULL ? version : "(unknown server)");
 	free(version);
 	free(url);
-	status = tu_run_suite(versions_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(versions_suite());
 }

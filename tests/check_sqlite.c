@@ -29,6 +29,7 @@
 
 #include "driver.h"
 #include "errors.h"
+#include "sqliteutil.h"
 #include "testutil.h"
 
 /* A statement that runs for minutes unless stopped. */
@@ -310,100 +311,45 @@ END_TEST
 /* ---- through the public API, on real files ---- */
 
 /* A scratch project: root, root/migrations, root/app.db. */
-struct project {
-	char *root;
-	char *dir;
-	char *db;
-	char *url;
-};
-
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new("app.db");
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	ck_assert_int_ne(asprintf(&p.db, "%s/app.db", p.root), -1);
 	ck_assert_int_ne(asprintf(&p.url, "sqlite://%s", p.db), -1);
 	return p;
 }
 
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-	free(p->db);
-	free(p->url);
-}
-
-static void add(const struct project *p, const char *name, const char *text)
-{
-	free(tu_write(p->dir, name, text));
-}
-
 /* A migrator on the project. */
-static dbmigrate *open_m(const struct project *p)
+static dbmigrate *open_m(const struct tu_project *p)
 {
-	dbmigrate *m = dbmigrate_new();
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(dbmigrate_set(m, "url", p->url), DBMIGRATE_OK);
-	ck_assert_int_eq(dbmigrate_set(m, "dir", p->dir), DBMIGRATE_OK);
-	return m;
+	return tu_migrator(p->url, p->dir);
 }
 
 /* The first value of q on the project's file (NULL: no row), opened by
    a connection of the test's own. */
-static char *query(const struct project *p, const char *q)
+static char *query(const struct tu_project *p, const char *q)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	ck_assert_int_eq(sqlite3_open(p->db, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", q, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tu_sqlite_query(p->db, q);
 }
 
-static void expect_query(const struct project *p, const char *q,
+static void expect_query(const struct tu_project *p, const char *q,
 			 const char *want)
 {
-	char *got = query(p, q);
-
-	if (want == NULL)
-		ck_assert_msg(got == NULL, "%s: %s, expected nothing", q, got);
-	else
-		ck_assert_msg(got != NULL && strcmp(got, want) == 0,
-			      "%s: %s, expected %s", q, got ? got : "(nothing)",
-			      want);
-	free(got);
+	tu_expect_value(q, query(p, q), want);
 }
 
 /* Run sql on the project's file with a connection of the test's own. */
-static void exec_sql(const struct project *p, const char *sql)
+static void exec_sql(const struct tu_project *p, const char *sql)
 {
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(p->db, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-		      "%s: %s", sql, msg);
-	sqlite3_close(db);
+	tu_sqlite_exec(p->db, sql);
 }
 
 START_TEST(up_and_down_with_a_trigger)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m;
 
-	add(&p, "001_users.sql",
+	tu_add(&p, "001_users.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "CREATE TABLE log (what TEXT);\n"
@@ -413,7 +359,7 @@ START_TEST(up_and_down_with_a_trigger)
 	    "END;\n"
 	    "-- migrate:down\n"
 	    "DROP TABLE log;\nDROP TABLE users;\n");
-	add(&p, "002_seed.sql",
+	tu_add(&p, "002_seed.sql",
 	    "-- migrate:up\nINSERT INTO users (email) VALUES ('a@b');\n"
 	    "-- migrate:down\nDELETE FROM users;\n");
 	m = open_m(&p);
@@ -433,19 +379,19 @@ START_TEST(up_and_down_with_a_trigger)
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name IN ('users', 'log')",
 		     "0");
 	expect_query(&p, "SELECT count(*) FROM migrations", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(failed_batch_leaves_nothing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	const dbmigrate_error *e;
 	dbmigrate *m;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\nINSERT INTO a VALUES (1);\n");
-	add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (x);\n");
-	add(&p, "003_c.sql",
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\nINSERT INTO a VALUES (1);\n");
+	tu_add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (x);\n");
+	tu_add(&p, "003_c.sql",
 	    "-- migrate:up\nCREATE TABLE c (x);\n"
 	    "SELECT x\n  FROM b WHERE nope = 1;\n");
 	m = open_m(&p);
@@ -460,17 +406,17 @@ START_TEST(failed_batch_leaves_nothing)
 	dbmigrate_close(m);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b', 'c')", "0");
 	expect_query(&p, "SELECT count(*) FROM migrations", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(foreign_keys_are_enforced)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	const dbmigrate_error *e;
 	dbmigrate *m;
 
-	add(&p, "001_a.sql",
+	tu_add(&p, "001_a.sql",
 	    "-- migrate:up\nCREATE TABLE p (id INTEGER PRIMARY KEY);\n"
 	    "CREATE TABLE c (p_id INTEGER REFERENCES p (id));\n"
 	    "INSERT INTO c VALUES (7);\n");
@@ -481,16 +427,16 @@ START_TEST(foreign_keys_are_enforced)
 	ck_assert_uint_eq(e->line, 4);
 	dbmigrate_close(m);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'c'", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* The documented rebuild, in one file; break: leave out a parent row. */
-static void rebuild_files(const struct project *p, int with_pragmas, int lose_parent)
+static void rebuild_files(const struct tu_project *p, int with_pragmas, int lose_parent)
 {
 	char *text;
 
-	add(p, "001_schema.sql",
+	tu_add(p, "001_schema.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER "
@@ -513,13 +459,13 @@ static void rebuild_files(const struct project *p, int with_pragmas, int lose_pa
 				    "PRAGMA foreign_keys = ON;\n"
 				  : ""),
 	    -1);
-	add(p, "002_rebuild.sql", text);
+	tu_add(p, "002_rebuild.sql", text);
 	free(text);
 }
 
 START_TEST(table_rebuild_keeps_child_rows)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m;
 
 	rebuild_files(&p, 1, 0);
@@ -530,13 +476,13 @@ START_TEST(table_rebuild_keeps_child_rows)
 	expect_query(&p, "SELECT count(*) FROM orders", "2");
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%UNIQUE%' AND name = 'users'", "1");
 	expect_query(&p, "SELECT count(*) FROM pragma_foreign_key_check", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(table_rebuild_without_pragmas_loses_rows)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	dbmigrate *m;
 
 	/* What the pragmas prevent: with foreign keys on, DROP TABLE
@@ -546,13 +492,13 @@ START_TEST(table_rebuild_without_pragmas_loses_rows)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_close(m);
 	expect_query(&p, "SELECT count(*) FROM orders", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(table_rebuild_that_breaks_a_key_rolls_back)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	const dbmigrate_error *e;
 	dbmigrate *m;
 
@@ -571,13 +517,13 @@ START_TEST(table_rebuild_that_breaks_a_key_rolls_back)
 	expect_query(&p, "SELECT count(*) FROM users", "2");
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'users_new'", "0");
 	expect_query(&p, "SELECT count(*) FROM orders", "2");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* A connection of the test's own holding a lock for a while. */
 struct holder {
-	const struct project *p;
+	const struct tu_project *p;
 	const char *begin;  /* "BEGIN IMMEDIATE" (a writer) or "BEGIN; SELECT" */
 	double seconds;
 	int ready;
@@ -612,15 +558,15 @@ static pthread_t holder_start(struct holder *h)
 
 START_TEST(another_connection_is_waited_for)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct holder reader = { .p = &p, .seconds = 0.8,
 				 .begin = "BEGIN; SELECT count(*) FROM sqlite_schema" };
 	struct holder writer = { .p = &p, .seconds = 0.8, .begin = "BEGIN IMMEDIATE" };
 	pthread_t t;
 	dbmigrate *m;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
-	add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (x);\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
+	tu_add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (x);\n");
 	exec_sql(&p, "CREATE TABLE app (v)");
 	/* An application's reader: the commit waits for it to end. */
 	t = holder_start(&reader);
@@ -636,19 +582,19 @@ START_TEST(another_connection_is_waited_for)
 	dbmigrate_close(m);
 	pthread_join(t, NULL);
 	expect_query(&p, "SELECT group_concat(id) FROM migrations", "001,002");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(a_lock_held_too_long_fails_with_sqlite_busy)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct holder writer = { .p = &p, .seconds = 3, .begin = "BEGIN IMMEDIATE" };
 	const dbmigrate_error *e;
 	pthread_t t;
 	dbmigrate *m;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
 	exec_sql(&p, "CREATE TABLE app (v)");
 	t = holder_start(&writer);
 	m = open_m(&p);
@@ -663,18 +609,18 @@ START_TEST(a_lock_held_too_long_fails_with_sqlite_busy)
 	dbmigrate_close(m);
 	pthread_join(t, NULL);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(runner_lock_excludes_a_second_handle_and_names_the_pid)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	const dbmigrate_error *e;
 	char pid[32];
 	dbmigrate *m;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
 	m = open_m(&p);
 	ck_assert_int_eq(dbmigrate_set(m, "lock_timeout", "0.5"), DBMIGRATE_OK);
 	/* Hold the lock as a runner would, from this same process: an
@@ -701,7 +647,7 @@ START_TEST(runner_lock_excludes_a_second_handle_and_names_the_pid)
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_OK);
 	dbmigrate_close(m);
 	expect_query(&p, "SELECT group_concat(id) FROM migrations", "001");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -715,12 +661,12 @@ static void *interrupter(void *arg)
 
 START_TEST(interrupt_stops_the_statement_and_rolls_back)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	pthread_t t;
 	dbmigrate *m;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
-	add(&p, "002_slow.sql", "-- migrate:up\n" FOREVER ";\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n");
+	tu_add(&p, "002_slow.sql", "-- migrate:up\n" FOREVER ";\n");
 	m = open_m(&p);
 	ck_assert_int_eq(dbmigrate_open(m), DBMIGRATE_OK);
 	ck_assert_int_eq(pthread_create(&t, NULL, interrupter, m), 0);
@@ -729,17 +675,17 @@ START_TEST(interrupt_stops_the_statement_and_rolls_back)
 	dbmigrate_close(m);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
 	expect_query(&p, "SELECT count(*) FROM migrations", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(statement_timeout_stops_the_statement)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	const dbmigrate_error *e;
 	dbmigrate *m;
 
-	add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (x);\n" FOREVER ";\n");
+	tu_add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (x);\n" FOREVER ";\n");
 	m = open_m(&p);
 	ck_assert_int_eq(dbmigrate_set(m, "statement_timeout", "200ms"), DBMIGRATE_OK);
 	ck_assert_int_eq(dbmigrate_migrate(m, NULL), DBMIGRATE_EMIGRATION);
@@ -749,7 +695,7 @@ START_TEST(statement_timeout_stops_the_statement)
 	ck_assert_uint_eq(e->line, 3);
 	dbmigrate_close(m);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -769,17 +715,17 @@ static char *slurp(const char *path, size_t *len)
 
 START_TEST(verify_never_touches_the_users_file)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *tmp = tu_mkdtemp(), *before, *after;
 	dbmigrate_verify_result *res = NULL;
 	size_t nb, na;
 	dbmigrate *m;
 
-	add(&p, "001_users.sql",
+	tu_add(&p, "001_users.sql",
 	    "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "CREATE INDEX users_email ON users (email);\n"
 	    "-- migrate:down\nDROP TABLE users;\n");
-	add(&p, "002_col.sql",
+	tu_add(&p, "002_col.sql",
 	    "-- migrate:up\nALTER TABLE users ADD COLUMN name TEXT;\n"
 	    "-- migrate:down\nALTER TABLE users DROP COLUMN name;\n");
 	m = open_m(&p);
@@ -800,7 +746,7 @@ START_TEST(verify_never_touches_the_users_file)
 	ck_assert_int_eq(rmdir(tmp), 0);
 
 	/* A down that forgets the index is caught. */
-	add(&p, "003_idx.sql",
+	tu_add(&p, "003_idx.sql",
 	    "-- migrate:up\nCREATE INDEX users_name ON users (name);\n"
 	    "-- migrate:down\nSELECT 1;\n");
 	m = open_m(&p);
@@ -811,7 +757,7 @@ START_TEST(verify_never_touches_the_users_file)
 	free(before);
 	free(after);
 	free(tmp);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 

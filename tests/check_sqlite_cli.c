@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sqliteutil.h"
 #include "testutil.h"
 
 /* A statement that runs for minutes unless stopped. */
@@ -35,74 +36,34 @@
 	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "  \
 	"WHERE x < 400000) SELECT count(*) FROM c"
 
-#define RUN(cwd, ...) tu_dbmigrate((cwd), NULL, __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, ...) TU_RUN((cwd), NULL, __VA_ARGS__)
 
 /* A project: root (the cwd of runs), root/migrations, root/app.db. */
-struct project {
-	char *root;
-	char *dir;
-	char *db;
-	char *url; /* relative: sqlite:app.db */
-};
-
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new("app.db");
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	ck_assert_int_ne(asprintf(&p.db, "%s/app.db", p.root), -1);
-	p.url = strdup("sqlite:app.db");
+	p.url = strdup("sqlite:app.db"); /* relative to root */
 	return p;
-}
-
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-	free(p->db);
-	free(p->url);
-}
-
-static void add(const struct project *p, const char *name, const char *text)
-{
-	free(tu_write(p->dir, name, text));
 }
 
 /* Run dbmigrate in the project with its URL. */
 #define DB(p, ...) RUN((p)->root, "--url", (p)->url, __VA_ARGS__)
 
 /* The first value of q on the project's database, or NULL. */
-static char *query(const struct project *p, const char *q)
+static char *query(const struct tu_project *p, const char *q)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	ck_assert_int_eq(sqlite3_open(p->db, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", q, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tu_sqlite_query(p->db, q);
 }
 
-static void expect_query(const struct project *p, const char *q,
+static void expect_query(const struct tu_project *p, const char *q,
 			 const char *want)
 {
-	char *got = query(p, q);
-
-	ck_assert_msg(got != NULL && strcmp(got, want) == 0,
-		      "%s: %s, expected %s", q, got ? got : "(nothing)", want);
-	free(got);
+	tu_expect_value(q, query(p, q), want);
 }
 
 /* The tracking rows as "id:batch,..." in id order ("" when none). */
-static char *tracked(const struct project *p)
+static char *tracked(const struct tu_project *p)
 {
 	char *t = query(p, "SELECT count(*) FROM sqlite_schema WHERE name = 'migrations'");
 	char *v = NULL;
@@ -114,7 +75,7 @@ static char *tracked(const struct project *p)
 	return v != NULL ? v : strdup("");
 }
 
-static void expect_tracked(const struct project *p, const char *want)
+static void expect_tracked(const struct tu_project *p, const char *want)
 {
 	char *got = tracked(p);
 
@@ -123,71 +84,29 @@ static void expect_tracked(const struct project *p, const char *want)
 	free(got);
 }
 
-/* A dbmigrate run in the background: its pid and output files. */
-struct bg {
-	pid_t pid;
-	char out[600];
-	char err[620];
-};
-
 /* Start dbmigrate --url URL ARGS... in p's root, in the background. */
-static struct bg bg_start(const struct project *p, const char *const *args)
+static struct tu_bg bg_start(const struct tu_project *p, const char *const *args)
 {
 	const char *argv[16];
-	struct bg b;
 	size_t n = 0;
 
-	snprintf(b.out, sizeof b.out, "%s/bg-%d.out", p->root, rand());
-	snprintf(b.err, sizeof b.err, "%.600s.err", b.out);
-	argv[n++] = tu_env("DBMIGRATE_BIN");
 	argv[n++] = "--url";
 	argv[n++] = p->url;
 	for (size_t i = 0; args[i] != NULL && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	b.pid = fork();
-	ck_assert_int_ge(b.pid, 0);
-	if (b.pid == 0) {
-		int o = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int e = open(b.err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (o < 0 || e < 0 || chdir(p->root) != 0 ||
-		    dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		setenv("NO_COLOR", "1", 1);
-		unsetenv("DATABASE_URL");
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return b;
-}
-
-/* Wait for b; its exit status (128 + signal when killed). */
-static int bg_wait(struct bg *b)
-{
-	int st;
-
-	ck_assert_int_eq(waitpid(b->pid, &st, 0), b->pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return tu_start(p->root, argv);
 }
 
 /* What b wrote to stderr. */
-static char *bg_stderr(const struct bg *b)
+static char *bg_stderr(const struct tu_bg *b)
 {
 	return tu_read(b->err);
 }
 
-/* Sleep ms milliseconds. */
-static void nap(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Wait (at most 30 s) until the runner lock names pid and the batch has
    written to the database: its rollback journal exists. */
-static void wait_mid_batch(const struct project *p, pid_t pid)
+static void wait_mid_batch(const struct tu_project *p, pid_t pid)
 {
 	char lock[700], journal[700], want[32];
 
@@ -200,10 +119,10 @@ static void wait_mid_batch(const struct project *p, pid_t pid)
 
 		free(got);
 		if (held && tu_exists(journal)) {
-			nap(100);
+			tu_nap(100);
 			return;
 		}
-		nap(10);
+		tu_nap(10);
 	}
 	ck_abort_msg("the runner (pid %ld) never got into its batch", (long)pid);
 }
@@ -212,11 +131,11 @@ static void wait_mid_batch(const struct project *p, pid_t pid)
 
 START_TEST(url_forms)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *abs_url, *path;
 	struct tu_result r;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n-- migrate:down\nDROP TABLE a;\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n-- migrate:down\nDROP TABLE a;\n");
 	static const char *const urls[] = { "sqlite:one.db", "sqlite://two.db",
 					    "sqlite3://three.db", "sqlite3:four.db" };
 	static const char *const files[] = { "one.db", "two.db", "three.db", "four.db" };
@@ -255,7 +174,7 @@ START_TEST(url_forms)
 	tu_expect_status(&r, 4);
 	tu_expect_has("stderr", r.err, "SQLITE_NOTADB");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -263,7 +182,7 @@ END_TEST
 
 START_TEST(every_command)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *path;
 
@@ -275,10 +194,10 @@ START_TEST(every_command)
 	tu_expect_status(&r, 0);
 	tu_expect_has("create", r.out, "migrations/001_add_users.sql");
 	tu_result_free(&r);
-	add(&p, "001_add_users.sql",
+	tu_add(&p, "001_add_users.sql",
 	    "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "-- migrate:down\nDROP TABLE users;\n");
-	add(&p, "002_email_index.sql",
+	tu_add(&p, "002_email_index.sql",
 	    "-- migrate:up\nCREATE UNIQUE INDEX users_email ON users (email);\n"
 	    "-- migrate:down\nDROP INDEX users_email;\n");
 	r = DB(&p, "validate");
@@ -321,7 +240,7 @@ START_TEST(every_command)
 	tu_result_free(&r);
 	expect_tracked(&p, "001:1");
 	/* repair: an applied file changed; validate says so, repair fixes. */
-	add(&p, "001_add_users.sql",
+	tu_add(&p, "001_add_users.sql",
 	    "-- migrate:up\n-- a comment added later\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "-- migrate:down\nDROP TABLE users;\n");
 	r = DB(&p, "validate");
@@ -350,7 +269,7 @@ START_TEST(every_command)
 		tu_result_free(&r);
 	}
 	/* lint, with SQLite's own rules. */
-	add(&p, "003_alter.sql",
+	tu_add(&p, "003_alter.sql",
 	    "-- migrate:up\nALTER TABLE users ALTER COLUMN email TYPE text;\n"
 	    "-- migrate:down\nSELECT 1;\n");
 	r = DB(&p, "lint", "--format", "json");
@@ -374,18 +293,18 @@ START_TEST(every_command)
 	tu_expect_status(&r, 0);
 	tu_expect_has("drivers", r.out, "sqlite");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(plan_says_what_runs_outside)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n-- migrate:down\nDROP TABLE a;\n");
-	add(&p, "002_vacuum.sql", "-- migrate:up\nVACUUM;\n");
-	add(&p, "003_wal.sql", "-- migrate:up\nPRAGMA journal_mode = WAL;\nCREATE TABLE b (x);\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (x);\n-- migrate:down\nDROP TABLE a;\n");
+	tu_add(&p, "002_vacuum.sql", "-- migrate:up\nVACUUM;\n");
+	tu_add(&p, "003_wal.sql", "-- migrate:up\nPRAGMA journal_mode = WAL;\nCREATE TABLE b (x);\n");
 	r = DB(&p, "up", "--dry-run");
 	tu_expect_status(&r, 0);
 	tu_expect_has("plan", r.out, "002_vacuum  (outside the transaction: VACUUM cannot run inside a transaction)");
@@ -396,22 +315,22 @@ START_TEST(plan_says_what_runs_outside)
 	tu_result_free(&r);
 	expect_tracked(&p, "001:1,002:1,003:1");
 	expect_query(&p, "PRAGMA journal_mode", "wal");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(table_rebuild)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_schema.sql",
+	tu_add(&p, "001_schema.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER "
 	    "REFERENCES users (id) ON DELETE CASCADE);\n"
 	    "INSERT INTO users VALUES (1, 'a');\nINSERT INTO orders VALUES (1, 1);\n");
-	add(&p, "002_rebuild.sql",
+	tu_add(&p, "002_rebuild.sql",
 	    "-- migrate:up\n"
 	    "PRAGMA foreign_keys = OFF;\n"
 	    "CREATE TABLE new_users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
@@ -433,7 +352,7 @@ START_TEST(table_rebuild)
 	tu_result_free(&r);
 	/* ...and the same rebuild without it is: the DROP deletes every
 	   order through ON DELETE CASCADE. */
-	add(&p, "003_rebuild_again.sql",
+	tu_add(&p, "003_rebuild_again.sql",
 	    "-- migrate:up\n"
 	    "CREATE TABLE new_users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "INSERT INTO new_users SELECT id, email FROM users;\n"
@@ -444,37 +363,37 @@ START_TEST(table_rebuild)
 	tu_expect_has("lint", r.err, "CASCADE deletes their rows");
 	tu_expect_lacks("lint", r.err, "002_rebuild.sql:5");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(errors_carry_position_and_code)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE p (id INTEGER PRIMARY KEY);\n"
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE p (id INTEGER PRIMARY KEY);\n"
 	    "CREATE TABLE c (p_id INTEGER REFERENCES p (id));\n");
-	add(&p, "002_b.sql", "-- migrate:up\nINSERT INTO p VALUES (1);\n\n  INSERT INTO c VALUES (2);\n");
+	tu_add(&p, "002_b.sql", "-- migrate:up\nINSERT INTO p VALUES (1);\n\n  INSERT INTO c VALUES (2);\n");
 	r = DB(&p, "up");
 	tu_expect_status(&r, 1);
 	tu_expect_has("stderr", r.err, "migrations/002_b.sql:4:3: error: FOREIGN KEY constraint failed [SQLITE_CONSTRAINT_FOREIGNKEY]");
 	tu_expect_has("stderr", r.err, "nothing of its 2 migrations was applied");
 	tu_result_free(&r);
 	expect_tracked(&p, "");
-	add(&p, "002_b.sql", "-- migrate:up\nSELECT * FROM p WHERE\n  nope = 1;\n");
+	tu_add(&p, "002_b.sql", "-- migrate:up\nSELECT * FROM p WHERE\n  nope = 1;\n");
 	r = DB(&p, "up");
 	tu_expect_status(&r, 1);
 	tu_expect_has("stderr", r.err, "migrations/002_b.sql:3:3: error: no such column: nope [SQLITE_ERROR]");
 	tu_result_free(&r);
-	add(&p, "002_b.sql", "-- migrate:up\nCREATE TRIGGER t AFTER INSERT ON p BEGIN\n  SELECT 1;\n");
+	tu_add(&p, "002_b.sql", "-- migrate:up\nCREATE TRIGGER t AFTER INSERT ON p BEGIN\n  SELECT 1;\n");
 	r = DB(&p, "up");
 	tu_expect_status(&r, 3);
 	tu_expect_has("stderr", r.err, "002_b.sql:2:1");
 	tu_expect_has("stderr", r.err, "unterminated CREATE TRIGGER body");
 	tu_result_free(&r);
 	expect_tracked(&p, "");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -482,19 +401,19 @@ END_TEST
 
 START_TEST(two_runners_at_once)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	static const char *const up[] = { "up", "--lock-timeout", "60", NULL };
-	struct bg a, b;
+	struct tu_bg a, b;
 	int sa, sb;
 
-	add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n" A_MOMENT ";\n"
+	tu_add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n" A_MOMENT ";\n"
 	    "INSERT INTO a VALUES (1);\n");
-	add(&p, "002_b.sql", "-- migrate:up\nINSERT INTO a VALUES (2);\n");
-	add(&p, "003_c.sql", "-- migrate:up\nINSERT INTO a VALUES (3);\n");
+	tu_add(&p, "002_b.sql", "-- migrate:up\nINSERT INTO a VALUES (2);\n");
+	tu_add(&p, "003_c.sql", "-- migrate:up\nINSERT INTO a VALUES (3);\n");
 	a = bg_start(&p, up);
 	b = bg_start(&p, up);
-	sa = bg_wait(&a);
-	sb = bg_wait(&b);
+	sa = tu_wait(&a, 0);
+	sb = tu_wait(&b, 0);
 	ck_assert_int_eq(sa, 0);
 	ck_assert_int_eq(sb, 0);
 	/* Each migration ran once: one runner applied them, the other
@@ -510,24 +429,24 @@ START_TEST(two_runners_at_once)
 		free(oa);
 		free(ob);
 	}
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(kill_9_mid_batch_leaves_all_or_nothing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	static const char *const up[] = { "up", NULL };
 	struct tu_result r;
-	struct bg a;
+	struct tu_bg a;
 	char *path;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\nINSERT INTO a VALUES (1);\n");
-	add(&p, "002_slow.sql", "-- migrate:up\nINSERT INTO a VALUES (2);\n" FOREVER ";\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\nINSERT INTO a VALUES (1);\n");
+	tu_add(&p, "002_slow.sql", "-- migrate:up\nINSERT INTO a VALUES (2);\n" FOREVER ";\n");
 	a = bg_start(&p, up);
 	wait_mid_batch(&p, a.pid);
 	kill(a.pid, SIGKILL);
-	ck_assert_int_eq(bg_wait(&a), 128 + SIGKILL);
+	ck_assert_int_eq(tu_wait(&a, 0), 128 + SIGKILL);
 	/* The hot journal rolls the batch back for the next reader: none
 	   of it is in the file, not even migration 1. */
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
@@ -541,41 +460,41 @@ START_TEST(kill_9_mid_batch_leaves_all_or_nothing)
 	tu_expect_lacks("up", r.err, "waiting");
 	tu_result_free(&r);
 	expect_tracked(&p, "001:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(ctrl_c_rolls_back_and_exits_130)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	static const char *const up[] = { "up", NULL };
-	struct bg a;
+	struct tu_bg a;
 	char *err;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n");
-	add(&p, "002_slow.sql", "-- migrate:up\nINSERT INTO a VALUES (2);\n" FOREVER ";\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n");
+	tu_add(&p, "002_slow.sql", "-- migrate:up\nINSERT INTO a VALUES (2);\n" FOREVER ";\n");
 	a = bg_start(&p, up);
 	wait_mid_batch(&p, a.pid);
 	kill(a.pid, SIGINT);
-	ck_assert_int_eq(bg_wait(&a), 130);
+	ck_assert_int_eq(tu_wait(&a, 0), 130);
 	err = bg_stderr(&a);
 	tu_expect_has("stderr", err, "interrupted");
 	free(err);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
 	expect_tracked(&p, "");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(lock_timeout_names_the_holder)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	static const char *const up[] = { "up", NULL };
 	struct tu_result r;
 	char want[64];
-	struct bg a;
+	struct tu_bg a;
 
-	add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n" FOREVER ";\n");
+	tu_add(&p, "001_slow.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n" FOREVER ";\n");
 	a = bg_start(&p, up);
 	wait_mid_batch(&p, a.pid);
 	r = DB(&p, "up", "--lock-timeout", "1");
@@ -590,20 +509,20 @@ START_TEST(lock_timeout_names_the_holder)
 	tu_expect_has("status", r.out, "Pending 001_slow");
 	tu_result_free(&r);
 	kill(a.pid, SIGINT);
-	ck_assert_int_eq(bg_wait(&a), 130);
-	project_free(&p);
+	ck_assert_int_eq(tu_wait(&a, 0), 130);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(ctrl_c_ends_the_wait_for_an_applications_lock)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	static const char *const up[] = { "up", NULL };
 	sqlite3 *app;
-	struct bg a;
+	struct tu_bg a;
 	char *err = NULL;
 
-	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n");
+	tu_add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (n INTEGER);\n");
 	/* The application writes, and keeps its transaction open. */
 	ck_assert_int_eq(sqlite3_open(p.db, &app), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(app, "CREATE TABLE app (v); BEGIN IMMEDIATE; "
@@ -616,20 +535,20 @@ START_TEST(ctrl_c_ends_the_wait_for_an_applications_lock)
 		err = bg_stderr(&a);
 		if (err != NULL && strstr(err, "another connection's lock") != NULL)
 			break;
-		nap(10);
+		tu_nap(10);
 	}
 	ck_assert_ptr_nonnull(err);
 	tu_expect_has("stderr", err, "waiting up to 60 s for another connection's lock");
 	free(err);
 	kill(a.pid, SIGINT);
-	ck_assert_int_eq(bg_wait(&a), 130);
+	ck_assert_int_eq(tu_wait(&a, 0), 130);
 	err = bg_stderr(&a);
 	tu_expect_has("stderr", err, "interrupted while waiting for another connection's lock");
 	free(err);
 	sqlite3_exec(app, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(app);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 

@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include <check.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,10 @@
 #include <unistd.h>
 
 #include "migration.h"
+#include "sqliteutil.h"
 #include "testutil.h"
 
-#define RUN(cwd, ...) tu_dbmigrate((cwd), NULL, __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, ...) TU_RUN((cwd), NULL, __VA_ARGS__)
 
 /* Each tool's history table, as its SQLite dialect creates it. */
 static const struct {
@@ -54,79 +54,33 @@ static const struct {
 };
 
 /* A project: root, root/migrations, root/app.db. */
-struct project {
-	char *root;
-	char *dir;
-	char *db;
-};
-
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
-
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	ck_assert_int_ne(asprintf(&p.db, "%s/app.db", p.root), -1);
-	return p;
-}
-
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-	free(p->db);
-}
-
-static void add(const struct project *p, const char *name, const char *text)
-{
-	free(tu_write(p->dir, name, text));
+	return tu_project_new("app.db");
 }
 
 #define DB(p, ...) RUN((p)->root, "--url", "sqlite:app.db", __VA_ARGS__)
 
 /* Run SQL of the test's own. */
-static void exec_sql(const struct project *p, const char *sql)
+static void exec_sql(const struct tu_project *p, const char *sql)
 {
-	sqlite3 *db;
-	char *msg = NULL;
-
-	ck_assert_int_eq(sqlite3_open(p->db, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
-		      "%s: %s", sql, msg);
-	sqlite3_close(db);
+	tu_sqlite_exec(p->db, sql);
 }
 
 /* The first value of q, or NULL. */
-static char *query(const struct project *p, const char *q)
+static char *query(const struct tu_project *p, const char *q)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	ck_assert_int_eq(sqlite3_open(p->db, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK,
-		      "%s: %s", q, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tu_sqlite_query(p->db, q);
 }
 
-static void expect_sql(const struct project *p, const char *q, const char *want)
+static void expect_sql(const struct tu_project *p, const char *q, const char *want)
 {
-	char *got = query(p, q);
-
-	ck_assert_msg(got != NULL && strcmp(got, want) == 0, "%s: %s, expected %s",
-		      q, got ? got : "(nothing)", want);
-	free(got);
+	tu_expect_value(q, query(p, q), want);
 }
 
 /* dbmigrate's rows "id:batch,..." in version order, "" with none, NULL
    without a tracking table. */
-static char *tracked(const struct project *p)
+static char *tracked(const struct tu_project *p)
 {
 	char *t = query(p, "SELECT count(*) FROM sqlite_schema WHERE name = 'migrations'");
 	char *v = NULL;
@@ -142,7 +96,7 @@ static char *tracked(const struct project *p)
 	return v;
 }
 
-static void expect_tracked(const struct project *p, const char *want)
+static void expect_tracked(const struct tu_project *p, const char *want)
 {
 	char *got = tracked(p);
 
@@ -156,7 +110,7 @@ static void expect_tracked(const struct project *p, const char *want)
 }
 
 /* The columns of a table (unaltered by import). */
-static int columns_of(const struct project *p, const char *table)
+static int columns_of(const struct tu_project *p, const char *table)
 {
 	char *q, *got;
 	int n;
@@ -171,15 +125,15 @@ static int columns_of(const struct project *p, const char *table)
 }
 
 /* goose files in SQLite's SQL. */
-static void goose_files(const struct project *p)
+static void goose_files(const struct tu_project *p)
 {
-	add(p, "00001_create_users.sql",
+	tu_add(p, "00001_create_users.sql",
 	    "-- +goose Up\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
 	    "-- +goose Down\nDROP TABLE users;\n");
-	add(p, "00002_index.sql",
+	tu_add(p, "00002_index.sql",
 	    "-- +goose Up\nCREATE INDEX users_email ON users (email);\n"
 	    "-- +goose Down\nDROP INDEX users_email;\n");
-	add(p, "20240102030405_audit.sql",
+	tu_add(p, "20240102030405_audit.sql",
 	    "-- +goose Up\n-- +goose StatementBegin\n"
 	    "CREATE TABLE audit (n INTEGER);\n"
 	    "CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN\n"
@@ -190,7 +144,7 @@ static void goose_files(const struct project *p)
 
 START_TEST(import_goose)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	goose_files(&p);
@@ -236,24 +190,24 @@ START_TEST(import_goose)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_tracked(&p, "00001:1,00002:1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* golang-migrate pairs. */
-static void golang_files(const struct project *p)
+static void golang_files(const struct tu_project *p)
 {
-	add(p, "1_init.up.sql", "CREATE TABLE users (id INTEGER, v TEXT);\n");
-	add(p, "1_init.down.sql", "DROP TABLE users;\n");
-	add(p, "2_seed.up.sql", "INSERT INTO users VALUES (1, 'x');\n");
-	add(p, "2_seed.down.sql", "DELETE FROM users;\n");
-	add(p, "3_more.up.sql", "INSERT INTO users VALUES (2, 'y');\n");
-	add(p, "3_more.down.sql", "DELETE FROM users WHERE id = 2;\n");
+	tu_add(p, "1_init.up.sql", "CREATE TABLE users (id INTEGER, v TEXT);\n");
+	tu_add(p, "1_init.down.sql", "DROP TABLE users;\n");
+	tu_add(p, "2_seed.up.sql", "INSERT INTO users VALUES (1, 'x');\n");
+	tu_add(p, "2_seed.down.sql", "DELETE FROM users;\n");
+	tu_add(p, "3_more.up.sql", "INSERT INTO users VALUES (2, 'y');\n");
+	tu_add(p, "3_more.down.sql", "DELETE FROM users WHERE id = 2;\n");
 }
 
 START_TEST(import_golang_migrate)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	golang_files(&p);
@@ -270,13 +224,13 @@ START_TEST(import_golang_migrate)
 	tu_expect_status(&r, 0);
 	tu_result_free(&r);
 	expect_sql(&p, "SELECT group_concat(v) FROM users", "x,y");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_golang_migrate_dirty)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	golang_files(&p);
@@ -289,18 +243,18 @@ START_TEST(import_golang_migrate_dirty)
 	tu_result_free(&r);
 	expect_tracked(&p, NULL);
 	expect_sql(&p, "SELECT dirty FROM schema_migrations", "1");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(import_dbmate)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	add(&p, "20240101000001_a.sql", "-- migrate:up\nCREATE TABLE a (id INTEGER);\n-- migrate:down\nDROP TABLE a;\n");
-	add(&p, "20240101000002_b.sql", "-- migrate:up\nCREATE TABLE b (id INTEGER);\n-- migrate:down\nDROP TABLE b;\n");
-	add(&p, "20240101000003_c.sql", "-- migrate:up\nCREATE TABLE c (id INTEGER);\n-- migrate:down\nDROP TABLE c;\n");
+	tu_add(&p, "20240101000001_a.sql", "-- migrate:up\nCREATE TABLE a (id INTEGER);\n-- migrate:down\nDROP TABLE a;\n");
+	tu_add(&p, "20240101000002_b.sql", "-- migrate:up\nCREATE TABLE b (id INTEGER);\n-- migrate:down\nDROP TABLE b;\n");
+	tu_add(&p, "20240101000003_c.sql", "-- migrate:up\nCREATE TABLE c (id INTEGER);\n-- migrate:down\nDROP TABLE c;\n");
 	exec_sql(&p, tables.dbmate);
 	exec_sql(&p, "insert into schema_migrations (version) values ('20240101000001'), ('20240101000003')");
 	r = DB(&p, "import", "dbmate");
@@ -311,7 +265,7 @@ START_TEST(import_dbmate)
 	tu_expect_has("status", r.out, "⏳ Pending 20240101000002_b ⚠️ out of order");
 	tu_result_free(&r);
 	ck_assert_int_eq(columns_of(&p, "schema_migrations"), 1);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
@@ -320,20 +274,20 @@ END_TEST
 #define FW_V1_1 "INSERT INTO log (v) VALUES ('1.1');\n"
 #define FW_R "CREATE VIEW IF NOT EXISTS answer AS SELECT 42 AS a;\n"
 
-static void flyway_files(const struct project *p)
+static void flyway_files(const struct tu_project *p)
 {
-	add(p, "V1__init.sql", FW_V1);
-	add(p, "U1__init.sql", "DROP TABLE log;\n");
-	add(p, "V1.1__one_one.sql", FW_V1_1);
-	add(p, "U1.1__one_one.sql", "DELETE FROM log WHERE v = '1.1';\n");
-	add(p, "V2__two.sql", "INSERT INTO log (v) VALUES ('2');\n");
-	add(p, "U2__two.sql", "DELETE FROM log WHERE v = '2';\n");
-	add(p, "R__answer.sql", FW_R);
+	tu_add(p, "V1__init.sql", FW_V1);
+	tu_add(p, "U1__init.sql", "DROP TABLE log;\n");
+	tu_add(p, "V1.1__one_one.sql", FW_V1_1);
+	tu_add(p, "U1.1__one_one.sql", "DELETE FROM log WHERE v = '1.1';\n");
+	tu_add(p, "V2__two.sql", "INSERT INTO log (v) VALUES ('2');\n");
+	tu_add(p, "U2__two.sql", "DELETE FROM log WHERE v = '2';\n");
+	tu_add(p, "R__answer.sql", FW_R);
 }
 
 START_TEST(import_flyway)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	char *rows;
 
@@ -376,13 +330,13 @@ START_TEST(import_flyway)
 	tu_expect_has("stderr", r.err, "flyway repair");
 	tu_result_free(&r);
 	expect_tracked(&p, NULL);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(peer_table_as_tracking_table_is_refused)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	golang_files(&p);
@@ -406,7 +360,7 @@ START_TEST(peer_table_as_tracking_table_is_refused)
 	ck_assert_int_eq(columns_of(&p, "goose_db_version"), 4);
 	expect_sql(&p, "SELECT count(*) FROM schema_migrations", "1");
 	expect_sql(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'users'", "0");
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 

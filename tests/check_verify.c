@@ -26,8 +26,7 @@
 #include "testutil.h"
 
 /* Run dbmigrate in cwd with extra env and the given arguments. */
-#define RUN(cwd, env, ...) \
-	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+#define RUN(cwd, env, ...) TU_RUN((cwd), (env), __VA_ARGS__)
 
 /* Fail unless haystack contains needle. */
 static void expect_in(const char *haystack, const char *needle)
@@ -324,12 +323,7 @@ END_TEST
 /* A library handle on the mock driver over directory dir. */
 static dbmigrate *mock_handle(const char *dir)
 {
-	dbmigrate *m = dbmigrate_new();
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(dbmigrate_set(m, "url", "mock:"), DBMIGRATE_OK);
-	ck_assert_int_eq(dbmigrate_set(m, "dir", dir), DBMIGRATE_OK);
-	return m;
+	return tu_migrator("mock:", dir);
 }
 
 /* Events as "START 001 down|up, DONE ..." words, for the order. */
@@ -410,9 +404,7 @@ START_TEST(mock_without_down_and_file_state)
 	/* The real database is a state file: it must stay as it is. */
 	ck_assert_int_ge(asprintf(&state, "%s/state.db", dir), 0);
 	ck_assert_int_ge(asprintf(&url, "mock:%s", state), 0);
-	m = dbmigrate_new();
-	ck_assert_int_eq(dbmigrate_set(m, "url", url), DBMIGRATE_OK);
-	ck_assert_int_eq(dbmigrate_set(m, "dir", dir), DBMIGRATE_OK);
+	m = tu_migrator(url, dir);
 	ck_assert_int_eq(dbmigrate_verify(m, NULL, &res), DBMIGRATE_OK);
 	ck_assert_str_eq(res->unverifiable, "002_b");
 	ck_assert_uint_eq(res->verified, 1);
@@ -451,12 +443,6 @@ static Suite *verify_suite(void)
 
 int main(void)
 {
-	int status;
-
 	(void)tu_env("DBMIGRATE_BIN");
-	/* Before the tests fork, so that they all share one server. */
-	pgserver_start();
-	status = tu_run_suite(verify_suite());
-	pgserver_stop();
-	return status;
+	return pgserver_run_suite(verify_suite());
 }

@@ -277,24 +277,25 @@ if SQLITE
 # The SQLite driver on real files: no server needed.
 SQLITE_TEST_CFLAGS = $(TEST_CFLAGS) $(SQLITE3_CFLAGS) -pthread
 SQLITE_TEST_LDADD = $(TEST_LDADD) $(SQLITE3_LIBS) -lpthread
+SQLITE_TEST_SOURCES = tests/testutil.c tests/testutil.h tests/sqliteutil.c tests/sqliteutil.h
 
 check_PROGRAMS += tests/check_sqlite
 TESTS += tests/check_sqlite
-tests_check_sqlite_SOURCES = tests/check_sqlite.c tests/testutil.c tests/testutil.h
+tests_check_sqlite_SOURCES = tests/check_sqlite.c $(SQLITE_TEST_SOURCES)
 tests_check_sqlite_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_sqlite_CFLAGS = $(SQLITE_TEST_CFLAGS)
 tests_check_sqlite_LDADD = $(SQLITE_TEST_LDADD)
 
 check_PROGRAMS += tests/check_sqlite_cli
 TESTS += tests/check_sqlite_cli
-tests_check_sqlite_cli_SOURCES = tests/check_sqlite_cli.c tests/testutil.c tests/testutil.h
+tests_check_sqlite_cli_SOURCES = tests/check_sqlite_cli.c $(SQLITE_TEST_SOURCES)
 tests_check_sqlite_cli_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_sqlite_cli_CFLAGS = $(SQLITE_TEST_CFLAGS)
 tests_check_sqlite_cli_LDADD = $(SQLITE_TEST_LDADD)
 
 check_PROGRAMS += tests/check_sqlite_import
 TESTS += tests/check_sqlite_import
-tests_check_sqlite_import_SOURCES = tests/check_sqlite_import.c tests/testutil.c tests/testutil.h
+tests_check_sqlite_import_SOURCES = tests/check_sqlite_import.c $(SQLITE_TEST_SOURCES)
 tests_check_sqlite_import_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_sqlite_import_CFLAGS = $(SQLITE_TEST_CFLAGS)
 tests_check_sqlite_import_LDADD = $(SQLITE_TEST_LDADD)

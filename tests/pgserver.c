@@ -598,3 +598,13 @@ char *pgserver_psql(const char *url, const char *sql)
 	PQfinish(pg);
 	return value;
 }
+
+int pgserver_run_suite(struct Suite *s)
+{
+	int status;
+
+	pgserver_start();
+	status = tu_run_suite(s);
+	pgserver_stop();
+	return status;
+}

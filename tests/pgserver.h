@@ -25,6 +25,11 @@
 /* Start the server (once; later calls do nothing). See above. */
 void pgserver_start(void);
 
+/* Start the server (before the tests fork, so that they all share it),
+   run suite s as tu_run_suite() does, stop the server; its result. */
+struct Suite;
+int pgserver_run_suite(struct Suite *s);
+
 /* Stop the server and remove its directory; safe to call twice. */
 void pgserver_stop(void);
 

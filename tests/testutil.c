@@ -134,6 +134,22 @@ static void tu_append(char **s, size_t *len, const char *p, size_t n)
 	(*s)[*len] = '\0';
 }
 
+void tu_apply_env(const char *const *env)
+{
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+		const char *eq = strchr(env[i], '=');
+
+		if (eq == NULL) {
+			unsetenv(env[i]);
+		} else {
+			char *k = strndup(env[i], (size_t)(eq - env[i]));
+
+			setenv(k, eq + 1, 1);
+			free(k);
+		}
+	}
+}
+
 struct tu_result tu_run(const char *const *argv, const char *cwd,
 			const char *const *env, const char *in)
 {
@@ -165,16 +181,7 @@ struct tu_result tu_run(const char *const *argv, const char *cwd,
 		}
 		if (cwd != NULL && chdir(cwd) < 0)
 			_exit(126);
-		for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-			const char *eq = strchr(env[i], '=');
-			if (eq == NULL) {
-				unsetenv(env[i]);
-			} else {
-				char *k = strndup(env[i], (size_t)(eq - env[i]));
-				setenv(k, eq + 1, 1);
-				free(k);
-			}
-		}
+		tu_apply_env(env);
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
@@ -232,14 +239,17 @@ struct tu_result tu_run(const char *const *argv, const char *cwd,
 	return r;
 }
 
+/* The environment of every run of dbmigrate: no colours, and none of
+   the caller's connection settings. */
+static const char *const scrub[] = {
+	"NO_COLOR=1", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME",
+	"DB_USER", "DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
+	"DBMIGRATE_DRIVER", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
+	"PGPASSWORD", NULL
+};
+
 struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
 {
-	static const char *const scrub[] = {
-		"NO_COLOR=1", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME",
-		"DB_USER", "DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
-		"DBMIGRATE_DRIVER", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
-		"PGPASSWORD", NULL
-	};
 	const char *argv[64];
 	const char *allenv[128];
 	size_t n = 0, e = 0;
@@ -260,11 +270,184 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
 	return tu_run(argv, cwd, allenv, NULL);
 }
 
+dbmigrate *tu_migrator(const char *url, const char *dir)
+{
+	dbmigrate *m = dbmigrate_new();
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(dbmigrate_set(m, "url", url), DBMIGRATE_OK);
+	ck_assert_int_eq(dbmigrate_set(m, "dir", dir), DBMIGRATE_OK);
+	return m;
+}
+
+struct tu_bg tu_start(const char *cwd, const char *const *args)
+{
+	static unsigned serial;
+	const char *argv[64];
+	struct tu_bg b;
+	size_t n = 0;
+
+	argv[n++] = tu_env("DBMIGRATE_BIN");
+	for (size_t i = 0; args[i] != NULL && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	serial++;
+	ck_assert_int_ne(asprintf(&b.out, "%s/bg-%ld-%u.out", cwd,
+				  (long)getpid(), serial), -1);
+	ck_assert_int_ne(asprintf(&b.err, "%s/bg-%ld-%u.err", cwd,
+				  (long)getpid(), serial), -1);
+	fflush(NULL);
+	b.pid = fork();
+	ck_assert_int_ge(b.pid, 0);
+	if (b.pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int out = open(b.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int err = open(b.err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (in < 0 || out < 0 || err < 0 || chdir(cwd) != 0)
+			_exit(126);
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		tu_apply_env(scrub);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return b;
+}
+
+int tu_wait(struct tu_bg *b, double timeout)
+{
+	double t0 = tu_now();
+	int st;
+	pid_t got;
+
+	if (timeout <= 0)
+		got = waitpid(b->pid, &st, 0);
+	else
+		while ((got = waitpid(b->pid, &st, WNOHANG)) == 0 &&
+		       tu_now() - t0 < timeout)
+			tu_nap(20);
+	if (got == 0) {
+		kill(b->pid, SIGKILL);
+		waitpid(b->pid, &st, 0);
+		ck_abort_msg("dbmigrate did not end within %.1f s", timeout);
+	}
+	ck_assert_int_eq(got, b->pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void tu_bg_free(struct tu_bg *b)
+{
+	free(b->out);
+	free(b->err);
+}
+
 void tu_result_free(struct tu_result *r)
 {
 	free(r->out);
 	free(r->err);
 	r->out = r->err = NULL;
+}
+
+const struct tu_file tu_seed[] = {
+	{ "001_create_users_table.ts",
+	  "export const up = `\n"
+	  "  CREATE TABLE users (\n"
+	  "    id SERIAL PRIMARY KEY,\n"
+	  "    email VARCHAR(255) UNIQUE NOT NULL,\n"
+	  "    created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP\n"
+	  "  );\n"
+	  "`;\n\n"
+	  "export const down = `\n"
+	  "  DROP TABLE users;\n"
+	  "`;\n" },
+	{ "002_create_user_sessions_table.sql",
+	  "-- migrate:up\n"
+	  "CREATE TABLE user_sessions (\n"
+	  "  id SERIAL PRIMARY KEY,\n"
+	  "  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE\n"
+	  ");\n\n"
+	  "-- migrate:down\n"
+	  "DROP TABLE user_sessions;\n" },
+	{ "003_add_email_index_to_users.ts",
+	  "export const up = `\n"
+	  "  CREATE INDEX CONCURRENTLY idx_users_email_lower\n"
+	  "  ON users(LOWER(email));\n"
+	  "`;\n\n"
+	  "export const down = `\n"
+	  "  DROP INDEX CONCURRENTLY IF EXISTS idx_users_email_lower;\n"
+	  "`;\n" },
+	{ NULL, NULL },
+};
+
+const char tu_status_2_1[] =
+	"📊 Migration Status:\n"
+	"===================\n"
+	"✅ Executed 001_create_users_table (batch: 1)\n"
+	"✅ Executed 002_create_user_sessions_table (batch: 1)\n"
+	"⏳ Pending 003_add_email_index_to_users\n"
+	"\n"
+	"Total: 3 | Executed: 2 | Pending: 1\n";
+
+void tu_write_seed(const char *dir)
+{
+	for (size_t i = 0; tu_seed[i].name != NULL; i++)
+		free(tu_write(dir, tu_seed[i].name, tu_seed[i].text));
+}
+
+struct tu_project tu_project_new(const char *db_name)
+{
+	struct tu_project p = { NULL, NULL, NULL, NULL };
+
+	p.root = tu_mkdtemp();
+	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
+	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
+	if (db_name != NULL)
+		ck_assert_int_ne(asprintf(&p.db, "%s/%s", p.root, db_name), -1);
+	return p;
+}
+
+void tu_add(const struct tu_project *p, const char *name, const char *text)
+{
+	free(tu_write(p->dir, name, text));
+}
+
+void tu_project_free(struct tu_project *p)
+{
+	tu_rm_rf(p->root);
+	free(p->root);
+	free(p->dir);
+	free(p->db);
+	free(p->url);
+}
+
+void tu_expect_value(const char *what, char *got, const char *expected)
+{
+	if (expected == NULL)
+		ck_assert_msg(got == NULL, "%s returned %s, expected nothing",
+			      what, got);
+	else
+		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
+			      "%s returned %s, expected %s", what,
+			      got != NULL ? got : "(nothing)", expected);
+	free(got);
+}
+
+double tu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tu_nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 void tu_expect_status(const struct tu_result *r, int status)

@@ -7,6 +7,7 @@
 #define DBMIGRATE_TESTUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "dbmigrate.h"
 
@@ -37,6 +38,9 @@ struct tu_result {
 	char *err;   /* everything written to stderr */
 };
 
+/* Set the environment to env's "K=V" strings ("K" alone unsets K). */
+void tu_apply_env(const char *const *env);
+
 /*
  * Run argv[0] (a path) with argv in directory cwd (NULL: current), its
  * environment the current one plus env (NULL-terminated "K=V" strings;
@@ -55,6 +59,84 @@ struct tu_result tu_run(const char *const *argv, const char *cwd,
 struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...);
 
 void tu_result_free(struct tu_result *r);
+
+/* A library handle with url and dir set; fails the test when it cannot
+   be made. */
+dbmigrate *tu_migrator(const char *url, const char *dir);
+
+/* A dbmigrate started by tu_start(): its pid, and the files its stdout
+   and stderr go to. */
+struct tu_bg {
+	pid_t pid;
+	char *out;
+	char *err;
+};
+
+/*
+ * Start the built dbmigrate with args (NULL-terminated) in cwd, in the
+ * background: its environment scrubbed and NO_COLOR=1 as tu_dbmigrate's,
+ * stdin /dev/null, stdout and stderr into files of cwd. Does not wait.
+ */
+struct tu_bg tu_start(const char *cwd, const char *const *args);
+
+/* Wait for b to end, at most timeout seconds (0: as long as it takes;
+   when it runs longer it is killed and the test fails); its exit
+   status, 128 + the signal's number when killed. */
+int tu_wait(struct tu_bg *b, double timeout);
+
+/* Free what tu_start() allocated. */
+void tu_bg_free(struct tu_bg *b);
+
+/* Run the built dbmigrate in cwd with extra env (NULL: none) and the
+   given arguments; the NULL that ends them is added. */
+#define TU_RUN(cwd, env, ...) \
+	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+
+/* A file of a test's migrations directory. */
+struct tu_file {
+	const char *name;
+	const char *text;
+};
+
+/* The seed's three demo migrations (001 .ts, 002 .sql, 003 .ts with
+   CREATE INDEX CONCURRENTLY), then { NULL, NULL }. */
+extern const struct tu_file tu_seed[];
+
+/* What `status` prints with the seed's 001 and 002 executed in batch 1
+   and 003 pending (SPEC's example). */
+extern const char tu_status_2_1[];
+
+/* Write the seed's migrations into dir. */
+void tu_write_seed(const char *dir);
+
+/* A scratch project: root (a new temporary directory), dir (root's
+   "migrations", made), db (root/DB_NAME, not made; NULL without one) and
+   url (NULL, for the test to set; freed with the rest). */
+struct tu_project {
+	char *root;
+	char *dir;
+	char *db;
+	char *url;
+};
+
+/* A new project; db_name may be NULL. Aborts the test on failure. */
+struct tu_project tu_project_new(const char *db_name);
+
+/* Write a migration file into the project's directory. */
+void tu_add(const struct tu_project *p, const char *name, const char *text);
+
+/* Remove the project's directory tree and free it. */
+void tu_project_free(struct tu_project *p);
+
+/* Assert that got (a query's first value, NULL for none; freed here) is
+   expected (NULL: none); what names the query in the message. */
+void tu_expect_value(const char *what, char *got, const char *expected);
+
+/* Seconds on the monotonic clock. */
+double tu_now(void);
+
+/* Sleep for ms milliseconds (resumed after a signal). */
+void tu_nap(long ms);
 
 /* Assert r's exit status, showing what the command printed if not (the
    first 4,000 bytes of each stream). */

@@ -15,20 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/drvkit.h"
+
 
 #define MOCK_SLEEP_MAX 86400000u /* sleep=: a day at most */
-
-/* The value of hex digit ch, or -1. */
-static int mock_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 /* Decode %XX escapes of s[0, len) into a new string; a malformed
    escape stays as written. NULL when out of memory. */
@@ -39,10 +29,10 @@ static char *mock_decode(const char *s, size_t len)
 	if (d == NULL)
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len && mock_hex(s[i + 1]) >= 0 &&
-		    mock_hex(s[i + 2]) >= 0) {
-			*w++ = (char)(mock_hex(s[i + 1]) * 16 +
-				      mock_hex(s[i + 2]));
+		if (s[i] == '%' && i + 2 < len && drvkit_hex(s[i + 1]) >= 0 &&
+		    drvkit_hex(s[i + 2]) >= 0) {
+			*w++ = (char)(drvkit_hex(s[i + 1]) * 16 +
+				      drvkit_hex(s[i + 2]));
 			i += 2;
 		} else {
 			*w++ = s[i];

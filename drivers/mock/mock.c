@@ -60,6 +60,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/drvkit.h"
+
 #define MOCK_BACKOFF_MS 200      /* longest wait between lock attempts */
 #define MOCK_HELD_PID 4242       /* the fake holder of lock=held */
 #define MOCK_RETRY_MS 10         /* first wait before a retry (doubles) */
@@ -369,7 +371,7 @@ static dbmigrate_code mock_lock(dbmigrate_conn *c, const char *table,
 	}
 	c->lock_fd = fd;
 	/* The pid, for the message of whoever waits for us. */
-	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+	if (drvkit_write_pid(fd) != 0)
 		mock_log(c, DBMIGRATE_LOG_DEBUG,
 			 "mock: cannot write the pid into the lock file: %s",
 			 strerror(errno));
@@ -665,17 +667,10 @@ static dbmigrate_code mock_apply_batch(dbmigrate_conn *c, const char *table,
 static dbmigrate_code mock_configure(dbmigrate_conn *c,
 				     const struct dbmigrate_settings *s)
 {
-	struct dbmigrate_settings v = { .struct_size = sizeof v };
-
-	/* A host's struct may be older (shorter) than ours. */
-	if (s->struct_size >= offsetof(struct dbmigrate_settings, lock_retries) +
-				  sizeof s->lock_retries)
-		v = *s;
-	if (!(v.lock_timeout >= 0) || !(v.statement_timeout >= 0))
+	if (drvkit_settings(s, &c->limits) != 0)
 		return mock_report(c, DBMIGRATE_EUSAGE, NULL, NULL,
 				   "mock: invalid limits (negative or not a "
 				   "number)");
-	c->limits = v;
 	return DBMIGRATE_OK;
 }
 

@@ -64,6 +64,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../common/drvkit.h"
+
 /* At most two tracking statements: a delete and an insert. */
 #define PG_APPLY_TRACKING 2
 
@@ -856,18 +858,11 @@ out:
 dbmigrate_code pg_apply_configure(dbmigrate_conn *c,
 				  const struct dbmigrate_settings *s)
 {
-	struct dbmigrate_settings v = {.struct_size = sizeof v};
-
-	/* A host's struct may be older (shorter) than ours. */
-	if (s->struct_size >= offsetof(struct dbmigrate_settings, lock_retries) +
-				  sizeof s->lock_retries)
-		v = *s;
-	if (!(v.lock_timeout >= 0) || !(v.statement_timeout >= 0))
+	if (drvkit_settings(s, &c->limits) != 0)
 		return pg_exec_error(c, DBMIGRATE_EUSAGE, NULL, NULL,
 				     "invalid limits for the migrations' "
 				     "statements (negative or not a number)");
-	c->limits = v;
-	if (v.lock_timeout > 0 || v.statement_timeout > 0)
+	if (c->limits.lock_timeout > 0 || c->limits.statement_timeout > 0)
 		c->limits_used = 1;
 	return DBMIGRATE_OK;
 }

@@ -15,36 +15,12 @@
  */
 #include "pg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Enough for any DDL statement; a longer one (a data load) is read
-   only this far, which no rule below needs to exceed. */
-#define PG_LINT_WORDS 1024
-
-/* A normalised table or column name (NAMEDATALEN is 64 bytes). */
-#define PG_LINT_NAME 128
-
-/* One statement being linted. */
-struct pg_lint {
-	const struct dbmigrate_host *host;
-	const char *sql;
-	size_t len;
-	struct dbmigrate_word w[PG_LINT_WORDS];
-	size_t n;
-	dbmigrate_lint_fn fn;
-	void *ctx;
-	int stop; /* fn asked to stop */
-};
-
-/* A name as read from the statement: normalised, and where it ends. */
-struct pg_lint_name {
-	char s[PG_LINT_NAME];
-	size_t next; /* index of the word after the name */
-};
+#include "../common/lintkit.h"
 
 static const char pg_lint_timeout_hint[] =
 	"Bound the wait: put the line -- dbmigrate:lock-timeout 5s (or SET "
@@ -52,24 +28,8 @@ static const char pg_lint_timeout_hint[] =
 	"--sql-lock-timeout 5s; a migration that gives up is retried "
 	"(--lock-retries).";
 
-/* True when word i exists and is the keyword kw. */
-static int pg_lint_is(const struct pg_lint *l, size_t i, const char *kw)
-{
-	return i < l->n && l->w[i].len == strlen(kw) &&
-	       strncasecmp(l->w[i].s, kw, l->w[i].len) == 0;
-}
-
-/* The index of keyword kw in [i, end), or end. */
-static size_t pg_lint_find(const struct pg_lint *l, size_t i, size_t end,
-			   const char *kw)
-{
-	while (i < end && !pg_lint_is(l, i, kw))
-		i++;
-	return i;
-}
-
 /* True when word i is an identifier (bare or quoted), not punctuation. */
-static int pg_lint_ident(const struct pg_lint *l, size_t i)
+static int pg_lint_ident(const struct lintkit *l, size_t i)
 {
 	unsigned char c;
 
@@ -82,19 +42,19 @@ static int pg_lint_ident(const struct pg_lint *l, size_t i)
 
 /* Copy word i into out, normalised: quotes removed ("" -> "), or
    folded to lower case when bare, as the server resolves names. */
-static void pg_lint_copy(const struct pg_lint *l, size_t i, char *out)
+static void pg_lint_copy(const struct lintkit *l, size_t i, char *out)
 {
 	const struct dbmigrate_word *w = &l->w[i];
 	size_t o = 0;
 
 	if (w->len >= 2 && w->s[0] == '"') {
-		for (size_t k = 1; k + 1 < w->len && o + 1 < PG_LINT_NAME; k++) {
+		for (size_t k = 1; k + 1 < w->len && o + 1 < LINTKIT_NAME; k++) {
 			out[o++] = w->s[k];
 			if (w->s[k] == '"')
 				k++; /* "" stands for one quote */
 		}
 	} else {
-		for (size_t k = 0; k < w->len && o + 1 < PG_LINT_NAME; k++) {
+		for (size_t k = 0; k < w->len && o + 1 < LINTKIT_NAME; k++) {
 			char c = w->s[k];
 
 			out[o++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -108,49 +68,10 @@ static void pg_lint_copy(const struct pg_lint *l, size_t i, char *out)
  * last part, since the rules compare tables of one migration, which
  * rarely name the same table two ways. False when there is no name.
  */
-static int pg_lint_name(const struct pg_lint *l, size_t i,
-			struct pg_lint_name *nm)
+static int pg_lint_name(const struct lintkit *l, size_t i,
+			struct lintkit_name *nm)
 {
-	if (!pg_lint_ident(l, i))
-		return 0;
-	while (pg_lint_is(l, i + 1, ".") && pg_lint_ident(l, i + 2))
-		i += 2;
-	pg_lint_copy(l, i, nm->s);
-	nm->next = i + 1;
-	return 1;
-}
-
-/* Report one finding at word i; fmt makes the message. */
-static void pg_lint_report(struct pg_lint *l, enum dbmigrate_lint_kind kind,
-			   const char *rule, size_t i, const char *table,
-			   unsigned flags, const char *hint, const char *fmt,
-			   ...) PG_PRINTF(8, 9);
-
-static void pg_lint_report(struct pg_lint *l, enum dbmigrate_lint_kind kind,
-			   const char *rule, size_t i, const char *table,
-			   unsigned flags, const char *hint, const char *fmt,
-			   ...)
-{
-	struct dbmigrate_lint_report r = {
-		.kind = kind,
-		.rule = rule,
-		.hint = hint,
-		.offset = i < l->n ? (size_t)(l->w[i].s - l->sql) : 0,
-		.table = table,
-		.flags = flags,
-	};
-	char msg[512];
-	va_list ap;
-
-	if (l->stop)
-		return;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		va_end(ap);
-		r.message = msg;
-	}
-	l->stop = l->fn(l->ctx, &r) != 0;
+	return lintkit_name(l, i, pg_lint_ident, pg_lint_copy, nm);
 }
 
 /*
@@ -159,10 +80,10 @@ static void pg_lint_report(struct pg_lint *l, enum dbmigrate_lint_kind kind,
  * conflicts with. blocked says which: "queries on" (ACCESS EXCLUSIVE)
  * or "writes to" (SHARE, SHARE ROW EXCLUSIVE).
  */
-static void pg_lint_waits(struct pg_lint *l, size_t i, const char *what,
+static void pg_lint_waits(struct lintkit *l, size_t i, const char *what,
 			  const char *table, const char *blocked)
 {
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "no-lock-timeout", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "no-lock-timeout", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE |
 			       DBMIGRATE_LINT_NEEDS_LOCK_TIMEOUT,
 		       pg_lint_timeout_hint,
@@ -173,21 +94,21 @@ static void pg_lint_waits(struct pg_lint *l, size_t i, const char *what,
 }
 
 /* Each REFERENCES table in [i, end) locks that table too. */
-static void pg_lint_references(struct pg_lint *l, size_t i, size_t end)
+static void pg_lint_references(struct lintkit *l, size_t i, size_t end)
 {
-	struct pg_lint_name ref;
+	struct lintkit_name ref;
 
-	for (i = pg_lint_find(l, i, end, "REFERENCES"); i < end;
-	     i = pg_lint_find(l, i + 1, end, "REFERENCES"))
+	for (i = lintkit_find(l, i, end, "REFERENCES"); i < end;
+	     i = lintkit_find(l, i + 1, end, "REFERENCES"))
 		if (pg_lint_name(l, i + 1, &ref))
 			pg_lint_waits(l, i, "the foreign key", ref.s, "writes to");
 }
 
 /* True when [i, end) holds NOT VALID. */
-static int pg_lint_not_valid(const struct pg_lint *l, size_t i, size_t end)
+static int pg_lint_not_valid(const struct lintkit *l, size_t i, size_t end)
 {
 	for (; i + 1 < end; i++)
-		if (pg_lint_is(l, i, "NOT") && pg_lint_is(l, i + 1, "VALID"))
+		if (lintkit_is(l, i, "NOT") && lintkit_is(l, i + 1, "VALID"))
 			return 1;
 	return 0;
 }
@@ -212,47 +133,25 @@ static int pg_lint_not_valid(const struct pg_lint *l, size_t i, size_t end)
 /* The most key columns a rule looks at. */
 #define PG_LINT_KEY_COLUMNS 16
 
-/* Report r (its message made from fmt) unless fn asked to stop. */
-static void pg_lint_emit(struct pg_lint *l, struct dbmigrate_lint_report *r,
-			 size_t i, const char *fmt, ...) PG_PRINTF(4, 5);
-
-static void pg_lint_emit(struct pg_lint *l, struct dbmigrate_lint_report *r,
-			 size_t i, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (l->stop)
-		return;
-	r->offset = i < l->n ? (size_t)(l->w[i].s - l->sql) : 0;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		va_end(ap);
-		r->message = msg;
-	}
-	l->stop = l->fn(l->ctx, r) != 0;
-}
-
 /* Note property note (prefix + rest) on table. */
-static void pg_lint_note(struct pg_lint *l, const char *table,
+static void pg_lint_note(struct lintkit *l, const char *table,
 			 const char *prefix, const char *rest)
 {
-	char note[PG_LINT_NAME + 32];
+	char note[LINTKIT_NAME + 32];
 	struct dbmigrate_lint_report r = {
 		.kind = DBMIGRATE_LINT_NOTES, .table = table, .note = note};
 
 	snprintf(note, sizeof note, "%s%s", prefix, rest != NULL ? rest : "");
-	pg_lint_emit(l, &r, 0, NULL);
+	lintkit_emit(l, &r, 0, NULL);
 }
 
 /* INSERT INTO t, COPY t FROM: t holds rows from now on. */
-static void pg_lint_fills(struct pg_lint *l)
+static void pg_lint_fills(struct lintkit *l)
 {
-	struct pg_lint_name t;
-	size_t i = pg_lint_is(l, 0, "INSERT") ? 2 : 1;
+	struct lintkit_name t;
+	size_t i = lintkit_is(l, 0, "INSERT") ? 2 : 1;
 
-	if (pg_lint_is(l, 0, "INSERT") && !pg_lint_is(l, 1, "INTO"))
+	if (lintkit_is(l, 0, "INSERT") && !lintkit_is(l, 1, "INTO"))
 		return;
 	if (pg_lint_name(l, i, &t))
 		pg_lint_note(l, t.s, PG_CITUS_ROWS, NULL);
@@ -264,11 +163,11 @@ static void pg_lint_fills(struct pg_lint *l)
  * removed or folded to lower case, as the server resolves
  * 'schema.table' and 'column'. False when there is none.
  */
-static int pg_lint_literal_name(const struct pg_lint *l, const char *p,
+static int pg_lint_literal_name(const struct lintkit *l, const char *p,
 				char *out)
 {
 	const char *end = l->sql + l->len;
-	char raw[PG_LINT_NAME * 2];
+	char raw[LINTKIT_NAME * 2];
 	size_t n = 0, o = 0, start = 0;
 	int quoted = 0;
 
@@ -296,10 +195,10 @@ static int pg_lint_literal_name(const struct pg_lint *l, const char *p,
 	}
 	if (raw[start] == '"') {
 		for (size_t k = start + 1; k < n && raw[k] != '"' &&
-					   o + 1 < PG_LINT_NAME; k++)
+					   o + 1 < LINTKIT_NAME; k++)
 			out[o++] = raw[k];
 	} else {
-		for (size_t k = start; k < n && o + 1 < PG_LINT_NAME; k++)
+		for (size_t k = start; k < n && o + 1 < LINTKIT_NAME; k++)
 			out[o++] = raw[k] >= 'A' && raw[k] <= 'Z'
 					   ? (char)(raw[k] - 'A' + 'a')
 					   : raw[k];
@@ -309,7 +208,7 @@ static int pg_lint_literal_name(const struct pg_lint *l, const char *p,
 }
 
 /* Where the text after word i starts. */
-static const char *pg_lint_after(const struct pg_lint *l, size_t i)
+static const char *pg_lint_after(const struct lintkit *l, size_t i)
 {
 	return l->w[i].s + l->w[i].len;
 }
@@ -320,7 +219,7 @@ static const char *pg_lint_after(const struct pg_lint *l, size_t i)
  * note what t becomes; warn when it may hold rows that are then copied
  * in one transaction, or has a key without its distribution column.
  */
-static void pg_lint_citus_select(struct pg_lint *l)
+static void pg_lint_citus_select(struct lintkit *l)
 {
 	static const char hint_data[] =
 		"Distribute the table while it is empty: in the migration "
@@ -333,26 +232,26 @@ static void pg_lint_citus_select(struct pg_lint *l)
 		"UNIQUE constraint (PRIMARY KEY (tenant_id, id)), or "
 		"distribute by a column they all hold; Citus refuses the "
 		"call otherwise.";
-	char table[PG_LINT_NAME], col[PG_LINT_NAME], note[PG_LINT_NAME + 32];
+	char table[LINTKIT_NAME], col[LINTKIT_NAME], note[LINTKIT_NAME + 32];
 	size_t f = 1, paren;
 	int distributed, concurrently = 0;
 	struct dbmigrate_lint_report r = {.kind = DBMIGRATE_LINT_WARNING};
 
-	if (pg_lint_is(l, 2, ".") && pg_lint_ident(l, 1))
+	if (lintkit_is(l, 2, ".") && pg_lint_ident(l, 1))
 		f = 3;
 	paren = f + 1;
-	if (!pg_lint_is(l, paren, "("))
+	if (!lintkit_is(l, paren, "("))
 		return;
-	if (pg_lint_is(l, f, "create_distributed_table_concurrently"))
+	if (lintkit_is(l, f, "create_distributed_table_concurrently"))
 		concurrently = 1;
-	else if (!pg_lint_is(l, f, "create_distributed_table") &&
-		 !pg_lint_is(l, f, "create_reference_table"))
+	else if (!lintkit_is(l, f, "create_distributed_table") &&
+		 !lintkit_is(l, f, "create_reference_table"))
 		return;
-	distributed = !pg_lint_is(l, f, "create_reference_table");
+	distributed = !lintkit_is(l, f, "create_reference_table");
 	if (!pg_lint_literal_name(l, pg_lint_after(l, paren), table))
 		return;
 	col[0] = '\0';
-	if (distributed && pg_lint_is(l, paren + 1, ","))
+	if (distributed && lintkit_is(l, paren + 1, ","))
 		(void)pg_lint_literal_name(l, pg_lint_after(l, paren + 1), col);
 	if (!concurrently) {
 		/* It existed before the migration and was not filled since:
@@ -363,7 +262,7 @@ static void pg_lint_citus_select(struct pg_lint *l)
 		r.flags = DBMIGRATE_LINT_EXISTING_TABLE |
 			  DBMIGRATE_LINT_UNLESS_NOTED;
 		r.unless_note = PG_CITUS_ROWS;
-		pg_lint_emit(l, &r, f,
+		lintkit_emit(l, &r, f,
 			     "%s() on %s, a table that may already hold rows, "
 			     "copies them to the shards in one transaction "
 			     "while blocking writes to %s",
@@ -374,7 +273,7 @@ static void pg_lint_citus_select(struct pg_lint *l)
 		r.flags = DBMIGRATE_LINT_IF_NOTED;
 		r.note = PG_CITUS_ROWS;
 		r.unless_note = NULL;
-		pg_lint_emit(l, &r, f,
+		lintkit_emit(l, &r, f,
 			     "%s() on %s copies the rows written into it "
 			     "earlier to the shards in one transaction while "
 			     "blocking writes to %s",
@@ -391,7 +290,7 @@ static void pg_lint_citus_select(struct pg_lint *l)
 			.table = table,
 			.flags = DBMIGRATE_LINT_IF_NOTED,
 			.note = note};
-		pg_lint_emit(l, &r, f,
+		lintkit_emit(l, &r, f,
 			     "%s has a PRIMARY KEY or UNIQUE constraint without "
 			     "%s, its distribution column: Citus cannot enforce "
 			     "it across shards and refuses to distribute %s",
@@ -410,30 +309,30 @@ static void pg_lint_citus_select(struct pg_lint *l)
  * "(" itself), into cols; returns how many, and *next is the word after
  * the ")". An expression counts as no column.
  */
-static size_t pg_lint_columns(const struct pg_lint *l, size_t i,
-			      char cols[][PG_LINT_NAME], size_t max,
+static size_t pg_lint_columns(const struct lintkit *l, size_t i,
+			      char cols[][LINTKIT_NAME], size_t max,
 			      size_t *next)
 {
 	size_t n = 0, start;
 	int depth = 0;
 
 	*next = i;
-	if (!pg_lint_is(l, i, "("))
+	if (!lintkit_is(l, i, "("))
 		return 0;
 	for (start = ++i; i < l->n; i++) {
-		if (pg_lint_is(l, i, "(")) {
+		if (lintkit_is(l, i, "(")) {
 			depth++;
-		} else if (pg_lint_is(l, i, ")") && depth > 0) {
+		} else if (lintkit_is(l, i, ")") && depth > 0) {
 			depth--;
 		} else if (depth == 0 &&
-			   (pg_lint_is(l, i, ",") || pg_lint_is(l, i, ")"))) {
+			   (lintkit_is(l, i, ",") || lintkit_is(l, i, ")"))) {
 			/* One identifier, maybe with a sort order. */
 			if (i > start && pg_lint_ident(l, start) && n < max &&
-			    (i == start + 1 || pg_lint_is(l, start + 1, "ASC") ||
-			     pg_lint_is(l, start + 1, "DESC")))
+			    (i == start + 1 || lintkit_is(l, start + 1, "ASC") ||
+			     lintkit_is(l, start + 1, "DESC")))
 				pg_lint_copy(l, start, cols[n++]);
 			start = i + 1;
-			if (pg_lint_is(l, i, ")")) {
+			if (lintkit_is(l, i, ")")) {
 				*next = i + 1;
 				return n;
 			}
@@ -448,11 +347,11 @@ static size_t pg_lint_columns(const struct pg_lint *l, size_t i,
  * list at word i, added after table was distributed: warn unless one of
  * the columns is its distribution column.
  */
-static void pg_lint_citus_key(struct pg_lint *l, size_t at, const char *table,
+static void pg_lint_citus_key(struct lintkit *l, size_t at, const char *table,
 			      size_t i)
 {
-	char cols[PG_LINT_KEY_COLUMNS][PG_LINT_NAME];
-	char unless[PG_LINT_KEY_COLUMNS * (PG_LINT_NAME + 24)];
+	char cols[PG_LINT_KEY_COLUMNS][LINTKIT_NAME];
+	char unless[PG_LINT_KEY_COLUMNS * (LINTKIT_NAME + 24)];
 	size_t next, n, o = 0;
 	struct dbmigrate_lint_report r = {
 		.kind = DBMIGRATE_LINT_WARNING,
@@ -465,7 +364,7 @@ static void pg_lint_citus_key(struct pg_lint *l, size_t at, const char *table,
 		.note = PG_CITUS_DISTRIBUTED,
 		.unless_note = unless};
 
-	while (i < l->n && !pg_lint_is(l, i, "("))
+	while (i < l->n && !lintkit_is(l, i, "("))
 		i++;
 	n = pg_lint_columns(l, i, cols, PG_LINT_KEY_COLUMNS, &next);
 	if (n == 0)
@@ -474,7 +373,7 @@ static void pg_lint_citus_key(struct pg_lint *l, size_t at, const char *table,
 	for (size_t k = 0; k < n && o < sizeof unless; k++)
 		o += (size_t)snprintf(unless + o, sizeof unless - o, "%s%s%s",
 				      k > 0 ? "," : "", PG_CITUS_BY, cols[k]);
-	pg_lint_emit(l, &r, at,
+	lintkit_emit(l, &r, at,
 		     "a PRIMARY KEY or UNIQUE constraint on the distributed "
 		     "table %s without its distribution column cannot be "
 		     "enforced across shards: Citus refuses it",
@@ -485,41 +384,41 @@ static void pg_lint_citus_key(struct pg_lint *l, size_t at, const char *table,
  * CREATE TABLE t (...): note, for each PRIMARY KEY or UNIQUE constraint,
  * the columns of t it lacks, for create_distributed_table() later.
  */
-static void pg_lint_citus_create_table(struct pg_lint *l,
-				       const struct pg_lint_name *t)
+static void pg_lint_citus_create_table(struct lintkit *l,
+				       const struct lintkit_name *t)
 {
-	char keys[8][PG_LINT_KEY_COLUMNS][PG_LINT_NAME];
+	char keys[8][PG_LINT_KEY_COLUMNS][LINTKIT_NAME];
 	size_t nkeys[8], ncols = 0, nk = 0, i = t->next, start;
 	int depth = 0;
 
-	if (!pg_lint_is(l, i, "("))
+	if (!lintkit_is(l, i, "("))
 		return;
 	{
-		char names[64][PG_LINT_NAME];
+		char names[64][LINTKIT_NAME];
 
 		for (start = ++i; i < l->n; i++) {
 			size_t k = start, next;
 
-			if (pg_lint_is(l, i, "(")) {
+			if (lintkit_is(l, i, "(")) {
 				depth++;
 				continue;
 			}
-			if (pg_lint_is(l, i, ")") && depth > 0) {
+			if (lintkit_is(l, i, ")") && depth > 0) {
 				depth--;
 				continue;
 			}
 			if (depth > 0 ||
-			    !(pg_lint_is(l, i, ",") || pg_lint_is(l, i, ")")))
+			    !(lintkit_is(l, i, ",") || lintkit_is(l, i, ")")))
 				continue;
 			/* One element: [start, i). */
-			if (pg_lint_is(l, k, "CONSTRAINT"))
+			if (lintkit_is(l, k, "CONSTRAINT"))
 				k += 2;
-			if ((pg_lint_is(l, k, "PRIMARY") &&
-			     pg_lint_is(l, k + 1, "KEY")) ||
-			    pg_lint_is(l, k, "UNIQUE")) {
+			if ((lintkit_is(l, k, "PRIMARY") &&
+			     lintkit_is(l, k + 1, "KEY")) ||
+			    lintkit_is(l, k, "UNIQUE")) {
 				size_t p = k + 1;
 
-				while (p < i && !pg_lint_is(l, p, "("))
+				while (p < i && !lintkit_is(l, p, "("))
 					p++;
 				if (nk < 8 && p < i) {
 					nkeys[nk] = pg_lint_columns(
@@ -529,20 +428,20 @@ static void pg_lint_citus_create_table(struct pg_lint *l,
 						nk++;
 				}
 			} else if (k == start && pg_lint_ident(l, k) &&
-				   !pg_lint_is(l, k, "CHECK") &&
-				   !pg_lint_is(l, k, "FOREIGN") &&
-				   !pg_lint_is(l, k, "EXCLUDE") &&
-				   !pg_lint_is(l, k, "LIKE") && ncols < 64) {
+				   !lintkit_is(l, k, "CHECK") &&
+				   !lintkit_is(l, k, "FOREIGN") &&
+				   !lintkit_is(l, k, "EXCLUDE") &&
+				   !lintkit_is(l, k, "LIKE") && ncols < 64) {
 				pg_lint_copy(l, k, names[ncols]);
 				/* A column's own PRIMARY KEY or UNIQUE. */
 				for (size_t p = k + 1; p < i; p++)
-					if ((pg_lint_is(l, p, "PRIMARY") &&
-					     pg_lint_is(l, p + 1, "KEY")) ||
-					    pg_lint_is(l, p, "UNIQUE")) {
+					if ((lintkit_is(l, p, "PRIMARY") &&
+					     lintkit_is(l, p + 1, "KEY")) ||
+					    lintkit_is(l, p, "UNIQUE")) {
 						if (nk < 8) {
 							memcpy(keys[nk][0],
 							       names[ncols],
-							       PG_LINT_NAME);
+							       LINTKIT_NAME);
 							nkeys[nk++] = 1;
 						}
 						break;
@@ -550,7 +449,7 @@ static void pg_lint_citus_create_table(struct pg_lint *l,
 				ncols++;
 			}
 			start = i + 1;
-			if (pg_lint_is(l, i, ")"))
+			if (lintkit_is(l, i, ")"))
 				break;
 		}
 		for (size_t k = 0; k < nk; k++)
@@ -567,15 +466,15 @@ static void pg_lint_citus_create_table(struct pg_lint *l,
 }
 
 /* The REFERENCES table of [i, end), into ref; false when none. */
-static int pg_lint_referenced(const struct pg_lint *l, size_t i, size_t end,
-			      struct pg_lint_name *ref)
+static int pg_lint_referenced(const struct lintkit *l, size_t i, size_t end,
+			      struct lintkit_name *ref)
 {
-	i = pg_lint_find(l, i, end, "REFERENCES");
+	i = lintkit_find(l, i, end, "REFERENCES");
 	return i < end && pg_lint_name(l, i + 1, ref);
 }
 
 /* ALTER TABLE t action, [i, end): Citus's refusals and foreign keys. */
-static void pg_lint_citus_action(struct pg_lint *l, const char *table,
+static void pg_lint_citus_action(struct lintkit *l, const char *table,
 				 size_t i, size_t end)
 {
 	static const char hint_refused[] =
@@ -588,14 +487,14 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 		.table = table,
 		.flags = DBMIGRATE_LINT_IF_NOTED,
 		.note = PG_CITUS_TABLE};
-	struct pg_lint_name ref;
+	struct lintkit_name ref;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, i, "ADD")) {
-		if (pg_lint_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, i, "ADD")) {
+		if (lintkit_is(l, k, "CONSTRAINT"))
 			k += 2;
-		if ((pg_lint_is(l, k, "PRIMARY") && pg_lint_is(l, k + 1, "KEY")) ||
-		    pg_lint_is(l, k, "UNIQUE")) {
+		if ((lintkit_is(l, k, "PRIMARY") && lintkit_is(l, k + 1, "KEY")) ||
+		    lintkit_is(l, k, "UNIQUE")) {
 			pg_lint_citus_key(l, i, table, k);
 			return;
 		}
@@ -614,7 +513,7 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 					"distributed table co-located with this "
 					"one, or drop the foreign key."};
 
-			pg_lint_emit(l, &f, i,
+			lintkit_emit(l, &f, i,
 				     "a foreign key from the distributed table "
 				     "%s to %s, a local table: Citus refuses "
 				     "it",
@@ -625,7 +524,7 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 				 "the distribution column in the key) or make "
 				 "the referenced one a reference table; or drop "
 				 "the foreign key and check in the application.";
-			pg_lint_emit(l, &f, i,
+			lintkit_emit(l, &f, i,
 				     "a foreign key from %s, a local table, to "
 				     "the distributed table %s: Citus accepts "
 				     "it, but a DELETE or UPDATE of %s runs on "
@@ -633,16 +532,16 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 				     "of %s can be left pointing at nothing",
 				     table, ref.s, ref.s, table, table);
 		}
-		if (k == i + 1 || pg_lint_is(l, k, "COLUMN")) {
+		if (k == i + 1 || lintkit_is(l, k, "COLUMN")) {
 			/* ADD [COLUMN] c type CHECK|UNIQUE|PRIMARY KEY (a
 			   column REFERENCES is accepted) */
 			for (size_t p = k; p < end; p++)
-				if (pg_lint_is(l, p, "CHECK") ||
-				    pg_lint_is(l, p, "UNIQUE") ||
-				    pg_lint_is(l, p, "PRIMARY")) {
+				if (lintkit_is(l, p, "CHECK") ||
+				    lintkit_is(l, p, "UNIQUE") ||
+				    lintkit_is(l, p, "PRIMARY")) {
 					r.rule = "citus-unsupported";
 					r.hint = hint_refused;
-					pg_lint_emit(l, &r, i,
+					lintkit_emit(l, &r, i,
 						     "Citus refuses ADD COLUMN "
 						     "with a PRIMARY KEY, UNIQUE "
 						     "or CHECK constraint on %s",
@@ -652,38 +551,38 @@ static void pg_lint_citus_action(struct pg_lint *l, const char *table,
 		}
 		return;
 	}
-	if (pg_lint_is(l, i, "ALTER")) {
-		size_t s = pg_lint_find(l, i, end, "SET");
+	if (lintkit_is(l, i, "ALTER")) {
+		size_t s = lintkit_find(l, i, end, "SET");
 
-		if (pg_lint_is(l, s + 1, "STORAGE") ||
-		    pg_lint_is(l, s + 1, "STATISTICS")) {
+		if (lintkit_is(l, s + 1, "STORAGE") ||
+		    lintkit_is(l, s + 1, "STATISTICS")) {
 			r.rule = "citus-unsupported";
 			r.hint = hint_refused;
-			pg_lint_emit(l, &r, i,
+			lintkit_emit(l, &r, i,
 				     "Citus refuses ALTER COLUMN ... SET %.*s on "
 				     "%s",
 				     (int)l->w[s + 1].len, l->w[s + 1].s, table);
 		}
 		return;
 	}
-	if (pg_lint_is(l, i, "SET") && pg_lint_is(l, k, "WITHOUT") &&
-	    pg_lint_is(l, k + 1, "CLUSTER")) {
+	if (lintkit_is(l, i, "SET") && lintkit_is(l, k, "WITHOUT") &&
+	    lintkit_is(l, k + 1, "CLUSTER")) {
 		r.rule = "citus-unsupported";
 		r.hint = hint_refused;
-		pg_lint_emit(l, &r, i,
+		lintkit_emit(l, &r, i,
 			     "Citus refuses SET WITHOUT CLUSTER on %s", table);
 		return;
 	}
-	if (pg_lint_is(l, i, "RENAME") && pg_lint_is(l, k, "CONSTRAINT")) {
+	if (lintkit_is(l, i, "RENAME") && lintkit_is(l, k, "CONSTRAINT")) {
 		r.rule = "citus-unsupported";
 		r.hint = hint_refused;
-		pg_lint_emit(l, &r, i,
+		lintkit_emit(l, &r, i,
 			     "Citus refuses to rename a constraint of %s", table);
 	}
 }
 
 /* CREATE TRIGGER ... ON t, t a Citus table: refused. */
-static void pg_lint_citus_trigger(struct pg_lint *l, size_t i,
+static void pg_lint_citus_trigger(struct lintkit *l, size_t i,
 				  const char *table)
 {
 	struct dbmigrate_lint_report r = {
@@ -697,28 +596,28 @@ static void pg_lint_citus_trigger(struct pg_lint *l, size_t i,
 			"distributed tables only with citus.enable_unsafe_triggers, "
 			"on each shard, where they see only that shard."};
 
-	pg_lint_emit(l, &r, i,
+	lintkit_emit(l, &r, i,
 		     "Citus refuses triggers on distributed and reference "
 		     "tables such as %s",
 		     table);
 }
 
 /* CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] t */
-static void pg_lint_create_index(struct pg_lint *l, size_t i)
+static void pg_lint_create_index(struct lintkit *l, size_t i)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 	size_t on;
 
-	on = pg_lint_find(l, i + 1, l->n, "ON");
-	if (pg_lint_is(l, on + 1, "ONLY"))
+	on = lintkit_find(l, i + 1, l->n, "ON");
+	if (lintkit_is(l, on + 1, "ONLY"))
 		on++;
 	if (!pg_lint_name(l, on + 1, &t))
 		return;
-	if (pg_lint_is(l, 1, "UNIQUE"))
+	if (lintkit_is(l, 1, "UNIQUE"))
 		pg_lint_citus_key(l, 0, t.s, t.next);
-	if (pg_lint_is(l, i + 1, "CONCURRENTLY"))
+	if (lintkit_is(l, i + 1, "CONCURRENTLY"))
 		return; /* the classification reports it, for the core */
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "index-not-concurrent", 0,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "index-not-concurrent", 0,
 		       t.s, DBMIGRATE_LINT_EXISTING_TABLE,
 		       "Use CREATE INDEX CONCURRENTLY, in a migration of its "
 		       "own: dbmigrate runs it outside the batch transaction. "
@@ -732,37 +631,37 @@ static void pg_lint_create_index(struct pg_lint *l, size_t i)
 }
 
 /* CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE [IF NOT EXISTS] t */
-static void pg_lint_create_table(struct pg_lint *l, size_t i)
+static void pg_lint_create_table(struct lintkit *l, size_t i)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 
 	i++;
-	if (pg_lint_is(l, i, "IF") && pg_lint_is(l, i + 1, "NOT") &&
-	    pg_lint_is(l, i + 2, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "NOT") &&
+	    lintkit_is(l, i + 2, "EXISTS"))
 		i += 3;
 	if (!pg_lint_name(l, i, &t))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_CREATES_TABLE, NULL, i, t.s, 0, NULL,
+	lintkit_report(l, DBMIGRATE_LINT_CREATES_TABLE, NULL, i, t.s, 0, NULL,
 		       NULL);
 	pg_lint_references(l, t.next, l->n);
 	pg_lint_citus_create_table(l, &t);
 }
 
 /* CREATE ... */
-static void pg_lint_create(struct pg_lint *l)
+static void pg_lint_create(struct lintkit *l)
 {
 	size_t i = 1;
-	struct pg_lint_name t;
+	struct lintkit_name t;
 
-	if (pg_lint_is(l, i, "UNIQUE"))
+	if (lintkit_is(l, i, "UNIQUE"))
 		i++;
-	if (pg_lint_is(l, i, "INDEX")) {
+	if (lintkit_is(l, i, "INDEX")) {
 		pg_lint_create_index(l, i);
 		return;
 	}
-	if (pg_lint_is(l, 1, "TRIGGER") || (pg_lint_is(l, 1, "CONSTRAINT") &&
-					    pg_lint_is(l, 2, "TRIGGER"))) {
-		i = pg_lint_find(l, 2, l->n, "ON");
+	if (lintkit_is(l, 1, "TRIGGER") || (lintkit_is(l, 1, "CONSTRAINT") &&
+					    lintkit_is(l, 2, "TRIGGER"))) {
+		i = lintkit_find(l, 2, l->n, "ON");
 		if (pg_lint_name(l, i + 1, &t)) {
 			pg_lint_waits(l, 0, "CREATE TRIGGER", t.s, "writes to");
 			pg_lint_citus_trigger(l, i + 1, t.s);
@@ -770,27 +669,27 @@ static void pg_lint_create(struct pg_lint *l)
 		return;
 	}
 	i = 1;
-	if (pg_lint_is(l, i, "GLOBAL") || pg_lint_is(l, i, "LOCAL"))
+	if (lintkit_is(l, i, "GLOBAL") || lintkit_is(l, i, "LOCAL"))
 		i++;
-	if (pg_lint_is(l, i, "TEMP") || pg_lint_is(l, i, "TEMPORARY") ||
-	    pg_lint_is(l, i, "UNLOGGED"))
+	if (lintkit_is(l, i, "TEMP") || lintkit_is(l, i, "TEMPORARY") ||
+	    lintkit_is(l, i, "UNLOGGED"))
 		i++;
-	if (pg_lint_is(l, i, "TABLE"))
+	if (lintkit_is(l, i, "TABLE"))
 		pg_lint_create_table(l, i);
 }
 
 /* DROP TABLE [IF EXISTS] t [, t ...] */
-static void pg_lint_drop(struct pg_lint *l)
+static void pg_lint_drop(struct lintkit *l)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 	size_t i = 2;
 
-	if (!pg_lint_is(l, 1, "TABLE"))
+	if (!lintkit_is(l, 1, "TABLE"))
 		return;
-	if (pg_lint_is(l, i, "IF") && pg_lint_is(l, i + 1, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "EXISTS"))
 		i += 2;
 	while (pg_lint_name(l, i, &t)) {
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "drop-table", i, t.s,
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "drop-table", i, t.s,
 			       DBMIGRATE_LINT_EXISTING_TABLE,
 			       "First deploy code that no longer uses the "
 			       "table; drop it in a later migration, once "
@@ -799,14 +698,14 @@ static void pg_lint_drop(struct pg_lint *l)
 			       "still uses it",
 			       t.s);
 		pg_lint_waits(l, i, "DROP TABLE", t.s, "queries on");
-		if (!pg_lint_is(l, t.next, ","))
+		if (!lintkit_is(l, t.next, ","))
 			break;
 		i = t.next + 1;
 	}
 }
 
 /* The volatile default of ADD COLUMN in [i, end), described, or NULL. */
-static const char *pg_lint_volatile(const struct pg_lint *l, size_t i,
+static const char *pg_lint_volatile(const struct lintkit *l, size_t i,
 				    size_t end, char *buf, size_t size)
 {
 	static const char *const serials[] = {
@@ -823,27 +722,27 @@ static const char *pg_lint_volatile(const struct pg_lint *l, size_t i,
 	size_t k;
 
 	for (k = 0; k < sizeof serials / sizeof serials[0]; k++)
-		if (pg_lint_is(l, i + 1, serials[k]))
+		if (lintkit_is(l, i + 1, serials[k]))
 			return "a serial column fills every row from a "
 			       "sequence";
-	k = pg_lint_find(l, i, end, "GENERATED");
+	k = lintkit_find(l, i, end, "GENERATED");
 	if (k < end) {
-		if (pg_lint_find(l, k, end, "STORED") < end)
+		if (lintkit_find(l, k, end, "STORED") < end)
 			return "a stored generated column computes every row";
-		if (pg_lint_find(l, k, end, "IDENTITY") < end)
+		if (lintkit_find(l, k, end, "IDENTITY") < end)
 			return "an identity column fills every row from a "
 			       "sequence";
 	}
-	k = pg_lint_find(l, i, end, "DEFAULT");
+	k = lintkit_find(l, i, end, "DEFAULT");
 	if (k >= end)
 		return NULL;
 	k++;
-	while (pg_lint_is(l, k + 1, ".") && pg_lint_ident(l, k + 2))
+	while (lintkit_is(l, k + 1, ".") && pg_lint_ident(l, k + 2))
 		k += 2; /* pg_catalog.random() */
-	if (!pg_lint_is(l, k + 1, "("))
+	if (!lintkit_is(l, k + 1, "("))
 		return NULL;
 	for (size_t v = 0; v < sizeof volatiles / sizeof volatiles[0]; v++) {
-		if (pg_lint_is(l, k, volatiles[v])) {
+		if (lintkit_is(l, k, volatiles[v])) {
 			snprintf(buf, size,
 				 "a volatile default, %s(), is computed for "
 				 "every row",
@@ -855,19 +754,19 @@ static const char *pg_lint_volatile(const struct pg_lint *l, size_t i,
 }
 
 /* ALTER TABLE t ADD ...: a constraint or a column, in [i, end). */
-static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
+static void pg_lint_add(struct lintkit *l, const char *table, size_t i,
 			size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	char buf[128];
 	const char *why;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, k, "CONSTRAINT"))
 		k += 2;
-	if (pg_lint_is(l, k, "FOREIGN")) {
+	if (lintkit_is(l, k, "FOREIGN")) {
 		if (!pg_lint_not_valid(l, k, end))
-			pg_lint_report(
+			lintkit_report(
 				l, DBMIGRATE_LINT_WARNING,
 				"foreign-key-not-valid", i, table,
 				DBMIGRATE_LINT_EXISTING_TABLE,
@@ -882,9 +781,9 @@ static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
 		pg_lint_references(l, k, end);
 		return;
 	}
-	if (pg_lint_is(l, k, "CHECK")) {
+	if (lintkit_is(l, k, "CHECK")) {
 		if (!pg_lint_not_valid(l, k, end))
-			pg_lint_report(
+			lintkit_report(
 				l, DBMIGRATE_LINT_WARNING, "check-not-valid", i,
 				table, DBMIGRATE_LINT_EXISTING_TABLE,
 				"Add it with NOT VALID (only new rows are "
@@ -896,19 +795,19 @@ static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
 				table);
 		return;
 	}
-	if (k != i + 1 || pg_lint_is(l, k, "PRIMARY") ||
-	    pg_lint_is(l, k, "UNIQUE") || pg_lint_is(l, k, "EXCLUDE"))
+	if (k != i + 1 || lintkit_is(l, k, "PRIMARY") ||
+	    lintkit_is(l, k, "UNIQUE") || lintkit_is(l, k, "EXCLUDE"))
 		return;
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
-	if (pg_lint_is(l, k, "IF") && pg_lint_is(l, k + 1, "NOT") &&
-	    pg_lint_is(l, k + 2, "EXISTS"))
+	if (lintkit_is(l, k, "IF") && lintkit_is(l, k + 1, "NOT") &&
+	    lintkit_is(l, k + 2, "EXISTS"))
 		k += 3;
 	if (!pg_lint_name(l, k, &col))
 		return;
 	why = pg_lint_volatile(l, k, end, buf, sizeof buf);
 	if (why != NULL)
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "volatile-default", i,
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "volatile-default", i,
 			       table, DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Add the column without that default (a "
 			       "constant default is fine), then SET DEFAULT "
@@ -921,20 +820,20 @@ static void pg_lint_add(struct pg_lint *l, const char *table, size_t i,
 }
 
 /* ALTER TABLE t ALTER [COLUMN] c ..., in [i, end). */
-static void pg_lint_alter_column(struct pg_lint *l, const char *table,
+static void pg_lint_alter_column(struct lintkit *l, const char *table,
 				 size_t i, size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
 	if (!pg_lint_name(l, k, &col) || col.next >= end)
 		return;
 	k = col.next;
-	if (pg_lint_is(l, k, "SET") && pg_lint_is(l, k + 1, "NOT") &&
-	    pg_lint_is(l, k + 2, "NULL"))
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "set-not-null", i,
+	if (lintkit_is(l, k, "SET") && lintkit_is(l, k + 1, "NOT") &&
+	    lintkit_is(l, k + 2, "NULL"))
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "set-not-null", i,
 			       table, DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Add CHECK (column IS NOT NULL) NOT VALID, "
 			       "VALIDATE CONSTRAINT it in a later migration, "
@@ -944,10 +843,10 @@ static void pg_lint_alter_column(struct pg_lint *l, const char *table,
 			       "SET NOT NULL on %s.%s scans every row while "
 			       "blocking reads and writes",
 			       table, col.s);
-	if (pg_lint_is(l, k, "TYPE") ||
-	    (pg_lint_is(l, k, "SET") && pg_lint_is(l, k + 1, "DATA") &&
-	     pg_lint_is(l, k + 2, "TYPE")))
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "alter-column-type",
+	if (lintkit_is(l, k, "TYPE") ||
+	    (lintkit_is(l, k, "SET") && lintkit_is(l, k + 1, "DATA") &&
+	     lintkit_is(l, k + 2, "TYPE")))
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "alter-column-type",
 			       i, table, DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Add a column of the new type, fill it in "
 			       "batches, move the code over, then drop the old "
@@ -961,21 +860,21 @@ static void pg_lint_alter_column(struct pg_lint *l, const char *table,
 }
 
 /* ALTER TABLE t DROP [COLUMN] [IF EXISTS] c, in [i, end). */
-static void pg_lint_drop_column(struct pg_lint *l, const char *table,
+static void pg_lint_drop_column(struct lintkit *l, const char *table,
 				size_t i, size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, k, "CONSTRAINT"))
 		return;
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
-	if (pg_lint_is(l, k, "IF") && pg_lint_is(l, k + 1, "EXISTS"))
+	if (lintkit_is(l, k, "IF") && lintkit_is(l, k + 1, "EXISTS"))
 		k += 2;
 	if (k >= end || !pg_lint_name(l, k, &col))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "drop-column", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "drop-column", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE,
 		       "First deploy code that no longer reads or writes the "
 		       "column (tell an ORM to ignore it), then drop it in a "
@@ -986,16 +885,16 @@ static void pg_lint_drop_column(struct pg_lint *l, const char *table,
 }
 
 /* ALTER TABLE t RENAME [COLUMN] a TO b | RENAME TO u, in [i, end). */
-static void pg_lint_rename(struct pg_lint *l, const char *table, size_t i,
+static void pg_lint_rename(struct lintkit *l, const char *table, size_t i,
 			   size_t end)
 {
-	struct pg_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (pg_lint_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, k, "CONSTRAINT"))
 		return;
-	if (pg_lint_is(l, k, "TO")) {
-		pg_lint_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+	if (lintkit_is(l, k, "TO")) {
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
 			       DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Leave a view under the old name (CREATE VIEW "
 			       "old AS SELECT * FROM new) in the same "
@@ -1007,11 +906,11 @@ static void pg_lint_rename(struct pg_lint *l, const char *table, size_t i,
 			       table);
 		return;
 	}
-	if (pg_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
 	if (k >= end || !pg_lint_name(l, k, &col))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE,
 		       "Add the new column, write to both and fill it in "
 		       "batches, move reads over, then drop the old column in "
@@ -1022,45 +921,45 @@ static void pg_lint_rename(struct pg_lint *l, const char *table, size_t i,
 }
 
 /* ALTER TABLE [IF EXISTS] [ONLY] t [*] action [, action ...] */
-static void pg_lint_alter(struct pg_lint *l)
+static void pg_lint_alter(struct lintkit *l)
 {
-	struct pg_lint_name t;
+	struct lintkit_name t;
 	size_t i = 2, end;
 	int only_validate = 1;
 
-	if (!pg_lint_is(l, 1, "TABLE"))
+	if (!lintkit_is(l, 1, "TABLE"))
 		return;
-	if (pg_lint_is(l, i, "IF") && pg_lint_is(l, i + 1, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "EXISTS"))
 		i += 2;
-	if (pg_lint_is(l, i, "ONLY"))
+	if (lintkit_is(l, i, "ONLY"))
 		i++;
-	if (pg_lint_is(l, i, "ALL") || !pg_lint_name(l, i, &t))
+	if (lintkit_is(l, i, "ALL") || !pg_lint_name(l, i, &t))
 		return;
 	i = t.next;
-	if (pg_lint_is(l, i, "*"))
+	if (lintkit_is(l, i, "*"))
 		i++;
 	/* Actions are separated by commas outside parentheses. */
 	for (; i < l->n; i = end + 1) {
 		int depth = 0;
 
 		for (end = i; end < l->n; end++) {
-			if (pg_lint_is(l, end, "("))
+			if (lintkit_is(l, end, "("))
 				depth++;
-			else if (pg_lint_is(l, end, ")"))
+			else if (lintkit_is(l, end, ")"))
 				depth--;
-			else if (depth == 0 && pg_lint_is(l, end, ","))
+			else if (depth == 0 && lintkit_is(l, end, ","))
 				break;
 		}
-		if (!pg_lint_is(l, i, "VALIDATE"))
+		if (!lintkit_is(l, i, "VALIDATE"))
 			only_validate = 0;
 		pg_lint_citus_action(l, t.s, i, end);
-		if (pg_lint_is(l, i, "ADD"))
+		if (lintkit_is(l, i, "ADD"))
 			pg_lint_add(l, t.s, i, end);
-		else if (pg_lint_is(l, i, "ALTER"))
+		else if (lintkit_is(l, i, "ALTER"))
 			pg_lint_alter_column(l, t.s, i, end);
-		else if (pg_lint_is(l, i, "DROP"))
+		else if (lintkit_is(l, i, "DROP"))
 			pg_lint_drop_column(l, t.s, i, end);
-		else if (pg_lint_is(l, i, "RENAME"))
+		else if (lintkit_is(l, i, "RENAME"))
 			pg_lint_rename(l, t.s, i, end);
 	}
 	/* VALIDATE CONSTRAINT takes a lock that reads and writes pass. */
@@ -1069,22 +968,22 @@ static void pg_lint_alter(struct pg_lint *l)
 }
 
 /* SET [SESSION | LOCAL] lock_timeout { TO | = } value */
-static void pg_lint_set(struct pg_lint *l)
+static void pg_lint_set(struct lintkit *l)
 {
 	size_t i = 1;
 
-	if (pg_lint_is(l, i, "SESSION") || pg_lint_is(l, i, "LOCAL"))
+	if (lintkit_is(l, i, "SESSION") || lintkit_is(l, i, "LOCAL"))
 		i++;
-	if (!pg_lint_is(l, i, "lock_timeout"))
+	if (!lintkit_is(l, i, "lock_timeout"))
 		return;
 	i++;
-	if (pg_lint_is(l, i, "TO") || pg_lint_is(l, i, "="))
+	if (lintkit_is(l, i, "TO") || lintkit_is(l, i, "="))
 		i++;
 	/* 0 and DEFAULT (the server's, usually 0) set no limit. The value
 	   '5s' is a string the words skip, so it shows as nothing. */
-	if (pg_lint_is(l, i, "0") || pg_lint_is(l, i, "DEFAULT"))
+	if (lintkit_is(l, i, "0") || lintkit_is(l, i, "DEFAULT"))
 		return;
-	pg_lint_report(l, DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, NULL, 0, NULL, 0,
+	lintkit_report(l, DBMIGRATE_LINT_SETS_LOCK_TIMEOUT, NULL, 0, NULL, 0,
 		       NULL, NULL);
 }
 
@@ -1092,7 +991,7 @@ static void pg_lint_set(struct pg_lint *l)
 dbmigrate_code pg_lint(const struct dbmigrate_host *host, const char *sql,
 		       size_t len, dbmigrate_lint_fn fn, void *ctx)
 {
-	struct pg_lint *l = calloc(1, sizeof *l);
+	struct lintkit *l = calloc(1, sizeof *l);
 
 	if (l == NULL) {
 		struct dbmigrate_driver_error e = {
@@ -1110,18 +1009,18 @@ dbmigrate_code pg_lint(const struct dbmigrate_host *host, const char *sql,
 	l->fn = fn;
 	l->ctx = ctx;
 	l->n = host->words(DBMIGRATE_LEX_POSTGRES, sql, len, l->w,
-			   PG_LINT_WORDS);
-	if (pg_lint_is(l, 0, "CREATE"))
+			   LINTKIT_WORDS);
+	if (lintkit_is(l, 0, "CREATE"))
 		pg_lint_create(l);
-	else if (pg_lint_is(l, 0, "ALTER"))
+	else if (lintkit_is(l, 0, "ALTER"))
 		pg_lint_alter(l);
-	else if (pg_lint_is(l, 0, "DROP"))
+	else if (lintkit_is(l, 0, "DROP"))
 		pg_lint_drop(l);
-	else if (pg_lint_is(l, 0, "SET"))
+	else if (lintkit_is(l, 0, "SET"))
 		pg_lint_set(l);
-	else if (pg_lint_is(l, 0, "SELECT"))
+	else if (lintkit_is(l, 0, "SELECT"))
 		pg_lint_citus_select(l);
-	else if (pg_lint_is(l, 0, "INSERT") || pg_lint_is(l, 0, "COPY"))
+	else if (lintkit_is(l, 0, "INSERT") || lintkit_is(l, 0, "COPY"))
 		pg_lint_fills(l);
 	free(l);
 	return DBMIGRATE_OK;

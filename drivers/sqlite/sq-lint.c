@@ -16,17 +16,12 @@
  */
 #include "sq.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Enough for any DDL statement; a longer one is read this far. */
-#define SQ_LINT_WORDS 1024
-
-/* A normalised table or column name. */
-#define SQ_LINT_NAME 128
+#include "../common/lintkit.h"
 
 /* How to rebuild a table, as SQLite documents it. */
 static const char sq_lint_rebuild[] =
@@ -38,40 +33,8 @@ static const char sq_lint_rebuild[] =
 	"PRAGMA foreign_keys=ON. dbmigrate runs the two PRAGMAs around the "
 	"migration's own transaction and fails it if the check finds a row.";
 
-/* One statement being linted. */
-struct sq_lint {
-	const char *sql;
-	struct dbmigrate_word w[SQ_LINT_WORDS];
-	size_t n;
-	dbmigrate_lint_fn fn;
-	void *ctx;
-	int stop;
-};
-
-/* A name read from the statement: normalised, and where it ends. */
-struct sq_lint_name {
-	char s[SQ_LINT_NAME];
-	size_t next;
-};
-
-/* True when word i exists and is the keyword kw. */
-static int sq_lint_is(const struct sq_lint *l, size_t i, const char *kw)
-{
-	return i < l->n && l->w[i].len == strlen(kw) &&
-	       strncasecmp(l->w[i].s, kw, l->w[i].len) == 0;
-}
-
-/* The index of keyword kw in [i, end), or end. */
-static size_t sq_lint_find(const struct sq_lint *l, size_t i, size_t end,
-			   const char *kw)
-{
-	while (i < end && !sq_lint_is(l, i, kw))
-		i++;
-	return i;
-}
-
 /* True when word i can be a name: a word or a quoted identifier. */
-static int sq_lint_ident(const struct sq_lint *l, size_t i)
+static int sq_lint_ident(const struct lintkit *l, size_t i)
 {
 	unsigned char ch;
 
@@ -85,7 +48,7 @@ static int sq_lint_ident(const struct sq_lint *l, size_t i)
 
 /* Copy word i as a name: quotes taken off, folded to lower case (SQLite
    compares names without regard to ASCII case, quoted or not). */
-static void sq_lint_copy(const struct sq_lint *l, size_t i, char *out)
+static void sq_lint_copy(const struct lintkit *l, size_t i, char *out)
 {
 	const char *s = l->w[i].s;
 	size_t len = l->w[i].len, o = 0;
@@ -94,7 +57,7 @@ static void sq_lint_copy(const struct sq_lint *l, size_t i, char *out)
 		s++;
 		len -= 2;
 	}
-	for (size_t k = 0; k < len && o + 1 < SQ_LINT_NAME; k++) {
+	for (size_t k = 0; k < len && o + 1 < LINTKIT_NAME; k++) {
 		char c = s[k];
 
 		out[o++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -103,56 +66,17 @@ static void sq_lint_copy(const struct sq_lint *l, size_t i, char *out)
 }
 
 /* Read a possibly qualified name at word i into *nm (its last part). */
-static int sq_lint_name(const struct sq_lint *l, size_t i,
-			struct sq_lint_name *nm)
+static int sq_lint_name(const struct lintkit *l, size_t i,
+			struct lintkit_name *nm)
 {
-	if (!sq_lint_ident(l, i))
-		return 0;
-	while (sq_lint_is(l, i + 1, ".") && sq_lint_ident(l, i + 2))
-		i += 2;
-	sq_lint_copy(l, i, nm->s);
-	nm->next = i + 1;
-	return 1;
-}
-
-/* Report one finding at word i. */
-static void sq_lint_report(struct sq_lint *l, enum dbmigrate_lint_kind kind,
-			   const char *rule, size_t i, const char *table,
-			   unsigned flags, const char *hint, const char *fmt,
-			   ...) SQ_PRINTF(8, 9);
-
-static void sq_lint_report(struct sq_lint *l, enum dbmigrate_lint_kind kind,
-			   const char *rule, size_t i, const char *table,
-			   unsigned flags, const char *hint, const char *fmt,
-			   ...)
-{
-	struct dbmigrate_lint_report r = {
-		.kind = kind,
-		.rule = rule,
-		.hint = hint,
-		.offset = i < l->n ? (size_t)(l->w[i].s - l->sql) : 0,
-		.table = table,
-		.flags = flags,
-	};
-	char msg[512];
-	va_list ap;
-
-	if (l->stop)
-		return;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
-		va_end(ap);
-		r.message = msg;
-	}
-	l->stop = l->fn(l->ctx, &r) != 0;
+	return lintkit_name(l, i, sq_lint_ident, sq_lint_copy, nm);
 }
 
 /* An ALTER TABLE form SQLite lacks, at word i: it fails at `up`. */
-static void sq_lint_unsupported(struct sq_lint *l, size_t i,
+static void sq_lint_unsupported(struct lintkit *l, size_t i,
 				const char *table, const char *what)
 {
-	sq_lint_report(l, DBMIGRATE_LINT_WARNING, "sqlite-unsupported-alter",
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "sqlite-unsupported-alter",
 		       i, table, 0, sq_lint_rebuild,
 		       "SQLite's ALTER TABLE cannot %s (%s): the statement "
 		       "fails",
@@ -160,39 +84,39 @@ static void sq_lint_unsupported(struct sq_lint *l, size_t i,
 }
 
 /* CREATE [TEMP|TEMPORARY] TABLE [IF NOT EXISTS] t */
-static void sq_lint_create(struct sq_lint *l)
+static void sq_lint_create(struct lintkit *l)
 {
-	struct sq_lint_name t;
+	struct lintkit_name t;
 	size_t i = 1;
 
-	if (sq_lint_is(l, i, "TEMP") || sq_lint_is(l, i, "TEMPORARY"))
+	if (lintkit_is(l, i, "TEMP") || lintkit_is(l, i, "TEMPORARY"))
 		i++;
-	if (sq_lint_is(l, i, "VIRTUAL"))
+	if (lintkit_is(l, i, "VIRTUAL"))
 		i++;
-	if (!sq_lint_is(l, i, "TABLE"))
+	if (!lintkit_is(l, i, "TABLE"))
 		return;
 	i++;
-	if (sq_lint_is(l, i, "IF") && sq_lint_is(l, i + 1, "NOT") &&
-	    sq_lint_is(l, i + 2, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "NOT") &&
+	    lintkit_is(l, i + 2, "EXISTS"))
 		i += 3;
 	if (sq_lint_name(l, i, &t))
-		sq_lint_report(l, DBMIGRATE_LINT_CREATES_TABLE, NULL, i, t.s, 0,
+		lintkit_report(l, DBMIGRATE_LINT_CREATES_TABLE, NULL, i, t.s, 0,
 			       NULL, NULL);
 }
 
 /* DROP TABLE [IF EXISTS] t */
-static void sq_lint_drop(struct sq_lint *l)
+static void sq_lint_drop(struct lintkit *l)
 {
-	struct sq_lint_name t;
+	struct lintkit_name t;
 	size_t i = 2;
 
-	if (!sq_lint_is(l, 1, "TABLE"))
+	if (!lintkit_is(l, 1, "TABLE"))
 		return;
-	if (sq_lint_is(l, i, "IF") && sq_lint_is(l, i + 1, "EXISTS"))
+	if (lintkit_is(l, i, "IF") && lintkit_is(l, i + 1, "EXISTS"))
 		i += 2;
 	if (!sq_lint_name(l, i, &t))
 		return;
-	sq_lint_report(l, DBMIGRATE_LINT_WARNING, "drop-table", i, t.s,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "drop-table", i, t.s,
 		       DBMIGRATE_LINT_EXISTING_TABLE,
 		       "In a table rebuild, put PRAGMA foreign_keys=OFF first "
 		       "and PRAGMA foreign_keys=ON last in the migration, with "
@@ -209,77 +133,77 @@ static void sq_lint_drop(struct sq_lint *l)
 
 /* ALTER TABLE t ADD [COLUMN] def, words [i, end): the column kinds
    SQLite refuses to add. */
-static void sq_lint_add(struct sq_lint *l, const char *table, size_t i,
+static void sq_lint_add(struct lintkit *l, const char *table, size_t i,
 			size_t end)
 {
 	size_t k = i + 1, d;
 
-	if (sq_lint_is(l, k, "CONSTRAINT") || sq_lint_is(l, k, "PRIMARY") ||
-	    sq_lint_is(l, k, "UNIQUE") || sq_lint_is(l, k, "CHECK") ||
-	    sq_lint_is(l, k, "FOREIGN")) {
+	if (lintkit_is(l, k, "CONSTRAINT") || lintkit_is(l, k, "PRIMARY") ||
+	    lintkit_is(l, k, "UNIQUE") || lintkit_is(l, k, "CHECK") ||
+	    lintkit_is(l, k, "FOREIGN")) {
 		sq_lint_unsupported(l, i, table, "add a constraint");
 		return;
 	}
-	if (sq_lint_find(l, k, end, "PRIMARY") < end) {
+	if (lintkit_find(l, k, end, "PRIMARY") < end) {
 		sq_lint_unsupported(l, i, table, "add a PRIMARY KEY column");
 		return;
 	}
-	if (sq_lint_find(l, k, end, "UNIQUE") < end) {
+	if (lintkit_find(l, k, end, "UNIQUE") < end) {
 		sq_lint_unsupported(l, i, table, "add a UNIQUE column");
 		return;
 	}
-	if (sq_lint_find(l, k, end, "STORED") < end) {
+	if (lintkit_find(l, k, end, "STORED") < end) {
 		sq_lint_unsupported(l, i, table,
 				    "add a STORED generated column");
 		return;
 	}
-	d = sq_lint_find(l, k, end, "DEFAULT");
-	if (d < end && (sq_lint_is(l, d + 1, "CURRENT_TIMESTAMP") ||
-			sq_lint_is(l, d + 1, "CURRENT_TIME") ||
-			sq_lint_is(l, d + 1, "CURRENT_DATE") ||
-			(sq_lint_is(l, d + 1, "(") && d + 3 < end &&
+	d = lintkit_find(l, k, end, "DEFAULT");
+	if (d < end && (lintkit_is(l, d + 1, "CURRENT_TIMESTAMP") ||
+			lintkit_is(l, d + 1, "CURRENT_TIME") ||
+			lintkit_is(l, d + 1, "CURRENT_DATE") ||
+			(lintkit_is(l, d + 1, "(") && d + 3 < end &&
 			 sq_lint_ident(l, d + 2) &&
-			 sq_lint_is(l, d + 3, "(")))) {
+			 lintkit_is(l, d + 3, "(")))) {
 		sq_lint_unsupported(l, i, table,
 				    "add a column with a non-constant default");
 		return;
 	}
 	for (size_t n = k; n + 1 < end; n++)
-		if (sq_lint_is(l, n, "NOT") && sq_lint_is(l, n + 1, "NULL") &&
-		    (d >= end || sq_lint_is(l, d + 1, "NULL"))) {
+		if (lintkit_is(l, n, "NOT") && lintkit_is(l, n + 1, "NULL") &&
+		    (d >= end || lintkit_is(l, d + 1, "NULL"))) {
 			sq_lint_unsupported(l, i, table,
 					    "add a NOT NULL column without a "
 					    "default");
 			return;
 		}
-	if (sq_lint_find(l, k, end, "REFERENCES") < end && d < end &&
-	    !sq_lint_is(l, d + 1, "NULL"))
+	if (lintkit_find(l, k, end, "REFERENCES") < end && d < end &&
+	    !lintkit_is(l, d + 1, "NULL"))
 		sq_lint_unsupported(l, i, table,
 				    "add a REFERENCES column with a default "
 				    "other than NULL while foreign keys are on");
 }
 
 /* ALTER TABLE t DROP [COLUMN] c, words [i, end). */
-static void sq_lint_drop_column(struct sq_lint *l, const char *table,
+static void sq_lint_drop_column(struct lintkit *l, const char *table,
 				size_t i, size_t end)
 {
-	struct sq_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (sq_lint_is(l, k, "CONSTRAINT") || sq_lint_is(l, k, "PRIMARY") ||
-	    sq_lint_is(l, k, "FOREIGN") || sq_lint_is(l, k, "INDEX")) {
+	if (lintkit_is(l, k, "CONSTRAINT") || lintkit_is(l, k, "PRIMARY") ||
+	    lintkit_is(l, k, "FOREIGN") || lintkit_is(l, k, "INDEX")) {
 		sq_lint_unsupported(l, i, table, "drop a constraint");
 		return;
 	}
-	if (sq_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
-	if (sq_lint_is(l, k, "IF")) {
+	if (lintkit_is(l, k, "IF")) {
 		sq_lint_unsupported(l, i, table, "DROP COLUMN IF EXISTS");
 		return;
 	}
 	if (k >= end || !sq_lint_name(l, k, &col))
 		return;
-	sq_lint_report(l, DBMIGRATE_LINT_WARNING, "drop-column", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "drop-column", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE,
 		       "First deploy code that no longer reads or writes the "
 		       "column, then drop it in a later migration. SQLite "
@@ -293,14 +217,14 @@ static void sq_lint_drop_column(struct sq_lint *l, const char *table,
 }
 
 /* ALTER TABLE t RENAME [COLUMN] a TO b | RENAME TO u, words [i, end). */
-static void sq_lint_rename(struct sq_lint *l, const char *table, size_t i,
+static void sq_lint_rename(struct lintkit *l, const char *table, size_t i,
 			   size_t end)
 {
-	struct sq_lint_name col;
+	struct lintkit_name col;
 	size_t k = i + 1;
 
-	if (sq_lint_is(l, k, "TO")) {
-		sq_lint_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+	if (lintkit_is(l, k, "TO")) {
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
 			       DBMIGRATE_LINT_EXISTING_TABLE,
 			       "Leave a view under the old name (CREATE VIEW "
 			       "old AS SELECT * FROM new) and drop it once no "
@@ -310,11 +234,11 @@ static void sq_lint_rename(struct sq_lint *l, const char *table, size_t i,
 			       table);
 		return;
 	}
-	if (sq_lint_is(l, k, "COLUMN"))
+	if (lintkit_is(l, k, "COLUMN"))
 		k++;
 	if (k >= end || !sq_lint_name(l, k, &col))
 		return;
-	sq_lint_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
 		       DBMIGRATE_LINT_EXISTING_TABLE,
 		       "Add the new column, write to both and fill it, move "
 		       "reads over, then drop the old column in a later "
@@ -326,16 +250,16 @@ static void sq_lint_rename(struct sq_lint *l, const char *table, size_t i,
 
 /* ALTER TABLE t action: SQLite has RENAME TO, RENAME [COLUMN], ADD
    [COLUMN] and DROP [COLUMN], one per statement. */
-static void sq_lint_alter(struct sq_lint *l)
+static void sq_lint_alter(struct lintkit *l)
 {
-	struct sq_lint_name t;
+	struct lintkit_name t;
 	size_t i = 2, end;
 	int depth = 0;
 
-	if (!sq_lint_is(l, 1, "TABLE"))
+	if (!lintkit_is(l, 1, "TABLE"))
 		return;
-	if (sq_lint_is(l, i, "IF") || sq_lint_is(l, i, "ONLY")) {
-		sq_lint_report(l, DBMIGRATE_LINT_WARNING,
+	if (lintkit_is(l, i, "IF") || lintkit_is(l, i, "ONLY")) {
+		lintkit_report(l, DBMIGRATE_LINT_WARNING,
 			       "sqlite-unsupported-alter", i, NULL, 0,
 			       "Write ALTER TABLE name ... (SQLite has no IF "
 			       "EXISTS or ONLY there).",
@@ -348,11 +272,11 @@ static void sq_lint_alter(struct sq_lint *l)
 		return;
 	i = t.next;
 	for (end = i; end < l->n; end++) {
-		if (sq_lint_is(l, end, "("))
+		if (lintkit_is(l, end, "("))
 			depth++;
-		else if (sq_lint_is(l, end, ")"))
+		else if (lintkit_is(l, end, ")"))
 			depth--;
-		else if (depth == 0 && sq_lint_is(l, end, ","))
+		else if (depth == 0 && lintkit_is(l, end, ","))
 			break;
 	}
 	if (end < l->n) {
@@ -360,14 +284,14 @@ static void sq_lint_alter(struct sq_lint *l)
 				    "take several actions in one statement");
 		return;
 	}
-	if (sq_lint_is(l, i, "ADD"))
+	if (lintkit_is(l, i, "ADD"))
 		sq_lint_add(l, t.s, i, end);
-	else if (sq_lint_is(l, i, "DROP"))
+	else if (lintkit_is(l, i, "DROP"))
 		sq_lint_drop_column(l, t.s, i, end);
-	else if (sq_lint_is(l, i, "RENAME"))
+	else if (lintkit_is(l, i, "RENAME"))
 		sq_lint_rename(l, t.s, i, end);
-	else if (sq_lint_is(l, i, "ALTER") || sq_lint_is(l, i, "MODIFY") ||
-		 sq_lint_is(l, i, "CHANGE"))
+	else if (lintkit_is(l, i, "ALTER") || lintkit_is(l, i, "MODIFY") ||
+		 lintkit_is(l, i, "CHANGE"))
 		sq_lint_unsupported(l, i, t.s,
 				    "change a column's type, default or "
 				    "constraints");
@@ -376,7 +300,7 @@ static void sq_lint_alter(struct sq_lint *l)
 }
 
 /* PRAGMA writable_schema = ... */
-static void sq_lint_pragma(struct sq_lint *l, const struct dbmigrate_host *host,
+static void sq_lint_pragma(struct lintkit *l, const struct dbmigrate_host *host,
 			   size_t len)
 {
 	size_t n;
@@ -388,17 +312,17 @@ static void sq_lint_pragma(struct sq_lint *l, const struct dbmigrate_host *host,
 		/* PRAGMA [schema.]foreign_keys = OFF (or (0), false, no):
 		   the first step of a table rebuild, after which a DROP
 		   TABLE deletes no row of the tables referencing it. */
-		size_t v = (sq_lint_is(l, 2, ".") ? 3 : 1) + 2;
+		size_t v = (lintkit_is(l, 2, ".") ? 3 : 1) + 2;
 
-		if (sq_lint_is(l, v, "OFF") || sq_lint_is(l, v, "0") ||
-		    sq_lint_is(l, v, "FALSE") || sq_lint_is(l, v, "NO"))
-			sq_lint_report(l, DBMIGRATE_LINT_GUARDS, "drop-table",
+		if (lintkit_is(l, v, "OFF") || lintkit_is(l, v, "0") ||
+		    lintkit_is(l, v, "FALSE") || lintkit_is(l, v, "NO"))
+			lintkit_report(l, DBMIGRATE_LINT_GUARDS, "drop-table",
 				       0, NULL, 0, NULL, NULL);
 		return;
 	}
 	if (p != NULL && assigns && n == 15 &&
 	    strncasecmp(p, "writable_schema", n) == 0)
-		sq_lint_report(l, DBMIGRATE_LINT_WARNING, "writable-schema", 0,
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "writable-schema", 0,
 			       NULL, 0, sq_lint_rebuild,
 			       "PRAGMA writable_schema lets the migration edit "
 			       "sqlite_schema by hand, where one mistake "
@@ -409,7 +333,7 @@ static void sq_lint_pragma(struct sq_lint *l, const struct dbmigrate_host *host,
 dbmigrate_code sq_lint(const struct dbmigrate_host *host, const char *sql,
 		       size_t len, dbmigrate_lint_fn fn, void *ctx)
 {
-	struct sq_lint *l = calloc(1, sizeof *l);
+	struct lintkit *l = calloc(1, sizeof *l);
 
 	if (l == NULL)
 		return sq_host_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
@@ -417,17 +341,17 @@ dbmigrate_code sq_lint(const struct dbmigrate_host *host, const char *sql,
 	l->sql = sql;
 	l->fn = fn;
 	l->ctx = ctx;
-	l->n = host->words(SQ_LEX, sql, len, l->w, SQ_LINT_WORDS);
-	if (sq_lint_is(l, 0, "CREATE"))
+	l->n = host->words(SQ_LEX, sql, len, l->w, LINTKIT_WORDS);
+	if (lintkit_is(l, 0, "CREATE"))
 		sq_lint_create(l);
-	else if (sq_lint_is(l, 0, "ALTER"))
+	else if (lintkit_is(l, 0, "ALTER"))
 		sq_lint_alter(l);
-	else if (sq_lint_is(l, 0, "DROP"))
+	else if (lintkit_is(l, 0, "DROP"))
 		sq_lint_drop(l);
-	else if (sq_lint_is(l, 0, "PRAGMA"))
+	else if (lintkit_is(l, 0, "PRAGMA"))
 		sq_lint_pragma(l, host, len);
-	else if (sq_lint_is(l, 0, "VACUUM"))
-		sq_lint_report(l, DBMIGRATE_LINT_WARNING, "vacuum", 0, NULL, 0,
+	else if (lintkit_is(l, 0, "VACUUM"))
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "vacuum", 0, NULL, 0,
 			       "Run VACUUM in a maintenance window rather than "
 			       "in a migration: it changes no schema.",
 			       "VACUUM rewrites the whole database file, "

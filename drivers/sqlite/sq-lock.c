@@ -26,6 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/drvkit.h"
+
 #define SQ_LOCK_SUFFIX "-dbmigrate.lock"
 #define SQ_LOCK_FIRST 0.01 /* first wait between tries, seconds */
 #define SQ_LOCK_MAX 0.2    /* longest wait between tries */
@@ -152,7 +154,7 @@ dbmigrate_code sq_lock(dbmigrate_conn *c, const char *table, double timeout)
 	}
 	c->lock_fd = fd;
 	/* The pid, for the message of whoever waits for us. */
-	if (ftruncate(fd, 0) != 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+	if (drvkit_write_pid(fd) != 0)
 		sq_log(c, DBMIGRATE_LOG_DEBUG,
 		       "sqlite: cannot write the pid into the lock file: %s",
 		       strerror(errno));

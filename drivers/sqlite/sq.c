@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/drvkit.h"
+
 /* VM instructions between two calls of the progress handler. */
 #define SQ_PROGRESS_OPS 1000
 
@@ -194,18 +196,6 @@ dbmigrate_code sq_open_path(const struct dbmigrate_host *host,
 	return DBMIGRATE_OK;
 }
 
-/* The value of hex digit ch, or -1. */
-static int sq_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * The path of a URL (or of a bare path given as the database name):
  * scheme and "//" taken off, %XX decoded, made absolute from the working
@@ -268,8 +258,8 @@ static char *sq_url_path(const struct dbmigrate_host *host, const char *url,
 			*w++ = '/';
 	}
 	for (const char *p = rest; *p != '\0'; p++) {
-		if (*p == '%' && sq_hex(p[1]) >= 0 && sq_hex(p[2]) >= 0) {
-			*w++ = (char)(sq_hex(p[1]) * 16 + sq_hex(p[2]));
+		if (*p == '%' && drvkit_hex(p[1]) >= 0 && drvkit_hex(p[2]) >= 0) {
+			*w++ = (char)(drvkit_hex(p[1]) * 16 + drvkit_hex(p[2]));
 			p += 2;
 		} else {
 			*w++ = *p;
@@ -373,16 +363,10 @@ static void sq_cancel(dbmigrate_conn *c)
 static dbmigrate_code sq_configure(dbmigrate_conn *c,
 				   const struct dbmigrate_settings *s)
 {
-	struct dbmigrate_settings v = { .struct_size = sizeof v };
-
-	if (s->struct_size >= offsetof(struct dbmigrate_settings, lock_retries) +
-				  sizeof s->lock_retries)
-		v = *s;
-	if (!(v.lock_timeout >= 0) || !(v.statement_timeout >= 0))
+	if (drvkit_settings(s, &c->limits) != 0)
 		return sq_error(c, DBMIGRATE_EUSAGE, NULL, NULL,
 				"sqlite: invalid limits (negative or not a "
 				"number)");
-	c->limits = v;
 	return DBMIGRATE_OK;
 }
 

@@ -233,18 +233,7 @@ static bool lint_silenced(const struct lint_run *run, size_t k,
 /* Make room for one more warning; false when out of memory. */
 static bool lint_grow(struct dbmigrate_lint_result *r)
 {
-	dbmigrate_lint_warning *nv;
-	size_t ncap;
-
-	if (r->n < r->cap)
-		return true;
-	ncap = r->cap == 0 ? 16 : r->cap * 2;
-	nv = realloc(r->v, ncap * sizeof *nv);
-	if (nv == NULL)
-		return false;
-	r->v = nv;
-	r->cap = ncap;
-	return true;
+	return array_grow(&r->v, &r->cap, r->n, sizeof *r->v, 16);
 }
 
 /* Free the strings of one warning. */
@@ -323,15 +312,8 @@ static bool lint_names_add(struct lint_names *names, const char *name)
 
 	if (lint_names_has(names, name))
 		return true;
-	if (names->n == names->cap) {
-		size_t ncap = names->cap == 0 ? 8 : names->cap * 2;
-		char **nv = realloc(names->v, ncap * sizeof *nv);
-
-		if (nv == NULL)
-			return false;
-		names->v = nv;
-		names->cap = ncap;
-	}
+	if (!array_grow(&names->v, &names->cap, names->n, sizeof *names->v, 8))
+		return false;
 	if ((copy = strdup(name)) == NULL)
 		return false;
 	names->v[names->n++] = copy;
@@ -536,7 +518,7 @@ static void lint_missing_down(struct lint_run *run)
 /*
  * The runner's per-migration lock timeout, a line of its own
  * "-- dbmigrate:lock-timeout 5s" in the body, read as the runner reads
- * it (directive_next(), config_parse_duration()): 1 when the last one
+ * it (directive_next(), directive_seconds()): 1 when the last one
  * sets a limit, 0 when it sets none ("0"), -1 when there is none (or no
  * valid one: the runner refuses the file then, and says so).
  */
@@ -547,15 +529,10 @@ static int lint_timeout_directive(const char *s, size_t len)
 	int found = -1;
 
 	while (directive_next(s, len, &pos, &d)) {
-		char value[64];
 		double secs;
 
-		if (strcmp(d.word, "lock-timeout") != 0 || d.trailing ||
-		    d.value_len >= sizeof value)
-			continue;
-		memcpy(value, d.value, d.value_len);
-		value[d.value_len] = '\0';
-		if (config_parse_duration(value, &secs) == 0)
+		if (strcmp(d.word, "lock-timeout") == 0 &&
+		    directive_seconds(&d, &secs))
 			found = secs > 0;
 	}
 	return found;

@@ -126,7 +126,6 @@ static dbmigrate_code prepare_directives(dbmigrate *m, struct migration *mig,
 
 	while (directive_next(b->sql, b->len, &pos, &d)) {
 		double *target = NULL, secs;
-		char value[64];
 
 		if (strcmp(d.word, "statement-timeout") == 0)
 			target = statement_timeout;
@@ -134,9 +133,7 @@ static dbmigrate_code prepare_directives(dbmigrate *m, struct migration *mig,
 			target = lock_timeout;
 		else
 			continue;
-		if (d.value_len >= sizeof value || d.trailing ||
-		    (memcpy(value, d.value, d.value_len), value[d.value_len] = '\0',
-		     config_parse_duration(value, &secs) != 0)) {
+		if (!directive_seconds(&d, &secs)) {
 			errors_set(&m->err, DBMIGRATE_EFILES,
 				   "invalid dbmigrate:%s directive in %s",
 				   d.word, mig->label);

@@ -67,10 +67,9 @@ static void cmd_help_option(FILE *f, const struct cli_option *o)
 		fprintf(f, "%s\n%*s%s\n", left, CMD_HELP_COLUMN, "", o->help);
 }
 
-/* The short usage: synopsis and commands (stderr when none was given). */
-void cmd_help_usage(FILE *f)
+/* One line a command: its synopsis, summary and alias. */
+static void cmd_help_commands(FILE *f)
 {
-	fputs("Usage: dbmigrate [OPTIONS] COMMAND [ARGS]\n\nCommands:\n", f);
 	for (size_t i = 0; cmd_table[i] != NULL; i++) {
 		const struct cmd_entry *e = cmd_table[i];
 		char left[64];
@@ -82,6 +81,13 @@ void cmd_help_usage(FILE *f)
 			fprintf(f, " (alias: %s)", e->alias);
 		fputc('\n', f);
 	}
+}
+
+/* The short usage: synopsis and commands (stderr when none was given). */
+void cmd_help_usage(FILE *f)
+{
+	fputs("Usage: dbmigrate [OPTIONS] COMMAND [ARGS]\n\nCommands:\n", f);
+	cmd_help_commands(f);
 	fputs("\nRun 'dbmigrate help' for the options, the environment and the exit codes,\n"
 	      "and 'dbmigrate help COMMAND' for one command.\n", f);
 }
@@ -93,17 +99,7 @@ void cmd_help_general(FILE *f)
 	      "Apply numbered SQL migrations to a database in batches, inside\n"
 	      "transactions; track them in a table; roll them back batch by batch.\n\n"
 	      "Commands (a unique prefix is enough: 'stat' is status):\n", f);
-	for (size_t i = 0; cmd_table[i] != NULL; i++) {
-		const struct cmd_entry *e = cmd_table[i];
-		char left[64];
-
-		snprintf(left, sizeof left, "  %s%s%s", e->name,
-			 *e->args != '\0' ? " " : "", e->args);
-		fprintf(f, "%-*s%s", CMD_HELP_CMD_COLUMN, left, e->summary);
-		if (e->alias != NULL)
-			fprintf(f, " (alias: %s)", e->alias);
-		fputc('\n', f);
-	}
+	cmd_help_commands(f);
 	fputs("\nOptions (before or after the command; '--' ends them):\n", f);
 	for (const struct cli_option *o = cli_options; o->name != NULL; o++)
 		cmd_help_option(f, o);

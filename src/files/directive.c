@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "config.h"
+
 /* Skip blanks (not newlines) from s[i] up to end. */
 static size_t directive_blanks(const char *s, size_t i, size_t end)
 {
@@ -62,4 +64,15 @@ bool directive_next(const char *s, size_t len, size_t *pos,
 		return true;
 	}
 	return false;
+}
+
+bool directive_seconds(const struct directive *d, double *seconds)
+{
+	char value[64];
+
+	if (d->trailing || d->value_len >= sizeof value)
+		return false;
+	memcpy(value, d->value, d->value_len);
+	value[d->value_len] = '\0';
+	return config_parse_duration(value, seconds) == 0;
 }

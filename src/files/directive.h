@@ -25,4 +25,11 @@ struct directive {
 bool directive_next(const char *s, size_t len, size_t *pos,
 		    struct directive *d);
 
+/*
+ * The value of d read as a duration (config_parse_duration(): "30s",
+ * "500ms", "2min", "0") into *seconds; false when it is not one, or
+ * when more follows it on the line.
+ */
+bool directive_seconds(const struct directive *d, double *seconds);
+
 #endif

@@ -59,25 +59,6 @@ struct discover_ctx {
 	bool nomem;
 };
 
-/* printf into a new string; NULL when out of memory. */
-static char *discover_vformat(const char *fmt, va_list ap)
-	__attribute__((format(printf, 1, 0)));
-
-static char *discover_vformat(const char *fmt, va_list ap)
-{
-	va_list ap2;
-	char *s;
-	int n;
-
-	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
-
 /* A copy of s, or NULL for NULL (and when out of memory). */
 static char *discover_strdup(const char *s)
 {
@@ -102,21 +83,14 @@ static void discover_problem(struct discover_ctx *c, const char *file,
 
 	if (c->nomem)
 		return;
-	if (c->np == c->pcap) {
-		size_t cap = c->pcap ? c->pcap * 2 : 8;
-		struct discover_problem *v = realloc(c->p, cap * sizeof *v);
-
-		if (v == NULL) {
-			c->nomem = true;
-			return;
-		}
-		c->p = v;
-		c->pcap = cap;
+	if (!array_grow(&c->p, &c->pcap, c->np, sizeof *c->p, 8)) {
+		c->nomem = true;
+		return;
 	}
 	p = &c->p[c->np];
 	p->list_reason = false;
 	va_start(ap, fmt);
-	p->message = discover_vformat(fmt, ap);
+	p->message = str_vformat(fmt, ap);
 	va_end(ap);
 	p->detail = discover_strdup(detail);
 	p->hint = discover_strdup(hint);
@@ -223,16 +197,9 @@ static void discover_add(struct discover_ctx *c, int dfd, const char *file,
 	struct discover_entry *e;
 	struct stat st;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 32;
-		struct discover_entry *v = realloc(c->v, cap * sizeof *v);
-
-		if (v == NULL) {
-			c->nomem = true;
-			return;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (!array_grow(&c->v, &c->cap, c->n, sizeof *c->v, 32)) {
+		c->nomem = true;
+		return;
 	}
 	e = &c->v[c->n];
 	memset(e, 0, sizeof *e);

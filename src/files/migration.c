@@ -346,6 +346,52 @@ int migration_id_cmp(const char *a, const char *b)
  * from the file itself), else counting within the decoded body (a JS
  * template literal with escapes) from where it starts in the file.
  */
+size_t migration_code_start(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ||
+		    s[i] == '\f' || s[i] == '\v') {
+			i++;
+		} else if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
+			while (i < n && s[i] != '\n')
+				i++;
+		} else if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+			unsigned depth = 1;
+
+			for (i += 2; i < n && depth > 0; i++) {
+				char next = i + 1 < n ? s[i + 1] : '\0';
+
+				if (s[i] == '/' && next == '*') {
+					depth++;
+					i++;
+				} else if (s[i] == '*' && next == '/') {
+					depth--;
+					i++;
+				}
+			}
+		} else {
+			return i;
+		}
+	}
+	return n;
+}
+
+void migration_line_col(const char *s, size_t off, unsigned *line,
+			unsigned *column)
+{
+	const char *p = s, *end = s + off;
+	size_t start = 0;
+
+	*line = 1;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		(*line)++;
+		start = (size_t)(++p - s);
+	}
+	*column = (unsigned)(off - start) + 1;
+}
+
 void migration_locate(dbmigrate_error *err, const struct migration *mig,
 		      const struct migration_body *b, size_t off)
 {

@@ -218,6 +218,18 @@ struct migration *migration_set_find(const struct migration_set *s,
 /* Free one migration's members. */
 void migration_free(struct migration *m);
 
+/*
+ * Offset of the first byte of s[0, n) that is neither white space nor
+ * inside a -- or (nested) block comment; n when there is none: where a
+ * body's SQL starts, for the parsers. An unterminated block comment runs
+ * to the end; the statement splitter reports it when it matters.
+ */
+size_t migration_code_start(const char *s, size_t n);
+
+/* Line (1-based) and column (bytes) of offset off of s. */
+void migration_line_col(const char *s, size_t off, unsigned *line,
+			unsigned *column);
+
 /* Point err (file, line, column, source line) at byte off of body b. */
 void migration_locate(dbmigrate_error *err, const struct migration *mig,
 		      const struct migration_body *b, size_t off);

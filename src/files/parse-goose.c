@@ -27,6 +27,7 @@
 
 #include "errors.h"
 #include "migration.h"
+#include "strbuf.h"
 
 /* The annotations, as goose names them. */
 enum goose_kind {
@@ -56,16 +57,9 @@ static void goose_segs_add(struct goose_segs *s, size_t off, size_t len)
 {
 	if (s->nomem)
 		return;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		struct migration_segment *v = realloc(s->v, cap * sizeof *v);
-
-		if (v == NULL) {
-			s->nomem = true;
-			return;
-		}
-		s->v = v;
-		s->cap = cap;
+	if (!array_grow(&s->v, &s->cap, s->n, sizeof *s->v, 4)) {
+		s->nomem = true;
+		return;
 	}
 	s->v[s->n].offset = off;
 	s->v[s->n].len = len;
@@ -340,22 +334,6 @@ static bool goose_blank(const char *s, size_t n)
 	return true;
 }
 
-/* Line (1-based) and column (bytes) of offset off of s. */
-static void goose_line_col(const char *s, size_t off, unsigned *line,
-			   unsigned *column)
-{
-	size_t start = 0;
-
-	*line = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (s[i] == '\n') {
-			(*line)++;
-			start = i + 1;
-		}
-	}
-	*column = (unsigned)(off - start) + 1;
-}
-
 /* Point b at text[off, end) of m's file with its ranges. */
 static void goose_body(struct migration *m, struct migration_body *b,
 		       size_t off, size_t end, struct goose_segs *segs)
@@ -367,7 +345,7 @@ static void goose_body(struct migration *m, struct migration_body *b,
 	b->verbatim = true;
 	b->path = m->path;
 	b->offset = off;
-	goose_line_col(m->text, off, &b->line, &b->column);
+	migration_line_col(m->text, off, &b->line, &b->column);
 	b->whole = segs->n > 0 ? segs->v : NULL;
 	b->nwhole = segs->n;
 	b->whole_owned = segs->n > 0;

@@ -49,22 +49,6 @@ static dbmigrate_code parse_js_fail(struct parse_js_state *js, size_t off)
 	return DBMIGRATE_EFILES;
 }
 
-/* Line (1-based) and column (bytes) of offset off. */
-static void parse_js_line_col(const struct parse_js_state *js, size_t off,
-			      unsigned *line, unsigned *column)
-{
-	size_t start = 0;
-
-	*line = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (js->s[i] == '\n') {
-			(*line)++;
-			start = i + 1;
-		}
-	}
-	*column = (unsigned)(off - start) + 1;
-}
-
 /* True for a byte that may start an identifier (non-ASCII included). */
 static bool parse_js_ident_start(unsigned char c)
 {
@@ -466,39 +450,6 @@ static dbmigrate_code parse_js_escape(struct parse_js_state *js,
 	return DBMIGRATE_OK;
 }
 
-/* Offset of the first byte of s that is not white space or an SQL comment. */
-static size_t parse_js_sql_code_start(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ||
-		    s[i] == '\f' || s[i] == '\v') {
-			i++;
-		} else if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
-			while (i < n && s[i] != '\n')
-				i++;
-		} else if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
-			unsigned depth = 1;
-
-			for (i += 2; i < n && depth > 0; i++) {
-				char next = i + 1 < n ? s[i + 1] : '\0';
-
-				if (s[i] == '/' && next == '*') {
-					depth++;
-					i++;
-				} else if (s[i] == '*' && next == '/') {
-					depth--;
-					i++;
-				}
-			}
-		} else {
-			return i;
-		}
-	}
-	return n;
-}
-
 /* Read the string or template literal at js->pos into body b. */
 static dbmigrate_code parse_js_literal(struct parse_js_state *js,
 				       struct migration_body *b,
@@ -575,8 +526,8 @@ static dbmigrate_code parse_js_literal(struct parse_js_state *js,
 	b->verbatim = verbatim;
 	b->path = js->m->path;
 	b->offset = start + 1;
-	parse_js_line_col(js, start + 1, &b->line, &b->column);
-	b->present = parse_js_sql_code_start(b->sql, b->len) < b->len;
+	migration_line_col(js->s, start + 1, &b->line, &b->column);
+	b->present = migration_code_start(b->sql, b->len) < b->len;
 	return DBMIGRATE_OK;
 }
 
@@ -651,7 +602,7 @@ static dbmigrate_code parse_js_declaration(struct parse_js_state *js,
 	unsigned line, column;
 
 	if (*seen != SIZE_MAX) {
-		parse_js_line_col(js, *seen, &line, &column);
+		migration_line_col(js->s, *seen, &line, &column);
 		errors_set(js->err, DBMIGRATE_EFILES,
 			   "duplicate export const %s in %s", name, js->m->path);
 		errors_detail(js->err, "The first one is at line %u.", line);
@@ -697,7 +648,7 @@ static dbmigrate_code parse_js_declaration(struct parse_js_state *js,
 		if (parse_js_at_ident(js))
 			n = parse_js_ident(js);
 		if (parse_js_is(js, value, n, "false")) {
-			parse_js_line_col(js, name_at, &line, &column);
+			migration_line_col(js->s, name_at, &line, &column);
 			js->m->no_transaction = true;
 			js->m->no_transaction_line = line;
 		} else if (!parse_js_is(js, value, n, "true")) {

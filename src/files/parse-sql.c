@@ -39,50 +39,6 @@ struct parse_sql_state {
 	size_t near_off;        /* and its offset */
 };
 
-/* True for SQL white space. */
-static bool parse_sql_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
-/*
- * Offset of the first byte of s[0, n) that is neither white space nor
- * inside a -- or (nested) block comment; n when there is none. An
- * unterminated block comment runs to the end; the statement splitter
- * reports it when it matters.
- */
-static size_t parse_sql_code_start(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		if (parse_sql_space(s[i])) {
-			i++;
-		} else if (s[i] == '-' && i + 1 < n && s[i + 1] == '-') {
-			while (i < n && s[i] != '\n')
-				i++;
-		} else if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
-			unsigned depth = 1;
-
-			for (i += 2; i < n && depth > 0; i++) {
-				char next = i + 1 < n ? s[i + 1] : '\0';
-
-				if (s[i] == '/' && next == '*') {
-					depth++;
-					i++;
-				} else if (s[i] == '*' && next == '/') {
-					depth--;
-					i++;
-				}
-			}
-		} else {
-			return i;
-		}
-	}
-	return n;
-}
-
 /* Length of a UTF-8 byte order mark at the start of s: not content. */
 static size_t parse_sql_bom(const char *s, size_t len)
 {
@@ -265,21 +221,6 @@ static dbmigrate_code parse_sql_scan(struct parse_sql_state *p)
 	return DBMIGRATE_OK;
 }
 
-/* Line (1-based) and column (bytes) of offset off of s. */
-static void parse_sql_line_col(const char *s, size_t off, unsigned *line,
-			       unsigned *column)
-{
-	const char *p = s, *end = s + off;
-	size_t start = 0;
-
-	*line = 1;
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		(*line)++;
-		start = (size_t)(++p - s);
-	}
-	*column = (unsigned)(off - start) + 1;
-}
-
 /*
  * Point b at text[off, end) of the file path, which ends in a NUL: the
  * text's own, or the one parse_sql writes over the down marker.
@@ -293,8 +234,8 @@ static void parse_sql_body(struct migration_body *b, const char *path,
 	b->verbatim = true;
 	b->path = path;
 	b->offset = off;
-	parse_sql_line_col(text, off, &b->line, &b->column);
-	b->present = parse_sql_code_start(b->sql, b->len) < b->len;
+	migration_line_col(text, off, &b->line, &b->column);
+	b->present = migration_code_start(b->sql, b->len) < b->len;
 }
 
 /* A .up.sql/.down.sql pair: each file whole is one direction. */
@@ -349,7 +290,7 @@ dbmigrate_code parse_sql(struct migration *m, dbmigrate_error *err)
 		return DBMIGRATE_EFILES;
 	}
 	bom = parse_sql_bom(m->text, m->text_len);
-	code = bom + parse_sql_code_start(m->text + bom, p.up.start - bom);
+	code = bom + migration_code_start(m->text + bom, p.up.start - bom);
 	if (code < p.up.start) {
 		errors_set(err, DBMIGRATE_EFILES,
 			   "SQL before -- migrate:up in %s", m->path);

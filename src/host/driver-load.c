@@ -543,15 +543,8 @@ static char **driver_scan(const char *dir, size_t *n, int *nomem)
 
 		if (len <= 3 || strcmp(de->d_name + len - 3, ".so") != 0)
 			continue;
-		if (*n == cap) {
-			size_t ncap = cap == 0 ? 16 : cap * 2;
-			char **nv = realloc(v, ncap * sizeof *v);
-
-			if (nv == NULL)
-				break;
-			v = nv;
-			cap = ncap;
-		}
+		if (!array_grow(&v, &cap, *n, sizeof *v, 16))
+			break;
 		if ((copy = strdup(de->d_name)) == NULL)
 			break;
 		v[(*n)++] = copy;

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 /* "No position": an unterminated construct or no comment seen. */
 #define LEXER_NONE SIZE_MAX
 
@@ -606,18 +608,9 @@ static int lexer_push(void *ctx, size_t offset, size_t len, unsigned line,
 {
 	struct lexer_result *out = ctx;
 	struct lexer_stmt *v;
-	size_t cap;
 
-	if (out->n == out->cap) {
-		cap = out->cap == 0 ? 16 : out->cap * 2;
-		if (cap < out->cap || cap > SIZE_MAX / sizeof *v)
-			return -1;
-		v = realloc(out->v, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		out->v = v;
-		out->cap = cap;
-	}
+	if (!array_grow(&out->v, &out->cap, out->n, sizeof *out->v, 16))
+		return -1;
 	v = &out->v[out->n++];
 	v->offset = offset;
 	v->len = len;

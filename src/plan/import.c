@@ -319,16 +319,9 @@ static struct import_peer *import_peer_add(struct import_state *s,
 {
 	struct import_peer *e;
 
-	if (s->npeer == s->peercap) {
-		size_t cap = s->peercap ? s->peercap * 2 : 32;
-		struct import_peer *v = realloc(s->peer, cap * sizeof *v);
-
-		if (v == NULL) {
-			s->nomem = true;
-			return NULL;
-		}
-		s->peer = v;
-		s->peercap = cap;
+	if (!array_grow(&s->peer, &s->peercap, s->npeer, sizeof *s->peer, 32)) {
+		s->nomem = true;
+		return NULL;
 	}
 	e = &s->peer[s->npeer++];
 	memset(e, 0, sizeof *e);

@@ -19,15 +19,8 @@ dbmigrate_code applied_add(struct applied_set *s, const char *id,
 {
 	struct applied *a;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct applied *v = realloc(s->v, cap * sizeof *v);
-
-		if (v == NULL)
-			return errors_nomem(err);
-		s->v = v;
-		s->cap = cap;
-	}
+	if (!array_grow(&s->v, &s->cap, s->n, sizeof *s->v, 16))
+		return errors_nomem(err);
 	a = &s->v[s->n];
 	memset(a, 0, sizeof *a);
 	if (id == NULL)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "strbuf.h"
 
 /* The flags that make a statement transaction control. */
 #define SPLIT_TX (DBMIGRATE_STMT_BEGIN | DBMIGRATE_STMT_COMMIT | \
@@ -65,17 +66,8 @@ static int split_add(struct split_result *out, size_t offset, size_t len)
 {
 	struct split_stmt *v;
 
-	if (out->n == out->cap) {
-		size_t cap = out->cap == 0 ? 16 : out->cap * 2;
-
-		if (cap < out->cap || cap > SIZE_MAX / sizeof *v)
-			return -1;
-		v = realloc(out->v, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		out->v = v;
-		out->cap = cap;
-	}
+	if (!array_grow(&out->v, &out->cap, out->n, sizeof *out->v, 16))
+		return -1;
 	v = &out->v[out->n++];
 	memset(v, 0, sizeof *v);
 	v->offset = offset;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 static const char nomem_message[] = "out of memory";
 
 /* Free one owned string of an error. */
@@ -20,25 +22,6 @@ static void errors_free_str(const char **p)
 	if (*p != NULL && *p != nomem_message)
 		free((void *)(uintptr_t)*p);
 	*p = NULL;
-}
-
-/* vasprintf without _GNU_SOURCE: NULL on failure. */
-static char *errors_vformat(const char *fmt, va_list ap)
-	__attribute__((format(printf, 1, 0)));
-
-static char *errors_vformat(const char *fmt, va_list ap)
-{
-	va_list ap2;
-	char *s;
-	int n;
-
-	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
 }
 
 /* Copy n bytes of s as a NUL-terminated string, or NULL. */
@@ -84,7 +67,7 @@ dbmigrate_code errors_set(dbmigrate_error *e, dbmigrate_code code,
 	char *msg;
 
 	va_start(ap, fmt);
-	msg = errors_vformat(fmt, ap);
+	msg = str_vformat(fmt, ap);
 	va_end(ap);
 	return errors_take(e, code, msg);
 }
@@ -104,7 +87,7 @@ dbmigrate_code errors_set_errno(dbmigrate_error *e, dbmigrate_code code,
 	char *msg, *full = NULL, buf[256];
 
 	va_start(ap, fmt);
-	msg = errors_vformat(fmt, ap);
+	msg = str_vformat(fmt, ap);
 	va_end(ap);
 	if (msg != NULL) {
 		const char *why = errors_strerror(errnum, buf, sizeof buf);
@@ -132,7 +115,7 @@ void errors_detail(dbmigrate_error *e, const char *fmt, ...)
 
 	errors_free_str(&e->detail);
 	va_start(ap, fmt);
-	e->detail = errors_vformat(fmt, ap);
+	e->detail = str_vformat(fmt, ap);
 	va_end(ap);
 }
 
@@ -142,7 +125,7 @@ void errors_hint(dbmigrate_error *e, const char *fmt, ...)
 
 	errors_free_str(&e->hint);
 	va_start(ap, fmt);
-	e->hint = errors_vformat(fmt, ap);
+	e->hint = str_vformat(fmt, ap);
 	va_end(ap);
 }
 

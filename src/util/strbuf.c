@@ -58,6 +58,40 @@ bool strbuf_putc(struct strbuf *b, char c)
 	return strbuf_add(b, &c, 1);
 }
 
+bool array_grow(void *arrayp, size_t *cap, size_t n, size_t size,
+		size_t first)
+{
+	size_t ncap = *cap == 0 ? first : *cap * 2;
+	void *v;
+
+	if (n < *cap)
+		return true;
+	if (ncap < *cap || ncap > SIZE_MAX / size)
+		return false;
+	memcpy(&v, arrayp, sizeof v);
+	v = realloc(v, ncap * size);
+	if (v == NULL)
+		return false;
+	memcpy(arrayp, &v, sizeof v);
+	*cap = ncap;
+	return true;
+}
+
+char *str_vformat(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *s;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
 bool strbuf_printf(struct strbuf *b, const char *fmt, ...)
 {
 	va_list ap;

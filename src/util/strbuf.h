@@ -6,6 +6,7 @@
 #ifndef DBMIGRATE_STRBUF_H
 #define DBMIGRATE_STRBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -36,6 +37,19 @@ void strbuf_free(struct strbuf *b);
 /* strdup with the same sticky flag: NULL stays NULL; on no memory it
    returns NULL and sets *failed (check it once, after the copies). */
 char *str_dup(const char *s, bool *failed);
+
+/*
+ * Make room for element n of the array *arrayp (a pointer to a T *, of
+ * elements of size bytes, *cap of them allocated): when n is *cap, the
+ * array grows to first elements, or twice its size. False when out of
+ * memory, the array as it was.
+ */
+bool array_grow(void *arrayp, size_t *cap, size_t n, size_t size,
+		size_t first);
+
+/* vasprintf without _GNU_SOURCE: a new string, NULL when out of memory. */
+char *str_vformat(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /* The value of hex digit c (either case), or -1. */
 int str_hexval(char c);

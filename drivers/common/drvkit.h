@@ -1,0 +1,28 @@
+/*
+ * drvkit.h - small pieces every driver needs the same way: reading the
+ * host's limits whatever its version, and URL hex digits. A source of
+ * the drivers' own (see lintkit.h), compiled into each driver.
+ */
+#ifndef DBMIGRATE_DRVKIT_H
+#define DBMIGRATE_DRVKIT_H
+
+#include "dbmigrate/driver.h"
+
+/*
+ * The limits configure() got (s) into *out: all of them from a host
+ * whose struct holds lock_retries, none (zero: no limits) from an older,
+ * shorter one. 0, or -1 when a timeout is negative or not a number (the
+ * driver says so in its own words).
+ */
+int drvkit_settings(const struct dbmigrate_settings *s,
+		    struct dbmigrate_settings *out);
+
+/* Write this process's pid ("PID\n") over the lock file fd holds, for
+   the message of whoever waits for the lock; -1 (errno set) when it
+   cannot. */
+int drvkit_write_pid(int fd);
+
+/* The value of hex digit ch (either case), or -1. */
+int drvkit_hex(char ch);
+
+#endif
