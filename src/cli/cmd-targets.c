@@ -22,92 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-
-/* --parallel when not given: a few connections, not a stampede. */
-#define CMD_TARGETS_DEFAULT_PARALLEL 4
-
-/* The progress line is redrawn at most this often (seconds). */
-#define CMD_TARGETS_REDRAW 0.1
-
-/* Where a target stands. */
-enum cmd_targets_state {
-	CMD_TARGETS_WAITING,     /* not started */
-	CMD_TARGETS_RUNNING,
-	CMD_TARGETS_OK,
-	CMD_TARGETS_FAILED,
-	CMD_TARGETS_INTERRUPTED, /* stopped by Ctrl-C / SIGTERM while running */
-	CMD_TARGETS_SKIPPED      /* never started: the run was stopped first */
-};
-
-/* One line of the targets file, and what running it gave. */
-struct cmd_targets_target {
-	char *url;     /* as written (may hold a password) */
-	char *schema;  /* schema=NAME, or NULL */
-	char *shown;   /* the URL with its password masked */
-	char *label;   /* shown, then " schema=NAME" when there is one */
-	unsigned line; /* in the file */
-
-	enum cmd_targets_state state;
-	dbmigrate_code rc;
-	int exit;              /* the exit code this target alone would give */
-	size_t planned;        /* PLAN events: migrations selected */
-	size_t applied;        /* of them, those that took effect (committed) */
-	size_t done;           /* DONE events, for the progress line */
-	char *failed;          /* the migration that failed, or NULL */
-	char *message;         /* the error's message, or NULL */
-	char *detail;
-	char *hint;
-	char *sqlstate;
-	char *file;            /* the file at fault, or NULL */
-	unsigned file_line;
-	double seconds;
-	bool printed;          /* its error was printed in full */
-	/* status */
-	size_t executed, pending, missing, partial, modified, out_of_order;
-};
-
-/* A whole run. */
-struct cmd_targets_run {
-	struct cli *cli;
-	enum cmd_targets_kind kind;
-	const char *path;          /* the targets file */
-	struct cmd_targets_target *t;
-	size_t n;
-	unsigned parallel;
-	unsigned nslots;           /* workers' slots: parallel as asked */
-
-	pthread_mutex_t mu;        /* guards everything below */
-	size_t next;               /* the next target to start */
-	size_t running, finished, nfailed;
-	dbmigrate **slot;          /* per worker: the migrator running */
-	bool stop;                 /* no new target starts */
-	int signal;                /* the signal that stopped the run */
-	bool watch_done;           /* the watcher thread may end */
-	bool tty;                  /* stderr is a terminal: redraw in place */
-	int columns;               /* its width */
-	bool line_shown;           /* a progress line is on screen */
-	double last_draw;
-	size_t last_started;       /* for the progress line's label */
-	double t0;
-	double elapsed;            /* of the whole run, once it ended */
-};
-
-/* What a worker thread needs. */
-struct cmd_targets_worker {
-	struct cmd_targets_run *run;
-	size_t id;
-	pthread_t thread;
-};
-
-/* What a migrator's event callback needs. */
-struct cmd_targets_ctx {
-	struct cmd_targets_run *run;
-	struct cmd_targets_target *t;
-};
+#include "cmd-targets.h"
 
 /* Seconds on the monotonic clock. */
-static double cmd_targets_now(void)
+double cmd_targets_now(void)
 {
 	struct timespec ts;
 
@@ -116,7 +34,7 @@ static double cmd_targets_now(void)
 }
 
 /* The command's name as the user typed it, for messages. */
-static const char *cmd_targets_verb(enum cmd_targets_kind kind)
+const char *cmd_targets_verb(enum cmd_targets_kind kind)
 {
 	switch (kind) {
 	case CMD_TARGETS_DOWN:
@@ -130,13 +48,13 @@ static const char *cmd_targets_verb(enum cmd_targets_kind kind)
 }
 
 /* xstrdup of s, NULL for NULL. */
-static char *cmd_targets_dup(const char *s)
+char *cmd_targets_dup(const char *s)
 {
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
 /* Free what a target holds. */
-static void cmd_targets_target_free(struct cmd_targets_target *t)
+void cmd_targets_target_free(struct cmd_targets_target *t)
 {
 	if (t->url != NULL)
 		memset(t->url, 0, strlen(t->url)); /* may hold a password */
@@ -152,271 +70,7 @@ static void cmd_targets_target_free(struct cmd_targets_target *t)
 	free(t->file);
 }
 
-/* ---- the targets file ---- */
-
-/* The hint every mistake in the file ends with. */
-static const char cmd_targets_syntax[] =
-	"A target line is a URL, optionally followed by schema=NAME: "
-	"postgres://app@db1.example.com/app schema=tenant_42, or "
-	"sqlite:data/tenant_42.db. Blank lines and lines starting with # "
-	"are ignored; a word starting with # ends the line.";
-
-/* Report a mistake at path:line and return the usage exit code. */
-static int cmd_targets_mistake(const struct cli *cli, const char *path,
-			   unsigned line, const char *hint, const char *fmt, ...)
-	CLI_PRINTF(5, 6);
-
-static int cmd_targets_mistake(const struct cli *cli, const char *path,
-			   unsigned line, const char *hint, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg, *where;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	where = line > 0 ? xasprintf("%s:%u", path, line) : xstrdup(path);
-	fflush(stdout);
-	fprintf(stderr, "%s%s:%s %serror:%s %s\n",
-		output_on(&cli->out, stderr, OUTPUT_SGR_BOLD), where,
-		output_off(&cli->out, stderr),
-		output_on(&cli->out, stderr, OUTPUT_SGR_RED),
-		output_off(&cli->out, stderr), msg);
-	if (hint != NULL)
-		fprintf(stderr, "%sHINT:%s %s\n",
-			output_on(&cli->out, stderr, OUTPUT_SGR_BOLD),
-			output_off(&cli->out, stderr), hint);
-	free(where);
-	free(msg);
-	return CLI_EXIT_USAGE;
-}
-
-/* True for a byte that separates words on a target line. */
-static bool cmd_targets_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/*
- * Check the URL word of a line: a scheme (letters, digits, + - .) and a
- * colon. A libpq keyword string ("host=x dbname=y") has spaces, so it
- * cannot be one word; say how to write it as a URL.
- */
-static bool cmd_targets_url_ok(const char *w, const char **hint)
-{
-	size_t i = 0;
-
-	while ((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z') ||
-	       (w[i] >= '0' && w[i] <= '9') || w[i] == '+' || w[i] == '-' ||
-	       w[i] == '.')
-		i++;
-	if (i > 0 && w[i] == ':')
-		return true;
-	if (strchr(w, '=') != NULL)
-		*hint = "libpq keyword strings (host=... dbname=...) hold "
-			"spaces and cannot be targets: write the target as "
-			"a URL, postgres://USER@HOST:PORT/DBNAME.";
-	else
-		*hint = cmd_targets_syntax;
-	return false;
-}
-
-/* Check a schema name with the library's own rule: false, with its
-   message and hint (to free), when it is refused. */
-static bool cmd_targets_schema_ok(const char *name, char **why, char **hint)
-{
-	dbmigrate *m = dbmigrate_new();
-	bool ok = true;
-
-	*why = *hint = NULL;
-	if (m == NULL) {
-		*why = xstrdup("out of memory");
-		return false;
-	}
-	if (dbmigrate_set(m, "schema", name) != DBMIGRATE_OK) {
-		const dbmigrate_error *e = dbmigrate_last_error(m);
-
-		*why = xstrdup(e->message);
-		*hint = cmd_targets_dup(e->hint);
-		ok = false;
-	}
-	dbmigrate_close(m);
-	return ok;
-}
-
-/*
- * url with each password shown as "********" whatever its length (the
- * library's mask keeps the length, for argv): every run of characters
- * dbmigrate_mask_password() changed becomes one mask. To free.
- */
-static char *cmd_targets_mask(const char *url)
-{
-	char *masked = xstrdup(url);
-	char *out = xmalloc(strlen(url) * 8 + 1);
-	size_t o = 0;
-
-	dbmigrate_mask_password(masked);
-	for (size_t i = 0; url[i] != '\0';) {
-		if (masked[i] == url[i]) {
-			out[o++] = url[i++];
-			continue;
-		}
-		memcpy(out + o, "********", 8);
-		o += 8;
-		while (url[i] != '\0' && masked[i] != url[i])
-			i++;
-	}
-	out[o] = '\0';
-	free(masked);
-	return out;
-}
-
-/* Add a target to the run's list. */
-static void cmd_targets_add(struct cmd_targets_run *r, size_t *cap, char *url,
-			char *schema, unsigned line)
-{
-	struct cmd_targets_target *t;
-
-	if (r->n == *cap) {
-		*cap = *cap * 2 + 16;
-		r->t = xreallocarray(r->t, *cap, sizeof *r->t);
-	}
-	t = &r->t[r->n++];
-	memset(t, 0, sizeof *t);
-	t->url = url;
-	t->schema = schema;
-	t->line = line;
-	t->shown = cmd_targets_mask(url);
-	t->label = schema != NULL ? xasprintf("%s schema=%s", t->shown, schema)
-				  : xstrdup(t->shown);
-}
-
-/*
- * Parse one line (NUL-terminated, newline removed) into r. Returns 0,
- * or the usage exit code after printing the mistake.
- */
-static int cmd_targets_parse_line(struct cmd_targets_run *r, size_t *cap, char *s,
-			      unsigned line)
-{
-	const struct cli *cli = r->cli;
-	char *url = NULL, *schema = NULL;
-	const char *hint = NULL;
-
-	for (;;) {
-		char *w, *problem, *why;
-
-		while (cmd_targets_space(*s))
-			s++;
-		if (*s == '\0' || *s == '#')
-			break;
-		w = s;
-		while (*s != '\0' && !cmd_targets_space(*s))
-			s++;
-		if (*s != '\0')
-			*s++ = '\0';
-		if (url == NULL) {
-			if (!cmd_targets_url_ok(w, &hint)) {
-				char *shown = cmd_targets_mask(w);
-
-				cmd_targets_mistake(cli, r->path, line, hint,
-						"'%s' is not a URL", shown);
-				free(shown);
-				return CLI_EXIT_USAGE;
-			}
-			url = xstrdup(w);
-			continue;
-		}
-		if (strncmp(w, "schema=", 7) != 0) {
-			cmd_targets_mistake(cli, r->path, line, cmd_targets_syntax,
-					"unknown word '%s' after the URL", w);
-			goto bad;
-		}
-		if (schema != NULL) {
-			cmd_targets_mistake(cli, r->path, line,
-					"Give one schema a line; a target per "
-					"schema is a line per schema.",
-					"schema= given twice");
-			goto bad;
-		}
-		if (!cmd_targets_schema_ok(w + 7, &problem, &why)) {
-			cmd_targets_mistake(cli, r->path, line, why, "%s", problem);
-			free(problem);
-			free(why);
-			goto bad;
-		}
-		schema = xstrdup(w + 7);
-	}
-	if (url == NULL)
-		return 0; /* blank or comment */
-	for (size_t i = 0; i < r->n; i++) {
-		const struct cmd_targets_target *o = &r->t[i];
-
-		if (strcmp(o->url, url) == 0 &&
-		    (o->schema == NULL) == (schema == NULL) &&
-		    (schema == NULL || strcmp(o->schema, schema) == 0)) {
-			cmd_targets_mistake(cli, r->path, line,
-					"Each target runs once; remove one of "
-					"the two lines.",
-					"the same target as line %u", o->line);
-			goto bad;
-		}
-	}
-	cmd_targets_add(r, cap, url, schema, line);
-	return 0;
-bad:
-	if (url != NULL)
-		memset(url, 0, strlen(url));
-	free(url);
-	free(schema);
-	return CLI_EXIT_USAGE;
-}
-
-/* Read the targets file into r; 0, or an exit code after printing why. */
-static int cmd_targets_parse(struct cmd_targets_run *r)
-{
-	FILE *f = strcmp(r->path, "-") == 0 ? stdin : fopen(r->path, "r");
-	char *buf = NULL;
-	size_t bufcap = 0, cap = 0;
-	unsigned line = 0;
-	ssize_t len;
-	int status = 0;
-
-	if (f == NULL)
-		return cmd_targets_mistake(r->cli, r->path, 0,
-				       "Give --targets a file with one target "
-				       "a line (or - for standard input).",
-				       "cannot read the targets file: %s",
-				       strerror(errno));
-	while (status == 0 && (len = getline(&buf, &bufcap, f)) >= 0) {
-		line++;
-		if (len > 0 && buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		if (strlen(buf) != (size_t)len) {
-			status = cmd_targets_mistake(r->cli, r->path, line, NULL,
-						 "a NUL byte in the line");
-			break;
-		}
-		status = cmd_targets_parse_line(r, &cap, buf, line);
-	}
-	if (status == 0 && ferror(f))
-		status = cmd_targets_mistake(r->cli, r->path, 0, NULL,
-					 "cannot read the targets file: %s",
-					 strerror(errno));
-	if (buf != NULL)
-		memset(buf, 0, bufcap);
-	free(buf);
-	if (f != stdin)
-		fclose(f);
-	if (status == 0 && r->n == 0)
-		status = cmd_targets_mistake(r->cli, r->path, 0, cmd_targets_syntax,
-					 "the targets file names no target");
-	return status;
-}
-
 /* ---- progress ---- */
-
-static int cmd_targets_width(const char *s);
-static const char *cmd_targets_state_name(enum cmd_targets_state s);
 
 /* Clear the progress line, if one is on screen; under r->mu. */
 static void cmd_targets_clear_line(struct cmd_targets_run *r)
@@ -818,247 +472,6 @@ static void *cmd_targets_watch(void *arg)
 	return NULL;
 }
 
-/* ---- the summary ---- */
-
-/* The word of a target's state. */
-static const char *cmd_targets_state_name(enum cmd_targets_state s)
-{
-	switch (s) {
-	case CMD_TARGETS_OK:
-		return "ok";
-	case CMD_TARGETS_FAILED:
-		return "failed";
-	case CMD_TARGETS_INTERRUPTED:
-		return "interrupted";
-	case CMD_TARGETS_SKIPPED:
-	case CMD_TARGETS_WAITING:
-	case CMD_TARGETS_RUNNING:
-		break;
-	}
-	return "skipped";
-}
-
-/* What the FAILED column shows for t: the migration, or the kind of
-   failure ("cannot connect"), or "-". */
-static const char *cmd_targets_failed_cell(const struct cmd_targets_target *t)
-{
-	if (t->state == CMD_TARGETS_FAILED)
-		return t->failed != NULL ? t->failed : dbmigrate_code_name(t->rc);
-	if (t->state == CMD_TARGETS_OK)
-		return "-";
-	return cmd_targets_state_name(t->state);
-}
-
-/* Problems of a status target, as a short phrase (to free). */
-static char *cmd_targets_problems(const struct cmd_targets_target *t)
-{
-	char *s = xstrdup("");
-
-	if (t->state != CMD_TARGETS_OK) {
-		free(s);
-		return xstrdup(cmd_targets_failed_cell(t));
-	}
-	if (t->modified > 0) {
-		char *n = xasprintf("%s%zu modified", s, t->modified);
-		free(s);
-		s = n;
-	}
-	if (t->missing > 0) {
-		char *n = xasprintf("%s%s%zu missing", s, *s ? ", " : "",
-				    t->missing);
-		free(s);
-		s = n;
-	}
-	if (t->partial > 0) {
-		char *n = xasprintf("%s%s%zu failed part-way", s, *s ? ", " : "",
-				    t->partial);
-		free(s);
-		s = n;
-	}
-	if (t->out_of_order > 0) {
-		char *n = xasprintf("%s%s%zu out of order", s, *s ? ", " : "",
-				    t->out_of_order);
-		free(s);
-		s = n;
-	}
-	if (*s == '\0') {
-		free(s);
-		s = xstrdup("-");
-	}
-	return s;
-}
-
-/* Display width of s: UTF-8 characters (the labels are URLs). */
-static int cmd_targets_width(const char *s)
-{
-	int w = 0;
-
-	for (; *s != '\0'; s++)
-		w += ((unsigned char)*s & 0xC0) != 0x80;
-	return w;
-}
-
-/* The summary table and its totals on stdout. */
-static void cmd_targets_table(const struct cmd_targets_run *r)
-{
-	const struct output *o = &r->cli->out;
-	const bool status = r->kind == CMD_TARGETS_STATUS;
-	const char *count_head = status ? "EXECUTED" :
-				 r->cli->run.dry_run ? "PLANNED" :
-				 r->kind == CMD_TARGETS_DOWN ? "ROLLED BACK" : "APPLIED";
-	size_t total = 0, ok = 0, skipped = 0, interrupted = 0;
-	int w = 6;
-	char took[32];
-
-	for (size_t i = 0; i < r->n; i++)
-		if (cmd_targets_width(r->t[i].label) > w)
-			w = cmd_targets_width(r->t[i].label);
-	printf("%s%-*s  %11s  %s  %s%s\n", output_on(o, stdout, OUTPUT_SGR_BOLD),
-	       w, "TARGET", count_head, status ? "PENDING" : "   TIME",
-	       status ? "PROBLEMS" : "FAILED", output_off(o, stdout));
-	for (size_t i = 0; i < r->n; i++) {
-		const struct cmd_targets_target *t = &r->t[i];
-		size_t count = status ? t->executed :
-			       r->cli->run.dry_run ? t->planned : t->applied;
-		const char *sgr = t->state == CMD_TARGETS_FAILED ? OUTPUT_SGR_RED :
-				  t->state == CMD_TARGETS_OK ? "" : OUTPUT_SGR_YELLOW;
-
-		output_duration(took, sizeof took, t->seconds);
-		printf("%-*s  %11zu  ", w + (int)strlen(t->label) -
-					   cmd_targets_width(t->label),
-		       t->label, count);
-		if (status) {
-			char *p = cmd_targets_problems(t);
-
-			printf("%7zu  %s%s%s\n", t->pending,
-			       *sgr ? output_on(o, stdout, sgr) : "", p,
-			       *sgr ? output_off(o, stdout) : "");
-			free(p);
-		} else {
-			printf("%7s  %s%s%s\n", took,
-			       *sgr ? output_on(o, stdout, sgr) : "",
-			       cmd_targets_failed_cell(t),
-			       *sgr ? output_off(o, stdout) : "");
-		}
-		total += count;
-		ok += t->state == CMD_TARGETS_OK;
-		skipped += t->state == CMD_TARGETS_SKIPPED ||
-			   t->state == CMD_TARGETS_WAITING;
-		interrupted += t->state == CMD_TARGETS_INTERRUPTED;
-	}
-	output_duration(took, sizeof took, r->elapsed);
-	printf("\nTargets: %zu | OK: %zu | Failed: %zu", r->n, ok, r->nfailed);
-	if (interrupted > 0)
-		printf(" | Interrupted: %zu", interrupted);
-	if (skipped > 0)
-		printf(" | Not started: %zu", skipped);
-	if (status)
-		printf(" | Executed: %zu\n", total);
-	else
-		printf(" | %s: %zu migration%s in %s%s\n",
-		       r->cli->run.dry_run ? "Would run" :
-		       r->kind == CMD_TARGETS_DOWN ? "Rolled back" : "Applied",
-		       total, total == 1 ? "" : "s", took,
-		       r->cli->run.dry_run ? " (dry run: nothing was changed)" : "");
-	if (r->nfailed > 0) {
-		printf("Failed:\n");
-		for (size_t i = 0; i < r->n; i++) {
-			const struct cmd_targets_target *t = &r->t[i];
-			char *msg;
-
-			if (t->state != CMD_TARGETS_FAILED)
-				continue;
-			msg = output_safe(t->message != NULL ? t->message : "", false);
-			printf("  %s (line %u): %s%s%s (exit %d)\n", t->label,
-			       t->line, t->failed != NULL ? t->failed : "",
-			       t->failed != NULL ? ": " : "", msg, t->exit);
-			free(msg);
-		}
-	}
-	if (skipped > 0)
-		printf("Stopped before %zu target%s started: run the command again to carry on.\n",
-		       skipped, skipped == 1 ? "" : "s");
-}
-
-/* The run as one JSON object on stdout. */
-static void cmd_targets_json(const struct cmd_targets_run *r, int exit_code)
-{
-	const bool status = r->kind == CMD_TARGETS_STATUS;
-	size_t ok = 0, skipped = 0, interrupted = 0, total = 0;
-
-	printf("{\"command\": \"%s\", \"dry_run\": %s, \"targets\": [",
-	       cmd_targets_verb(r->kind), r->cli->run.dry_run ? "true" : "false");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct cmd_targets_target *t = &r->t[i];
-
-		fputs(i > 0 ? ", {\"target\": " : "{\"target\": ", stdout);
-		output_json_string(stdout, t->shown);
-		fputs(", \"schema\": ", stdout);
-		output_json_string(stdout, t->schema);
-		printf(", \"line\": %u, \"state\": \"%s\", \"exit\": %d",
-		       t->line, cmd_targets_state_name(t->state), t->exit);
-		if (status)
-			printf(", \"executed\": %zu, \"pending\": %zu, \"missing\": %zu, \"modified\": %zu, \"out_of_order\": %zu, \"partial\": %zu",
-			       t->executed, t->pending, t->missing, t->modified,
-			       t->out_of_order, t->partial);
-		else
-			printf(", \"planned\": %zu, \"%s\": %zu", t->planned,
-			       r->kind == CMD_TARGETS_DOWN ? "rolled_back" : "applied",
-			       t->applied);
-		fputs(", \"failed\": ", stdout);
-		output_json_string(stdout, t->state == CMD_TARGETS_FAILED ? t->failed : NULL);
-		printf(", \"seconds\": %.3f, \"error\": ", t->seconds);
-		if (t->state != CMD_TARGETS_FAILED) {
-			fputs("null}", stdout);
-		} else {
-			fputs("{\"message\": ", stdout);
-			output_json_string(stdout, t->message);
-			fputs(", \"detail\": ", stdout);
-			output_json_string(stdout, t->detail);
-			fputs(", \"hint\": ", stdout);
-			output_json_string(stdout, t->hint);
-			fputs(", \"sqlstate\": ", stdout);
-			output_json_string(stdout, t->sqlstate);
-			fputs(", \"file\": ", stdout);
-			output_json_string(stdout, t->file);
-			printf(", \"file_line\": %u}}", t->file_line);
-		}
-		ok += t->state == CMD_TARGETS_OK;
-		skipped += t->state == CMD_TARGETS_SKIPPED || t->state == CMD_TARGETS_WAITING;
-		interrupted += t->state == CMD_TARGETS_INTERRUPTED;
-		total += status ? t->executed : t->applied;
-	}
-	printf("], \"total\": %zu, \"ok\": %zu, \"failed\": %zu, \"interrupted\": %zu, \"skipped\": %zu, \"%s\": %zu, \"exit\": %d}\n",
-	       r->n, ok, r->nfailed, interrupted, skipped,
-	       status ? "executed" : r->kind == CMD_TARGETS_DOWN ? "rolled_back" : "applied",
-	       total, exit_code);
-}
-
-/*
- * The exit code of the run: 128 + the signal that stopped it; 0 when
- * every target succeeded; when every failed target failed the same way,
- * that way's code (1 a migration, 3 files, 4 connect, 5 lock...), as
- * one target would exit; else 1.
- */
-static int cmd_targets_exit(const struct cmd_targets_run *r)
-{
-	int code = CLI_EXIT_OK;
-
-	if (r->signal != 0)
-		return 128 + r->signal;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct cmd_targets_target *t = &r->t[i];
-
-		if (t->state != CMD_TARGETS_FAILED)
-			continue;
-		if (code == CLI_EXIT_OK)
-			code = t->exit;
-		else if (code != t->exit)
-			return CLI_EXIT_FAILED;
-	}
-	return code;
-}
-
 /* up, down or status over every target of --targets FILE. */
 int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 {
@@ -1072,7 +485,7 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	r.cli = cli;
 	r.kind = kind;
 	r.path = cli->targets;
-	if ((status = cmd_targets_parse(&r)) != 0)
+	if ((status = cmd_targets_file_read(&r)) != 0)
 		goto out;
 	r.parallel = cli->parallel > 0 ? cli->parallel : CMD_TARGETS_DEFAULT_PARALLEL;
 	if (r.parallel > r.n)
@@ -1138,11 +551,11 @@ int cmd_targets_run(struct cli *cli, enum cmd_targets_kind kind)
 	for (size_t i = 0; i < r.n; i++)
 		if (r.t[i].state == CMD_TARGETS_WAITING)
 			r.t[i].state = CMD_TARGETS_SKIPPED;
-	status = cmd_targets_exit(&r);
+	status = cmd_targets_report_exit(&r);
 	if (cli->format == CLI_FORMAT_JSON)
-		cmd_targets_json(&r, status);
+		cmd_targets_report_json(&r, status);
 	else if (!cli->out.quiet || kind == CMD_TARGETS_STATUS)
-		cmd_targets_table(&r); /* status's table is its result, as ever */
+		cmd_targets_report_table(&r); /* status's table is its result, as ever */
 	pthread_mutex_destroy(&r.mu);
 out:
 	for (size_t i = 0; i < r.n; i++)

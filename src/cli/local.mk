@@ -18,6 +18,9 @@ dbmigrate_SOURCES = \
 	src/cli/cmd-reset.c \
 	src/cli/cmd-status.c \
 	src/cli/cmd-targets.c \
+	src/cli/cmd-targets.h \
+	src/cli/cmd-targets-file.c \
+	src/cli/cmd-targets-report.c \
 	src/cli/cmd-up.c \
 	src/cli/cmd-validate.c \
 	src/cli/cmd-verify.c \
