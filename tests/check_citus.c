@@ -14,6 +14,8 @@
  *    (RLS, OWNER, fillfactor, REPLICA IDENTITY, COMPRESSION, two actions,
  *    FOREIGN KEY, UNIQUE, EXCLUDE, VALIDATE, CLUSTER, ATTACH/DETACH
  *    PARTITION), up and down;
+ *  - which statements Citus takes in one query string with another,
+ *    which only alone, and which not at all, asked of Citus directly;
  *  - a failed batch leaves no shard changed (two-phase commit);
  *  - ADD and DROP COLUMN up and down, alone and with other statements
  *    (the DROP COLUMN of a down used to fail on the workers: "cannot
@@ -35,6 +37,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "citus.h"
 #include "testutil.h"
@@ -63,6 +67,7 @@ static void db_new(struct db *d)
 
 static void db_free(struct db *d)
 {
+	citus_drop_database(d->url);
 	tu_rm_rf(d->dir);
 	free(d->dir);
 	free(d->env0);
@@ -457,6 +462,165 @@ START_TEST(more_alter_forms_reach_every_shard)
 }
 END_TEST
 
+/*
+ * Run BEGIN, then pre (when not NULL) and sql, each as a query string of
+ * its own, on one connection to url that ends without a commit. The
+ * error of the first that failed (to free()), or NULL.
+ */
+static char *in_rolled_back_tx(const char *url, const char *pre,
+			       const char *sql)
+{
+	const char *strings[3] = {"BEGIN", pre, sql};
+	PGconn *pg = PQconnectdb(url);
+	char *err = NULL;
+
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s", PQerrorMessage(pg));
+	for (int i = 0; i < 3 && err == NULL; i++) {
+		PGresult *res;
+
+		if (strings[i] == NULL)
+			continue;
+		res = PQexec(pg, strings[i]);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK)
+			err = strdup(PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	PQfinish(pg);
+	return err;
+}
+
+/*
+ * What the driver's choice rests on, asked of Citus itself, each case in
+ * a transaction that is never committed: "joined" works in one query
+ * string with another statement; "alone" fails so ("cannot insert
+ * multiple commands into a prepared statement") and works as a string
+ * of its own (pg_apply_citus_alone() sends those alone); "refused"
+ * fails even alone (lint's citus-* rules). A Citus that changes its
+ * mind fails here first.
+ */
+START_TEST(what_citus_accepts_in_one_string)
+{
+	static const struct {
+		const char *pre; /* run first, alone, or NULL */
+		const char *sql;
+		const char *how; /* joined, alone, refused */
+	} cases[] = {
+		{NULL, "ALTER TABLE orders ADD COLUMN x int", "joined"},
+		{NULL, "ALTER TABLE orders ADD COLUMN x int DEFAULT 7 NOT NULL",
+		 "joined"},
+		{NULL, "ALTER TABLE orders DROP CONSTRAINT small", "joined"},
+		{NULL, "TRUNCATE orders", "joined"},
+		{NULL, "DROP TABLE orders CASCADE", "joined"},
+		{NULL, "COMMENT ON TABLE orders IS 'x'", "joined"},
+		{NULL, "GRANT SELECT ON orders TO PUBLIC", "joined"},
+		{NULL, "CREATE VIEW v AS SELECT * FROM orders", "joined"},
+		{NULL, "CREATE TYPE ty AS (a int)", "joined"},
+		{NULL, "CREATE FUNCTION fn() RETURNS int LANGUAGE sql AS "
+		       "'SELECT 1'", "joined"},
+		{NULL, "UPDATE orders SET total = 1", "joined"},
+		{NULL, "CREATE TABLE n (tenant int, id int)", "joined"},
+		{"CREATE TABLE n (tenant int, id int)",
+		 "SELECT create_distributed_table('n', 'tenant')", "joined"},
+		{"CREATE TABLE n (id int)", "SELECT create_reference_table('n')",
+		 "joined"},
+		{"ALTER TABLE orders DROP CONSTRAINT orders_pkey",
+		 "ALTER TABLE orders ADD PRIMARY KEY (tenant, id)", "joined"},
+		{NULL, "ALTER TABLE orders DROP COLUMN legacy", "alone"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN total TYPE bigint", "alone"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN total SET NOT NULL", "alone"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN total SET DEFAULT 3", "alone"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN total DROP DEFAULT", "alone"},
+		{NULL, "ALTER TABLE orders RENAME COLUMN legacy TO old", "alone"},
+		{NULL, "ALTER TABLE orders RENAME TO orders2", "alone"},
+		{NULL, "ALTER TABLE orders ADD CONSTRAINT c CHECK (total > -1)",
+		 "alone"},
+		{NULL, "ALTER TABLE orders ADD CONSTRAINT u UNIQUE (tenant, total)",
+		 "alone"},
+		{NULL, "ALTER TABLE orders VALIDATE CONSTRAINT small", "alone"},
+		{NULL, "ALTER TABLE orders ENABLE ROW LEVEL SECURITY", "alone"},
+		{NULL, "ALTER TABLE orders OWNER TO postgres", "alone"},
+		{NULL, "ALTER TABLE orders SET (fillfactor = 70)", "alone"},
+		{NULL, "ALTER TABLE orders REPLICA IDENTITY FULL", "alone"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN legacy SET COMPRESSION pglz",
+		 "alone"},
+		{NULL, "ALTER TABLE orders ADD COLUMN a int, ADD COLUMN b int",
+		 "alone"},
+		{NULL, "CREATE INDEX i ON orders (total)", "alone"},
+		{NULL, "CREATE UNIQUE INDEX i ON orders (tenant, total)", "alone"},
+		{NULL, "DROP INDEX orders_t", "alone"},
+		{NULL, "ALTER INDEX orders_t RENAME TO orders_t2", "alone"},
+		{NULL, "REINDEX INDEX orders_t", "alone"},
+		{NULL, "REINDEX TABLE orders", "alone"},
+		{NULL, "CLUSTER orders USING orders_pkey", "alone"},
+		{NULL, "ALTER TABLE countries DROP COLUMN name", "alone"},
+		{NULL, "CREATE INDEX i ON countries (name)", "alone"},
+		{NULL, "ALTER TABLE orders ADD COLUMN y int CHECK (y > 0)",
+		 "refused"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN legacy SET STORAGE EXTERNAL",
+		 "refused"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN total SET STATISTICS 100",
+		 "refused"},
+		{NULL, "ALTER TABLE orders RENAME CONSTRAINT small TO tiny",
+		 "refused"},
+		{NULL, "ALTER TABLE orders ALTER COLUMN tenant DROP NOT NULL",
+		 "refused"},
+		{NULL, "ALTER TABLE orders SET WITHOUT CLUSTER", "refused"},
+		{NULL, "ALTER TABLE orders ADD CONSTRAINT k UNIQUE (id)", "refused"},
+		{"CREATE TABLE loc (id int PRIMARY KEY)",
+		 "ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES "
+		 "loc (id)", "refused"},
+		{"CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS "
+		 "'BEGIN RETURN NEW; END'",
+		 "CREATE TRIGGER t BEFORE UPDATE ON countries FOR EACH ROW "
+		 "EXECUTE FUNCTION tf()", "refused"},
+		{"CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS "
+		 "'BEGIN RETURN NEW; END'",
+		 "CREATE TRIGGER t BEFORE UPDATE ON orders FOR EACH ROW "
+		 "EXECUTE FUNCTION tf()", "refused"},
+	};
+	struct db d;
+
+	db_new(&d);
+	base(&d);
+	mig(&d, "002_more.sql",
+	    "CREATE INDEX orders_t ON orders (total);\n"
+	    "ALTER TABLE orders ADD CONSTRAINT small CHECK (total < 1000) NOT "
+	    "VALID;",
+	    "ALTER TABLE orders DROP CONSTRAINT small;\nDROP INDEX orders_t;");
+	run_ok(&d, "up", 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *how = cases[i].how, *sql = cases[i].sql;
+		char *joined, *ej, *ea;
+
+		ck_assert_int_ge(asprintf(&joined, "%s; SELECT 1", sql), 0);
+		ej = in_rolled_back_tx(d.url, cases[i].pre, joined);
+		ea = in_rolled_back_tx(d.url, cases[i].pre, sql);
+		if (strcmp(how, "joined") == 0) {
+			ck_assert_msg(ej == NULL, "%s\nfailed joined: %s", sql,
+				      ej);
+		} else if (strcmp(how, "alone") == 0) {
+			ck_assert_msg(ej != NULL &&
+					  strstr(ej, "cannot insert multiple "
+						     "commands") != NULL,
+				      "%s\njoined: expected \"cannot insert "
+				      "multiple commands\", got %s",
+				      sql, ej != NULL ? ej : "success");
+			ck_assert_msg(ea == NULL, "%s\nfailed alone: %s", sql,
+				      ea);
+		} else {
+			ck_assert_msg(ea != NULL, "%s\nexpected Citus to refuse "
+					      "it, and it ran",
+				      sql);
+		}
+		free(ej);
+		free(ea);
+		free(joined);
+	}
+	db_free(&d);
+}
+END_TEST
+
 START_TEST(failed_batch_leaves_no_shard_changed)
 {
 	struct db d;
@@ -811,6 +975,7 @@ static Suite *citus_suite(void)
 	tcase_add_test(tc, distributed_and_reference_tables_in_a_batch);
 	tcase_add_test(tc, ddl_reaches_every_shard);
 	tcase_add_test(tc, more_alter_forms_reach_every_shard);
+	tcase_add_test(tc, what_citus_accepts_in_one_string);
 	tcase_add_test(tc, failed_batch_leaves_no_shard_changed);
 	tcase_add_test(tc, add_and_drop_column_up_and_down);
 	tcase_add_test(tc, concurrently_on_a_distributed_table);

@@ -243,6 +243,12 @@ static void citus_configure(int i)
 		 /* Four shards: every DDL still reaches both workers. */
 		 "citus.shard_count = 4\n"
 		 "max_prepared_transactions = 40\n"
+		 /* Each database with the extension keeps a background
+		    worker (Citus's maintenance daemon); logical replication
+		    (create_distributed_table_concurrently()) needs slots
+		    beside them, or it waits for one forever. */
+		 "max_worker_processes = 32\n"
+		 "max_logical_replication_workers = 8\n"
 		 /* create_distributed_table_concurrently() decodes WAL. */
 		 "wal_level = logical\n"
 		 "max_connections = 80\n"
@@ -520,6 +526,24 @@ char *citus_new_database(void)
 		citus_node_sql(0, name, sql);
 	}
 	return citus_url(0, name);
+}
+
+/* Drop the database of url on every node (best effort). */
+void citus_drop_database(const char *url)
+{
+	const char *slash = strrchr(url, '/');
+	char sql[160];
+
+	if (citus_dir == NULL || slash == NULL)
+		return;
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		 slash + 1);
+	for (int i = 0; i < CITUS_NODES; i++) {
+		char *admin = citus_url(i, "postgres");
+
+		free(citus_exec(admin, sql, NULL));
+		free(admin);
+	}
 }
 
 /* The database name at the end of url. */

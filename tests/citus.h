@@ -7,8 +7,9 @@
  * (no unix socket), with shared_preload_libraries = 'citus',
  * citus.node_conninfo = 'sslmode=disable' (the nodes talk over
  * loopback), citus.shard_count = 4, max_prepared_transactions (for
- * Citus's two-phase commit) and wal_level = logical (for
- * create_distributed_table_concurrently()), and starts them, once per test program:
+ * Citus's two-phase commit), wal_level = logical and room for logical
+ * replication workers (for create_distributed_table_concurrently()),
+ * and starts them, once per test program:
  * call it in main() before the tests fork. TCP logins from 127.0.0.1
  * are trusted, so that the nodes reach each other without a password
  * file. Each test takes a fresh database with citus_new_database():
@@ -44,6 +45,10 @@ void citus_stop(void);
  * postgres://postgres@127.0.0.1:PORT/NAME, to free().
  */
 char *citus_new_database(void);
+
+/* Drop the database of a URL from citus_new_database() on every node
+   (best effort): each such database keeps a Citus background worker. */
+void citus_drop_database(const char *coordinator_url);
 
 /* The URL of the same database on worker i (0 or 1), to free(). */
 char *citus_worker_url(const char *coordinator_url, int i);
