@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/drvkit.h"
+
 /* The URL options, as the mysql client names them. */
 enum my_opt {
 	MY_OPT_SOCKET,
@@ -74,18 +76,6 @@ static dbmigrate_code my_host_error(const struct dbmigrate_host *host,
 	return code;
 }
 
-/* Value of a hex digit, or -1. */
-static int my_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* A percent-decoded copy of s[0, n); NULL when out of memory. */
 static char *my_decode(const char *s, size_t n)
 {
@@ -95,9 +85,9 @@ static char *my_decode(const char *s, size_t n)
 	if (d == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && my_hex(s[i + 1]) >= 0 &&
-		    my_hex(s[i + 2]) >= 0) {
-			d[o++] = (char)(my_hex(s[i + 1]) * 16 + my_hex(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && drvkit_hex(s[i + 1]) >= 0 &&
+		    drvkit_hex(s[i + 2]) >= 0) {
+			d[o++] = (char)(drvkit_hex(s[i + 1]) * 16 + drvkit_hex(s[i + 2]));
 			i += 2;
 		} else {
 			d[o++] = s[i];
