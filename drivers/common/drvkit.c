@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 int drvkit_settings(const struct dbmigrate_settings *s,
@@ -38,4 +39,32 @@ int drvkit_hex(char ch)
 	if (ch >= 'A' && ch <= 'F')
 		return ch - 'A' + 10;
 	return -1;
+}
+
+double drvkit_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int drvkit_nap(const struct dbmigrate_host *host, double seconds,
+	       double slice)
+{
+	double until = drvkit_now() + seconds;
+
+	while (!host->interrupted(host->ctx)) {
+		double left = until - drvkit_now();
+		struct timespec ts;
+
+		if (left <= 0)
+			return 0;
+		if (left > slice)
+			left = slice;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	return 1;
 }

@@ -1,6 +1,7 @@
 /*
  * drvkit.h - small pieces every driver needs the same way: reading the
- * host's limits whatever its version, and URL hex digits. A source of
+ * host's limits whatever its version, URL hex digits, the pid in a lock
+ * file, the monotonic clock and an interruptible sleep. A source of
  * the drivers' own (see lintkit.h), compiled into each driver.
  */
 #ifndef DBMIGRATE_DRVKIT_H
@@ -24,5 +25,14 @@ int drvkit_write_pid(int fd);
 
 /* The value of hex digit ch (either case), or -1. */
 int drvkit_hex(char ch);
+
+/* Seconds on the monotonic clock. */
+double drvkit_now(void);
+
+/* Sleep seconds (nothing when <= 0), in naps of at most slice seconds,
+   asking host->interrupted() before each: 1 as soon as it says yes, 0
+   once the time has passed. */
+int drvkit_nap(const struct dbmigrate_host *host, double seconds,
+	       double slice);
 
 #endif

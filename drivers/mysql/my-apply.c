@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/drvkit.h"
+
 #define MY_ER_LOCK_WAIT_TIMEOUT 1205
 
 /* Keep the limits for the next apply(); see driver.h. */
@@ -76,21 +78,6 @@ static dbmigrate_code my_apply_limits(dbmigrate_conn *c)
 	return rc;
 }
 
-/* Sleep seconds in slices; nonzero when interrupted. */
-static int my_apply_nap(dbmigrate_conn *c, double seconds)
-{
-	while (seconds > 0) {
-		double d = seconds < 0.05 ? seconds : 0.05;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(d * 1e9)};
-
-		if (c->host->interrupted(c->host->ctx))
-			return 1;
-		nanosleep(&ts, NULL);
-		seconds -= d;
-	}
-	return c->host->interrupted(c->host->ctx);
-}
-
 /* Run one migration; see driver.h. */
 dbmigrate_code my_apply(dbmigrate_conn *c, const char *table,
 			const struct dbmigrate_stmt *stmts, size_t n,
@@ -144,7 +131,7 @@ dbmigrate_code my_apply(dbmigrate_conn *c, const char *table,
 					    "cannot roll back to the savepoint");
 				k = 0;
 			}
-			if (my_apply_nap(c, wait))
+			if (drvkit_nap(c->host, wait, 0.05))
 				return my_exec_error(c, DBMIGRATE_EINTERRUPTED,
 						     NULL, NULL, "interrupted");
 			continue;

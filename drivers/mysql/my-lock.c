@@ -19,32 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/drvkit.h"
+
 #define MY_LOCK_FIRST_SLEEP 0.05
 #define MY_LOCK_MAX_SLEEP 1.0
-
-/* Seconds on the monotonic clock. */
-static double my_lock_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep s seconds in slices; nonzero when interrupted. */
-static int my_lock_sleep(dbmigrate_conn *c, double s)
-{
-	while (s > 0) {
-		double d = s < 0.05 ? s : 0.05;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(d * 1e9)};
-
-		if (c->host->interrupted(c->host->ctx))
-			return -1;
-		nanosleep(&ts, NULL);
-		s -= d;
-	}
-	return c->host->interrupted(c->host->ctx) ? -1 : 0;
-}
+#define MY_LOCK_SLICE 0.05 /* how often interrupted() is asked */
 
 /* Run a one-row query of the lock; the row's values into v (up to n),
    copied. Returns 0, or -1 with the error reported. */
@@ -196,9 +175,9 @@ dbmigrate_code my_lock(dbmigrate_conn *c, const char *table, double timeout)
 		return DBMIGRATE_OK;
 	if ((rc = my_lock_first(c, table, &got)) != DBMIGRATE_OK)
 		return rc;
-	deadline = my_lock_now() + (timeout > 0 ? timeout : 0);
+	deadline = drvkit_now() + (timeout > 0 ? timeout : 0);
 	while (!got) {
-		double left = deadline - my_lock_now();
+		double left = deadline - drvkit_now();
 		char holder[512];
 
 		if (left <= 0) {
@@ -225,7 +204,7 @@ dbmigrate_code my_lock(dbmigrate_conn *c, const char *table, double timeout)
 				    timeout, holder);
 			waited = 1;
 		}
-		if (my_lock_sleep(c, sleep < left ? sleep : left) != 0)
+		if (drvkit_nap(c->host, sleep < left ? sleep : left, MY_LOCK_SLICE) != 0)
 			return my_exec_error(c, DBMIGRATE_EINTERRUPTED, NULL, NULL,
 					     "interrupted while waiting for the "
 					     "migration lock");

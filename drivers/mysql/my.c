@@ -480,35 +480,6 @@ static void my_mask(char *s, const char *secret)
 	}
 }
 
-/* Seconds on the monotonic clock. */
-static double my_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep seconds, in slices; nonzero when interrupted. */
-static int my_nap(const struct dbmigrate_host *host, double seconds)
-{
-	double until = my_now() + seconds;
-
-	while (!host->interrupted(host->ctx)) {
-		double left = until - my_now();
-		struct timespec ts;
-
-		if (left <= 0)
-			return 0;
-		if (left > 0.1)
-			left = 0.1;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	return 1;
-}
-
 /* True for the client errors a server that is not up yet gives. */
 static int my_transient(unsigned err)
 {
@@ -604,7 +575,7 @@ static void my_log_server(dbmigrate_conn *c)
 dbmigrate_code my_connect_target(const struct dbmigrate_host *host,
 				 const struct my_target *t, dbmigrate_conn **out)
 {
-	double deadline = t->timeout > 0 ? my_now() + t->timeout : 0;
+	double deadline = t->timeout > 0 ? drvkit_now() + t->timeout : 0;
 	double backoff = 0.25;
 	dbmigrate_conn *c;
 	char msg[1024];
@@ -626,7 +597,7 @@ dbmigrate_code my_connect_target(const struct dbmigrate_host *host,
 	while ((my = my_connect_handle(t, &err, msg, sizeof msg)) == NULL) {
 		my_mask(msg, t->password);
 		if (deadline == 0 || !my_transient(err) ||
-		    my_now() + backoff > deadline ||
+		    drvkit_now() + backoff > deadline ||
 		    host->interrupted(host->ctx)) {
 			char code[16], text[1200];
 			struct dbmigrate_driver_error e = {
@@ -677,7 +648,7 @@ dbmigrate_code my_connect_target(const struct dbmigrate_host *host,
 				 msg, t->timeout);
 			host->log(host->ctx, DBMIGRATE_LOG_WARNING, line);
 		}
-		if (my_nap(host, backoff))
+		if (drvkit_nap(host, backoff, 0.1))
 			continue;
 		backoff = backoff * 2 < 2 ? backoff * 2 : 2;
 	}

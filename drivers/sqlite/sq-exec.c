@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/drvkit.h"
+
 /* Rows of a failed check quoted in the error's detail. */
 #define SQ_CHECK_SHOWN 5
 
@@ -574,7 +576,7 @@ int sq_step_all(dbmigrate_conn *c, sqlite3_stmt *st)
 void sq_exec_arm(dbmigrate_conn *c)
 {
 	c->deadline = c->limits.statement_timeout > 0
-			      ? sq_now() + c->limits.statement_timeout
+			      ? drvkit_now() + c->limits.statement_timeout
 			      : 0;
 	c->timed_out = 0;
 	c->busy_start = 0;

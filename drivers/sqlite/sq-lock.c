@@ -89,7 +89,7 @@ static dbmigrate_code sq_lock_timeout(dbmigrate_conn *c, int fd,
 /* Take the runner lock; see driver.h's lock(). */
 dbmigrate_code sq_lock(dbmigrate_conn *c, const char *table, double timeout)
 {
-	double deadline = sq_now() + (timeout > 0 ? timeout : 0);
+	double deadline = drvkit_now() + (timeout > 0 ? timeout : 0);
 	double nap = SQ_LOCK_FIRST;
 	size_t plen;
 	char *path;
@@ -117,7 +117,7 @@ dbmigrate_code sq_lock(dbmigrate_conn *c, const char *table, double timeout)
 		return rc;
 	}
 	while ((r = sq_lock_try(fd)) != 0) {
-		double left = deadline - sq_now();
+		double left = deadline - drvkit_now();
 
 		if (r < 0) {
 			rc = sq_error(c, DBMIGRATE_EDATABASE, NULL, NULL,
@@ -144,7 +144,7 @@ dbmigrate_code sq_lock(dbmigrate_conn *c, const char *table, double timeout)
 			       "%s, held by %s",
 			       timeout, c->path, who);
 		}
-		sq_nap(c, nap < left ? nap : left);
+		(void)drvkit_nap(c->host, nap < left ? nap : left, 0.05);
 		nap = nap * 2 < SQ_LOCK_MAX ? nap * 2 : SQ_LOCK_MAX;
 	}
 	free(path);

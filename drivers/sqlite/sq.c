@@ -42,32 +42,6 @@
 	"directory), sqlite:///ABSOLUTE/PATH, or sqlite::memory: for a "   \
 	"database that lives for one run."
 
-double sq_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void sq_nap(dbmigrate_conn *c, double seconds)
-{
-	double until = sq_now() + seconds;
-
-	while (!c->host->interrupted(c->host->ctx)) {
-		double left = until - sq_now();
-		struct timespec ts;
-
-		if (left <= 0)
-			break;
-		if (left > 0.05)
-			left = 0.05;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 /*
  * The busy handler: another connection holds a lock the statement
  * needs. Wait for it (1 ms, doubling to 50 ms between tries) until the
@@ -77,7 +51,7 @@ void sq_nap(dbmigrate_conn *c, double seconds)
 static int sq_busy(void *arg, int count)
 {
 	dbmigrate_conn *c = arg;
-	double now = sq_now(), limit, waited, nap;
+	double now = drvkit_now(), limit, waited, nap;
 
 	if (count == 0)
 		c->busy_start = now;
@@ -96,7 +70,7 @@ static int sq_busy(void *arg, int count)
 	nap = count < 6 ? (double)(1 << count) / 1000 : 0.05;
 	if (nap > limit - waited)
 		nap = limit - waited;
-	sq_nap(c, nap);
+	(void)drvkit_nap(c->host, nap, 0.05);
 	return 1;
 }
 
@@ -106,7 +80,7 @@ static int sq_progress(void *arg)
 {
 	dbmigrate_conn *c = arg;
 
-	if (c->deadline > 0 && sq_now() > c->deadline) {
+	if (c->deadline > 0 && drvkit_now() > c->deadline) {
 		c->timed_out = 1;
 		return 1;
 	}

@@ -54,12 +54,6 @@ struct dbmigrate_conn {
 	char *prepared_for; /* the table they were prepared for */
 };
 
-/* sq.c: seconds on the monotonic clock. */
-double sq_now(void);
-
-/* sq.c: sleep up to seconds, returning early when interrupted. */
-void sq_nap(dbmigrate_conn *c, double seconds);
-
 /* sq.c: open a database file with the connection's settings (foreign
    keys on, the busy handler, extended result codes); path must exist
    or be creatable. */
