@@ -204,7 +204,8 @@ dbmigrate_code my_lock(dbmigrate_conn *c, const char *table, double timeout)
 				    timeout, holder);
 			waited = 1;
 		}
-		if (drvkit_nap(c->host, sleep < left ? sleep : left, MY_LOCK_SLICE) != 0)
+		if (drvkit_nap(c->host, sleep < left ? sleep : left,
+			       MY_LOCK_SLICE) != 0)
 			return my_exec_error(c, DBMIGRATE_EINTERRUPTED, NULL, NULL,
 					     "interrupted while waiting for the "
 					     "migration lock");

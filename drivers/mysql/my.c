@@ -87,7 +87,8 @@ static char *my_decode(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n && drvkit_hex(s[i + 1]) >= 0 &&
 		    drvkit_hex(s[i + 2]) >= 0) {
-			d[o++] = (char)(drvkit_hex(s[i + 1]) * 16 + drvkit_hex(s[i + 2]));
+			d[o++] = (char)(drvkit_hex(s[i + 1]) * 16 +
+					 drvkit_hex(s[i + 2]));
 			i += 2;
 		} else {
 			d[o++] = s[i];

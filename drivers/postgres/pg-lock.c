@@ -236,7 +236,8 @@ dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout)
 				    timeout, holder);
 			waited = 1;
 		}
-		if (drvkit_nap(c->host, sleep < left ? sleep : left, PG_LOCK_SLICE) != 0)
+		if (drvkit_nap(c->host, sleep < left ? sleep : left,
+			       PG_LOCK_SLICE) != 0)
 			return pg_exec_error(c, DBMIGRATE_EINTERRUPTED, NULL,
 					     NULL,
 					     "interrupted while waiting for "
