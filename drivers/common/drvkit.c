@@ -3,6 +3,7 @@
  */
 #include "drvkit.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -67,4 +68,39 @@ int drvkit_nap(const struct dbmigrate_host *host, double seconds,
 		nanosleep(&ts, NULL);
 	}
 	return 1;
+}
+
+dbmigrate_code drvkit_verror(const struct dbmigrate_host *host,
+			     dbmigrate_code code, const char *detail,
+			     const char *hint, const char *fmt, va_list ap)
+{
+	char msg[DRVKIT_ERROR_MAX];
+	struct dbmigrate_driver_error e = { .code = code, .message = msg,
+					    .detail = detail, .hint = hint,
+					    .statement = DBMIGRATE_NO_STATEMENT };
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	host->error(host->ctx, &e);
+	return code;
+}
+
+dbmigrate_code drvkit_error(const struct dbmigrate_host *host,
+			    dbmigrate_code code, const char *detail,
+			    const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = drvkit_verror(host, code, detail, hint, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void drvkit_vlog(const struct dbmigrate_host *host,
+		 enum dbmigrate_log_level level, const char *fmt, va_list ap)
+{
+	char msg[DRVKIT_LOG_MAX];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	host->log(host->ctx, level, msg);
 }

@@ -1,11 +1,14 @@
 /*
  * drvkit.h - small pieces every driver needs the same way: reading the
  * host's limits whatever its version, URL hex digits, the pid in a lock
- * file, the monotonic clock and an interruptible sleep. A source of
+ * file, the monotonic clock and an interruptible sleep, an error or a
+ * log line of the driver's own formatted through the host. A source of
  * the drivers' own (see lintkit.h), compiled into each driver.
  */
 #ifndef DBMIGRATE_DRVKIT_H
 #define DBMIGRATE_DRVKIT_H
+
+#include <stdarg.h>
 
 #include "dbmigrate/driver.h"
 
@@ -34,5 +37,29 @@ double drvkit_now(void);
    once the time has passed. */
 int drvkit_nap(const struct dbmigrate_host *host, double seconds,
 	       double slice);
+
+/* The longest message drvkit_error() and drvkit_vlog() pass on (with
+   the NUL); a longer one is cut. */
+#define DRVKIT_ERROR_MAX 1024
+#define DRVKIT_LOG_MAX 2048
+
+/*
+ * Report an error the driver found (no SQLSTATE, no statement): its
+ * message made from fmt, with detail and hint (either NULL). Returns
+ * code.
+ */
+dbmigrate_code drvkit_error(const struct dbmigrate_host *host,
+			    dbmigrate_code code, const char *detail,
+			    const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+dbmigrate_code drvkit_verror(const struct dbmigrate_host *host,
+			     dbmigrate_code code, const char *detail,
+			     const char *hint, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+/* Send a line made from fmt to the host's log at level. */
+void drvkit_vlog(const struct dbmigrate_host *host,
+		 enum dbmigrate_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/drvkit.h"
+
 /* Server errors that mean a statement was stopped by KILL QUERY, by a
    lost connection or by max_statement_time. */
 #define MY_ER_QUERY_INTERRUPTED 1317
@@ -206,18 +208,11 @@ dbmigrate_code my_exec_error(dbmigrate_conn *c, dbmigrate_code code,
 			     const char *detail, const char *hint,
 			     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
-	struct dbmigrate_driver_error e = {.code = code,
-					   .message = msg,
-					   .detail = detail,
-					   .hint = hint,
-					   .statement = DBMIGRATE_NO_STATEMENT};
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	code = drvkit_verror(c->host, code, detail, hint, fmt, ap);
 	va_end(ap);
-	c->host->error(c->host->ctx, &e);
 	return code;
 }
 
@@ -231,13 +226,11 @@ dbmigrate_code my_exec_nomem(dbmigrate_conn *c)
 void my_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
 		 const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	drvkit_vlog(c->host, level, fmt, ap);
 	va_end(ap);
-	c->host->log(c->host->ctx, level, msg);
 }
 
 /* Make room for n more bytes and the NUL; 0 when there is. */

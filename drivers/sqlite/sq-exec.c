@@ -154,20 +154,6 @@ static dbmigrate_code sq_report(const struct dbmigrate_host *host,
 	return e->code;
 }
 
-/* Report a formatted error through host. */
-static dbmigrate_code sq_vreport(const struct dbmigrate_host *host,
-				 dbmigrate_code code, const char *detail,
-				 const char *hint, const char *fmt, va_list ap)
-{
-	char msg[1024];
-	struct dbmigrate_driver_error e = { .code = code, .message = msg,
-					    .detail = detail, .hint = hint,
-					    .statement = DBMIGRATE_NO_STATEMENT };
-
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	return sq_report(host, &e);
-}
-
 dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
 			const char *detail, const char *hint, const char *fmt,
 			...)
@@ -176,20 +162,7 @@ dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
 	dbmigrate_code rc;
 
 	va_start(ap, fmt);
-	rc = sq_vreport(c->host, code, detail, hint, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-dbmigrate_code sq_host_error(const struct dbmigrate_host *host,
-			     dbmigrate_code code, const char *detail,
-			     const char *hint, const char *fmt, ...)
-{
-	va_list ap;
-	dbmigrate_code rc;
-
-	va_start(ap, fmt);
-	rc = sq_vreport(host, code, detail, hint, fmt, ap);
+	rc = drvkit_verror(c->host, code, detail, hint, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -202,13 +175,11 @@ dbmigrate_code sq_nomem(dbmigrate_conn *c)
 void sq_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
 	    const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	drvkit_vlog(c->host, level, fmt, ap);
 	va_end(ap);
-	c->host->log(c->host->ctx, level, msg);
 }
 
 /* The 1-based character position of byte offset off in sql (UTF-8). */

@@ -70,12 +70,6 @@ dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
 			const char *detail, const char *hint, const char *fmt,
 			...) SQ_PRINTF(5, 6);
 
-/* Report an error of a host that has no connection yet. */
-dbmigrate_code sq_host_error(const struct dbmigrate_host *host,
-			     dbmigrate_code code, const char *detail,
-			     const char *hint, const char *fmt, ...)
-    SQ_PRINTF(5, 6);
-
 /* Report running out of memory. Returns DBMIGRATE_ENOMEM. */
 dbmigrate_code sq_nomem(dbmigrate_conn *c);
 
