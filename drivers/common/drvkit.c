@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,4 +105,44 @@ void drvkit_vlog(const struct dbmigrate_host *host,
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	host->log(host->ctx, level, msg);
+}
+
+int drvkit_text_room(struct drvkit_text *t, size_t n)
+{
+	size_t cap;
+	char *s;
+
+	if (t->failed)
+		return -1;
+	if (t->s != NULL && n < t->cap - t->len)
+		return 0;
+	cap = t->cap != 0 ? t->cap : 256;
+	while (n >= cap - t->len) {
+		if (cap > (size_t)-1 / 2) {
+			t->failed = DRVKIT_TEXT_NOMEM;
+			return -1;
+		}
+		cap *= 2;
+	}
+	if ((s = realloc(t->s, cap)) == NULL) {
+		t->failed = DRVKIT_TEXT_NOMEM;
+		return -1;
+	}
+	t->s = s;
+	t->cap = cap;
+	return 0;
+}
+
+void drvkit_text_add(struct drvkit_text *t, const char *s, size_t len)
+{
+	if (drvkit_text_room(t, len) != 0)
+		return;
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
+
+void drvkit_text_puts(struct drvkit_text *t, const char *s)
+{
+	drvkit_text_add(t, s, strlen(s));
 }

@@ -2,13 +2,15 @@
  * drvkit.h - small pieces every driver needs the same way: reading the
  * host's limits whatever its version, URL hex digits, the pid in a lock
  * file, the monotonic clock and an interruptible sleep, an error or a
- * log line of the driver's own formatted through the host. A source of
+ * log line of the driver's own formatted through the host, and a growing
+ * string for the SQL a driver writes. A source of
  * the drivers' own (see lintkit.h), compiled into each driver.
  */
 #ifndef DBMIGRATE_DRVKIT_H
 #define DBMIGRATE_DRVKIT_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "dbmigrate/driver.h"
 
@@ -61,5 +63,30 @@ dbmigrate_code drvkit_verror(const struct dbmigrate_host *host,
 void drvkit_vlog(const struct dbmigrate_host *host,
 		 enum dbmigrate_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+
+/*
+ * A growing string (s NUL-terminated once anything was added) with a
+ * sticky failure: once an append fails, the rest are skipped and failed
+ * says why, DRVKIT_TEXT_NOMEM or a reason of the caller's own. Starts
+ * as {0}; the caller frees s.
+ */
+struct drvkit_text {
+	char *s;
+	size_t len;
+	size_t cap;
+	int failed;
+};
+
+#define DRVKIT_TEXT_NOMEM 1
+
+/* Make room in t for n more bytes and the NUL: 0, or -1 when t has
+   failed (now or before). */
+int drvkit_text_room(struct drvkit_text *t, size_t n);
+
+/* Append len bytes of s to t. */
+void drvkit_text_add(struct drvkit_text *t, const char *s, size_t len);
+
+/* Append the string s to t. */
+void drvkit_text_puts(struct drvkit_text *t, const char *s);
 
 #endif

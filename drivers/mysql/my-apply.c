@@ -38,7 +38,7 @@ dbmigrate_code my_apply_configure(dbmigrate_conn *c,
    variables, DEFAULT (the server's own) for an unset one. */
 static dbmigrate_code my_apply_limits(dbmigrate_conn *c)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	double lt = c->limits.lock_timeout, st = c->limits.statement_timeout;
 	dbmigrate_code rc = DBMIGRATE_OK;
 
@@ -51,21 +51,21 @@ static dbmigrate_code my_apply_limits(dbmigrate_conn *c)
 				   "innodb_lock_wait_timeout = %ld",
 			       s < 1 ? 1 : s, s < 1 ? 1 : s);
 	} else {
-		my_text_puts(&q, "SET SESSION lock_wait_timeout = DEFAULT, "
-				 "innodb_lock_wait_timeout = DEFAULT");
+		drvkit_text_puts(&q, "SET SESSION lock_wait_timeout = DEFAULT, "
+				     "innodb_lock_wait_timeout = DEFAULT");
 	}
 	if (c->mariadb) {
 		if (st > 0)
 			my_text_printf(&q, ", max_statement_time = %.3f", st);
 		else
-			my_text_puts(&q, ", max_statement_time = DEFAULT");
+			drvkit_text_puts(&q, ", max_statement_time = DEFAULT");
 	} else {
 		/* MySQL bounds only SELECTs, in milliseconds. */
 		if (st > 0)
 			my_text_printf(&q, ", max_execution_time = %lu",
 				       (unsigned long)ceil(st * 1000));
 		else
-			my_text_puts(&q, ", max_execution_time = DEFAULT");
+			drvkit_text_puts(&q, ", max_execution_time = DEFAULT");
 	}
 	if (q.failed)
 		rc = my_exec_nomem(c);
@@ -85,7 +85,7 @@ dbmigrate_code my_apply(dbmigrate_conn *c, const char *table,
 			const char *unrecord_id)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	unsigned attempt = 0;
 	size_t k = 0;
 	int savepoint = 0;

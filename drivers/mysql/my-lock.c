@@ -62,24 +62,24 @@ static dbmigrate_code my_lock_first(dbmigrate_conn *c, const char *table,
 				    int *got)
 {
 	const char *dot = strchr(table, '.');
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[2];
 
-	my_text_puts(&q, "SELECT k, GET_LOCK(k, 0) FROM (SELECT IF(CHAR_LENGTH(n) "
-			 "> 64, CONCAT('dbmigrate:', MD5(n)), n) AS k FROM "
-			 "(SELECT CONCAT('dbmigrate:', ");
-	if (dot != NULL) {
-		char *db = strndup(table, (size_t)(dot - table));
-
-		my_text_literal(c, &q, db != NULL ? db : "");
-		free(db);
-		my_text_puts(&q, ", '.', ");
-		my_text_literal(c, &q, dot + 1);
-	} else {
-		my_text_puts(&q, "COALESCE(DATABASE(), ''), '.', ");
-		my_text_literal(c, &q, table);
-	}
-	my_text_puts(&q, ") AS n) AS named) AS keyed");
+	drvkit_text_puts(&q, "SELECT k, GET_LOCK(k, 0) FROM (SELECT IF(CHAR_LENGTH(n) "
+			     "> 64, CONCAT('dbmigrate:', MD5(n)), n) AS k FROM "
+			     "(SELECT CONCAT('dbmigrate:', ");
+	    if (dot != NULL) {
+		    char *db = strndup(table, (size_t)(dot - table));
+    
+		    my_text_literal(c, &q, db != NULL ? db : "");
+		    free(db);
+		    drvkit_text_puts(&q, ", '.', ");
+		    my_text_literal(c, &q, dot + 1);
+	    } else {
+		    drvkit_text_puts(&q, "COALESCE(DATABASE(), ''), '.', ");
+		    my_text_literal(c, &q, table);
+	    }
+	    drvkit_text_puts(&q, ") AS n) AS named) AS keyed");
 	if (q.failed) {
 		free(q.s);
 		return my_exec_nomem(c);
@@ -104,13 +104,13 @@ static dbmigrate_code my_lock_first(dbmigrate_conn *c, const char *table,
 /* Try the lock again: 1 taken, 0 held, -1 error (reported). */
 static int my_lock_try(dbmigrate_conn *c)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[1];
 	int r;
 
-	my_text_puts(&q, "SELECT GET_LOCK(");
-	my_text_literal(c, &q, c->lock_name);
-	my_text_puts(&q, ", 0)");
+	drvkit_text_puts(&q, "SELECT GET_LOCK(");
+	    my_text_literal(c, &q, c->lock_name);
+	    drvkit_text_puts(&q, ", 0)");
 	if (q.failed) {
 		free(q.s);
 		my_exec_nomem(c);
@@ -133,16 +133,16 @@ static int my_lock_try(dbmigrate_conn *c)
  */
 static void my_lock_holder(dbmigrate_conn *c, char *buf, size_t size)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[5];
 
 	snprintf(buf, size, "another session");
-	my_text_puts(&q, "SELECT h.id, p.USER, p.HOST, p.COMMAND, "
-			 "DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL p.TIME SECOND, "
-			 "'%Y-%m-%d %H:%i:%s UTC') FROM (SELECT IS_USED_LOCK(");
-	my_text_literal(c, &q, c->lock_name);
-	my_text_puts(&q, ") AS id) AS h LEFT JOIN information_schema.PROCESSLIST "
-			 "AS p ON p.ID = h.id");
+	drvkit_text_puts(&q, "SELECT h.id, p.USER, p.HOST, p.COMMAND, "
+			     "DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL p.TIME SECOND, "
+			     "'%Y-%m-%d %H:%i:%s UTC') FROM (SELECT IS_USED_LOCK(");
+	    my_text_literal(c, &q, c->lock_name);
+	    drvkit_text_puts(&q, ") AS id) AS h LEFT JOIN information_schema.PROCESSLIST "
+			     "AS p ON p.ID = h.id");
 	if (q.failed || my_lock_query(c, q.s, v, 5, "cannot look up the lock's "
 						    "holder") != 0) {
 		free(q.s);
@@ -223,7 +223,7 @@ dbmigrate_code my_lock(dbmigrate_conn *c, const char *table, double timeout)
 /* Release the runner lock. */
 dbmigrate_code my_lock_release(dbmigrate_conn *c, const char *table)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[1];
 	int r;
 
@@ -231,9 +231,9 @@ dbmigrate_code my_lock_release(dbmigrate_conn *c, const char *table)
 	if (!c->locked)
 		return DBMIGRATE_OK;
 	c->locked = 0;
-	my_text_puts(&q, "SELECT RELEASE_LOCK(");
-	my_text_literal(c, &q, c->lock_name);
-	my_text_puts(&q, ")");
+	drvkit_text_puts(&q, "SELECT RELEASE_LOCK(");
+	    my_text_literal(c, &q, c->lock_name);
+	    drvkit_text_puts(&q, ")");
 	if (q.failed) {
 		free(q.s);
 		return my_exec_nomem(c);

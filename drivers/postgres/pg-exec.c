@@ -394,36 +394,3 @@ void pg_exec_cancel(dbmigrate_conn *c)
 	errno = saved;
 }
 
-/* Append len bytes of s to t. */
-void pg_text_add(struct pg_text *t, const char *s, size_t len)
-{
-	if (t->failed)
-		return;
-	if (t->s == NULL || len >= t->cap - t->len) {
-		size_t cap = t->cap != 0 ? t->cap : 256;
-		char *n;
-
-		while (len >= cap - t->len) {
-			if (cap > (size_t)-1 / 2) {
-				t->failed = PG_TEXT_NOMEM;
-				return;
-			}
-			cap *= 2;
-		}
-		if ((n = realloc(t->s, cap)) == NULL) {
-			t->failed = PG_TEXT_NOMEM;
-			return;
-		}
-		t->s = n;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-/* Append the string s to t. */
-void pg_text_puts(struct pg_text *t, const char *s)
-{
-	pg_text_add(t, s, strlen(s));
-}
