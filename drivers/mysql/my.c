@@ -61,19 +61,13 @@ static const char my_opt_list[] =
 	"ssl-mode, tls-version, tls, connect-timeout, defaults-file, user, "
 	"password";
 
-/* Report an error before a connection exists. */
+/* Report an error before a connection exists (message: a fixed one,
+   well under DRVKIT_ERROR_MAX). */
 static dbmigrate_code my_host_error(const struct dbmigrate_host *host,
 				    dbmigrate_code code, const char *message,
 				    const char *detail, const char *hint)
 {
-	struct dbmigrate_driver_error e = {.code = code,
-					   .message = message,
-					   .detail = detail,
-					   .hint = hint,
-					   .statement = DBMIGRATE_NO_STATEMENT};
-
-	host->error(host->ctx, &e);
-	return code;
+	return drvkit_error(host, code, detail, hint, "%s", message);
 }
 
 /* A percent-decoded copy of s[0, n); NULL when out of memory. */
