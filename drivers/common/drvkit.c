@@ -33,6 +33,22 @@ int drvkit_write_pid(int fd)
 	return 0;
 }
 
+void drvkit_lock_who(int fd, char *buf, size_t size)
+{
+	char pid[32];
+	ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+	long holder = 0;
+
+	if (n > 0) {
+		pid[n] = '\0';
+		holder = strtol(pid, NULL, 10);
+	}
+	if (holder > 0)
+		snprintf(buf, size, "pid %ld", holder);
+	else
+		snprintf(buf, size, "another process");
+}
+
 int drvkit_hex(char ch)
 {
 	if (ch >= '0' && ch <= '9')

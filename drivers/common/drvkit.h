@@ -28,6 +28,11 @@ int drvkit_settings(const struct dbmigrate_settings *s,
    cannot. */
 int drvkit_write_pid(int fd);
 
+/* Describe the holder of the lock file fd holds into buf, from the pid
+   drvkit_write_pid() wrote there: "pid 42", or "another process" while
+   none is written yet. */
+void drvkit_lock_who(int fd, char *buf, size_t size);
+
 /* The value of hex digit ch (either case), or -1. */
 int drvkit_hex(char ch);
 
