@@ -49,6 +49,16 @@ void drvkit_lock_who(int fd, char *buf, size_t size)
 		snprintf(buf, size, "another process");
 }
 
+dbmigrate_code drvkit_split_fail(struct dbmigrate_split_error *err,
+				 const char *message, const char *hint,
+				 size_t offset)
+{
+	err->message = message;
+	err->hint = hint;
+	err->offset = offset;
+	return DBMIGRATE_EFILES;
+}
+
 int drvkit_hex(char ch)
 {
 	if (ch >= '0' && ch <= '9')

@@ -33,6 +33,12 @@ int drvkit_write_pid(int fd);
    none is written yet. */
 void drvkit_lock_who(int fd, char *buf, size_t size);
 
+/* A split() that fails: *err filled (message and hint static, offset
+   the byte where the trouble starts); returns DBMIGRATE_EFILES. */
+dbmigrate_code drvkit_split_fail(struct dbmigrate_split_error *err,
+				 const char *message, const char *hint,
+				 size_t offset);
+
 /* The value of hex digit ch (either case), or -1. */
 int drvkit_hex(char ch);
 
