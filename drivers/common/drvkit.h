@@ -1,10 +1,11 @@
 /*
  * drvkit.h - small pieces every driver needs the same way: reading the
  * host's limits whatever its version, URL hex digits, the pid in a lock
- * file, the monotonic clock and an interruptible sleep, an error or a
- * log line of the driver's own formatted through the host, and a growing
- * string for the SQL a driver writes. A source of
- * the drivers' own (see lintkit.h), compiled into each driver.
+ * file and who holds it, a failed split, the monotonic clock and an
+ * interruptible nap, an error or a log line of the driver's own
+ * formatted through the host, and a growing string for the SQL a driver
+ * writes. A source of the drivers' own (see lintkit.h), compiled into
+ * each driver.
  */
 #ifndef DBMIGRATE_DRVKIT_H
 #define DBMIGRATE_DRVKIT_H

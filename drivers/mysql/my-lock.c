@@ -68,18 +68,18 @@ static dbmigrate_code my_lock_first(dbmigrate_conn *c, const char *table,
 	drvkit_text_puts(&q, "SELECT k, GET_LOCK(k, 0) FROM (SELECT IF(CHAR_LENGTH(n) "
 			     "> 64, CONCAT('dbmigrate:', MD5(n)), n) AS k FROM "
 			     "(SELECT CONCAT('dbmigrate:', ");
-	    if (dot != NULL) {
-		    char *db = strndup(table, (size_t)(dot - table));
-    
-		    my_text_literal(c, &q, db != NULL ? db : "");
-		    free(db);
-		    drvkit_text_puts(&q, ", '.', ");
-		    my_text_literal(c, &q, dot + 1);
-	    } else {
-		    drvkit_text_puts(&q, "COALESCE(DATABASE(), ''), '.', ");
-		    my_text_literal(c, &q, table);
-	    }
-	    drvkit_text_puts(&q, ") AS n) AS named) AS keyed");
+	if (dot != NULL) {
+		char *db = strndup(table, (size_t)(dot - table));
+
+		my_text_literal(c, &q, db != NULL ? db : "");
+		free(db);
+		drvkit_text_puts(&q, ", '.', ");
+		my_text_literal(c, &q, dot + 1);
+	} else {
+		drvkit_text_puts(&q, "COALESCE(DATABASE(), ''), '.', ");
+		my_text_literal(c, &q, table);
+	}
+	drvkit_text_puts(&q, ") AS n) AS named) AS keyed");
 	if (q.failed) {
 		free(q.s);
 		return my_exec_nomem(c);
@@ -109,8 +109,8 @@ static int my_lock_try(dbmigrate_conn *c)
 	int r;
 
 	drvkit_text_puts(&q, "SELECT GET_LOCK(");
-	    my_text_literal(c, &q, c->lock_name);
-	    drvkit_text_puts(&q, ", 0)");
+	my_text_literal(c, &q, c->lock_name);
+	drvkit_text_puts(&q, ", 0)");
 	if (q.failed) {
 		free(q.s);
 		my_exec_nomem(c);
@@ -140,8 +140,8 @@ static void my_lock_holder(dbmigrate_conn *c, char *buf, size_t size)
 	drvkit_text_puts(&q, "SELECT h.id, p.USER, p.HOST, p.COMMAND, "
 			     "DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL p.TIME SECOND, "
 			     "'%Y-%m-%d %H:%i:%s UTC') FROM (SELECT IS_USED_LOCK(");
-	    my_text_literal(c, &q, c->lock_name);
-	    drvkit_text_puts(&q, ") AS id) AS h LEFT JOIN information_schema.PROCESSLIST "
+	my_text_literal(c, &q, c->lock_name);
+	drvkit_text_puts(&q, ") AS id) AS h LEFT JOIN information_schema.PROCESSLIST "
 			     "AS p ON p.ID = h.id");
 	if (q.failed || my_lock_query(c, q.s, v, 5, "cannot look up the lock's "
 						    "holder") != 0) {
@@ -232,8 +232,8 @@ dbmigrate_code my_lock_release(dbmigrate_conn *c, const char *table)
 		return DBMIGRATE_OK;
 	c->locked = 0;
 	drvkit_text_puts(&q, "SELECT RELEASE_LOCK(");
-	    my_text_literal(c, &q, c->lock_name);
-	    drvkit_text_puts(&q, ")");
+	my_text_literal(c, &q, c->lock_name);
+	drvkit_text_puts(&q, ")");
 	if (q.failed) {
 		free(q.s);
 		return my_exec_nomem(c);

@@ -157,7 +157,7 @@ dbmigrate_code my_table_ensure(dbmigrate_conn *c, const char *table)
 			my_text_printf(&q, "%s`%s` %s", i > 0 ? ", " : "",
 				       my_table_cols[i], my_table_types[i]);
 		drvkit_text_puts(&q, ", PRIMARY KEY (`id`)) ENGINE=InnoDB "
-				 "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+				     "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
 		rc = my_table_run(c, &q, "cannot create the tracking table");
 		goto out;
 	}

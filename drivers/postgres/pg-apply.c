@@ -177,24 +177,24 @@ static dbmigrate_code pg_apply_tracking(dbmigrate_conn *c,
 		drvkit_text_puts(&i, t->quoted);
 		drvkit_text_puts(&i, " (id, name, batch, checksum, executed_at, "
 				      "down_sql) VALUES (");
-		    pg_apply_literal(c, &i, record->id);
-		    drvkit_text_puts(&i, ", ");
-		    pg_apply_literal(c, &i, record->name);
-		    snprintf(batch, sizeof batch, ", %d, ", record->batch);
-		    drvkit_text_puts(&i, batch);
-		    pg_apply_literal(c, &i, record->checksum);
-		    drvkit_text_puts(&i, ", ");
-		    if (record->executed_at != NULL) {
-			    pg_apply_literal(c, &i, record->executed_at);
-			    drvkit_text_puts(&i, "::timestamptz, ");
-		    } else {
-			    drvkit_text_puts(&i, "now(), ");
-		    }
-		    /* A host of ABI 1 has no down_sql in its row. */
-		    pg_apply_literal(c, &i, c->host->abi_version >= 2
-						? record->down_sql
-						: NULL);
-		    drvkit_text_puts(&i, ")");
+		pg_apply_literal(c, &i, record->id);
+		drvkit_text_puts(&i, ", ");
+		pg_apply_literal(c, &i, record->name);
+		snprintf(batch, sizeof batch, ", %d, ", record->batch);
+		drvkit_text_puts(&i, batch);
+		pg_apply_literal(c, &i, record->checksum);
+		drvkit_text_puts(&i, ", ");
+		if (record->executed_at != NULL) {
+			pg_apply_literal(c, &i, record->executed_at);
+			drvkit_text_puts(&i, "::timestamptz, ");
+		} else {
+			drvkit_text_puts(&i, "now(), ");
+		}
+		/* A host of ABI 1 has no down_sql in its row. */
+		pg_apply_literal(c, &i, c->host->abi_version >= 2
+					    ? record->down_sql
+					    : NULL);
+		drvkit_text_puts(&i, ")");
 	}
 	*n = 0;
 	if (d.failed || i.failed) {
