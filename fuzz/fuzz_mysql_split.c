@@ -13,7 +13,7 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
  *       $(pkg-config --cflags libmariadb) fuzz/fuzz_mysql_split.c \
- *       drivers/mysql/my-split.c -o fuzz_mysql_split
+ *       drivers/mysql/my-split.c drivers/common/drvkit.c -o fuzz_mysql_split
  *   ./fuzz_mysql_split -max_total_time=20 tests/data/fuzz/mysql_split
  */
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * never completes either.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
- *       fuzz/fuzz_sqlite_split.c drivers/sqlite/sq-split.c -lsqlite3 \
- *       -o fuzz_sqlite_split
+ *       fuzz/fuzz_sqlite_split.c drivers/sqlite/sq-split.c \
+ *       drivers/common/drvkit.c -lsqlite3 -o fuzz_sqlite_split
  *   ./fuzz_sqlite_split -max_total_time=20 tests/data/fuzz/sqlite_split
  */
 #include <sqlite3.h>

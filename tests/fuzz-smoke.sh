@@ -65,7 +65,7 @@ for h in "$srcdir"/fuzz/fuzz_*.c; do
 			echo "$name: skipped (libsqlite3 not found by pkg-config)"
 			continue
 		fi
-		extra="$srcdir/drivers/sqlite/sq-split.c $(pkg-config --cflags --libs sqlite3)" ;;
+		extra="$srcdir/drivers/sqlite/sq-split.c $srcdir/drivers/common/drvkit.c $(pkg-config --cflags --libs sqlite3)" ;;
 	fuzz_mysql_*)
 		# The MySQL driver's splitter (libmariadb's headers only).
 		if ! pkg-config --exists libmariadb; then
@@ -73,7 +73,7 @@ for h in "$srcdir"/fuzz/fuzz_*.c; do
 			echo "$name: skipped (libmariadb not found by pkg-config)"
 			continue
 		fi
-		extra="$srcdir/drivers/mysql/my-split.c $(pkg-config --cflags libmariadb)" ;;
+		extra="$srcdir/drivers/mysql/my-split.c $srcdir/drivers/common/drvkit.c $(pkg-config --cflags libmariadb)" ;;
 	esac
 	"$CLANG" $flags -fsanitize=fuzzer "$h" $extra "$out/libcore.a" $libs -o "$out/$name" || exit 1
 	log="$out/$name.log"

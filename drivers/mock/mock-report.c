@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/drvkit.h"
+
 /* Report an error through the host; returns its code. */
 static dbmigrate_code mock_vreport(dbmigrate_conn *c, dbmigrate_code code,
 				   const char *sqlstate, const char *detail,
@@ -150,11 +152,9 @@ dbmigrate_code mock_nomem(dbmigrate_conn *c)
 void mock_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
 	      const char *fmt, ...)
 {
-	char message[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof message, fmt, ap);
+	drvkit_vlog(c->host, level, fmt, ap);
 	va_end(ap);
-	c->host->log(c->host->ctx, level, message);
 }

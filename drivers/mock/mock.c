@@ -277,18 +277,6 @@ static dbmigrate_code mock_lock_held(dbmigrate_conn *c, double timeout)
 			   timeout, MOCK_HELD_PID);
 }
 
-/* The pid written in a lock file, or 0 when there is none. */
-static long mock_lock_holder(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 /*
  * Optional. Take the runner lock, held by the session until unlock() or
  * close(), waiting at most timeout seconds: an exclusive flock(2) on
@@ -306,7 +294,6 @@ static dbmigrate_code mock_lock(dbmigrate_conn *c, const char *table,
 	char *path, detail[256], who[64];
 	size_t plen;
 	int fd, waited = 0;
-	long holder;
 
 	(void)table;
 	if (c->lock_held)
@@ -332,7 +319,6 @@ static dbmigrate_code mock_lock(dbmigrate_conn *c, const char *table,
 					 strerror(errno));
 			break;
 		}
-		holder = mock_lock_holder(fd);
 		if (mock_interrupted(c)) {
 			rc = mock_report(c, DBMIGRATE_EINTERRUPTED, NULL, NULL,
 					 "interrupted while waiting for the "
@@ -340,10 +326,7 @@ static dbmigrate_code mock_lock(dbmigrate_conn *c, const char *table,
 					 path);
 			break;
 		}
-		if (holder > 0)
-			snprintf(who, sizeof who, "pid %ld", holder);
-		else
-			snprintf(who, sizeof who, "another process");
+		drvkit_lock_who(fd, who, sizeof who);
 		if ((left = end - mock_clock_ms()) <= 0) {
 			snprintf(detail, sizeof detail,
 				 "Another dbmigrate (%s) is migrating the same "

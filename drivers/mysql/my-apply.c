@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/drvkit.h"
+
 #define MY_ER_LOCK_WAIT_TIMEOUT 1205
 
 /* Keep the limits for the next apply(); see driver.h. */
@@ -36,7 +38,7 @@ dbmigrate_code my_apply_configure(dbmigrate_conn *c,
    variables, DEFAULT (the server's own) for an unset one. */
 static dbmigrate_code my_apply_limits(dbmigrate_conn *c)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	double lt = c->limits.lock_timeout, st = c->limits.statement_timeout;
 	dbmigrate_code rc = DBMIGRATE_OK;
 
@@ -49,21 +51,21 @@ static dbmigrate_code my_apply_limits(dbmigrate_conn *c)
 				   "innodb_lock_wait_timeout = %ld",
 			       s < 1 ? 1 : s, s < 1 ? 1 : s);
 	} else {
-		my_text_puts(&q, "SET SESSION lock_wait_timeout = DEFAULT, "
-				 "innodb_lock_wait_timeout = DEFAULT");
+		drvkit_text_puts(&q, "SET SESSION lock_wait_timeout = DEFAULT, "
+				     "innodb_lock_wait_timeout = DEFAULT");
 	}
 	if (c->mariadb) {
 		if (st > 0)
 			my_text_printf(&q, ", max_statement_time = %.3f", st);
 		else
-			my_text_puts(&q, ", max_statement_time = DEFAULT");
+			drvkit_text_puts(&q, ", max_statement_time = DEFAULT");
 	} else {
 		/* MySQL bounds only SELECTs, in milliseconds. */
 		if (st > 0)
 			my_text_printf(&q, ", max_execution_time = %lu",
 				       (unsigned long)ceil(st * 1000));
 		else
-			my_text_puts(&q, ", max_execution_time = DEFAULT");
+			drvkit_text_puts(&q, ", max_execution_time = DEFAULT");
 	}
 	if (q.failed)
 		rc = my_exec_nomem(c);
@@ -76,21 +78,6 @@ static dbmigrate_code my_apply_limits(dbmigrate_conn *c)
 	return rc;
 }
 
-/* Sleep seconds in slices; nonzero when interrupted. */
-static int my_apply_nap(dbmigrate_conn *c, double seconds)
-{
-	while (seconds > 0) {
-		double d = seconds < 0.05 ? seconds : 0.05;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(d * 1e9)};
-
-		if (c->host->interrupted(c->host->ctx))
-			return 1;
-		nanosleep(&ts, NULL);
-		seconds -= d;
-	}
-	return c->host->interrupted(c->host->ctx);
-}
-
 /* Run one migration; see driver.h. */
 dbmigrate_code my_apply(dbmigrate_conn *c, const char *table,
 			const struct dbmigrate_stmt *stmts, size_t n,
@@ -98,7 +85,7 @@ dbmigrate_code my_apply(dbmigrate_conn *c, const char *table,
 			const char *unrecord_id)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	unsigned attempt = 0;
 	size_t k = 0;
 	int savepoint = 0;
@@ -144,7 +131,7 @@ dbmigrate_code my_apply(dbmigrate_conn *c, const char *table,
 					    "cannot roll back to the savepoint");
 				k = 0;
 			}
-			if (my_apply_nap(c, wait))
+			if (drvkit_nap(c->host, wait, 0.05))
 				return my_exec_error(c, DBMIGRATE_EINTERRUPTED,
 						     NULL, NULL, "interrupted");
 			continue;

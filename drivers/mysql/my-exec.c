@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/drvkit.h"
+
 /* Server errors that mean a statement was stopped by KILL QUERY, by a
    lost connection or by max_statement_time. */
 #define MY_ER_QUERY_INTERRUPTED 1317
@@ -206,18 +208,11 @@ dbmigrate_code my_exec_error(dbmigrate_conn *c, dbmigrate_code code,
 			     const char *detail, const char *hint,
 			     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
-	struct dbmigrate_driver_error e = {.code = code,
-					   .message = msg,
-					   .detail = detail,
-					   .hint = hint,
-					   .statement = DBMIGRATE_NO_STATEMENT};
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	code = drvkit_verror(c->host, code, detail, hint, fmt, ap);
 	va_end(ap);
-	c->host->error(c->host->ctx, &e);
 	return code;
 }
 
@@ -231,55 +226,15 @@ dbmigrate_code my_exec_nomem(dbmigrate_conn *c)
 void my_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
 		 const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	drvkit_vlog(c->host, level, fmt, ap);
 	va_end(ap);
-	c->host->log(c->host->ctx, level, msg);
-}
-
-/* Make room for n more bytes and the NUL; 0 when there is. */
-static int my_text_room(struct my_text *t, size_t n)
-{
-	size_t cap;
-	char *s;
-
-	if (t->failed)
-		return -1;
-	if (t->len + n + 1 <= t->cap)
-		return 0;
-	cap = t->cap > 0 ? t->cap : 256;
-	while (cap < t->len + n + 1)
-		cap *= 2;
-	if ((s = realloc(t->s, cap)) == NULL) {
-		t->failed = 1;
-		return -1;
-	}
-	t->s = s;
-	t->cap = cap;
-	return 0;
-}
-
-/* Append len bytes. */
-void my_text_add(struct my_text *t, const char *s, size_t len)
-{
-	if (my_text_room(t, len) != 0)
-		return;
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-/* Append a string. */
-void my_text_puts(struct my_text *t, const char *s)
-{
-	my_text_add(t, s, strlen(s));
 }
 
 /* Append a formatted string. */
-void my_text_printf(struct my_text *t, const char *fmt, ...)
+void my_text_printf(struct drvkit_text *t, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -287,7 +242,7 @@ void my_text_printf(struct my_text *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || my_text_room(t, (size_t)n) != 0)
+	if (n < 0 || drvkit_text_room(t, (size_t)n) != 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
@@ -296,16 +251,16 @@ void my_text_printf(struct my_text *t, const char *fmt, ...)
 }
 
 /* Append a string literal, or NULL. */
-void my_text_literal(dbmigrate_conn *c, struct my_text *t, const char *s)
+void my_text_literal(dbmigrate_conn *c, struct drvkit_text *t, const char *s)
 {
 	size_t n;
 
 	if (s == NULL) {
-		my_text_puts(t, "NULL");
+		drvkit_text_puts(t, "NULL");
 		return;
 	}
 	n = strlen(s);
-	if (my_text_room(t, 2 * n + 2) != 0)
+	if (drvkit_text_room(t, 2 * n + 2) != 0)
 		return;
 	t->s[t->len++] = '\'';
 	t->len += mysql_real_escape_string(c->my, t->s + t->len, s,
@@ -315,13 +270,13 @@ void my_text_literal(dbmigrate_conn *c, struct my_text *t, const char *s)
 }
 
 /* Append `name`, doubling backticks. */
-void my_text_ident(struct my_text *t, const char *s)
+void my_text_ident(struct drvkit_text *t, const char *s)
 {
-	my_text_add(t, "`", 1);
+	drvkit_text_add(t, "`", 1);
 	for (const char *p = s; *p != '\0'; p++) {
 		if (*p == '`')
-			my_text_add(t, "`", 1);
-		my_text_add(t, p, 1);
+			drvkit_text_add(t, "`", 1);
+		drvkit_text_add(t, p, 1);
 	}
-	my_text_add(t, "`", 1);
+	drvkit_text_add(t, "`", 1);
 }

@@ -23,49 +23,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/lintkit.h"
+
+/* How many of a statement's words the rules read. */
 #define MY_LINT_WORDS 64
 
-/* A statement's words and where to report. */
+/* A statement's words and where to report (lintkit's), and the table
+   the statement names. */
 struct my_lint {
-	struct dbmigrate_word w[MY_LINT_WORDS];
-	size_t n;
-	const char *sql;
-	dbmigrate_lint_fn fn;
-	void *ctx;
-	int stop;
+	struct lintkit k;
 	char table[256];
 };
-
-/* True when word i is kw (case-insensitive). */
-static int my_lint_is(const struct my_lint *l, size_t i, const char *kw)
-{
-	size_t k;
-
-	if (i >= l->n)
-		return 0;
-	for (k = 0; k < l->w[i].len; k++) {
-		char a = l->w[i].s[k], b = kw[k];
-
-		if (b == '\0')
-			return 0;
-		if (a >= 'A' && a <= 'Z')
-			a = (char)(a - 'A' + 'a');
-		if (b >= 'A' && b <= 'Z')
-			b = (char)(b - 'A' + 'a');
-		if (a != b)
-			return 0;
-	}
-	return kw[k] == '\0';
-}
-
-/* The index of the first word kw at or after i, or n. */
-static size_t my_lint_find(const struct my_lint *l, size_t i, const char *kw)
-{
-	for (; i < l->n; i++)
-		if (my_lint_is(l, i, kw))
-			return i;
-	return l->n;
-}
 
 /* Copy the table name at word i (`db`.`t`, db.t, t) into l->table,
    normalised: without backticks and database, as written otherwise
@@ -74,11 +42,11 @@ static int my_lint_name(struct my_lint *l, size_t i)
 {
 	const struct dbmigrate_word *w;
 
-	if (i >= l->n)
+	if (i >= l->k.n)
 		return 0;
-	if (i + 2 < l->n && l->w[i + 1].len == 1 && l->w[i + 1].s[0] == '.')
+	if (i + 2 < l->k.n && lintkit_is(&l->k, i + 1, "."))
 		i += 2;
-	w = &l->w[i];
+	w = &l->k.w[i];
 	if (w->len == 0 || (w->len == 1 && !(w->s[0] == '_' ||
 					     (w->s[0] >= 'a' && w->s[0] <= 'z') ||
 					     (w->s[0] >= 'A' && w->s[0] <= 'Z'))))
@@ -98,7 +66,8 @@ static int my_lint_name(struct my_lint *l, size_t i)
 	return 1;
 }
 
-/* Report one finding. */
+/* Report one finding: message as it is (not a format), the table
+   named, if any. */
 static void my_lint_report(struct my_lint *l, enum dbmigrate_lint_kind kind,
 			   const char *rule, size_t word, unsigned flags,
 			   const char *hint, const char *message)
@@ -108,12 +77,10 @@ static void my_lint_report(struct my_lint *l, enum dbmigrate_lint_kind kind,
 	    .rule = rule,
 	    .message = message,
 	    .hint = hint,
-	    .offset = word < l->n ? (size_t)(l->w[word].s - l->sql) : 0,
 	    .table = l->table[0] != '\0' ? l->table : NULL,
 	    .flags = flags};
 
-	if (!l->stop)
-		l->stop = l->fn(l->ctx, &r) != 0;
+	lintkit_emit(&l->k, &r, word, NULL);
 }
 
 /* The metadata lock wait of a DDL statement on table. */
@@ -141,7 +108,7 @@ static void my_lint_copy(struct my_lint *l, const char *what)
 {
 	char msg[1024];
 
-	if (my_lint_find(l, 0, "ALGORITHM") < l->n)
+	if (lintkit_find(&l->k, 0, l->k.n, "ALGORITHM") < l->k.n)
 		return;
 	snprintf(msg, sizeof msg,
 		 "%s without ALGORITHM= lets the server copy all of %s and "
@@ -159,60 +126,62 @@ static void my_lint_copy(struct my_lint *l, const char *what)
 dbmigrate_code my_lint(const struct dbmigrate_host *host, const char *sql,
 		       size_t len, dbmigrate_lint_fn fn, void *ctx)
 {
-	struct my_lint l = {.sql = sql, .fn = fn, .ctx = ctx};
+	struct my_lint l = {
+	    .k = {.host = host, .sql = sql, .len = len, .fn = fn, .ctx = ctx}};
 	size_t i;
 
-	l.n = host->words(MY_LEX, sql, len, l.w, MY_LINT_WORDS);
-	if (l.n < 2)
+	l.k.n = host->words(MY_LEX, sql, len, l.k.w, MY_LINT_WORDS);
+	if (l.k.n < 2)
 		return DBMIGRATE_OK;
-	if (my_lint_is(&l, 0, "CREATE") && my_lint_is(&l, 1, "TABLE")) {
+	if (lintkit_is(&l.k, 0, "CREATE") && lintkit_is(&l.k, 1, "TABLE")) {
 		i = 2;
-		if (my_lint_is(&l, i, "IF"))
+		if (lintkit_is(&l.k, i, "IF"))
 			i += 3;
 		if (my_lint_name(&l, i))
 			my_lint_report(&l, DBMIGRATE_LINT_CREATES_TABLE, NULL, i,
 				       0, NULL, NULL);
 		return DBMIGRATE_OK;
 	}
-	if (my_lint_is(&l, 0, "SET")) {
-		for (i = 1; i < l.n; i++)
-			if (my_lint_is(&l, i, "lock_wait_timeout"))
+	if (lintkit_is(&l.k, 0, "SET")) {
+		for (i = 1; i < l.k.n; i++)
+			if (lintkit_is(&l.k, i, "lock_wait_timeout"))
 				my_lint_report(&l, DBMIGRATE_LINT_SETS_LOCK_TIMEOUT,
 					       NULL, i, 0, NULL, NULL);
 		return DBMIGRATE_OK;
 	}
-	if (my_lint_is(&l, 0, "ALTER")) {
+	if (lintkit_is(&l.k, 0, "ALTER")) {
 		i = 1;
-		if (my_lint_is(&l, i, "ONLINE") || my_lint_is(&l, i, "IGNORE"))
+		if (lintkit_is(&l.k, i, "ONLINE") ||
+		    lintkit_is(&l.k, i, "IGNORE"))
 			i++;
-		if (!my_lint_is(&l, i, "TABLE") || !my_lint_name(&l, i + 1))
+		if (!lintkit_is(&l.k, i, "TABLE") || !my_lint_name(&l, i + 1))
 			return DBMIGRATE_OK;
 		my_lint_waits(&l, "ALTER TABLE");
 		my_lint_copy(&l, "ALTER TABLE");
 		return DBMIGRATE_OK;
 	}
-	if (my_lint_is(&l, 0, "CREATE")) {
+	if (lintkit_is(&l.k, 0, "CREATE")) {
 		i = 1;
-		while (i < l.n && (my_lint_is(&l, i, "UNIQUE") ||
-				   my_lint_is(&l, i, "FULLTEXT") ||
-				   my_lint_is(&l, i, "SPATIAL") ||
-				   my_lint_is(&l, i, "OR") ||
-				   my_lint_is(&l, i, "REPLACE")))
+		while (i < l.k.n && (lintkit_is(&l.k, i, "UNIQUE") ||
+				   lintkit_is(&l.k, i, "FULLTEXT") ||
+				   lintkit_is(&l.k, i, "SPATIAL") ||
+				   lintkit_is(&l.k, i, "OR") ||
+				   lintkit_is(&l.k, i, "REPLACE")))
 			i++;
-		if (!my_lint_is(&l, i, "INDEX"))
+		if (!lintkit_is(&l.k, i, "INDEX"))
 			return DBMIGRATE_OK;
-		i = my_lint_find(&l, i, "ON");
+		i = lintkit_find(&l.k, i, l.k.n, "ON");
 		if (!my_lint_name(&l, i + 1))
 			return DBMIGRATE_OK;
 		my_lint_waits(&l, "CREATE INDEX");
 		my_lint_copy(&l, "CREATE INDEX");
 		return DBMIGRATE_OK;
 	}
-	if (my_lint_is(&l, 0, "DROP") && my_lint_is(&l, 1, "TABLE")) {
+	if (lintkit_is(&l.k, 0, "DROP") && lintkit_is(&l.k, 1, "TABLE")) {
 		char msg[1024];
 
 		i = 2;
-		if (my_lint_is(&l, i, "IF"))
+		if (lintkit_is(&l.k, i, "IF"))
 			i += 2;
 		if (!my_lint_name(&l, i))
 			return DBMIGRATE_OK;

@@ -19,32 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/drvkit.h"
+
 #define MY_LOCK_FIRST_SLEEP 0.05
 #define MY_LOCK_MAX_SLEEP 1.0
-
-/* Seconds on the monotonic clock. */
-static double my_lock_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep s seconds in slices; nonzero when interrupted. */
-static int my_lock_sleep(dbmigrate_conn *c, double s)
-{
-	while (s > 0) {
-		double d = s < 0.05 ? s : 0.05;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(d * 1e9)};
-
-		if (c->host->interrupted(c->host->ctx))
-			return -1;
-		nanosleep(&ts, NULL);
-		s -= d;
-	}
-	return c->host->interrupted(c->host->ctx) ? -1 : 0;
-}
+#define MY_LOCK_SLICE 0.05 /* how often interrupted() is asked */
 
 /* Run a one-row query of the lock; the row's values into v (up to n),
    copied. Returns 0, or -1 with the error reported. */
@@ -83,24 +62,24 @@ static dbmigrate_code my_lock_first(dbmigrate_conn *c, const char *table,
 				    int *got)
 {
 	const char *dot = strchr(table, '.');
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[2];
 
-	my_text_puts(&q, "SELECT k, GET_LOCK(k, 0) FROM (SELECT IF(CHAR_LENGTH(n) "
-			 "> 64, CONCAT('dbmigrate:', MD5(n)), n) AS k FROM "
-			 "(SELECT CONCAT('dbmigrate:', ");
+	drvkit_text_puts(&q, "SELECT k, GET_LOCK(k, 0) FROM (SELECT IF(CHAR_LENGTH(n) "
+			     "> 64, CONCAT('dbmigrate:', MD5(n)), n) AS k FROM "
+			     "(SELECT CONCAT('dbmigrate:', ");
 	if (dot != NULL) {
 		char *db = strndup(table, (size_t)(dot - table));
 
 		my_text_literal(c, &q, db != NULL ? db : "");
 		free(db);
-		my_text_puts(&q, ", '.', ");
+		drvkit_text_puts(&q, ", '.', ");
 		my_text_literal(c, &q, dot + 1);
 	} else {
-		my_text_puts(&q, "COALESCE(DATABASE(), ''), '.', ");
+		drvkit_text_puts(&q, "COALESCE(DATABASE(), ''), '.', ");
 		my_text_literal(c, &q, table);
 	}
-	my_text_puts(&q, ") AS n) AS named) AS keyed");
+	drvkit_text_puts(&q, ") AS n) AS named) AS keyed");
 	if (q.failed) {
 		free(q.s);
 		return my_exec_nomem(c);
@@ -125,13 +104,13 @@ static dbmigrate_code my_lock_first(dbmigrate_conn *c, const char *table,
 /* Try the lock again: 1 taken, 0 held, -1 error (reported). */
 static int my_lock_try(dbmigrate_conn *c)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[1];
 	int r;
 
-	my_text_puts(&q, "SELECT GET_LOCK(");
+	drvkit_text_puts(&q, "SELECT GET_LOCK(");
 	my_text_literal(c, &q, c->lock_name);
-	my_text_puts(&q, ", 0)");
+	drvkit_text_puts(&q, ", 0)");
 	if (q.failed) {
 		free(q.s);
 		my_exec_nomem(c);
@@ -154,16 +133,16 @@ static int my_lock_try(dbmigrate_conn *c)
  */
 static void my_lock_holder(dbmigrate_conn *c, char *buf, size_t size)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[5];
 
 	snprintf(buf, size, "another session");
-	my_text_puts(&q, "SELECT h.id, p.USER, p.HOST, p.COMMAND, "
-			 "DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL p.TIME SECOND, "
-			 "'%Y-%m-%d %H:%i:%s UTC') FROM (SELECT IS_USED_LOCK(");
+	drvkit_text_puts(&q, "SELECT h.id, p.USER, p.HOST, p.COMMAND, "
+			     "DATE_FORMAT(UTC_TIMESTAMP() - INTERVAL p.TIME SECOND, "
+			     "'%Y-%m-%d %H:%i:%s UTC') FROM (SELECT IS_USED_LOCK(");
 	my_text_literal(c, &q, c->lock_name);
-	my_text_puts(&q, ") AS id) AS h LEFT JOIN information_schema.PROCESSLIST "
-			 "AS p ON p.ID = h.id");
+	drvkit_text_puts(&q, ") AS id) AS h LEFT JOIN information_schema.PROCESSLIST "
+			     "AS p ON p.ID = h.id");
 	if (q.failed || my_lock_query(c, q.s, v, 5, "cannot look up the lock's "
 						    "holder") != 0) {
 		free(q.s);
@@ -196,9 +175,9 @@ dbmigrate_code my_lock(dbmigrate_conn *c, const char *table, double timeout)
 		return DBMIGRATE_OK;
 	if ((rc = my_lock_first(c, table, &got)) != DBMIGRATE_OK)
 		return rc;
-	deadline = my_lock_now() + (timeout > 0 ? timeout : 0);
+	deadline = drvkit_now() + (timeout > 0 ? timeout : 0);
 	while (!got) {
-		double left = deadline - my_lock_now();
+		double left = deadline - drvkit_now();
 		char holder[512];
 
 		if (left <= 0) {
@@ -225,7 +204,8 @@ dbmigrate_code my_lock(dbmigrate_conn *c, const char *table, double timeout)
 				    timeout, holder);
 			waited = 1;
 		}
-		if (my_lock_sleep(c, sleep < left ? sleep : left) != 0)
+		if (drvkit_nap(c->host, sleep < left ? sleep : left,
+			       MY_LOCK_SLICE) != 0)
 			return my_exec_error(c, DBMIGRATE_EINTERRUPTED, NULL, NULL,
 					     "interrupted while waiting for the "
 					     "migration lock");
@@ -243,7 +223,7 @@ dbmigrate_code my_lock(dbmigrate_conn *c, const char *table, double timeout)
 /* Release the runner lock. */
 dbmigrate_code my_lock_release(dbmigrate_conn *c, const char *table)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char *v[1];
 	int r;
 
@@ -251,9 +231,9 @@ dbmigrate_code my_lock_release(dbmigrate_conn *c, const char *table)
 	if (!c->locked)
 		return DBMIGRATE_OK;
 	c->locked = 0;
-	my_text_puts(&q, "SELECT RELEASE_LOCK(");
+	drvkit_text_puts(&q, "SELECT RELEASE_LOCK(");
 	my_text_literal(c, &q, c->lock_name);
-	my_text_puts(&q, ")");
+	drvkit_text_puts(&q, ")");
 	if (q.failed) {
 		free(q.s);
 		return my_exec_nomem(c);

@@ -79,7 +79,7 @@ static const char my_snapshot_sql[] =
 dbmigrate_code my_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out)
 {
 	struct my_target t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	char name[64];
 	unsigned r;
 	dbmigrate_code rc;
@@ -89,9 +89,9 @@ dbmigrate_code my_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out)
 	    (unsigned)(size_t)c;
 	snprintf(name, sizeof name, MY_SCRATCH_PREFIX "%ld_%08x", (long)getpid(),
 		 r);
-	my_text_puts(&q, "CREATE DATABASE ");
+	drvkit_text_puts(&q, "CREATE DATABASE ");
 	my_text_ident(&q, name);
-	my_text_puts(&q, " CHARACTER SET utf8mb4");
+	drvkit_text_puts(&q, " CHARACTER SET utf8mb4");
 	if (q.failed) {
 		free(q.s);
 		return my_exec_nomem(c);
@@ -120,11 +120,11 @@ dbmigrate_code my_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out)
 	if (rc == DBMIGRATE_OK && ((*out)->scratch_db = strdup(name)) == NULL)
 		rc = my_exec_nomem(c);
 	if (rc != DBMIGRATE_OK) {
-		struct my_text d = {0};
+		struct drvkit_text d = {0};
 
 		my_close(*out);
 		*out = NULL;
-		my_text_puts(&d, "DROP DATABASE IF EXISTS ");
+		drvkit_text_puts(&d, "DROP DATABASE IF EXISTS ");
 		my_text_ident(&d, name);
 		if (!d.failed)
 			(void)my_exec(c, d.s, d.len);
@@ -138,7 +138,7 @@ dbmigrate_code my_scratch_open(dbmigrate_conn *c, dbmigrate_conn **out)
 /* Close the scratch connection and drop its database. */
 dbmigrate_code my_scratch_close(dbmigrate_conn *c, dbmigrate_conn *scratch)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	dbmigrate_code rc = DBMIGRATE_OK;
 	char *name;
 
@@ -152,7 +152,7 @@ dbmigrate_code my_scratch_close(dbmigrate_conn *c, dbmigrate_conn *scratch)
 		free(name);
 		return DBMIGRATE_OK;
 	}
-	my_text_puts(&q, "DROP DATABASE IF EXISTS ");
+	drvkit_text_puts(&q, "DROP DATABASE IF EXISTS ");
 	my_text_ident(&q, name);
 	if (q.failed)
 		rc = my_exec_nomem(c);
@@ -169,7 +169,7 @@ dbmigrate_code my_snapshot(dbmigrate_conn *c, const char *table,
 			   dbmigrate_line_fn fn, void *ctx)
 {
 	struct my_table t;
-	struct my_text db = {0}, name = {0}, q = {0};
+	struct drvkit_text db = {0}, name = {0}, q = {0};
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int ok;

@@ -334,17 +334,6 @@ static int my_scan_emit(struct my_scan *s, dbmigrate_span_fn fn, void *ctx)
 	return r;
 }
 
-/* Fill err and return DBMIGRATE_EFILES. */
-static dbmigrate_code my_split_fail(struct dbmigrate_split_error *err,
-				    const char *message, const char *hint,
-				    size_t offset)
-{
-	err->message = message;
-	err->hint = hint;
-	err->offset = offset;
-	return DBMIGRATE_EFILES;
-}
-
 /* Split a migration's text as the mysql client would; see driver.h. */
 dbmigrate_code my_split(const struct dbmigrate_host *host, const char *text,
 			size_t len, dbmigrate_span_fn fn, void *ctx,
@@ -368,7 +357,7 @@ dbmigrate_code my_split(const struct dbmigrate_host *host, const char *text,
 		    (ch == 'd' || ch == 'D')) {
 			e = my_scan_delimiter(&s, i);
 			if (e == (size_t)-2)
-				return my_split_fail(
+				return drvkit_split_fail(
 				    err, "DELIMITER needs a terminator of 1 to 16 characters",
 				    "Write the new terminator after DELIMITER "
 				    "on the same line, as in DELIMITER $$, and "
@@ -405,8 +394,8 @@ dbmigrate_code my_split(const struct dbmigrate_host *host, const char *text,
 				if (s.t[k] == '*' && s.t[k + 1] == '/')
 					break;
 			if (k + 1 >= len)
-				return my_split_fail(err, "unterminated /* comment",
-						     NULL, i);
+				return drvkit_split_fail(err, "unterminated /* comment",
+							 NULL, i);
 			i = k + 2;
 			continue;
 		}
@@ -425,7 +414,7 @@ dbmigrate_code my_split(const struct dbmigrate_host *host, const char *text,
 		if (ch == '\'' || ch == '"' || ch == '`') {
 			e = my_quote_end(&s, i, ch);
 			if (e == (size_t)-1)
-				return my_split_fail(
+				return drvkit_split_fail(
 				    err,
 				    ch == '`' ? "unterminated quoted name"
 					      : "unterminated quoted string",
@@ -463,10 +452,10 @@ dbmigrate_code my_split(const struct dbmigrate_host *host, const char *text,
 		i++;
 	}
 	if (s.exec)
-		return my_split_fail(err, "unterminated executable comment /*!",
-				     NULL, s.exec_open);
+		return drvkit_split_fail(err, "unterminated executable comment /*!",
+					 NULL, s.exec_open);
 	if (s.compound && s.depth > 0 && s.start != (size_t)-1)
-		return my_split_fail(
+		return drvkit_split_fail(
 		    err, "unterminated BEGIN ... END block",
 		    "Close every BEGIN, IF, CASE, LOOP, WHILE and REPEAT of "
 		    "the stored program with its END, or put the program "

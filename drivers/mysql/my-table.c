@@ -37,7 +37,7 @@ dbmigrate_code my_table_parse(dbmigrate_conn *c, const char *table,
 			      struct my_table *t)
 {
 	const char *dot = strchr(table, '.');
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 
 	memset(t, 0, sizeof *t);
 	if (*table == '\0' || dot == table || (dot != NULL && dot[1] == '\0') ||
@@ -64,7 +64,7 @@ dbmigrate_code my_table_parse(dbmigrate_conn *c, const char *table,
 		return my_exec_nomem(c);
 	}
 	my_text_ident(&q, t->db);
-	my_text_puts(&q, ".");
+	drvkit_text_puts(&q, ".");
 	my_text_ident(&q, t->name);
 	if (q.failed) {
 		free(q.s);
@@ -85,7 +85,7 @@ void my_table_free(struct my_table *t)
 }
 
 /* Run one statement of the driver's own; report a failure with what. */
-static dbmigrate_code my_table_run(dbmigrate_conn *c, struct my_text *q,
+static dbmigrate_code my_table_run(dbmigrate_conn *c, struct drvkit_text *q,
 				   const char *what)
 {
 	dbmigrate_code rc = DBMIGRATE_OK;
@@ -108,16 +108,16 @@ static dbmigrate_code my_table_run(dbmigrate_conn *c, struct my_text *q,
 static dbmigrate_code my_table_probe(dbmigrate_conn *c,
 				     const struct my_table *t, unsigned *cols)
 {
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int ok;
 
 	*cols = 0;
-	my_text_puts(&q, "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
-			 "WHERE TABLE_SCHEMA = ");
+	drvkit_text_puts(&q, "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+			     "WHERE TABLE_SCHEMA = ");
 	my_text_literal(c, &q, t->db);
-	my_text_puts(&q, " AND TABLE_NAME = ");
+	drvkit_text_puts(&q, " AND TABLE_NAME = ");
 	my_text_literal(c, &q, t->name);
 	if (q.failed) {
 		free(q.s);
@@ -142,7 +142,7 @@ static dbmigrate_code my_table_probe(dbmigrate_conn *c,
 dbmigrate_code my_table_ensure(dbmigrate_conn *c, const char *table)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	unsigned cols;
 	dbmigrate_code rc = my_table_parse(c, table, &t);
 	int n = 0;
@@ -156,8 +156,8 @@ dbmigrate_code my_table_ensure(dbmigrate_conn *c, const char *table)
 		for (int i = 0; my_table_cols[i] != NULL; i++)
 			my_text_printf(&q, "%s`%s` %s", i > 0 ? ", " : "",
 				       my_table_cols[i], my_table_types[i]);
-		my_text_puts(&q, ", PRIMARY KEY (`id`)) ENGINE=InnoDB "
-				 "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+		drvkit_text_puts(&q, ", PRIMARY KEY (`id`)) ENGINE=InnoDB "
+				     "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
 		rc = my_table_run(c, &q, "cannot create the tracking table");
 		goto out;
 	}
@@ -206,20 +206,20 @@ dbmigrate_code my_table_exists(dbmigrate_conn *c, const char *table,
 }
 
 /* The SELECT of the rows, with NULL for the columns the table lacks. */
-static void my_table_rows_sql(struct my_text *q, const struct my_table *t,
+static void my_table_rows_sql(struct drvkit_text *q, const struct my_table *t,
 			      unsigned cols, int brief)
 {
 	int old = cols == 0; /* unknown: ask for them all */
 
-	my_text_puts(q, "SELECT `id`, `name`, DATE_FORMAT(`executed_at`, "
-			"'%Y-%m-%dT%H:%i:%sZ'), `batch`, ");
-	my_text_puts(q, old || (cols & (1u << 4)) ? "`checksum`, " : "NULL, ");
+	drvkit_text_puts(q, "SELECT `id`, `name`, DATE_FORMAT(`executed_at`, "
+			    "'%Y-%m-%dT%H:%i:%sZ'), `batch`, ");
+	drvkit_text_puts(q, old || (cols & (1u << 4)) ? "`checksum`, " : "NULL, ");
 	if (!old && !(cols & (1u << 5)))
-		my_text_puts(q, "NULL, ");
+		drvkit_text_puts(q, "NULL, ");
 	else
-		my_text_puts(q, brief ? "IF(`down_sql` IS NULL, NULL, ''), "
-				      : "`down_sql`, ");
-	my_text_puts(q, old || (cols & (1u << 6)) ? "`progress`" : "NULL");
+		drvkit_text_puts(q, brief ? "IF(`down_sql` IS NULL, NULL, ''), "
+					  : "`down_sql`, ");
+	drvkit_text_puts(q, old || (cols & (1u << 6)) ? "`progress`" : "NULL");
 	my_text_printf(q, " FROM %s", t->quoted);
 }
 
@@ -229,7 +229,7 @@ static dbmigrate_code my_table_read_some(dbmigrate_conn *c, const char *table,
 					 int brief)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	MYSQL_RES *res;
 	MYSQL_ROW r;
 	unsigned cols = 0;
@@ -300,7 +300,7 @@ dbmigrate_code my_table_read_brief(dbmigrate_conn *c, const char *table,
 dbmigrate_code my_table_drop(dbmigrate_conn *c, const char *table)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	dbmigrate_code rc = my_table_parse(c, table, &t);
 
 	if (rc != DBMIGRATE_OK)
@@ -312,13 +312,13 @@ dbmigrate_code my_table_drop(dbmigrate_conn *c, const char *table)
 }
 
 /* An ISO 8601 UTC time ("2026-01-02T03:04:05Z") as a DATETIME literal. */
-static void my_table_time(dbmigrate_conn *c, struct my_text *q, const char *iso)
+static void my_table_time(dbmigrate_conn *c, struct drvkit_text *q, const char *iso)
 {
 	char buf[40];
 	size_t n;
 
 	if (iso == NULL) {
-		my_text_puts(q, "UTC_TIMESTAMP(6)");
+		drvkit_text_puts(q, "UTC_TIMESTAMP(6)");
 		return;
 	}
 	n = strlen(iso);
@@ -335,7 +335,7 @@ static void my_table_time(dbmigrate_conn *c, struct my_text *q, const char *iso)
 }
 
 /* Append the INSERT (or REPLACE) of row. */
-void my_table_insert_sql(dbmigrate_conn *c, struct my_text *q,
+void my_table_insert_sql(dbmigrate_conn *c, struct drvkit_text *q,
 			 const struct my_table *t,
 			 const struct dbmigrate_row *row, int replace)
 {
@@ -343,21 +343,21 @@ void my_table_insert_sql(dbmigrate_conn *c, struct my_text *q,
 			  "`checksum`, `down_sql`, `progress`) VALUES (",
 		       replace ? "REPLACE" : "INSERT", t->quoted);
 	my_text_literal(c, q, row->id);
-	my_text_puts(q, ", ");
+	drvkit_text_puts(q, ", ");
 	my_text_literal(c, q, row->name != NULL ? row->name : "");
-	my_text_puts(q, ", ");
+	drvkit_text_puts(q, ", ");
 	my_table_time(c, q, row->executed_at);
 	my_text_printf(q, ", %d, ", row->batch);
 	my_text_literal(c, q, row->checksum);
-	my_text_puts(q, ", ");
+	drvkit_text_puts(q, ", ");
 	my_text_literal(c, q, row->down_sql);
-	my_text_puts(q, ", ");
+	drvkit_text_puts(q, ", ");
 	my_text_literal(c, q, row->progress);
-	my_text_puts(q, ")");
+	drvkit_text_puts(q, ")");
 }
 
 /* Append the DELETE of the row of id. */
-void my_table_delete_sql(dbmigrate_conn *c, struct my_text *q,
+void my_table_delete_sql(dbmigrate_conn *c, struct drvkit_text *q,
 			 const struct my_table *t, const char *id)
 {
 	my_text_printf(q, "DELETE FROM %s WHERE `id` = ", t->quoted);
@@ -374,7 +374,7 @@ dbmigrate_code my_table_progress(dbmigrate_conn *c, const char *table,
 				 const struct dbmigrate_row *row)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	dbmigrate_code rc;
 
 	if (c->in_tx)
@@ -393,7 +393,7 @@ dbmigrate_code my_table_columns(dbmigrate_conn *c, const char *table,
 				int *exists, dbmigrate_name_fn fn, void *ctx)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int ok;
@@ -402,12 +402,12 @@ dbmigrate_code my_table_columns(dbmigrate_conn *c, const char *table,
 	*exists = 0;
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	my_text_puts(&q, "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
-			 "WHERE TABLE_SCHEMA = ");
+	drvkit_text_puts(&q, "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+			     "WHERE TABLE_SCHEMA = ");
 	my_text_literal(c, &q, t.db);
-	my_text_puts(&q, " AND TABLE_NAME = ");
+	drvkit_text_puts(&q, " AND TABLE_NAME = ");
 	my_text_literal(c, &q, t.name);
-	my_text_puts(&q, " ORDER BY ORDINAL_POSITION");
+	drvkit_text_puts(&q, " ORDER BY ORDINAL_POSITION");
 	res = q.failed ? NULL : my_exec_query(c, q.s, &ok);
 	free(q.s);
 	if (res == NULL) {
@@ -432,7 +432,7 @@ dbmigrate_code my_table_read_any(dbmigrate_conn *c, const char *table,
 				 dbmigrate_values_fn fn, void *ctx)
 {
 	struct my_table t;
-	struct my_text q = {0};
+	struct drvkit_text q = {0};
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int ok;
@@ -445,10 +445,10 @@ dbmigrate_code my_table_read_any(dbmigrate_conn *c, const char *table,
 		my_table_free(&t);
 		return my_exec_nomem(c);
 	}
-	my_text_puts(&q, "SELECT ");
+	drvkit_text_puts(&q, "SELECT ");
 	for (size_t i = 0; i < ncolumns; i++) {
 		if (i > 0)
-			my_text_puts(&q, ", ");
+			drvkit_text_puts(&q, ", ");
 		my_text_ident(&q, columns[i]);
 	}
 	my_text_printf(&q, " FROM %s", t.quoted);

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/drvkit.h"
+
 /* The URL options, as the mysql client names them. */
 enum my_opt {
 	MY_OPT_SOCKET,
@@ -59,31 +61,13 @@ static const char my_opt_list[] =
 	"ssl-mode, tls-version, tls, connect-timeout, defaults-file, user, "
 	"password";
 
-/* Report an error before a connection exists. */
+/* Report an error before a connection exists (message: a fixed one,
+   well under DRVKIT_ERROR_MAX). */
 static dbmigrate_code my_host_error(const struct dbmigrate_host *host,
 				    dbmigrate_code code, const char *message,
 				    const char *detail, const char *hint)
 {
-	struct dbmigrate_driver_error e = {.code = code,
-					   .message = message,
-					   .detail = detail,
-					   .hint = hint,
-					   .statement = DBMIGRATE_NO_STATEMENT};
-
-	host->error(host->ctx, &e);
-	return code;
-}
-
-/* Value of a hex digit, or -1. */
-static int my_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
+	return drvkit_error(host, code, detail, hint, "%s", message);
 }
 
 /* A percent-decoded copy of s[0, n); NULL when out of memory. */
@@ -95,9 +79,10 @@ static char *my_decode(const char *s, size_t n)
 	if (d == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && my_hex(s[i + 1]) >= 0 &&
-		    my_hex(s[i + 2]) >= 0) {
-			d[o++] = (char)(my_hex(s[i + 1]) * 16 + my_hex(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && drvkit_hex(s[i + 1]) >= 0 &&
+		    drvkit_hex(s[i + 2]) >= 0) {
+			d[o++] = (char)(drvkit_hex(s[i + 1]) * 16 +
+					 drvkit_hex(s[i + 2]));
 			i += 2;
 		} else {
 			d[o++] = s[i];
@@ -490,35 +475,6 @@ static void my_mask(char *s, const char *secret)
 	}
 }
 
-/* Seconds on the monotonic clock. */
-static double my_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep seconds, in slices; nonzero when interrupted. */
-static int my_nap(const struct dbmigrate_host *host, double seconds)
-{
-	double until = my_now() + seconds;
-
-	while (!host->interrupted(host->ctx)) {
-		double left = until - my_now();
-		struct timespec ts;
-
-		if (left <= 0)
-			return 0;
-		if (left > 0.1)
-			left = 0.1;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	return 1;
-}
-
 /* True for the client errors a server that is not up yet gives. */
 static int my_transient(unsigned err)
 {
@@ -614,7 +570,7 @@ static void my_log_server(dbmigrate_conn *c)
 dbmigrate_code my_connect_target(const struct dbmigrate_host *host,
 				 const struct my_target *t, dbmigrate_conn **out)
 {
-	double deadline = t->timeout > 0 ? my_now() + t->timeout : 0;
+	double deadline = t->timeout > 0 ? drvkit_now() + t->timeout : 0;
 	double backoff = 0.25;
 	dbmigrate_conn *c;
 	char msg[1024];
@@ -636,7 +592,7 @@ dbmigrate_code my_connect_target(const struct dbmigrate_host *host,
 	while ((my = my_connect_handle(t, &err, msg, sizeof msg)) == NULL) {
 		my_mask(msg, t->password);
 		if (deadline == 0 || !my_transient(err) ||
-		    my_now() + backoff > deadline ||
+		    drvkit_now() + backoff > deadline ||
 		    host->interrupted(host->ctx)) {
 			char code[16], text[1200];
 			struct dbmigrate_driver_error e = {
@@ -687,7 +643,7 @@ dbmigrate_code my_connect_target(const struct dbmigrate_host *host,
 				 msg, t->timeout);
 			host->log(host->ctx, DBMIGRATE_LOG_WARNING, line);
 		}
-		if (my_nap(host, backoff))
+		if (drvkit_nap(host, backoff, 0.1))
 			continue;
 		backoff = backoff * 2 < 2 ? backoff * 2 : 2;
 	}

@@ -19,6 +19,8 @@
 
 #include "dbmigrate/driver.h"
 
+#include "../common/drvkit.h"
+
 #define MY_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* MySQL's lexical rules for host->words(): "x" is a string (ANSI_QUOTES
@@ -75,14 +77,6 @@ struct dbmigrate_conn {
 	char *scratch_db;       /* its database's name */
 };
 
-/* A growing string with a sticky failure flag. */
-struct my_text {
-	char *s;
-	size_t len;
-	size_t cap;
-	int failed;
-};
-
 /* A tracking table name: `db`.`name`, ready for SQL text, and its parts
    as values (escaped, for string literals). */
 struct my_table {
@@ -137,16 +131,12 @@ dbmigrate_code my_exec_nomem(dbmigrate_conn *c);
 void my_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
 		 const char *fmt, ...) MY_PRINTF(3, 4);
 
-/* Append len bytes of s to t. */
-void my_text_add(struct my_text *t, const char *s, size_t len);
-/* Append the string s. */
-void my_text_puts(struct my_text *t, const char *s);
 /* Append a formatted string. */
-void my_text_printf(struct my_text *t, const char *fmt, ...) MY_PRINTF(2, 3);
+void my_text_printf(struct drvkit_text *t, const char *fmt, ...) MY_PRINTF(2, 3);
 /* Append s as a string literal ('...', escaped for the connection). */
-void my_text_literal(dbmigrate_conn *c, struct my_text *t, const char *s);
+void my_text_literal(dbmigrate_conn *c, struct drvkit_text *t, const char *s);
 /* Append s as a `name`. */
-void my_text_ident(struct my_text *t, const char *s);
+void my_text_ident(struct drvkit_text *t, const char *s);
 
 /* my-table.c: the tracking table. */
 dbmigrate_code my_table_parse(dbmigrate_conn *c, const char *table,
@@ -163,10 +153,10 @@ dbmigrate_code my_table_drop(dbmigrate_conn *c, const char *table);
 dbmigrate_code my_table_progress(dbmigrate_conn *c, const char *table,
 				 const struct dbmigrate_row *row);
 /* Append the INSERT of row (or DELETE of id) to t. */
-void my_table_insert_sql(dbmigrate_conn *c, struct my_text *t,
+void my_table_insert_sql(dbmigrate_conn *c, struct drvkit_text *t,
 			 const struct my_table *tb,
 			 const struct dbmigrate_row *row, int replace);
-void my_table_delete_sql(dbmigrate_conn *c, struct my_text *t,
+void my_table_delete_sql(dbmigrate_conn *c, struct drvkit_text *t,
 			 const struct my_table *tb, const char *id);
 dbmigrate_code my_table_columns(dbmigrate_conn *c, const char *table,
 				int *exists, dbmigrate_name_fn fn, void *ctx);

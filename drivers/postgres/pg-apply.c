@@ -115,7 +115,7 @@ struct pg_apply_run {
 			   interrupt, a lost connection) came at */
 	char set_lock[80];
 	char set_statement[80];
-	struct pg_text text; /* the query string being sent */
+	struct drvkit_text text; /* the query string being sent */
 };
 
 /* A failed query: the server's result, which query, and how many
@@ -127,13 +127,13 @@ struct pg_apply_failure {
 };
 
 /* Append value to t as a quoted literal, or NULL when it is NULL. */
-static void pg_apply_literal(dbmigrate_conn *c, struct pg_text *t,
+static void pg_apply_literal(dbmigrate_conn *c, struct drvkit_text *t,
 			     const char *value)
 {
 	char *lit;
 
 	if (value == NULL) {
-		pg_text_puts(t, "NULL");
+		drvkit_text_puts(t, "NULL");
 		return;
 	}
 	/* Quoted for this connection's encoding and
@@ -145,7 +145,7 @@ static void pg_apply_literal(dbmigrate_conn *c, struct pg_text *t,
 		t->failed = PG_APPLY_NOQUOTE;
 		return;
 	}
-	pg_text_puts(t, lit);
+	drvkit_text_puts(t, lit);
 	PQfreemem(lit);
 }
 
@@ -160,41 +160,41 @@ static dbmigrate_code pg_apply_tracking(dbmigrate_conn *c,
 					const char *unrecord_id, char **tr,
 					int *n)
 {
-	struct pg_text d = {0}, i = {0};
+	struct drvkit_text d = {0}, i = {0};
 
 	/* The delete first: repair rewrites a row by deleting it and
 	   inserting it again in one apply(). */
 	if (unrecord_id != NULL) {
-		pg_text_puts(&d, "DELETE FROM ");
-		pg_text_puts(&d, t->quoted);
-		pg_text_puts(&d, " WHERE id = ");
+		drvkit_text_puts(&d, "DELETE FROM ");
+		drvkit_text_puts(&d, t->quoted);
+		drvkit_text_puts(&d, " WHERE id = ");
 		pg_apply_literal(c, &d, unrecord_id);
 	}
 	if (record != NULL) {
 		char batch[32];
 
-		pg_text_puts(&i, "INSERT INTO ");
-		pg_text_puts(&i, t->quoted);
-		pg_text_puts(&i, " (id, name, batch, checksum, executed_at, "
-				  "down_sql) VALUES (");
+		drvkit_text_puts(&i, "INSERT INTO ");
+		drvkit_text_puts(&i, t->quoted);
+		drvkit_text_puts(&i, " (id, name, batch, checksum, executed_at, "
+				      "down_sql) VALUES (");
 		pg_apply_literal(c, &i, record->id);
-		pg_text_puts(&i, ", ");
+		drvkit_text_puts(&i, ", ");
 		pg_apply_literal(c, &i, record->name);
 		snprintf(batch, sizeof batch, ", %d, ", record->batch);
-		pg_text_puts(&i, batch);
+		drvkit_text_puts(&i, batch);
 		pg_apply_literal(c, &i, record->checksum);
-		pg_text_puts(&i, ", ");
+		drvkit_text_puts(&i, ", ");
 		if (record->executed_at != NULL) {
 			pg_apply_literal(c, &i, record->executed_at);
-			pg_text_puts(&i, "::timestamptz, ");
+			drvkit_text_puts(&i, "::timestamptz, ");
 		} else {
-			pg_text_puts(&i, "now(), ");
+			drvkit_text_puts(&i, "now(), ");
 		}
 		/* A host of ABI 1 has no down_sql in its row. */
 		pg_apply_literal(c, &i, c->host->abi_version >= 2
 					    ? record->down_sql
 					    : NULL);
-		pg_text_puts(&i, ")");
+		drvkit_text_puts(&i, ")");
 	}
 	*n = 0;
 	if (d.failed || i.failed) {
@@ -460,9 +460,9 @@ static dbmigrate_code pg_apply_chunk(dbmigrate_conn *c, struct pg_apply_run *r,
 			struct pg_apply_q *q = &r->q[to++];
 
 			q->offset = r->text.len;
-			pg_text_add(&r->text, q->sql, q->len);
-			pg_text_puts(&r->text,
-				      pg_apply_ends_in_comment(q) ? "\n;\n" : ";\n");
+			drvkit_text_add(&r->text, q->sql, q->len);
+			drvkit_text_puts(&r->text,
+					  pg_apply_ends_in_comment(q) ? "\n;\n" : ";\n");
 		}
 		if (r->text.failed)
 			return pg_exec_nomem(c);

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/drvkit.h"
+
 #define PG_EXEC_POLL_MS 100
 
 /* What the copy refusal says; the COPY result itself carries no text. */
@@ -356,18 +358,11 @@ dbmigrate_code pg_exec_error(dbmigrate_conn *c, dbmigrate_code code,
 			     const char *detail, const char *hint,
 			     const char *fmt, ...)
 {
-	struct dbmigrate_driver_error e = {.code = code,
-					   .detail = detail,
-					   .hint = hint,
-					   .statement = DBMIGRATE_NO_STATEMENT};
-	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	code = drvkit_verror(c->host, code, detail, hint, fmt, ap);
 	va_end(ap);
-	e.message = buf;
-	c->host->error(c->host->ctx, &e);
 	return code;
 }
 
@@ -381,13 +376,11 @@ dbmigrate_code pg_exec_nomem(dbmigrate_conn *c)
 void pg_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
 		 const char *fmt, ...)
 {
-	char buf[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	drvkit_vlog(c->host, level, fmt, ap);
 	va_end(ap);
-	c->host->log(c->host->ctx, level, buf);
 }
 
 /* Ask the server to cancel what runs on c; async-signal-safe. */
@@ -401,36 +394,3 @@ void pg_exec_cancel(dbmigrate_conn *c)
 	errno = saved;
 }
 
-/* Append len bytes of s to t. */
-void pg_text_add(struct pg_text *t, const char *s, size_t len)
-{
-	if (t->failed)
-		return;
-	if (t->s == NULL || len >= t->cap - t->len) {
-		size_t cap = t->cap != 0 ? t->cap : 256;
-		char *n;
-
-		while (len >= cap - t->len) {
-			if (cap > (size_t)-1 / 2) {
-				t->failed = PG_TEXT_NOMEM;
-				return;
-			}
-			cap *= 2;
-		}
-		if ((n = realloc(t->s, cap)) == NULL) {
-			t->failed = PG_TEXT_NOMEM;
-			return;
-		}
-		t->s = n;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-/* Append the string s to t. */
-void pg_text_puts(struct pg_text *t, const char *s)
-{
-	pg_text_add(t, s, strlen(s));
-}

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/drvkit.h"
+
 #define PG_LOCK_FIRST_SLEEP 0.05
 #define PG_LOCK_MAX_SLEEP 1.0
 #define PG_LOCK_SLICE 0.05 /* how often interrupted() is asked */
@@ -62,30 +64,6 @@ static const char pg_lock_holder_sql[] =
     "AND l.classid = (($1::bigint >> 32) & 4294967295)::oid "
     "AND l.objid = ($1::bigint & 4294967295)::oid "
     "AND l.pid <> pg_backend_pid() LIMIT 1";
-
-/* Seconds on the monotonic clock. */
-static double pg_lock_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep s seconds, in slices, stopping early when interrupted. */
-static int pg_lock_sleep(dbmigrate_conn *c, double s)
-{
-	while (s > 0) {
-		double d = s < PG_LOCK_SLICE ? s : PG_LOCK_SLICE;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(d * 1e9)};
-
-		if (c->host->interrupted(c->host->ctx))
-			return -1;
-		nanosleep(&ts, NULL);
-		s -= d;
-	}
-	return c->host->interrupted(c->host->ctx) ? -1 : 0;
-}
 
 /*
  * Compute the lock key of table, as text, into key. With got non-NULL,
@@ -234,7 +212,7 @@ dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout)
 		return rc;
 	if (c->locked && strcmp(key, c->lock_key) == 0)
 		return DBMIGRATE_OK;
-	deadline = pg_lock_now() + (timeout > 0 ? timeout : 0);
+	deadline = drvkit_now() + (timeout > 0 ? timeout : 0);
 	for (;;) {
 		double left;
 		int r = got >= 0 ? got : pg_lock_try(c, key);
@@ -245,7 +223,7 @@ dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout)
 			return DBMIGRATE_EDATABASE;
 		if (r > 0)
 			break;
-		left = deadline - pg_lock_now();
+		left = deadline - drvkit_now();
 		if (left <= 0)
 			return pg_lock_timeout(c, table, key, timeout);
 		if (!waited) {
@@ -258,7 +236,8 @@ dbmigrate_code pg_lock(dbmigrate_conn *c, const char *table, double timeout)
 				    timeout, holder);
 			waited = 1;
 		}
-		if (pg_lock_sleep(c, sleep < left ? sleep : left) != 0)
+		if (drvkit_nap(c->host, sleep < left ? sleep : left,
+			       PG_LOCK_SLICE) != 0)
 			return pg_exec_error(c, DBMIGRATE_EINTERRUPTED, NULL,
 					     NULL,
 					     "interrupted while waiting for "

@@ -384,16 +384,16 @@ dbmigrate_code pg_snapshot(dbmigrate_conn *c, const char *table,
 }
 
 /* Append "key='value' " to b, value quoted as libpq wants. */
-static void pg_kw_add(struct pg_text *b, const char *key, const char *value)
+static void pg_kw_add(struct drvkit_text *b, const char *key, const char *value)
 {
-	pg_text_puts(b, key);
-	pg_text_puts(b, "='");
+	drvkit_text_puts(b, key);
+	drvkit_text_puts(b, "='");
 	for (const char *p = value; *p != '\0'; p++) {
 		if (*p == '\'' || *p == '\\')
-			pg_text_add(b, "\\", 1);
-		pg_text_add(b, p, 1);
+			drvkit_text_add(b, "\\", 1);
+		drvkit_text_add(b, p, 1);
 	}
-	pg_text_puts(b, "' ");
+	drvkit_text_puts(b, "' ");
 }
 
 /*
@@ -405,7 +405,7 @@ static void pg_kw_add(struct pg_text *b, const char *key, const char *value)
 static char *pg_scratch_conninfo(dbmigrate_conn *c, const char *name)
 {
 	PQconninfoOption *opts = PQconninfo(c->pg);
-	struct pg_text b = { 0 };
+	struct drvkit_text b = { 0 };
 	int multi = 0;
 
 	if (opts == NULL)

@@ -464,14 +464,14 @@ dbmigrate_code pg_table_read_any(dbmigrate_conn *c, const char *table,
 				 dbmigrate_values_fn fn, void *ctx)
 {
 	struct pg_table t;
-	struct pg_text sql = {0};
+	struct drvkit_text sql = {0};
 	const char **values = NULL;
 	dbmigrate_code rc = pg_table_parse(c, table, &t);
 	PGresult *res;
 
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	pg_text_puts(&sql, "SELECT ");
+	drvkit_text_puts(&sql, "SELECT ");
 	for (size_t k = 0; k < ncolumns; k++) {
 		char *q = pg_table_quote(c, columns[k], strlen(columns[k]));
 
@@ -481,12 +481,12 @@ dbmigrate_code pg_table_read_any(dbmigrate_conn *c, const char *table,
 			return DBMIGRATE_EDATABASE;
 		}
 		if (k > 0)
-			pg_text_puts(&sql, ", ");
-		pg_text_puts(&sql, q);
+			drvkit_text_puts(&sql, ", ");
+		drvkit_text_puts(&sql, q);
 		free(q);
 	}
-	pg_text_puts(&sql, " FROM ");
-	pg_text_puts(&sql, t.quoted);
+	drvkit_text_puts(&sql, " FROM ");
+	drvkit_text_puts(&sql, t.quoted);
 	pg_table_free(&t);
 	values = calloc(ncolumns + 1, sizeof *values);
 	if (sql.failed || values == NULL) {

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/drvkit.h"
+
 /* What replaces a password found in a message. */
 #define PG_MASK "********"
 
@@ -225,18 +227,9 @@ static void pg_log_server(dbmigrate_conn *c)
 		    PQhost(c->pg), PQport(c->pg), PQdb(c->pg), PQuser(c->pg));
 }
 
-/* Seconds on the monotonic clock. */
-static double pg_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Drive a connection started by PQconnectStartParams() to its end,
- * polling so that the user can interrupt it, until deadline (pg_now()
+ * polling so that the user can interrupt it, until deadline (drvkit_now()
  * seconds; 0: no limit) - libpq leaves the limit to us in this mode.
  * Reports an interruption or the deadline (*final set: no retry); a
  * failure of libpq's is left in c->pg for the caller to report, as a
@@ -265,7 +258,7 @@ static dbmigrate_code pg_connect(dbmigrate_conn *c,
 			return pg_exec_error(c, DBMIGRATE_EINTERRUPTED, NULL,
 					     NULL,
 					     "interrupted while connecting");
-		if (deadline > 0 && pg_now() > deadline) {
+		if (deadline > 0 && drvkit_now() > deadline) {
 			return pg_exec_error(
 			    c, DBMIGRATE_ECONNECT, NULL,
 			    "Check that the server runs and that nothing "
@@ -300,25 +293,6 @@ static int pg_transient(const char *const *keys, const char *const *vals)
 	return ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT;
 }
 
-/* Sleep up to seconds, in slices, returning early when interrupted. */
-static void pg_nap(dbmigrate_conn *c, double seconds)
-{
-	double until = pg_now() + seconds;
-
-	while (!c->host->interrupted(c->host->ctx)) {
-		double left = until - pg_now();
-		struct timespec ts;
-
-		if (left <= 0)
-			break;
-		if (left > 0.1)
-			left = 0.1;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 /*
  * Connect c->pg: one attempt without a connect timeout (libpq's own
  * behaviour); with one, attempts until the timeout runs out, as long as
@@ -331,7 +305,7 @@ static dbmigrate_code pg_connect_retry(dbmigrate_conn *c,
 				       const char *const *vals)
 {
 	double deadline = p->connect_timeout > 0
-			      ? pg_now() + p->connect_timeout
+			      ? drvkit_now() + p->connect_timeout
 			      : 0;
 	double backoff = 0.25;
 	unsigned attempt = 1;
@@ -349,7 +323,7 @@ static dbmigrate_code pg_connect_retry(dbmigrate_conn *c,
 		rc = pg_connect(c, p, deadline, &final);
 		if (rc == DBMIGRATE_OK || final)
 			return rc;
-		if (deadline == 0 || pg_now() + backoff > deadline ||
+		if (deadline == 0 || drvkit_now() + backoff > deadline ||
 		    !pg_transient(keys, vals))
 			return pg_connect_error(c, p);
 		if (attempt == 1)
@@ -366,7 +340,7 @@ static dbmigrate_code pg_connect_retry(dbmigrate_conn *c,
 				    attempt, backoff);
 		PQfinish(c->pg);
 		c->pg = NULL;
-		pg_nap(c, backoff);
+		(void)drvkit_nap(c->host, backoff, 0.1);
 		if (c->host->interrupted(c->host->ctx)) {
 			struct dbmigrate_driver_error e = {
 			    .code = DBMIGRATE_EINTERRUPTED,

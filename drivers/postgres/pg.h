@@ -12,6 +12,8 @@
 
 #include "dbmigrate/driver.h"
 
+#include "../common/drvkit.h"
+
 #define PG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* A connection: everything the driver keeps between calls. */
@@ -41,17 +43,6 @@ struct pg_table {
 	char *name;   /* as given */
 	char *quoted; /* "schema"."name" or "name", ready for SQL text */
 };
-
-/* A growing string with a sticky failure flag: once an append fails,
-   the rest are skipped and failed says why. */
-struct pg_text {
-	char *s;    /* NUL-terminated once anything was added */
-	size_t len;
-	size_t cap;
-	int failed; /* 0, PG_TEXT_NOMEM, or a caller's own reason */
-};
-
-#define PG_TEXT_NOMEM 1
 
 /* Flags for pg_exec_run(). */
 #define PG_EXEC_SIMPLE 0x1u	 /* simple protocol (PQsendQuery) */
@@ -112,11 +103,6 @@ dbmigrate_code pg_exec_fail_in(dbmigrate_conn *c, dbmigrate_code code,
 			       const PGresult *res, size_t statement,
 			       unsigned skip, const char *what);
 
-/* Append len bytes of s to t (see struct pg_text). */
-void pg_text_add(struct pg_text *t, const char *s, size_t len);
-
-/* Append the string s to t. */
-void pg_text_puts(struct pg_text *t, const char *s);
 
 /* Report an error the driver itself found. Returns code. */
 dbmigrate_code pg_exec_error(dbmigrate_conn *c, dbmigrate_code code,

@@ -32,21 +32,21 @@ void sq_apply_forget(dbmigrate_conn *c)
 /* Prepare the row statements for table unless kept already. */
 static dbmigrate_code sq_apply_prepare(dbmigrate_conn *c, const char *table)
 {
-	struct sq_text ins = { 0 }, del = { 0 };
+	struct drvkit_text ins = { 0 }, del = { 0 };
 	dbmigrate_code rc = DBMIGRATE_OK;
 
 	if (c->prepared_for != NULL && strcmp(c->prepared_for, table) == 0)
 		return DBMIGRATE_OK;
 	sq_apply_forget(c);
-	sq_text_puts(&ins, "INSERT INTO ");
+	drvkit_text_puts(&ins, "INSERT INTO ");
 	sq_table_quoted(&ins, table);
-	sq_text_puts(&ins, " (id, name, executed_at, batch, checksum, "
-			   "down_sql) VALUES (?1, ?2, coalesce(?3, "
-			   "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), ?4, ?5, "
-			   "?6)");
-	sq_text_puts(&del, "DELETE FROM ");
+	drvkit_text_puts(&ins, " (id, name, executed_at, batch, checksum, "
+			       "down_sql) VALUES (?1, ?2, coalesce(?3, "
+			       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), ?4, ?5, "
+			       "?6)");
+	drvkit_text_puts(&del, "DELETE FROM ");
 	sq_table_quoted(&del, table);
-	sq_text_puts(&del, " WHERE id = ?1");
+	drvkit_text_puts(&del, " WHERE id = ?1");
 	if (ins.failed || del.failed ||
 	    (c->prepared_for = strdup(table)) == NULL)
 		rc = sq_nomem(c);

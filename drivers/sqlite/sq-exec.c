@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/drvkit.h"
+
 /* Rows of a failed check quoted in the error's detail. */
 #define SQ_CHECK_SHOWN 5
 
@@ -152,20 +154,6 @@ static dbmigrate_code sq_report(const struct dbmigrate_host *host,
 	return e->code;
 }
 
-/* Report a formatted error through host. */
-static dbmigrate_code sq_vreport(const struct dbmigrate_host *host,
-				 dbmigrate_code code, const char *detail,
-				 const char *hint, const char *fmt, va_list ap)
-{
-	char msg[1024];
-	struct dbmigrate_driver_error e = { .code = code, .message = msg,
-					    .detail = detail, .hint = hint,
-					    .statement = DBMIGRATE_NO_STATEMENT };
-
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	return sq_report(host, &e);
-}
-
 dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
 			const char *detail, const char *hint, const char *fmt,
 			...)
@@ -174,20 +162,7 @@ dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
 	dbmigrate_code rc;
 
 	va_start(ap, fmt);
-	rc = sq_vreport(c->host, code, detail, hint, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-dbmigrate_code sq_host_error(const struct dbmigrate_host *host,
-			     dbmigrate_code code, const char *detail,
-			     const char *hint, const char *fmt, ...)
-{
-	va_list ap;
-	dbmigrate_code rc;
-
-	va_start(ap, fmt);
-	rc = sq_vreport(host, code, detail, hint, fmt, ap);
+	rc = drvkit_verror(c->host, code, detail, hint, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -200,13 +175,11 @@ dbmigrate_code sq_nomem(dbmigrate_conn *c)
 void sq_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
 	    const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	drvkit_vlog(c->host, level, fmt, ap);
 	va_end(ap);
-	c->host->log(c->host->ctx, level, msg);
 }
 
 /* The 1-based character position of byte offset off in sql (UTF-8). */
@@ -380,7 +353,7 @@ static int sq_exec_check_kind(dbmigrate_conn *c, const char *sql, size_t len)
 }
 
 /* Append one row of a failed check to the detail. */
-static void sq_exec_check_row(struct sq_text *d, sqlite3_stmt *st, int kind)
+static void sq_exec_check_row(struct drvkit_text *d, sqlite3_stmt *st, int kind)
 {
 	char line[512];
 	const char *table = (const char *)sqlite3_column_text(st, 0);
@@ -401,13 +374,13 @@ static void sq_exec_check_row(struct sq_text *d, sqlite3_stmt *st, int kind)
 	else
 		snprintf(line, sizeof line, "%s", table != NULL ? table : "?");
 	if (d->len > 0)
-		sq_text_puts(d, " ");
-	sq_text_puts(d, line);
+		drvkit_text_puts(d, " ");
+	drvkit_text_puts(d, line);
 }
 
 /* Report a check that found n problems. */
 static dbmigrate_code sq_exec_check_fail(dbmigrate_conn *c, int kind,
-					 size_t n, struct sq_text *d,
+					 size_t n, struct drvkit_text *d,
 					 size_t statement)
 {
 	char msg[160];
@@ -420,7 +393,7 @@ static dbmigrate_code sq_exec_check_fail(dbmigrate_conn *c, int kind,
 		char more[64];
 
 		snprintf(more, sizeof more, " (%zu more)", n - SQ_CHECK_SHOWN);
-		sq_text_puts(d, more);
+		drvkit_text_puts(d, more);
 	}
 	if (d->failed)
 		return sq_nomem(c);
@@ -449,7 +422,7 @@ static dbmigrate_code sq_exec_step(dbmigrate_conn *c, sqlite3_stmt *st,
 				   int kind, const char *sql, size_t skip,
 				   size_t statement)
 {
-	struct sq_text detail = { 0 };
+	struct drvkit_text detail = { 0 };
 	size_t problems = 0;
 	dbmigrate_code rc = DBMIGRATE_OK;
 	int r;
@@ -574,56 +547,20 @@ int sq_step_all(dbmigrate_conn *c, sqlite3_stmt *st)
 void sq_exec_arm(dbmigrate_conn *c)
 {
 	c->deadline = c->limits.statement_timeout > 0
-			      ? sq_now() + c->limits.statement_timeout
+			      ? drvkit_now() + c->limits.statement_timeout
 			      : 0;
 	c->timed_out = 0;
 	c->busy_start = 0;
 	c->busy_logged = 0;
 }
 
-/* Make room for n more bytes in t (and a NUL). */
-static int sq_text_grow(struct sq_text *t, size_t n)
+void sq_text_ident(struct drvkit_text *t, const char *s, size_t len)
 {
-	size_t cap;
-	char *s;
-
-	if (t->failed)
-		return -1;
-	if (t->len + n + 1 <= t->cap)
-		return 0;
-	cap = t->cap > 0 ? t->cap : 64;
-	while (cap < t->len + n + 1)
-		cap *= 2;
-	if ((s = realloc(t->s, cap)) == NULL) {
-		t->failed = 1;
-		return -1;
-	}
-	t->s = s;
-	t->cap = cap;
-	return 0;
-}
-
-void sq_text_add(struct sq_text *t, const char *s, size_t len)
-{
-	if (sq_text_grow(t, len) != 0)
-		return;
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-}
-
-void sq_text_puts(struct sq_text *t, const char *s)
-{
-	sq_text_add(t, s, strlen(s));
-}
-
-void sq_text_ident(struct sq_text *t, const char *s, size_t len)
-{
-	sq_text_add(t, "\"", 1);
+	drvkit_text_add(t, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '"')
-			sq_text_add(t, "\"", 1);
-		sq_text_add(t, s + i, 1);
+			drvkit_text_add(t, "\"", 1);
+		drvkit_text_add(t, s + i, 1);
 	}
-	sq_text_add(t, "\"", 1);
+	drvkit_text_add(t, "\"", 1);
 }

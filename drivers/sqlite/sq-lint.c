@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/drvkit.h"
 #include "../common/lintkit.h"
 
 /* How to rebuild a table, as SQLite documents it. */
@@ -336,8 +337,8 @@ dbmigrate_code sq_lint(const struct dbmigrate_host *host, const char *sql,
 	struct lintkit *l = calloc(1, sizeof *l);
 
 	if (l == NULL)
-		return sq_host_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
-				     "out of memory");
+		return drvkit_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
+				    "out of memory");
 	l->sql = sql;
 	l->fn = fn;
 	l->ctx = ctx;

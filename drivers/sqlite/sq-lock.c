@@ -32,18 +32,6 @@
 #define SQ_LOCK_FIRST 0.01 /* first wait between tries, seconds */
 #define SQ_LOCK_MAX 0.2    /* longest wait between tries */
 
-/* The pid written in the lock file, or 0 when there is none. */
-static long sq_lock_holder(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 /* Try the lock once: 0 taken, 1 held by another, -1 error (errno). */
 static int sq_lock_try(int fd)
 {
@@ -54,25 +42,13 @@ static int sq_lock_try(int fd)
 	return errno == EAGAIN || errno == EACCES ? 1 : -1;
 }
 
-/* Describe the holder into buf: "pid 42", or "another process" while
-   the pid is not written yet. */
-static void sq_lock_who(int fd, char *buf, size_t size)
-{
-	long pid = sq_lock_holder(fd);
-
-	if (pid > 0)
-		snprintf(buf, size, "pid %ld", pid);
-	else
-		snprintf(buf, size, "another process");
-}
-
 /* Report the timeout, naming the holder. */
 static dbmigrate_code sq_lock_timeout(dbmigrate_conn *c, int fd,
 				      const char *path, double timeout)
 {
 	char who[64], detail[600];
 
-	sq_lock_who(fd, who, sizeof who);
+	drvkit_lock_who(fd, who, sizeof who);
 	snprintf(detail, sizeof detail,
 		 "The lock on %s is held by %s (another dbmigrate migrating "
 		 "the same database). It ends with that process, however it "
@@ -89,7 +65,7 @@ static dbmigrate_code sq_lock_timeout(dbmigrate_conn *c, int fd,
 /* Take the runner lock; see driver.h's lock(). */
 dbmigrate_code sq_lock(dbmigrate_conn *c, const char *table, double timeout)
 {
-	double deadline = sq_now() + (timeout > 0 ? timeout : 0);
+	double deadline = drvkit_now() + (timeout > 0 ? timeout : 0);
 	double nap = SQ_LOCK_FIRST;
 	size_t plen;
 	char *path;
@@ -117,7 +93,7 @@ dbmigrate_code sq_lock(dbmigrate_conn *c, const char *table, double timeout)
 		return rc;
 	}
 	while ((r = sq_lock_try(fd)) != 0) {
-		double left = deadline - sq_now();
+		double left = deadline - drvkit_now();
 
 		if (r < 0) {
 			rc = sq_error(c, DBMIGRATE_EDATABASE, NULL, NULL,
@@ -138,13 +114,13 @@ dbmigrate_code sq_lock(dbmigrate_conn *c, const char *table, double timeout)
 		if (!waited++) {
 			char who[64];
 
-			sq_lock_who(fd, who, sizeof who);
+			drvkit_lock_who(fd, who, sizeof who);
 			sq_log(c, DBMIGRATE_LOG_LOCK_WAIT,
 			       "waiting up to %g s for the migration lock on "
 			       "%s, held by %s",
 			       timeout, c->path, who);
 		}
-		sq_nap(c, nap < left ? nap : left);
+		(void)drvkit_nap(c->host, nap < left ? nap : left, 0.05);
 		nap = nap * 2 < SQ_LOCK_MAX ? nap * 2 : SQ_LOCK_MAX;
 	}
 	free(path);

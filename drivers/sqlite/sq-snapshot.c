@@ -89,7 +89,7 @@ dbmigrate_code sq_scratch_close(dbmigrate_conn *c, dbmigrate_conn *scratch)
 }
 
 /* Squeeze white space runs of sql into single spaces, into t. */
-static void sq_snapshot_squeeze(struct sq_text *t, const char *sql)
+static void sq_snapshot_squeeze(struct drvkit_text *t, const char *sql)
 {
 	int space = 0;
 
@@ -100,9 +100,9 @@ static void sq_snapshot_squeeze(struct sq_text *t, const char *sql)
 			continue;
 		}
 		if (space && t->len > 0)
-			sq_text_add(t, " ", 1);
+			drvkit_text_add(t, " ", 1);
 		space = 0;
-		sq_text_add(t, p, 1);
+		drvkit_text_add(t, p, 1);
 	}
 }
 
@@ -116,7 +116,7 @@ struct sq_snap {
 };
 
 /* Hand one line to fn. */
-static void sq_snapshot_emit(struct sq_snap *s, struct sq_text *t)
+static void sq_snapshot_emit(struct sq_snap *s, struct drvkit_text *t)
 {
 	if (s->stop || s->error)
 		return;
@@ -140,7 +140,7 @@ static void sq_snapshot_rows(struct sq_snap *s, const char *query,
 			     const char *name, const char *prefix,
 			     const char *const *label)
 {
-	struct sq_text t = { 0 };
+	struct drvkit_text t = { 0 };
 	sqlite3_stmt *st;
 	int r = SQLITE_DONE;
 
@@ -153,16 +153,16 @@ static void sq_snapshot_rows(struct sq_snap *s, const char *query,
 	if (name != NULL)
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	while (!s->stop && !s->error && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		sq_text_puts(&t, prefix);
+		drvkit_text_puts(&t, prefix);
 		for (int i = 0; i < sqlite3_column_count(st); i++) {
 			const char *v = (const char *)sqlite3_column_text(st, i);
 
-			sq_text_add(&t, " ", 1);
+			drvkit_text_add(&t, " ", 1);
 			if (label != NULL && label[i] != NULL) {
-				sq_text_puts(&t, label[i]);
-				sq_text_add(&t, " ", 1);
+				drvkit_text_puts(&t, label[i]);
+				drvkit_text_add(&t, " ", 1);
 			}
-			sq_text_puts(&t, v != NULL ? v : "null");
+			drvkit_text_puts(&t, v != NULL ? v : "null");
 		}
 		sq_snapshot_emit(s, &t);
 	}
@@ -212,14 +212,14 @@ static void sq_snapshot_index(struct sq_snap *s, const char *name,
 {
 	static const char *const labels[] = { NULL, NULL, "desc", "collate" };
 	char prefix[600];
-	struct sq_text t = { 0 };
+	struct drvkit_text t = { 0 };
 
 	if (sql != NULL) {
 		/* Made with CREATE INDEX: its SQL says everything, WHERE
 		   and expressions included. */
-		sq_text_puts(&t, "index ");
-		sq_text_puts(&t, name);
-		sq_text_puts(&t, " ");
+		drvkit_text_puts(&t, "index ");
+		drvkit_text_puts(&t, name);
+		drvkit_text_puts(&t, " ");
 		sq_snapshot_squeeze(&t, sql);
 		sq_snapshot_emit(s, &t);
 		free(t.s);
@@ -240,7 +240,7 @@ dbmigrate_code sq_snapshot(dbmigrate_conn *c, const char *table,
 {
 	struct sq_snap s = { .c = c, .fn = fn, .ctx = ctx };
 	const char *base = sq_table_base(table);
-	struct sq_text t = { 0 };
+	struct drvkit_text t = { 0 };
 	sqlite3_stmt *st;
 	int r = SQLITE_DONE;
 
@@ -254,12 +254,12 @@ dbmigrate_code sq_snapshot(dbmigrate_conn *c, const char *table,
 		return DBMIGRATE_EDATABASE;
 	/* The tracking table, compared as SQLite compares names. */
 	{
-		struct sq_text pat = { 0 };
+		struct drvkit_text pat = { 0 };
 
 		for (const char *p = base; *p != '\0'; p++) {
 			if (*p == '%' || *p == '_' || *p == '\\')
-				sq_text_add(&pat, "\\", 1);
-			sq_text_add(&pat, p, 1);
+				drvkit_text_add(&pat, "\\", 1);
+			drvkit_text_add(&pat, p, 1);
 		}
 		if (pat.failed) {
 			sqlite3_finalize(st);
@@ -282,10 +282,10 @@ dbmigrate_code sq_snapshot(dbmigrate_conn *c, const char *table,
 		} else if (strcmp(type, "index") == 0) {
 			sq_snapshot_index(&s, name, tbl, sql);
 		} else if (sql != NULL) {
-			sq_text_puts(&t, type);
-			sq_text_puts(&t, " ");
-			sq_text_puts(&t, name);
-			sq_text_puts(&t, " ");
+			drvkit_text_puts(&t, type);
+			drvkit_text_puts(&t, " ");
+			drvkit_text_puts(&t, name);
+			drvkit_text_puts(&t, " ");
 			sq_snapshot_squeeze(&t, sql);
 			sq_snapshot_emit(&s, &t);
 		}

@@ -14,6 +14,8 @@
 
 #include <strings.h>
 
+#include "../common/drvkit.h"
+
 /* The tokens of sqlite3_complete()'s state machine. */
 enum sq_split_token {
 	SQ_TK_SEMI,
@@ -68,17 +70,6 @@ static enum sq_split_token sq_split_keyword(const char *s, size_t n)
 	return SQ_TK_OTHER;
 }
 
-/* Fill err and return DBMIGRATE_EFILES. */
-static dbmigrate_code sq_split_fail(struct dbmigrate_split_error *err,
-				    const char *message, const char *hint,
-				    size_t offset)
-{
-	err->message = message;
-	err->hint = hint;
-	err->offset = offset;
-	return DBMIGRATE_EFILES;
-}
-
 /*
  * Read the token at text[*i] and move *i past it; DBMIGRATE_EFILES for
  * an unterminated quote or block comment (a -- comment may end the
@@ -111,10 +102,10 @@ static dbmigrate_code sq_split_token(const char *text, size_t len, size_t *i,
 			if (text[j] == '*' && text[j + 1] == '/')
 				break;
 		if (j + 1 >= len)
-			return sq_split_fail(err, "unterminated block comment",
-					     "Close the comment with */ "
-					     "(SQLite's comments do not nest).",
-					     at);
+			return drvkit_split_fail(err, "unterminated block comment",
+						 "Close the comment with */ "
+						 "(SQLite's comments do not nest).",
+						 at);
 		*tok = SQ_TK_WS;
 		*i = j + 2;
 		return DBMIGRATE_OK;
@@ -135,7 +126,7 @@ static dbmigrate_code sq_split_token(const char *text, size_t len, size_t *i,
 		for (j = at + 1; j < len && text[j] != close; j++)
 			;
 		if (j >= len)
-			return sq_split_fail(
+			return drvkit_split_fail(
 			    err,
 			    ch == '\'' ? "unterminated quoted string"
 			    : ch == '[' ? "unterminated [quoted] identifier"
@@ -206,11 +197,11 @@ dbmigrate_code sq_split_text(const char *text, size_t len,
 	if (!in_stmt)
 		return DBMIGRATE_OK;
 	if (state == 5 || state == 6)
-		return sq_split_fail(err, "unterminated CREATE TRIGGER body",
-				     "End the trigger's body with END; (each "
-				     "statement inside BEGIN ... END ends with "
-				     "a semicolon, and END; ends the trigger).",
-				     start);
+		return drvkit_split_fail(err, "unterminated CREATE TRIGGER body",
+					 "End the trigger's body with END; (each "
+					 "statement inside BEGIN ... END ends with "
+					 "a semicolon, and END; ends the trigger).",
+					 start);
 	return fn(ctx, start, end - start) != 0 ? DBMIGRATE_ENOMEM
 						: DBMIGRATE_OK;
 }

@@ -23,13 +23,13 @@ static const char sq_table_columns_sql[] =
 	"batch INTEGER NOT NULL, checksum VARCHAR(64), down_sql TEXT)";
 
 /* Append table to t, each part quoted; see sq.h. */
-void sq_table_quoted(struct sq_text *t, const char *table)
+void sq_table_quoted(struct drvkit_text *t, const char *table)
 {
 	const char *dot = strchr(table, '.');
 
 	if (dot != NULL) {
 		sq_text_ident(t, table, (size_t)(dot - table));
-		sq_text_add(t, ".", 1);
+		drvkit_text_add(t, ".", 1);
 		table = dot + 1;
 	}
 	sq_text_ident(t, table, strlen(table));
@@ -62,11 +62,11 @@ static dbmigrate_code sq_table_check(dbmigrate_conn *c, const char *table)
 static char *sq_table_sql(dbmigrate_conn *c, const char *prefix,
 			  const char *table, const char *suffix)
 {
-	struct sq_text t = { 0 };
+	struct drvkit_text t = { 0 };
 
-	sq_text_puts(&t, prefix);
+	drvkit_text_puts(&t, prefix);
 	sq_table_quoted(&t, table);
-	sq_text_puts(&t, suffix);
+	drvkit_text_puts(&t, suffix);
 	if (t.failed) {
 		free(t.s);
 		sq_nomem(c);
@@ -306,7 +306,7 @@ dbmigrate_code sq_table_read_any(dbmigrate_conn *c, const char *table,
 				 const char *const *columns, size_t ncolumns,
 				 dbmigrate_values_fn fn, void *ctx)
 {
-	struct sq_text sql = { 0 };
+	struct drvkit_text sql = { 0 };
 	const char **values;
 	sqlite3_stmt *st;
 	dbmigrate_code rc = sq_table_check(c, table);
@@ -314,15 +314,15 @@ dbmigrate_code sq_table_read_any(dbmigrate_conn *c, const char *table,
 
 	if (rc != DBMIGRATE_OK)
 		return rc;
-	sq_text_puts(&sql, "SELECT ");
+	drvkit_text_puts(&sql, "SELECT ");
 	for (size_t k = 0; k < ncolumns; k++) {
 		if (k > 0)
-			sq_text_puts(&sql, ", ");
+			drvkit_text_puts(&sql, ", ");
 		sq_text_ident(&sql, columns[k], strlen(columns[k]));
 	}
 	if (ncolumns == 0)
-		sq_text_puts(&sql, "1");
-	sq_text_puts(&sql, " FROM ");
+		drvkit_text_puts(&sql, "1");
+	drvkit_text_puts(&sql, " FROM ");
 	sq_table_quoted(&sql, table);
 	values = calloc(ncolumns + 1, sizeof *values);
 	if (sql.failed || values == NULL) {

@@ -42,32 +42,6 @@
 	"directory), sqlite:///ABSOLUTE/PATH, or sqlite::memory: for a "   \
 	"database that lives for one run."
 
-double sq_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void sq_nap(dbmigrate_conn *c, double seconds)
-{
-	double until = sq_now() + seconds;
-
-	while (!c->host->interrupted(c->host->ctx)) {
-		double left = until - sq_now();
-		struct timespec ts;
-
-		if (left <= 0)
-			break;
-		if (left > 0.05)
-			left = 0.05;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 /*
  * The busy handler: another connection holds a lock the statement
  * needs. Wait for it (1 ms, doubling to 50 ms between tries) until the
@@ -77,7 +51,7 @@ void sq_nap(dbmigrate_conn *c, double seconds)
 static int sq_busy(void *arg, int count)
 {
 	dbmigrate_conn *c = arg;
-	double now = sq_now(), limit, waited, nap;
+	double now = drvkit_now(), limit, waited, nap;
 
 	if (count == 0)
 		c->busy_start = now;
@@ -96,7 +70,7 @@ static int sq_busy(void *arg, int count)
 	nap = count < 6 ? (double)(1 << count) / 1000 : 0.05;
 	if (nap > limit - waited)
 		nap = limit - waited;
-	sq_nap(c, nap);
+	(void)drvkit_nap(c->host, nap, 0.05);
 	return 1;
 }
 
@@ -106,7 +80,7 @@ static int sq_progress(void *arg)
 {
 	dbmigrate_conn *c = arg;
 
-	if (c->deadline > 0 && sq_now() > c->deadline) {
+	if (c->deadline > 0 && drvkit_now() > c->deadline) {
 		c->timed_out = 1;
 		return 1;
 	}
@@ -165,8 +139,8 @@ dbmigrate_code sq_open_path(const struct dbmigrate_host *host,
 	*out = NULL;
 	if (c == NULL || (c->path = strdup(path)) == NULL) {
 		free(c);
-		return sq_host_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
-				     "out of memory");
+		return drvkit_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
+				    "out of memory");
 	}
 	c->host = host;
 	c->lock_fd = -1;
@@ -214,41 +188,41 @@ static char *sq_url_path(const struct dbmigrate_host *host, const char *url,
 		else if (strncasecmp(url, "sqlite:", 7) == 0)
 			rest = url + 7;
 		else {
-			sq_host_error(host, DBMIGRATE_ECONNECT, NULL, SQ_URL_HINT,
-				      "sqlite: the URL does not start with "
-				      "\"sqlite:\" or \"sqlite3:\"");
+			drvkit_error(host, DBMIGRATE_ECONNECT, NULL, SQ_URL_HINT,
+				     "sqlite: the URL does not start with "
+				     "\"sqlite:\" or \"sqlite3:\"");
 			return NULL;
 		}
 		if (rest[0] == '/' && rest[1] == '/')
 			rest += 2;
 		if (strchr(rest, '?') != NULL) {
-			sq_host_error(host, DBMIGRATE_ECONNECT, NULL,
-				      "Write the path alone; a ? in a file "
-				      "name is written %3F.",
-				      "sqlite: the URL has parameters (after "
-				      "\"?\"), which the sqlite driver does "
-				      "not take");
+			drvkit_error(host, DBMIGRATE_ECONNECT, NULL,
+				     "Write the path alone; a ? in a file "
+				     "name is written %3F.",
+				     "sqlite: the URL has parameters (after "
+				     "\"?\"), which the sqlite driver does "
+				     "not take");
 			return NULL;
 		}
 	}
 	if (*rest == '\0') {
-		sq_host_error(host, DBMIGRATE_ECONNECT, NULL, SQ_URL_HINT,
-			      "sqlite: the URL names no database file");
+		drvkit_error(host, DBMIGRATE_ECONNECT, NULL, SQ_URL_HINT,
+			     "sqlite: the URL names no database file");
 		return NULL;
 	}
 	if (strcmp(rest, ":memory:") == 0)
 		return strdup(rest);
 	cwd[0] = '\0';
 	if (rest[0] != '/' && getcwd(cwd, sizeof cwd) == NULL) {
-		sq_host_error(host, DBMIGRATE_ECONNECT, NULL, NULL,
-			      "sqlite: cannot tell the working directory: %s",
-			      strerror(errno));
+		drvkit_error(host, DBMIGRATE_ECONNECT, NULL, NULL,
+			     "sqlite: cannot tell the working directory: %s",
+			     strerror(errno));
 		return NULL;
 	}
 	n = strlen(cwd) + strlen(rest) + 2;
 	if ((path = malloc(n)) == NULL) {
-		sq_host_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
-			      "out of memory");
+		drvkit_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
+			     "out of memory");
 		return NULL;
 	}
 	w = path;
@@ -283,31 +257,31 @@ static dbmigrate_code sq_check_path(const struct dbmigrate_host *host,
 
 	if (stat(path, &st) == 0)
 		return S_ISDIR(st.st_mode)
-			       ? sq_host_error(host, DBMIGRATE_ECONNECT, NULL,
-					       "Name a file in it instead, "
-					       "e.g. sqlite:DIR/app.db.",
-					       "sqlite: %s is a directory, not "
-					       "a database file",
-					       path)
+			       ? drvkit_error(host, DBMIGRATE_ECONNECT, NULL,
+					      "Name a file in it instead, "
+					      "e.g. sqlite:DIR/app.db.",
+					      "sqlite: %s is a directory, not "
+					      "a database file",
+					      path)
 			       : DBMIGRATE_OK;
 	if (slash == NULL || slash == path)
 		return DBMIGRATE_OK;
 	if ((dir = strndup(path, (size_t)(slash - path))) == NULL)
-		return sq_host_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
-				     "out of memory");
+		return drvkit_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
+				    "out of memory");
 	if (stat(dir, &st) != 0)
-		rc = sq_host_error(host, DBMIGRATE_ECONNECT, NULL,
-				   "Create the directory first: the sqlite "
-				   "driver creates the database file when it "
-				   "is missing, but not its directory.",
-				   "cannot create SQLite database %s: directory "
-				   "%s: %s",
-				   path, dir, strerror(errno));
+		rc = drvkit_error(host, DBMIGRATE_ECONNECT, NULL,
+				  "Create the directory first: the sqlite "
+				  "driver creates the database file when it "
+				  "is missing, but not its directory.",
+				  "cannot create SQLite database %s: directory "
+				  "%s: %s",
+				  path, dir, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
-		rc = sq_host_error(host, DBMIGRATE_ECONNECT, NULL, NULL,
-				   "cannot create SQLite database %s: %s is not "
-				   "a directory",
-				   path, dir);
+		rc = drvkit_error(host, DBMIGRATE_ECONNECT, NULL, NULL,
+				  "cannot create SQLite database %s: %s is not "
+				  "a directory",
+				  path, dir);
 	free(dir);
 	return rc;
 }
@@ -323,9 +297,9 @@ static dbmigrate_code sq_open(const struct dbmigrate_host *host,
 
 	*out = NULL;
 	if (src == NULL)
-		return sq_host_error(host, DBMIGRATE_ECONNECT, NULL,
-				     SQ_URL_HINT,
-				     "sqlite: no database file given");
+		return drvkit_error(host, DBMIGRATE_ECONNECT, NULL,
+				    SQ_URL_HINT,
+				    "sqlite: no database file given");
 	if ((path = sq_url_path(host, src, p->url != NULL)) == NULL)
 		return DBMIGRATE_ECONNECT;
 	rc = strcmp(path, ":memory:") == 0 ? DBMIGRATE_OK

@@ -22,6 +22,8 @@
 #include "dbmigrate/driver.h"
 #include "sq-split.h"
 
+#include "../common/drvkit.h"
+
 #define SQ_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* What sqlite3_busy_timeout() would be when nothing says otherwise:
@@ -54,12 +56,6 @@ struct dbmigrate_conn {
 	char *prepared_for; /* the table they were prepared for */
 };
 
-/* sq.c: seconds on the monotonic clock. */
-double sq_now(void);
-
-/* sq.c: sleep up to seconds, returning early when interrupted. */
-void sq_nap(dbmigrate_conn *c, double seconds);
-
 /* sq.c: open a database file with the connection's settings (foreign
    keys on, the busy handler, extended result codes); path must exist
    or be creatable. */
@@ -75,12 +71,6 @@ void sq_close(dbmigrate_conn *c);
 dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
 			const char *detail, const char *hint, const char *fmt,
 			...) SQ_PRINTF(5, 6);
-
-/* Report an error of a host that has no connection yet. */
-dbmigrate_code sq_host_error(const struct dbmigrate_host *host,
-			     dbmigrate_code code, const char *detail,
-			     const char *hint, const char *fmt, ...)
-    SQ_PRINTF(5, 6);
 
 /* Report running out of memory. Returns DBMIGRATE_ENOMEM. */
 dbmigrate_code sq_nomem(dbmigrate_conn *c);
@@ -128,27 +118,13 @@ int sq_step_all(dbmigrate_conn *c, sqlite3_stmt *st);
 /* Arm the limits for one statement (its deadline, a fresh busy wait). */
 void sq_exec_arm(dbmigrate_conn *c);
 
-/* A growing string with a sticky failure flag. */
-struct sq_text {
-	char *s;
-	size_t len;
-	size_t cap;
-	int failed;
-};
-
-/* Append len bytes of s to t. */
-void sq_text_add(struct sq_text *t, const char *s, size_t len);
-
-/* Append s to t. */
-void sq_text_puts(struct sq_text *t, const char *s);
-
 /* Append s quoted as an identifier ("x", "" doubling a quote). */
-void sq_text_ident(struct sq_text *t, const char *s, size_t len);
+void sq_text_ident(struct drvkit_text *t, const char *s, size_t len);
 
 /* sq-table.c: the tracking table and other tools' tables. */
 
 /* Append table ("name" or "schema.name") to t, each part quoted. */
-void sq_table_quoted(struct sq_text *t, const char *table);
+void sq_table_quoted(struct drvkit_text *t, const char *table);
 
 /* The unqualified name of table (after the first dot, if any). */
 const char *sq_table_base(const char *table);
