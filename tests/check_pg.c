@@ -1190,19 +1190,29 @@ START_TEST(lock_timeout_names_holder)
 }
 END_TEST
 
+/* a takes the lock; l starts; b waits for it up to timeout s and gets
+   want. The seconds b waited. */
+static double lock_wait(struct pgconn *a, struct pgconn *b, struct later *l,
+			int timeout, int want)
+{
+	double t0, dt;
+
+	ck_assert_int_eq(vt->lock(a->c, "migrations", 1), DBMIGRATE_OK);
+	later_start(l);
+	t0 = tu_now();
+	ck_assert_int_eq(vt->lock(b->c, "migrations", timeout), want);
+	dt = tu_now() - t0;
+	later_join(l);
+	return dt;
+}
+
 START_TEST(lock_waits_for_release)
 {
 	struct pgconn a = pgconn_on(pgserver_new_database(), NULL);
 	struct pgconn b = pgconn_on(strdup(a.url), NULL);
 	struct later l = {.delay_ms = 200, .unlock = a.c};
-	double t0, dt;
+	double dt = lock_wait(&a, &b, &l, 10, DBMIGRATE_OK);
 
-	ck_assert_int_eq(vt->lock(a.c, "migrations", 1), DBMIGRATE_OK);
-	later_start(&l);
-	t0 = tu_now();
-	ck_assert_int_eq(vt->lock(b.c, "migrations", 10), DBMIGRATE_OK);
-	dt = tu_now() - t0;
-	later_join(&l);
 	ck_assert_msg(dt >= 0.15 && dt < 2.0, "waited %.2f s", dt);
 	ck_assert_int_eq(b.h->lock_waits, 1);
 	pgconn_close(&a);
@@ -1227,14 +1237,8 @@ START_TEST(lock_wait_is_interruptible)
 	struct pgconn a = pgconn_on(pgserver_new_database(), NULL);
 	struct pgconn b = pgconn_on(strdup(a.url), NULL);
 	struct later l = {.delay_ms = 300, .interrupt = b.h};
-	double t0, dt;
+	double dt = lock_wait(&a, &b, &l, 30, DBMIGRATE_EINTERRUPTED);
 
-	ck_assert_int_eq(vt->lock(a.c, "migrations", 1), DBMIGRATE_OK);
-	later_start(&l);
-	t0 = tu_now();
-	ck_assert_int_eq(vt->lock(b.c, "migrations", 30), DBMIGRATE_EINTERRUPTED);
-	dt = tu_now() - t0;
-	later_join(&l);
 	ck_assert_msg(dt < 1.5, "took %.2f s", dt);
 	pgconn_close(&a);
 	pgconn_close(&b);
@@ -1243,21 +1247,30 @@ END_TEST
 
 /* ---- cancel ---- */
 
+/* In a transaction, db applies s while l acts; the apply returns want.
+   The seconds it took. */
+static double apply_while(struct pgconn *db, struct later *l,
+			  const struct dbmigrate_stmt *s, size_t n, int want)
+{
+	double t0, dt;
+
+	ck_assert_int_eq(vt->begin(db->c), DBMIGRATE_OK);
+	later_start(l);
+	t0 = tu_now();
+	ck_assert_int_eq(vt->apply(db->c, "migrations", s, n, NULL, NULL), want);
+	dt = tu_now() - t0;
+	later_join(l);
+	return dt;
+}
+
 START_TEST(cancel_from_thread)
 {
 	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE z (x int)"),
 				      stmt("SELECT pg_sleep(30)")};
 	struct later l = {.delay_ms = 300, .cancel = db.c};
-	double t0, dt;
+	double dt = apply_while(&db, &l, s, 2, DBMIGRATE_EMIGRATION);
 
-	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
-	later_start(&l);
-	t0 = tu_now();
-	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 2, NULL, NULL),
-			 DBMIGRATE_EMIGRATION);
-	dt = tu_now() - t0;
-	later_join(&l);
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
 	ck_assert_str_eq(db.h->sqlstate, "57014");
 	ck_assert_uint_eq(db.h->statement, 1);
@@ -1315,15 +1328,8 @@ START_TEST(interrupt_without_cancel_still_stops)
 	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[1] = {stmt("SELECT pg_sleep(30)")};
 	struct later l = {.delay_ms = 300, .interrupt = db.h};
-	double t0, dt;
+	double dt = apply_while(&db, &l, s, 1, DBMIGRATE_EINTERRUPTED);
 
-	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
-	later_start(&l);
-	t0 = tu_now();
-	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 1, NULL, NULL),
-			 DBMIGRATE_EINTERRUPTED);
-	dt = tu_now() - t0;
-	later_join(&l);
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
 	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
 	pgconn_close(&db);
