@@ -252,19 +252,17 @@ static const char *const scrub[] = {
 	"PGDATABASE", "PGUSER", "PGPASSWORD", NULL
 };
 
-struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
+static struct tu_result tu_vdbmigrate(const char *cwd, const char *const *env,
+				      va_list ap)
 {
 	const char *argv[64];
 	const char *allenv[128];
 	size_t n = 0, e = 0;
-	va_list ap;
 	const char *a;
 
 	argv[n++] = tu_env("DBMIGRATE_BIN");
-	va_start(ap, env);
 	while ((a = va_arg(ap, const char *)) != NULL && n < 63)
 		argv[n++] = a;
-	va_end(ap);
 	argv[n] = NULL;
 	for (size_t i = 0; scrub[i] != NULL; i++)
 		allenv[e++] = scrub[i];
@@ -272,6 +270,30 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
 		allenv[e++] = env[i];
 	allenv[e] = NULL;
 	return tu_run(argv, cwd, allenv, NULL);
+}
+
+struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
+{
+	struct tu_result r;
+	va_list ap;
+
+	va_start(ap, env);
+	r = tu_vdbmigrate(cwd, env, ap);
+	va_end(ap);
+	return r;
+}
+
+void tu_dbmigrate_expect(int status, const char *cwd, const char *const *env,
+			 ...)
+{
+	struct tu_result r;
+	va_list ap;
+
+	va_start(ap, env);
+	r = tu_vdbmigrate(cwd, env, ap);
+	va_end(ap);
+	tu_expect_status(&r, status);
+	tu_result_free(&r);
 }
 
 dbmigrate *tu_migrator(const char *url, const char *dir)

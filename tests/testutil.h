@@ -92,6 +92,14 @@ void tu_bg_free(struct tu_bg *b);
 #define TU_RUN(cwd, env, ...) \
 	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
 
+/* As TU_RUN, and assert that the exit status is status (showing what
+   the command printed if not); the result is freed. */
+void tu_dbmigrate_expect(int status, const char *cwd, const char *const *env,
+			 ...);
+#define TU_RUN_EXPECT(status, cwd, env, ...)                                  \
+	tu_dbmigrate_expect((status), (cwd), (env), __VA_ARGS__,              \
+			    (const char *)NULL)
+
 /* A file of a test's migrations directory. */
 struct tu_file {
 	const char *name;
