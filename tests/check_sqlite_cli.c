@@ -429,6 +429,8 @@ START_TEST(two_runners_at_once)
 		free(oa);
 		free(ob);
 	}
+	tu_bg_free(&a);
+	tu_bg_free(&b);
 	tu_project_free(&p);
 }
 END_TEST
@@ -460,6 +462,7 @@ START_TEST(kill_9_mid_batch_leaves_all_or_nothing)
 	tu_expect_lacks("up", r.err, "waiting");
 	tu_result_free(&r);
 	expect_tracked(&p, "001:1");
+	tu_bg_free(&a);
 	tu_project_free(&p);
 }
 END_TEST
@@ -482,6 +485,7 @@ START_TEST(ctrl_c_rolls_back_and_exits_130)
 	free(err);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
 	expect_tracked(&p, "");
+	tu_bg_free(&a);
 	tu_project_free(&p);
 }
 END_TEST
@@ -510,6 +514,7 @@ START_TEST(lock_timeout_names_the_holder)
 	tu_result_free(&r);
 	kill(a.pid, SIGINT);
 	ck_assert_int_eq(tu_wait(&a, 0), 130);
+	tu_bg_free(&a);
 	tu_project_free(&p);
 }
 END_TEST
@@ -548,6 +553,7 @@ START_TEST(ctrl_c_ends_the_wait_for_an_applications_lock)
 	sqlite3_exec(app, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(app);
 	expect_query(&p, "SELECT count(*) FROM sqlite_schema WHERE name = 'a'", "0");
+	tu_bg_free(&a);
 	tu_project_free(&p);
 }
 END_TEST
