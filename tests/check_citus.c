@@ -146,6 +146,31 @@ static int shards(const struct db *d, const char *table)
 }
 
 /*
+ * On every worker, sql (counting "WITH/ALL" of table's shards) gives
+ * some shards, all of them with (want 1) or none with (want 0) the
+ * thing (what: "column", "index") name; sql is freed.
+ */
+static void expect_on_shards(const struct db *d, const char *table, char *sql,
+			     const char *what, const char *name, int want)
+{
+	for (int i = 0; i < CITUS_WORKERS; i++) {
+		char *v = on_worker(d, i, sql);
+		const char *slash = strchr(v, '/');
+		int with = atoi(v), all = slash != NULL ? atoi(slash + 1) : 0;
+
+		ck_assert_msg(all > 0, "worker %d holds no shard of %s", i,
+			      table);
+		ck_assert_msg(with == (want ? all : 0),
+			      "worker %d: %d of %d shards of %s have %s %s, "
+			      "expected %s",
+			      i, with, all, table, what, name,
+			      want ? "all" : "none");
+		free(v);
+	}
+	free(sql);
+}
+
+/*
  * Assert that every shard of table on every worker has (want 1) or
  * lacks (want 0) column col, and that each worker holds some shards.
  */
@@ -163,20 +188,7 @@ static void expect_column_on_shards(const struct db *d, const char *table,
 				  "c.relname ~ '^%s_[0-9]+$'",
 				  col, table),
 			 0);
-	for (int i = 0; i < CITUS_WORKERS; i++) {
-		char *v = on_worker(d, i, sql);
-		const char *slash = strchr(v, '/');
-		int with = atoi(v), all = slash != NULL ? atoi(slash + 1) : 0;
-
-		ck_assert_msg(all > 0, "worker %d holds no shard of %s", i,
-			      table);
-		ck_assert_msg(with == (want ? all : 0),
-			      "worker %d: %d of %d shards of %s have column %s, "
-			      "expected %s",
-			      i, with, all, table, col, want ? "all" : "none");
-		free(v);
-	}
-	free(sql);
+	expect_on_shards(d, table, sql, "column", col, want);
 }
 
 /* Assert the number of shards of table with index idx on the workers
@@ -194,20 +206,7 @@ static void expect_index_on_shards(const struct db *d, const char *table,
 				  "'^%s_[0-9]+$')",
 				  idx, table),
 			 0);
-	for (int i = 0; i < CITUS_WORKERS; i++) {
-		char *v = on_worker(d, i, sql);
-		const char *slash = strchr(v, '/');
-		int with = atoi(v), all = slash != NULL ? atoi(slash + 1) : 0;
-
-		ck_assert_msg(all > 0, "worker %d holds no shard of %s", i,
-			      table);
-		ck_assert_msg(with == (want ? all : 0),
-			      "worker %d: %d of %d shards of %s have index %s, "
-			      "expected %s",
-			      i, with, all, table, idx, want ? "all" : "none");
-		free(v);
-	}
-	free(sql);
+	expect_on_shards(d, table, sql, "index", idx, want);
 }
 
 /* The tables and data most tests start from, as migration 001. */

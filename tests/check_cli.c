@@ -30,6 +30,7 @@
 
 /* Run dbmigrate in cwd with extra env and the given arguments. */
 #define RUN(cwd, env, ...) TU_RUN((cwd), (env), __VA_ARGS__)
+#define RUN_EXPECT TU_RUN_EXPECT
 
 
 
@@ -595,9 +596,7 @@ START_TEST(seed_workflow)
 	tu_expect_has("init", r.out, "migrations");
 	ck_assert(tu_exists(p.dir));
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "init", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "init", "--url", p.url);
 
 	/* create prints the new file's path and nothing else */
 	r = RUN(p.root, NULL, "create", "Create Users Table");
@@ -684,9 +683,7 @@ START_TEST(status_json_is_valid_json)
 	struct tu_project p = project_new();
 	struct tu_result r, r2;
 
-	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "2");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url, "--step", "2");
 	r = RUN(p.root, NULL, "status", "--format", "json", "--url", p.url);
 	tu_expect_status(&r, 0);
 	ck_assert_msg(json_valid(r.out), "not JSON:\n%s", r.out);
@@ -715,9 +712,7 @@ START_TEST(options_after_command_and_prefixes)
 
 	/* "mig" is the alias migrate; options after the command; -d DIR
 	   from another working directory */
-	r = RUN(elsewhere, NULL, "mig", "-d", p.dir, "--url", p.url, "--step", "2");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, elsewhere, NULL, "mig", "-d", p.dir, "--url", p.url, "--step", "2");
 	r = RUN(p.root, NULL, "st", "--url", p.url);
 	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, tu_status_2_1);
@@ -802,9 +797,7 @@ START_TEST(failed_part_way_is_shown_and_guarded)
 	tu_expect_status(&r, 3);
 	tu_expect_has("stderr", r.err, "1 migration failed part-way: 003_ddl (1 of 2 statements of its up ran)");
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "mark", "003", "--pending", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "mark", "003", "--pending", "--url", p.url);
 	expect_totals(&p, "Total: 3 | Executed: 2 | Pending: 1\n");
 	free(bad);
 	tu_project_free(&p);
@@ -914,9 +907,7 @@ START_TEST(dry_run_changes_nothing)
 	ck_assert(!tu_exists(p.db));
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
 
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	r = RUN(p.root, NULL, "down", "--dry-run", "--url", p.url);
 	tu_expect_status(&r, 0);
 	tu_expect_has("down --dry-run", r.out, "Dry run: nothing was changed.");
@@ -934,19 +925,12 @@ END_TEST
 START_TEST(step_and_to)
 {
 	struct tu_project p = project_new();
-	struct tu_result r;
 	char *out;
 
-	r = RUN(p.root, NULL, "up", "--step", "1", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--step", "1", "--url", p.url);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
-	r = RUN(p.root, NULL, "up", "--to", "002", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--to", "002", "--url", p.url);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	out = status_of(&p);
 	tu_expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
 	tu_expect_has("status", out, "✅ Executed 002_create_user_sessions_table (batch: 2)\n");
@@ -954,25 +938,17 @@ START_TEST(step_and_to)
 	free(out);
 
 	/* down --step 2 crosses batches */
-	r = RUN(p.root, NULL, "down", "--step", "2", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--step", "2", "--url", p.url);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	/* down --to 001 keeps 001 */
-	r = RUN(p.root, NULL, "down", "--to", "001", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--to", "001", "--url", p.url);
 	out = status_of(&p);
 	tu_expect_has("status", out, "✅ Executed 001_create_users_table (batch: 1)\n");
 	tu_expect_has("status", out, "Executed: 1 | Pending: 2\n");
 	free(out);
 	/* an id that does not exist is a usage error */
-	r = RUN(p.root, NULL, "up", "--to", "9", "--url", p.url);
-	tu_expect_status(&r, 2);
-	tu_result_free(&r);
+	RUN_EXPECT(2, p.root, NULL, "up", "--to", "9", "--url", p.url);
 	expect_totals(&p, "Executed: 1 | Pending: 2\n");
 	tu_project_free(&p);
 }
@@ -983,9 +959,7 @@ START_TEST(reset_needs_force_without_a_terminal)
 	struct tu_project p = project_new();
 	struct tu_result r;
 
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	/* tu_dbmigrate's stdin is /dev/null: not a terminal */
 	r = RUN(p.root, NULL, "reset", "--url", p.url);
 	tu_expect_status(&r, 2);
@@ -993,9 +967,7 @@ START_TEST(reset_needs_force_without_a_terminal)
 	tu_expect_has("reset", r.err, "not a terminal");
 	tu_result_free(&r);
 	expect_totals(&p, "Executed: 3 | Pending: 0\n");
-	r = RUN(p.root, NULL, "reset", "--url", p.url, "--force");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "reset", "--url", p.url, "--force");
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
 	tu_project_free(&p);
 }
@@ -1004,13 +976,10 @@ END_TEST
 START_TEST(reset_prompt_on_a_terminal)
 {
 	struct tu_project p = project_new();
-	struct tu_result r;
 	struct pty_result t;
 	const char *prompt = "Type 'yes' to roll back every migration";
 
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 
 	t = run_pty(p.root, NULL,
 		    (const char *const[]){ "reset", "--url", p.url, NULL },
@@ -1134,9 +1103,7 @@ START_TEST(driver_and_connection_errors)
 	tu_result_free(&r);
 
 	url = url_with(&p, "?refuse=1");
-	r = RUN(p.root, NULL, "up", "--url", url);
-	tu_expect_status(&r, 4);
-	tu_result_free(&r);
+	RUN_EXPECT(4, p.root, NULL, "up", "--url", url);
 	free(url);
 
 	url = url_with(&p, "?lock=held");
@@ -1149,9 +1116,7 @@ START_TEST(driver_and_connection_errors)
 
 	/* down refuses a batch with a migration that has no down section */
 	free(tu_write(p.dir, "004_nodown.sql", "-- migrate:up\nCREATE TABLE x (id int);\n"));
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	r = RUN(p.root, NULL, "down", "--url", p.url);
 	tu_expect_status(&r, 3);
 	tu_expect_has("stderr", r.err, "004_nodown");
@@ -1199,9 +1164,7 @@ START_TEST(down_refusal_says_why_per_migration)
 		      "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n"));
 	free(tu_write(p.dir, "002_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n"));
 	free(tu_write(p.dir, "003_c.sql", "-- migrate:up\nCREATE TABLE c (id int);\n"));
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 
 	/* Both files lack a down: that, and nothing about the table. */
 	r = RUN(p.root, NULL, "down", "--url", p.url);
@@ -1243,9 +1206,7 @@ START_TEST(down_refusal_says_why_per_migration)
 		      "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n"));
 	free(tu_write(p.dir, "003_c.sql",
 		      "-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down\nDROP TABLE c;\n"));
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_totals(&p, "Executed: 0 | Pending: 3\n");
 	tu_project_free(&p);
 }
@@ -1287,16 +1248,12 @@ START_TEST(database_url_precedence)
 
 	free(tu_write(p.root, ".env", "# the project's database\nDATABASE_URL=\"mock:dotenv.db\"\n"));
 	/* .env alone */
-	r = RUN(p.root, NULL, "up", "--step", "1");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--step", "1");
 	ck_assert_int_ne(asprintf(&path, "%s/dotenv.db", p.root), -1);
 	ck_assert(tu_exists(path));
 	free(path);
 	/* the environment wins over .env */
-	r = RUN(p.root, env, "up", "--step", "2");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, env, "up", "--step", "2");
 	ck_assert_int_ne(asprintf(&path, "%s/env.db", p.root), -1);
 	ck_assert(tu_exists(path));
 	free(path);
@@ -1304,9 +1261,7 @@ START_TEST(database_url_precedence)
 	tu_expect_has("status", r.out, "Executed: 2 | Pending: 1\n");
 	tu_result_free(&r);
 	/* the flag wins over both */
-	r = RUN(p.root, env, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, env, "up", "--url", p.url);
 	ck_assert(tu_exists(p.db));
 	r = RUN(p.root, NULL, "status");
 	tu_expect_has("status", r.out, "Executed: 1 | Pending: 2\n");
@@ -1360,9 +1315,7 @@ START_TEST(status_cache_sees_a_file_changed_in_place)
 	struct timespec settle = { 2, 300000000 }; /* CACHE_SETTLE_SECONDS */
 	int fd;
 
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	nanosleep(&settle, NULL);
 	first = RUN(p.root, NULL, "status", "--url", p.url, "--cache-dir", cache);
 	tu_expect_status(&first, 0);
@@ -1411,9 +1364,7 @@ START_TEST(drift_is_shown_and_validate_fails)
 	struct tu_project p = project_new();
 	struct tu_result r;
 
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	free(tu_write(p.dir, "001_create_users_table.ts", "export const up = `SELECT 2;`;\n"));
 	remove_file(p.dir, "003_add_email_index_to_users.ts");
 	r = RUN(p.root, NULL, "status", "--url", p.url);
@@ -1483,9 +1434,7 @@ START_TEST(big_directory_runs)
 		free(tu_write(p.dir, name, sql));
 		ck_assert_int_eq(stat(p.dir, &st), 0);
 	} while (st.st_size < 65536 && n < 12000);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	tu_expect_status(&r, 0);
 	ck_assert_int_ne(asprintf(&totals, "Total: %d | Executed: %d | Pending: 0\n",

@@ -38,8 +38,8 @@
 #include "testutil.h"
 
 /* Run dbmigrate in cwd with extra env and the given arguments. */
-#define RUN(cwd, env, ...) \
-	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+#define RUN TU_RUN
+#define RUN_EXPECT TU_RUN_EXPECT
 
 /* A password no test ever uses for real: it must never be printed. */
 #define BAD_PW "Wr0ngPassw0rdXYZ"
@@ -321,13 +321,9 @@ START_TEST(dialect_and_commands)
 
 	add(&p, "001_notes.sql", dialect_001);
 	add(&p, "002_more.sql", dialect_002);
-	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "validate", "--url", p.url);
 
-	r = RUN(p.root, NULL, "init", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "init", "--url", p.url);
 	ck_assert(has_table(&p, "migrations"));
 
 	r = RUN(p.root, NULL, "up", "--url", p.url);
@@ -366,27 +362,17 @@ START_TEST(dialect_and_commands)
 	expect_tracking(&p, "001:1,002:1");
 
 	/* down: the last batch (both), in reverse order */
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_tracking(&p, "");
 	ck_assert(!has_table(&p, "notes"));
-	r = RUN(p.root, NULL, "up", "--step", "1", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--step", "1", "--url", p.url);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_tracking(&p, "001:1,002:2");
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_tracking(&p, "001:1");
 	expect_sql(&p, "SELECT COUNT(*) FROM notes", "4");
 
-	r = RUN(p.root, NULL, "reset", "--force", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "reset", "--force", "--url", p.url);
 	ck_assert(!has_table(&p, "migrations"));
 	ck_assert(!has_table(&p, "notes"));
 	expect_sql(&p, "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE "
@@ -406,29 +392,21 @@ START_TEST(mark_and_repair)
 			     "-- migrate:down\nDROP TABLE a;\n");
 	add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (id INT);\n"
 			     "-- migrate:down\nDROP TABLE b;\n");
-	r = RUN(p.root, NULL, "mark", "001", "--applied", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "mark", "001", "--applied", "--url", p.url);
 	expect_tracking(&p, "001:1");
 	ck_assert(!has_table(&p, "a"));
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	ck_assert(!has_table(&p, "a"));
 	ck_assert(has_table(&p, "b"));
 	/* A changed file: repair takes its new checksum. */
 	add(&p, "002_b.sql", "-- migrate:up\nCREATE TABLE b (id INT); -- same\n"
 			     "-- migrate:down\nDROP TABLE b;\n");
-	r = RUN(p.root, NULL, "repair", "--force", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "repair", "--force", "--url", p.url);
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	tu_expect_status(&r, 0);
 	tu_expect_lacks("stdout", r.out, "Modified");
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "mark", "002", "--pending", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "mark", "002", "--pending", "--url", p.url);
 	expect_tracking(&p, "001:1");
 	project_free(&p);
 }
@@ -483,9 +461,7 @@ START_TEST(failed_part_way_is_shown_and_guarded)
 	tu_expect_status(&r, 3);
 	tu_expect_has("stderr", r.err, "failed part-way: 002_half");
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 3);
-	tu_result_free(&r);
+	RUN_EXPECT(3, p.root, NULL, "down", "--url", p.url);
 	ck_assert(!has_table(&p, "later"));
 
 	/* The user finishes it by hand and says so. */
@@ -499,21 +475,15 @@ START_TEST(failed_part_way_is_shown_and_guarded)
 	    "-- migrate:down\n"
 	    "DROP TABLE c;\nDROP TABLE b;\nDROP TABLE a;\n");
 	free(path);
-	r = RUN(p.root, NULL, "mark", "002", "--applied", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "mark", "002", "--applied", "--url", p.url);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	ck_assert(has_table(&p, "later"));
 	expect_sql(&p, "SELECT COUNT(*) FROM migrations WHERE progress IS NOT NULL",
 		   "0");
 
 	/* A down that fails part-way is recorded too. */
 	free(myserver_query(p.db, "DROP TABLE b"));
-	r = RUN(p.root, NULL, "down", "--to", "001", "--url", p.url);
-	tu_expect_status(&r, 1);
-	tu_result_free(&r);
+	RUN_EXPECT(1, p.root, NULL, "down", "--to", "001", "--url", p.url);
 	expect_sql(&p, "SELECT progress FROM migrations WHERE id = '002'",
 		   "down 1/3");
 	ck_assert(!has_table(&p, "later") && !has_table(&p, "c") &&
@@ -521,13 +491,9 @@ START_TEST(failed_part_way_is_shown_and_guarded)
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	tu_expect_has("stdout", r.out, "1 of 3 statements of its down ran");
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 3);
-	tu_result_free(&r);
+	RUN_EXPECT(3, p.root, NULL, "down", "--url", p.url);
 	free(myserver_query(p.db, "DROP TABLE a"));
-	r = RUN(p.root, NULL, "mark", "002", "--pending", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "mark", "002", "--pending", "--url", p.url);
 	expect_tracking(&p, "001:1");
 	project_free(&p);
 }
@@ -650,9 +616,7 @@ START_TEST(two_runners_and_lock_timeout)
 	bg_free(&b);
 	expect_tracking(&p, "001:1");
 	/* A second runner that waits long enough finds nothing to do. */
-	r = RUN(p.root, NULL, "up", "--lock-timeout", "10", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--lock-timeout", "10", "--url", p.url);
 	expect_tracking(&p, "001:1");
 	project_free(&p);
 }
@@ -663,7 +627,6 @@ END_TEST
 static void interrupt_case(int sig, int expected)
 {
 	struct project p = project_new();
-	struct tu_result r;
 	struct bg b;
 	double t0;
 	int status;
@@ -693,9 +656,7 @@ static void interrupt_case(int sig, int expected)
 	drop(&p, "001_slow.sql");
 	add(&p, "001_fast.sql", "-- migrate:up\nINSERT INTO t VALUES (2);\n"
 				"-- migrate:down\nDELETE FROM t;\n");
-	r = RUN(p.root, NULL, "up", "--lock-timeout", "1", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--lock-timeout", "1", "--url", p.url);
 	expect_tracking(&p, "001:1");
 	bg_free(&b);
 	project_free(&p);
@@ -739,9 +700,7 @@ START_TEST(kill9_mid_migration)
 	/* The server ends the orphaned statement itself (the client is
 	   gone); the next run refuses until mark. */
 	free(myserver_queryf(NULL, "KILL QUERY %ld", sleeping_query(&p, 0)));
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 3);
-	tu_result_free(&r);
+	RUN_EXPECT(3, p.root, NULL, "up", "--url", p.url);
 	bg_free(&b);
 	project_free(&p);
 }
@@ -789,10 +748,8 @@ START_TEST(my_cnf_password)
 	ck_assert_int_ne(asprintf(&url, "mysql://127.0.0.1:%s/%s",
 				  myserver_port(), p.db),
 			 -1);
-	r = RUN(p.root, ((const char *const[]){home, "MYSQL_HOME", "MARIADB_HOME", NULL}),
+	RUN_EXPECT(0, p.root, ((const char *const[]){home, "MYSQL_HOME", "MARIADB_HOME", NULL}),
 		"up", "--url", url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
 	ck_assert(has_table(&p, "a"));
 	/* A wrong one there: the error says where the password came from. */
 	free(tu_write(p.root, ".my.cnf", "[client]\nuser=root\npassword=" BAD_PW "\n"));
@@ -846,9 +803,7 @@ START_TEST(socket_and_mariadb_scheme)
 	ck_assert_int_ne(asprintf(&url, "mysql://root:%s@127.0.0.1:%s/%s?ssl_mode=PREFERRED",
 				  myserver_password(), myserver_port(), p.db),
 			 -1);
-	r = RUN(p.root, NULL, "status", "--url", url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "status", "--url", url);
 	free(url);
 	project_free(&p);
 }
@@ -859,7 +814,6 @@ END_TEST
 START_TEST(connection_from_db_variables)
 {
 	struct project p = project_new();
-	struct tu_result r;
 	char *port, *name, *pw;
 
 	add(&p, "001_a.sql", "-- migrate:up\nCREATE TABLE a (id INT);\n"
@@ -867,11 +821,9 @@ START_TEST(connection_from_db_variables)
 	ck_assert_int_ne(asprintf(&port, "DB_PORT=%s", myserver_port()), -1);
 	ck_assert_int_ne(asprintf(&name, "DB_NAME=%s", p.db), -1);
 	ck_assert_int_ne(asprintf(&pw, "DB_PASSWORD=%s", myserver_password()), -1);
-	r = RUN(p.root, ((const char *const[]){"DB_HOST=127.0.0.1", port, name,
+	RUN_EXPECT(0, p.root, ((const char *const[]){"DB_HOST=127.0.0.1", port, name,
 					       "DB_USER=root", pw, NULL}),
 		"up", "--driver", "mysql");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
 	ck_assert(has_table(&p, "a"));
 	free(port);
 	free(name);
@@ -916,9 +868,7 @@ START_TEST(verify_on_a_scratch_database)
 			     "-- migrate:down\nDROP TABLE t;\n");
 	add(&p, "002_col.sql", "-- migrate:up\nALTER TABLE t ADD COLUMN w INT NOT NULL DEFAULT 0;\n"
 			       "-- migrate:down\nALTER TABLE t DROP COLUMN w;\n");
-	r = RUN(p.root, NULL, "verify", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "verify", "--url", p.url);
 	/* nothing on the user's database, no scratch database left */
 	ck_assert(!has_table(&p, "t"));
 	ck_assert_int_eq(myserver_count(NULL, "SELECT COUNT(*) FROM information_schema."
@@ -989,13 +939,9 @@ START_TEST(import_from_peers)
 				  "'2024-01-02 10:00:01'), (2, false, "
 				  "'2024-01-02 10:00:02')"));
 	free(myserver_query(p.db, "CREATE TABLE a (id INT)"));
-	r = RUN(p.root, NULL, "import", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "import", "--url", p.url);
 	expect_tracking(&p, "00001:1");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_tracking(&p, "00001:1,00002:2,00003:2");
 	expect_sql(&p, "SELECT COUNT(*) FROM goose_db_version", "4");
 	project_free(&p);
@@ -1015,9 +961,7 @@ START_TEST(import_from_peers)
 	tu_expect_has("stderr", r.err, "dirty");
 	tu_result_free(&r);
 	free(myserver_query(p.db, "UPDATE schema_migrations SET dirty = 0"));
-	r = RUN(p.root, NULL, "import", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "import", "--url", p.url);
 	expect_tracking(&p, "1:1");
 	project_free(&p);
 }
@@ -1042,9 +986,7 @@ START_TEST(import_dbmate)
 	tu_expect_has("dry run", r.out, "Would record 20240101000001_a");
 	tu_result_free(&r);
 	ck_assert(!has_table(&p, "migrations"));
-	r = RUN(p.root, NULL, "import", "dbmate", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "import", "dbmate", "--url", p.url);
 	expect_tracking(&p, "20240101000001:1,20240101000003:1");
 	r = RUN(p.root, NULL, "import", "dbmate", "--url", p.url);
 	tu_expect_status(&r, 0);
@@ -1096,9 +1038,7 @@ START_TEST(import_flyway)
 	expect_tracking(&p, "1:1,1.1:1");
 	expect_sql(&p, "SELECT DATE_FORMAT(executed_at, '%Y-%m-%d %H:%i:%s') FROM migrations WHERE id = '1'",
 		   "2024-03-01 09:00:00");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_sql(&p, "SELECT GROUP_CONCAT(v ORDER BY n) FROM log", "1.1,2");
 	project_free(&p);
 

@@ -168,6 +168,37 @@ static dbmigrate_conn *open_url(struct host *h, const char *url,
 	return c;
 }
 
+/* A new database and a connection to it (most tests'). */
+struct pgconn {
+	char *url;
+	struct host *h;
+	dbmigrate_conn *c;
+};
+
+/* A connection to url (taken, freed by pgconn_close) as app. */
+static struct pgconn pgconn_on(char *url, const char *app)
+{
+	struct pgconn db;
+
+	ck_assert_ptr_nonnull(url);
+	db.url = url;
+	db.h = host_new();
+	db.c = open_url(db.h, db.url, app);
+	return db;
+}
+
+static struct pgconn pgconn_open(void)
+{
+	return pgconn_on(pgserver_new_database(), NULL);
+}
+
+static void pgconn_close(struct pgconn *db)
+{
+	vt->close(db->c);
+	free(db->url);
+	free(db->h);
+}
+
 /* Assert that sql on url returns expected (NULL: no row or NULL). */
 static void assert_sql(const char *url, const char *sql, const char *expected)
 {
@@ -430,19 +461,17 @@ END_TEST
 
 START_TEST(ensure_table_fresh)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	int exists = -1;
 
-	ck_assert_int_eq(vt->table_exists(c, "migrations", &exists),
+	ck_assert_int_eq(vt->table_exists(db.c, "migrations", &exists),
 			 DBMIGRATE_OK);
 	ck_assert_int_eq(exists, 0);
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->table_exists(c, "migrations", &exists),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->table_exists(db.c, "migrations", &exists),
 			 DBMIGRATE_OK);
 	ck_assert_int_eq(exists, 1);
-	assert_sql(url,
+	assert_sql(db.url,
 		   "SELECT string_agg(column_name || ' ' || data_type, ', ' "
 		   "ORDER BY ordinal_position) FROM information_schema.columns "
 		   "WHERE table_name = 'migrations'",
@@ -450,11 +479,9 @@ START_TEST(ensure_table_fresh)
 		   "executed_at timestamp with time zone, batch integer, "
 		   "checksum character varying, down_sql text");
 	/* Idempotent, and without "already exists, skipping" notices. */
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(h->notices, 0);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(db.h->notices, 0);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -502,33 +529,29 @@ END_TEST
 
 START_TEST(schema_qualified_table)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_row row = {.id = "001", .name = "first", .batch = 1};
 	struct rows rs = {0};
 
-	ck_assert_int_eq(vt->ensure_table(c, "app.migrations"),
+	ck_assert_int_eq(vt->ensure_table(db.c, "app.migrations"),
 			 DBMIGRATE_EDATABASE);
-	ck_assert_msg(strstr(h->message, "schema \"app\"") != NULL &&
-			  strstr(h->message, "does not exist") != NULL,
-		      "message: %s", h->message);
-	ck_assert_msg(strstr(h->hint, "CREATE SCHEMA") != NULL, "hint: %s",
-		      h->hint);
-	free(pgserver_psql(url, "CREATE SCHEMA app"));
-	ck_assert_int_eq(vt->ensure_table(c, "app.migrations"), DBMIGRATE_OK);
-	assert_sql(url, "SELECT to_regclass('app.migrations') IS NOT NULL",
+	ck_assert_msg(strstr(db.h->message, "schema \"app\"") != NULL &&
+			  strstr(db.h->message, "does not exist") != NULL,
+		      "message: %s", db.h->message);
+	ck_assert_msg(strstr(db.h->hint, "CREATE SCHEMA") != NULL, "hint: %s",
+		      db.h->hint);
+	free(pgserver_psql(db.url, "CREATE SCHEMA app"));
+	ck_assert_int_eq(vt->ensure_table(db.c, "app.migrations"), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT to_regclass('app.migrations') IS NOT NULL",
 		   "t");
-	assert_sql(url, "SELECT to_regclass('public.migrations') IS NULL", "t");
-	ck_assert_int_eq(vt->apply(c, "app.migrations", NULL, 0, &row, NULL),
+	assert_sql(db.url, "SELECT to_regclass('public.migrations') IS NULL", "t");
+	ck_assert_int_eq(vt->apply(db.c, "app.migrations", NULL, 0, &row, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->read_rows(c, "app.migrations", collect_row, &rs),
+	ck_assert_int_eq(vt->read_rows(db.c, "app.migrations", collect_row, &rs),
 			 DBMIGRATE_OK);
 	ck_assert_int_eq(rs.n, 1);
 	ck_assert_str_eq(rs.v[0].name, "first");
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -536,78 +559,66 @@ END_TEST
 START_TEST(table_name_needing_quotes)
 {
 	static const char name[] = "Odd \"Table\"; DROP TABLE x --";
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_row row = {
 	    .id = "7", .name = "n", .batch = 2, .checksum = checksum64};
 	struct rows rs = {0};
 	int exists = 0;
 
-	free(pgserver_psql(url, "CREATE TABLE x (a int)"));
-	ck_assert_int_eq(vt->ensure_table(c, name), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->table_exists(c, name, &exists), DBMIGRATE_OK);
+	free(pgserver_psql(db.url, "CREATE TABLE x (a int)"));
+	ck_assert_int_eq(vt->ensure_table(db.c, name), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->table_exists(db.c, name, &exists), DBMIGRATE_OK);
 	ck_assert_int_eq(exists, 1);
-	ck_assert_int_eq(vt->apply(c, name, NULL, 0, &row, NULL), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, name, NULL, 0, &row, NULL), DBMIGRATE_OK);
 	assert_sql(
-	    url, "SELECT checksum FROM \"Odd \"\"Table\"\"; DROP TABLE x --\"",
+	    db.url, "SELECT checksum FROM \"Odd \"\"Table\"\"; DROP TABLE x --\"",
 	    checksum64);
-	assert_sql(url, "SELECT to_regclass('x') IS NOT NULL", "t");
-	ck_assert_int_eq(vt->read_rows(c, name, collect_row, &rs),
+	assert_sql(db.url, "SELECT to_regclass('x') IS NOT NULL", "t");
+	ck_assert_int_eq(vt->read_rows(db.c, name, collect_row, &rs),
 			 DBMIGRATE_OK);
 	ck_assert_int_eq(rs.n, 1);
 	ck_assert_int_eq(rs.v[0].batch, 2);
-	ck_assert_int_eq(vt->drop_table(c, name), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->table_exists(c, name, &exists), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->drop_table(db.c, name), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->table_exists(db.c, name, &exists), DBMIGRATE_OK);
 	ck_assert_int_eq(exists, 0);
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(bad_table_names)
 {
 	static const char *const bad[] = {"a.b.c", ".x", "x.", ""};
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		host_reset(h);
-		ck_assert_int_eq(vt->ensure_table(c, bad[i]), DBMIGRATE_EUSAGE);
-		ck_assert_ptr_nonnull(strstr(h->message, "table name"));
+		host_reset(db.h);
+		ck_assert_int_eq(vt->ensure_table(db.c, bad[i]), DBMIGRATE_EUSAGE);
+		ck_assert_ptr_nonnull(strstr(db.h->message, "table name"));
 	}
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(read_rows_without_table_and_stopping)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct rows rs = {0};
 
-	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+	ck_assert_int_eq(vt->read_rows(db.c, "migrations", collect_row, &rs),
 			 DBMIGRATE_OK);
 	ck_assert_int_eq(rs.n, 0);
-	ck_assert_int_eq(h->errors, 0);
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	free(pgserver_psql(url, "INSERT INTO migrations (id, name, batch) "
+	ck_assert_int_eq(db.h->errors, 0);
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	free(pgserver_psql(db.url, "INSERT INTO migrations (id, name, batch) "
 				"VALUES ('1', 'a', 1), ('2', 'b', 1), "
 				"('3', 'c', 2)"));
 	rs.stop_after = 1;
-	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+	ck_assert_int_eq(vt->read_rows(db.c, "migrations", collect_row, &rs),
 			 DBMIGRATE_OK);
 	ck_assert_int_eq(rs.n, 1);
 	ck_assert_msg(is_iso_utc(rs.v[0].executed_at), "executed_at %s",
 		      rs.v[0].executed_at);
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -684,40 +695,34 @@ static void expect_apply_fails(dbmigrate_conn *c, const struct host *h,
 
 START_TEST(apply_in_transaction_second_fails)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[3] = {stmt("CREATE TABLE t1 (id int)"),
 				      stmt("INSERT INTO nosuch VALUES (1)"),
 				      stmt("CREATE TABLE t2 (id int)")};
 	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 3, &row, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_uint_eq(h->statement, 1);
-	ck_assert_str_eq(h->sqlstate, "42P01");
-	ck_assert_uint_eq(h->position, 13);
-	ck_assert_str_eq(h->message, "relation \"nosuch\" does not exist");
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT to_regclass('t1')", NULL);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	ck_assert_uint_eq(db.h->statement, 1);
+	ck_assert_str_eq(db.h->sqlstate, "42P01");
+	ck_assert_uint_eq(db.h->position, 13);
+	ck_assert_str_eq(db.h->message, "relation \"nosuch\" does not exist");
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT to_regclass('t1')", NULL);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
 	/* The connection is usable again. */
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, &row, NULL),
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 1, &row, NULL),
 			 DBMIGRATE_OK);
-	assert_sql(url, "SELECT count(*) FROM migrations", "1");
-	vt->close(c);
-	free(url);
-	free(h);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "1");
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(apply_records_and_unrecords)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE users (id int)"),
 				      stmt("INSERT INTO users VALUES (1)")};
 	struct dbmigrate_stmt d[1] = {stmt("DROP TABLE users")};
@@ -727,12 +732,12 @@ START_TEST(apply_records_and_unrecords)
 				    .checksum = checksum64};
 	struct rows rs = {0};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 2, &row, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->read_rows(db.c, "migrations", collect_row, &rs),
 			 DBMIGRATE_OK);
 	ck_assert_int_eq(rs.n, 1);
 	ck_assert_str_eq(rs.v[0].id, "001");
@@ -741,57 +746,47 @@ START_TEST(apply_records_and_unrecords)
 	ck_assert_int_eq(rs.v[0].batch, 3);
 	ck_assert_msg(is_iso_utc(rs.v[0].executed_at), "executed_at %s",
 		      rs.v[0].executed_at);
-	assert_sql(url, "SELECT count(*) FROM users", "1");
+	assert_sql(db.url, "SELECT count(*) FROM users", "1");
 
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", d, 1, NULL, "001"),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", d, 1, NULL, "001"),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
-	assert_sql(url, "SELECT to_regclass('users')", NULL);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
+	assert_sql(db.url, "SELECT to_regclass('users')", NULL);
+	pgconn_close(&db);
 }
 END_TEST
 
 /* A given executed_at is stored as given. */
 START_TEST(apply_keeps_given_time)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_row row = {.id = "9",
 				    .name = "n",
 				    .batch = 1,
 				    .executed_at = "2026-01-02T03:04:05Z"};
 	struct rows rs = {0};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", NULL, 0, &row, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->read_rows(c, "migrations", collect_row, &rs),
+	ck_assert_int_eq(vt->read_rows(db.c, "migrations", collect_row, &rs),
 			 DBMIGRATE_OK);
 	ck_assert_str_eq(rs.v[0].executed_at, "2026-01-02T03:04:05Z");
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
 /* The position counts characters, not bytes. */
 START_TEST(error_position_in_characters)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[1] = {
 	    stmt("SELECT '\xc3\xa9\xc3\xa9', nosuchcol")};
 
-	expect_apply_fails(c, h, s, 1, NULL, "42703", 0, 14);
-	vt->close(c);
-	free(url);
-	free(h);
+	expect_apply_fails(db.c, db.h, s, 1, NULL, "42703", 0, 14);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -803,23 +798,19 @@ END_TEST
  */
 START_TEST(syntax_error_names_its_statement)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[3] = {
 	    stmt("CREATE TABLE t1 (note text DEFAULT '\xc3\xa9\xc3\xa9\xc3\xa9')"),
 	    stmt("SELECT '\xc3\xa9\xc3\xa9' FROM WHERE"),
 	    stmt("CREATE TABLE t2 (id int)")};
 	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
 	/* "SELECT 'éé' FROM " is 17 characters: WHERE is the 18th. */
-	expect_apply_fails(c, h, s, 3, &row, "42601", 1, 18);
-	assert_sql(url, "SELECT to_regclass('t1')", NULL);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
-	vt->close(c);
-	free(url);
-	free(h);
+	expect_apply_fails(db.c, db.h, s, 3, &row, "42601", 1, 18);
+	assert_sql(db.url, "SELECT to_regclass('t1')", NULL);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -827,21 +818,17 @@ END_TEST
    succeeded before it. */
 START_TEST(error_without_position_names_its_statement)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[4] = {stmt("CREATE TABLE t (a int)"),
 				      stmt("INSERT INTO t VALUES (1)"),
 				      stmt("SELECT 1 / (a - 1) FROM t"),
 				      stmt("CREATE TABLE u (a int)")};
 	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	expect_apply_fails(c, h, s, 4, &row, "22012", 2, 0);
-	assert_sql(url, "SELECT to_regclass('t')", NULL);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	expect_apply_fails(db.c, db.h, s, 4, &row, "22012", 2, 0);
+	assert_sql(db.url, "SELECT to_regclass('t')", NULL);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -849,24 +836,20 @@ END_TEST
    should: the next statement is not swallowed by the comment. */
 START_TEST(statement_ending_in_a_comment)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[3] = {stmt("CREATE TABLE t (a int)"),
 				      stmt("INSERT INTO t VALUES (1) -- one"),
 				      stmt("INSERT INTO t VALUES (2)")};
 	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 3, &row, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT string_agg(a::text, ',' ORDER BY a) FROM t",
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT string_agg(a::text, ',' ORDER BY a) FROM t",
 		   "1,2");
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -915,39 +898,35 @@ static void big_migration_free(struct big *b)
  */
 START_TEST(long_migration_is_cut_between_statements)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	const size_t n = 5000;
 	struct big b = big_migration(n, n, NULL);
 	struct dbmigrate_row row = {.id = "001", .name = "big", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", b.v, n, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", b.v, n, &row, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT count(*) || ' ' || sum(i) FROM t",
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT count(*) || ' ' || sum(i) FROM t",
 		   "4999 12497500");
-	assert_sql(url, "SELECT name FROM migrations", "big");
+	assert_sql(db.url, "SELECT name FROM migrations", "big");
 	big_migration_free(&b);
 
 	/* A syntax error in statement 4000, past the first megabyte. */
-	free(pgserver_psql(url, "DROP TABLE t; DELETE FROM migrations"));
+	free(pgserver_psql(db.url, "DROP TABLE t; DELETE FROM migrations"));
 	b = big_migration(n, 4000, "INSERT INTO t VALUES (1, 'x' 'y')");
-	host_reset(h);
-	expect_apply_fails(c, h, b.v, n, &row, "42601", 4000, 30);
+	host_reset(db.h);
+	expect_apply_fails(db.c, db.h, b.v, n, &row, "42601", 4000, 30);
 	big_migration_free(&b);
 
 	/* An error with no position, as far into the migration. */
 	b = big_migration(n, 4500, "SELECT 1 / 0");
-	host_reset(h);
-	expect_apply_fails(c, h, b.v, n, &row, "22012", 4500, 0);
-	assert_sql(url, "SELECT to_regclass('t')", NULL);
+	host_reset(db.h);
+	expect_apply_fails(db.c, db.h, b.v, n, &row, "22012", 4500, 0);
+	assert_sql(db.url, "SELECT to_regclass('t')", NULL);
 	big_migration_free(&b);
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -955,9 +934,7 @@ END_TEST
    backslashes, dollar signs and newlines arrive exactly as given. */
 START_TEST(tracking_values_arrive_exactly)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	static const char down[] =
 	    "DROP TABLE \"it's\"; -- a \\ backslash, $$ and $1\n"
 	    "SELECT E'\\n', '''' ; /* \xc3\xa9 */\n";
@@ -969,187 +946,161 @@ START_TEST(tracking_values_arrive_exactly)
 				    .down_sql = down};
 	char sql[512];
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", NULL, 0, &row, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
 	snprintf(sql, sizeof sql,
 		 "SELECT down_sql = $q$%s$q$ AND name = $q$%s$q$ AND batch = 7 "
 		 "FROM migrations",
 		 down, row.name);
-	assert_sql(url, sql, "t");
+	assert_sql(db.url, sql, "t");
 	/* And the delete finds the row by the same quoting. */
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", NULL, 0, NULL, "001"),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", NULL, 0, NULL, "001"),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(tracking_failure_has_no_statement)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[1] = {stmt("CREATE TABLE t (a int)")};
 	struct dbmigrate_row row = {.id = "001", .name = "m", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	free(pgserver_psql(url, "INSERT INTO migrations (id, name, batch) "
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	free(pgserver_psql(db.url, "INSERT INTO migrations (id, name, batch) "
 				"VALUES ('001', 'm', 1)"));
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, &row, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 1, &row, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_uint_eq(h->statement, DBMIGRATE_NO_STATEMENT);
-	ck_assert_str_eq(h->sqlstate, "23505");
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT to_regclass('t')", NULL);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_uint_eq(db.h->statement, DBMIGRATE_NO_STATEMENT);
+	ck_assert_str_eq(db.h->sqlstate, "23505");
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT to_regclass('t')", NULL);
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(apply_outside_transaction_concurrently)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[2] = {
 	    stmt("CREATE INDEX CONCURRENTLY t_a ON t (a)"),
 	    stmt("DROP INDEX CONCURRENTLY IF EXISTS nosuch_index")};
 	struct dbmigrate_row row = {.id = "002", .name = "index", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	free(pgserver_psql(url, "CREATE TABLE t (a int)"));
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	free(pgserver_psql(db.url, "CREATE TABLE t (a int)"));
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 2, &row, NULL),
 			 DBMIGRATE_OK);
-	assert_sql(url, "SELECT to_regclass('t_a') IS NOT NULL", "t");
-	assert_sql(url, "SELECT name FROM migrations WHERE id = '002'",
+	assert_sql(db.url, "SELECT to_regclass('t_a') IS NOT NULL", "t");
+	assert_sql(db.url, "SELECT name FROM migrations WHERE id = '002'",
 		   "index");
 	/* Inside a transaction the server refuses it: hence classify(). */
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, NULL, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 1, NULL, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "25001");
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_str_eq(db.h->sqlstate, "25001");
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(apply_outside_transaction_stops_at_failure)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[3] = {stmt("CREATE TABLE a1 (x int)"),
 				      stmt("CREATE TABLE a1 (x int)"),
 				      stmt("CREATE TABLE a2 (x int)")};
 	struct dbmigrate_row row = {.id = "003", .name = "m", .batch = 1};
 
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 3, &row, NULL),
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 3, &row, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_uint_eq(h->statement, 1);
-	ck_assert_str_eq(h->sqlstate, "42P07");
-	assert_sql(url, "SELECT to_regclass('a1') IS NOT NULL", "t");
-	assert_sql(url, "SELECT to_regclass('a2')", NULL);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_uint_eq(db.h->statement, 1);
+	ck_assert_str_eq(db.h->sqlstate, "42P07");
+	assert_sql(db.url, "SELECT to_regclass('a1') IS NOT NULL", "t");
+	assert_sql(db.url, "SELECT to_regclass('a2')", NULL);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(copy_is_refused_cleanly)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt in[3] = {stmt("CREATE TABLE c (x int)"),
 				       stmt("COPY c FROM STDIN"),
 				       stmt("CREATE TABLE d (x int)")};
 	struct dbmigrate_stmt out[1] = {stmt("COPY (SELECT 1) TO STDOUT")};
 	struct dbmigrate_stmt ok[1] = {stmt("SELECT 1")};
 
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", in, 3, NULL, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", in, 3, NULL, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_uint_eq(h->statement, 1);
-	ck_assert_ptr_nonnull(strstr(h->message, "COPY"));
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT to_regclass('c')", NULL);
+	ck_assert_uint_eq(db.h->statement, 1);
+	ck_assert_ptr_nonnull(strstr(db.h->message, "COPY"));
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT to_regclass('c')", NULL);
 
-	host_reset(h);
-	ck_assert_int_eq(vt->apply(c, "migrations", out, 1, NULL, NULL),
+	host_reset(db.h);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", out, 1, NULL, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_uint_eq(h->statement, 0);
-	ck_assert_ptr_nonnull(strstr(h->message, "COPY"));
+	ck_assert_uint_eq(db.h->statement, 0);
+	ck_assert_ptr_nonnull(strstr(db.h->message, "COPY"));
 	/* Both left the connection in a usable state. */
-	ck_assert_int_eq(vt->apply(c, "migrations", ok, 1, NULL, NULL),
+	ck_assert_int_eq(vt->apply(db.c, "migrations", ok, 1, NULL, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", ok, 1, NULL, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", ok, 1, NULL, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	pgconn_close(&db);
 }
 END_TEST
 
 /* COMMIT of a failed transaction answers ROLLBACK: not a success. */
 START_TEST(commit_after_failure_fails)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE k (x int)"),
 				      stmt("SELECT 1/0")};
 
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 2, NULL, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "22012");
-	host_reset(h);
-	ck_assert_int_ne(vt->commit(c), DBMIGRATE_OK);
-	ck_assert_ptr_nonnull(strstr(h->message, "rolled back"));
-	assert_sql(url, "SELECT to_regclass('k')", NULL);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_str_eq(db.h->sqlstate, "22012");
+	host_reset(db.h);
+	ck_assert_int_ne(vt->commit(db.c), DBMIGRATE_OK);
+	ck_assert_ptr_nonnull(strstr(db.h->message, "rolled back"));
+	assert_sql(db.url, "SELECT to_regclass('k')", NULL);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	pgconn_close(&db);
 }
 END_TEST
 
 START_TEST(notices_are_forwarded)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[2] = {
 	    stmt("DO $$BEGIN RAISE NOTICE 'hello from %', 'migration'; END$$"),
 	    stmt("DO $$BEGIN RAISE WARNING 'careful'; END$$")};
 
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 2, NULL, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	ck_assert_msg(strstr(h->log, "[notice] NOTICE: hello from migration"),
-		      "log: %s", h->log);
-	ck_assert_msg(strstr(h->log, "[notice] WARNING: careful"), "log: %s",
-		      h->log);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	ck_assert_msg(strstr(db.h->log, "[notice] NOTICE: hello from migration"),
+		      "log: %s", db.h->log);
+	ck_assert_msg(strstr(db.h->log, "[notice] WARNING: careful"), "log: %s",
+		      db.h->log);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -1195,148 +1146,137 @@ static void later_join(struct later *l)
 
 START_TEST(lock_timeout_names_holder)
 {
-	char *url = pgserver_new_database();
-	struct host *ha = host_new(), *hb = host_new();
-	dbmigrate_conn *a = open_url(ha, url, "holder-app");
-	dbmigrate_conn *b = open_url(hb, url, NULL);
-	char *pid = pgserver_psql(url, "SELECT pid FROM pg_stat_activity "
+	struct pgconn a = pgconn_on(pgserver_new_database(), "holder-app");
+	struct pgconn b = pgconn_on(strdup(a.url), NULL);
+	char *pid = pgserver_psql(a.url, "SELECT pid FROM pg_stat_activity "
 				       "WHERE application_name = 'holder-app'");
 	char want[64];
 	double t0, dt;
 
 	ck_assert_ptr_nonnull(pid);
-	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(a.c, "migrations", 1), DBMIGRATE_OK);
 	t0 = tu_now();
-	ck_assert_int_eq(vt->lock(b, "migrations", 1), DBMIGRATE_ELOCK);
+	ck_assert_int_eq(vt->lock(b.c, "migrations", 1), DBMIGRATE_ELOCK);
 	dt = tu_now() - t0;
 	ck_assert_msg(dt >= 0.9 && dt < 2.5, "waited %.2f s", dt);
-	ck_assert_str_eq(hb->message,
+	ck_assert_str_eq(b.h->message,
 			 "could not acquire the migration lock within 1 s");
 	snprintf(want, sizeof want, "PID %s", pid);
-	ck_assert_msg(strstr(hb->detail, want) != NULL &&
-			  strstr(hb->detail, "holder-app") != NULL &&
-			  strstr(hb->detail, "from 127.0.0.1") != NULL,
-		      "detail: %s", hb->detail);
-	ck_assert_ptr_nonnull(strstr(hb->hint, "--lock-timeout"));
-	ck_assert_int_eq(hb->lock_waits, 1);
-	ck_assert_ptr_nonnull(strstr(hb->log, "holder-app"));
+	ck_assert_msg(strstr(b.h->detail, want) != NULL &&
+			  strstr(b.h->detail, "holder-app") != NULL &&
+			  strstr(b.h->detail, "from 127.0.0.1") != NULL,
+		      "detail: %s", b.h->detail);
+	ck_assert_ptr_nonnull(strstr(b.h->hint, "--lock-timeout"));
+	ck_assert_int_eq(b.h->lock_waits, 1);
+	ck_assert_ptr_nonnull(strstr(b.h->log, "holder-app"));
 
 	/* Other tables, or the same name in another schema, are free. */
-	ck_assert_int_eq(vt->lock(b, "other", 0), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->unlock(b, "other"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->lock(b, "app.migrations", 0), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->unlock(b, "app.migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(b.c, "other", 0), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->unlock(b.c, "other"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(b.c, "app.migrations", 0), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->unlock(b.c, "app.migrations"), DBMIGRATE_OK);
 	/* The unqualified name is keyed on its schema: the same lock. */
-	ck_assert_int_eq(vt->lock(b, "public.migrations", 0), DBMIGRATE_ELOCK);
+	ck_assert_int_eq(vt->lock(b.c, "public.migrations", 0), DBMIGRATE_ELOCK);
 
-	ck_assert_int_eq(vt->unlock(a, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->lock(b, "migrations", 0), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->unlock(a.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(b.c, "migrations", 0), DBMIGRATE_OK);
 	/* Session-level: it survives a transaction's rollback. */
-	ck_assert_int_eq(vt->begin(b), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->rollback(b), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->lock(a, "migrations", 0), DBMIGRATE_ELOCK);
-	vt->close(a);
-	vt->close(b);
+	ck_assert_int_eq(vt->begin(b.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->rollback(b.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(a.c, "migrations", 0), DBMIGRATE_ELOCK);
 	free(pid);
-	free(url);
-	free(ha);
-	free(hb);
+	pgconn_close(&a);
+	pgconn_close(&b);
 }
 END_TEST
 
-START_TEST(lock_waits_for_release)
+/* a takes the lock; l starts; b waits for it up to timeout s and gets
+   want. The seconds b waited. */
+static double lock_wait(struct pgconn *a, struct pgconn *b, struct later *l,
+			int timeout, int want)
 {
-	char *url = pgserver_new_database();
-	struct host *ha = host_new(), *hb = host_new();
-	dbmigrate_conn *a = open_url(ha, url, NULL);
-	dbmigrate_conn *b = open_url(hb, url, NULL);
-	struct later l = {.delay_ms = 200, .unlock = a};
 	double t0, dt;
 
-	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
-	later_start(&l);
+	ck_assert_int_eq(vt->lock(a->c, "migrations", 1), DBMIGRATE_OK);
+	later_start(l);
 	t0 = tu_now();
-	ck_assert_int_eq(vt->lock(b, "migrations", 10), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->lock(b->c, "migrations", timeout), want);
 	dt = tu_now() - t0;
-	later_join(&l);
+	later_join(l);
+	return dt;
+}
+
+START_TEST(lock_waits_for_release)
+{
+	struct pgconn a = pgconn_on(pgserver_new_database(), NULL);
+	struct pgconn b = pgconn_on(strdup(a.url), NULL);
+	struct later l = {.delay_ms = 200, .unlock = a.c};
+	double dt = lock_wait(&a, &b, &l, 10, DBMIGRATE_OK);
+
 	ck_assert_msg(dt >= 0.15 && dt < 2.0, "waited %.2f s", dt);
-	ck_assert_int_eq(hb->lock_waits, 1);
-	vt->close(a);
-	vt->close(b);
-	free(url);
-	free(ha);
-	free(hb);
+	ck_assert_int_eq(b.h->lock_waits, 1);
+	pgconn_close(&a);
+	pgconn_close(&b);
 }
 END_TEST
 
 START_TEST(lock_released_by_close)
 {
-	char *url = pgserver_new_database();
-	struct host *ha = host_new(), *hb = host_new();
-	dbmigrate_conn *a = open_url(ha, url, NULL);
-	dbmigrate_conn *b = open_url(hb, url, NULL);
+	struct pgconn a = pgconn_on(pgserver_new_database(), NULL);
+	struct pgconn b = pgconn_on(strdup(a.url), NULL);
 
-	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
-	vt->close(a);
-	ck_assert_int_eq(vt->lock(b, "migrations", 5), DBMIGRATE_OK);
-	vt->close(b);
-	free(url);
-	free(ha);
-	free(hb);
+	ck_assert_int_eq(vt->lock(a.c, "migrations", 1), DBMIGRATE_OK);
+	pgconn_close(&a);
+	ck_assert_int_eq(vt->lock(b.c, "migrations", 5), DBMIGRATE_OK);
+	pgconn_close(&b);
 }
 END_TEST
 
 START_TEST(lock_wait_is_interruptible)
 {
-	char *url = pgserver_new_database();
-	struct host *ha = host_new(), *hb = host_new();
-	dbmigrate_conn *a = open_url(ha, url, NULL);
-	dbmigrate_conn *b = open_url(hb, url, NULL);
-	struct later l = {.delay_ms = 300, .interrupt = hb};
-	double t0, dt;
+	struct pgconn a = pgconn_on(pgserver_new_database(), NULL);
+	struct pgconn b = pgconn_on(strdup(a.url), NULL);
+	struct later l = {.delay_ms = 300, .interrupt = b.h};
+	double dt = lock_wait(&a, &b, &l, 30, DBMIGRATE_EINTERRUPTED);
 
-	ck_assert_int_eq(vt->lock(a, "migrations", 1), DBMIGRATE_OK);
-	later_start(&l);
-	t0 = tu_now();
-	ck_assert_int_eq(vt->lock(b, "migrations", 30), DBMIGRATE_EINTERRUPTED);
-	dt = tu_now() - t0;
-	later_join(&l);
 	ck_assert_msg(dt < 1.5, "took %.2f s", dt);
-	vt->close(a);
-	vt->close(b);
-	free(url);
-	free(ha);
-	free(hb);
+	pgconn_close(&a);
+	pgconn_close(&b);
 }
 END_TEST
 
 /* ---- cancel ---- */
 
-START_TEST(cancel_from_thread)
+/* In a transaction, db applies s while l acts; the apply returns want.
+   The seconds it took. */
+static double apply_while(struct pgconn *db, struct later *l,
+			  const struct dbmigrate_stmt *s, size_t n, int want)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
-	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE z (x int)"),
-				      stmt("SELECT pg_sleep(30)")};
-	struct later l = {.delay_ms = 300, .cancel = c};
 	double t0, dt;
 
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	later_start(&l);
+	ck_assert_int_eq(vt->begin(db->c), DBMIGRATE_OK);
+	later_start(l);
 	t0 = tu_now();
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
-			 DBMIGRATE_EMIGRATION);
+	ck_assert_int_eq(vt->apply(db->c, "migrations", s, n, NULL, NULL), want);
 	dt = tu_now() - t0;
-	later_join(&l);
+	later_join(l);
+	return dt;
+}
+
+START_TEST(cancel_from_thread)
+{
+	struct pgconn db = pgconn_open();
+	struct dbmigrate_stmt s[2] = {stmt("CREATE TABLE z (x int)"),
+				      stmt("SELECT pg_sleep(30)")};
+	struct later l = {.delay_ms = 300, .cancel = db.c};
+	double dt = apply_while(&db, &l, s, 2, DBMIGRATE_EMIGRATION);
+
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
-	ck_assert_str_eq(h->sqlstate, "57014");
-	ck_assert_uint_eq(h->statement, 1);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT to_regclass('z')", NULL);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_str_eq(db.h->sqlstate, "57014");
+	ck_assert_uint_eq(db.h->statement, 1);
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT to_regclass('z')", NULL);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -1355,31 +1295,27 @@ static void on_alarm(int sig)
 /* Interrupted by a signal, outside a transaction: EINTERRUPTED. */
 START_TEST(cancel_from_signal_handler)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[2] = {stmt("SELECT pg_sleep(30)"),
 				      stmt("CREATE TABLE never (x int)")};
 	struct itimerval it = {.it_value = {0, 300000}};
 	struct sigaction sa = {.sa_handler = on_alarm};
 	double t0, dt;
 
-	alarm_conn = c;
-	alarm_host = h;
+	alarm_conn = db.c;
+	alarm_host = db.h;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	t0 = tu_now();
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 2, NULL, NULL),
+	ck_assert_int_eq(vt->apply(db.c, "migrations", s, 2, NULL, NULL),
 			 DBMIGRATE_EINTERRUPTED);
 	dt = tu_now() - t0;
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
-	ck_assert_str_eq(h->sqlstate, "57014");
-	ck_assert_uint_eq(h->statement, 0);
-	assert_sql(url, "SELECT to_regclass('never')", NULL);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_str_eq(db.h->sqlstate, "57014");
+	ck_assert_uint_eq(db.h->statement, 0);
+	assert_sql(db.url, "SELECT to_regclass('never')", NULL);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -1389,25 +1325,14 @@ END_TEST
  */
 START_TEST(interrupt_without_cancel_still_stops)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt s[1] = {stmt("SELECT pg_sleep(30)")};
-	struct later l = {.delay_ms = 300, .interrupt = h};
-	double t0, dt;
+	struct later l = {.delay_ms = 300, .interrupt = db.h};
+	double dt = apply_while(&db, &l, s, 1, DBMIGRATE_EINTERRUPTED);
 
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	later_start(&l);
-	t0 = tu_now();
-	ck_assert_int_eq(vt->apply(c, "migrations", s, 1, NULL, NULL),
-			 DBMIGRATE_EINTERRUPTED);
-	dt = tu_now() - t0;
-	later_join(&l);
 	ck_assert_msg(dt < 2.0, "took %.2f s", dt);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -1620,9 +1545,7 @@ END_TEST
 
 START_TEST(statement_timeout_stops_pg_sleep)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt slow[2] = {stmt("CREATE TABLE t (id int)"),
 					 stmt("SELECT pg_sleep(5)")};
 	struct dbmigrate_stmt nap[1] = {stmt("SELECT pg_sleep(0.4)")};
@@ -1634,45 +1557,43 @@ START_TEST(statement_timeout_stops_pg_sleep)
 	double t0;
 
 	ck_assert_ptr_nonnull(vt->configure);
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(db.c, &lim), DBMIGRATE_OK);
 	/* In a transaction (pipelined, SET LOCAL). */
 	t0 = tu_now();
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", slow, 2, &row, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", slow, 2, &row, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "57014");
-	ck_assert_uint_eq(h->statement, 1);
-	ck_assert_ptr_nonnull(strstr(h->message, "statement timeout"));
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	ck_assert_str_eq(db.h->sqlstate, "57014");
+	ck_assert_uint_eq(db.h->statement, 1);
+	ck_assert_ptr_nonnull(strstr(db.h->message, "statement timeout"));
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
 	ck_assert_msg(tu_now() - t0 < 3, "took %.1f s", tu_now() - t0);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
-	assert_sql(url, "SELECT to_regclass('t')", NULL);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
+	assert_sql(db.url, "SELECT to_regclass('t')", NULL);
 	/* Outside a transaction (SET, then RESET). */
-	host_reset(h);
-	ck_assert_int_eq(vt->apply(c, "migrations", slow, 2, &row, NULL),
+	host_reset(db.h);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", slow, 2, &row, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "57014");
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	ck_assert_str_eq(db.h->sqlstate, "57014");
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
 	/* The limit ends with the migration: the next one, configured
 	   without limits, naps longer than it in the same transaction. */
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", nap, 0, NULL, NULL),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", nap, 0, NULL, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(db.c, &lim), DBMIGRATE_OK);
 	row.id = "002";
-	ck_assert_int_eq(vt->apply(c, "migrations", quick, 1, &row, NULL),
+	ck_assert_int_eq(vt->apply(db.c, "migrations", quick, 1, &row, NULL),
 			 DBMIGRATE_OK);
-	ck_assert_int_eq(vt->configure(c, &none), DBMIGRATE_OK);
-	ck_assert_msg(vt->apply(c, "migrations", nap, 1, NULL, NULL) ==
-			  DBMIGRATE_OK, "%s", h->message);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(db.c, &none), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply(db.c, "migrations", nap, 1, NULL, NULL) ==
+			  DBMIGRATE_OK, "%s", db.h->message);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
 	/* And outside one, RESET restored the session. */
-	ck_assert_msg(vt->apply(c, "migrations", nap, 1, NULL, NULL) ==
-			  DBMIGRATE_OK, "%s", h->message);
-	vt->close(c);
-	free(url);
-	free(h);
+	ck_assert_msg(vt->apply(db.c, "migrations", nap, 1, NULL, NULL) ==
+			  DBMIGRATE_OK, "%s", db.h->message);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -1737,9 +1658,7 @@ static void blocker_done(struct blocker *b, const struct host *h)
 
 START_TEST(lock_timeout_is_retried)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt alter[1] = {
 	    stmt("ALTER TABLE t ADD COLUMN x int")};
 	struct dbmigrate_stmt outside[2] = {
@@ -1751,48 +1670,46 @@ START_TEST(lock_timeout_is_retried)
 					 .lock_retries = 2};
 	struct blocker b = {0};
 
-	free(pgserver_psql(url, "CREATE TABLE t (id int)"));
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
+	free(pgserver_psql(db.url, "CREATE TABLE t (id int)"));
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->configure(db.c, &lim), DBMIGRATE_OK);
 
 	/* Held throughout: three tries, two warnings, then 55P03. */
-	blocker_take(&b, url);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply(c, "migrations", alter, 1, &row, NULL),
+	blocker_take(&b, db.url);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply(db.c, "migrations", alter, 1, &row, NULL),
 			 DBMIGRATE_EMIGRATION);
-	ck_assert_str_eq(h->sqlstate, "55P03");
-	ck_assert_uint_eq(h->statement, 0);
-	ck_assert_int_eq(tu_count(h->log, "[warning]"), 2);
-	ck_assert_ptr_nonnull(strstr(h->log, "retry 2 of 2"));
-	ck_assert_ptr_nonnull(strstr(h->log, "ALTER TABLE t ADD COLUMN x int"));
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
+	ck_assert_str_eq(db.h->sqlstate, "55P03");
+	ck_assert_uint_eq(db.h->statement, 0);
+	ck_assert_int_eq(tu_count(db.h->log, "[warning]"), 2);
+	ck_assert_ptr_nonnull(strstr(db.h->log, "retry 2 of 2"));
+	ck_assert_ptr_nonnull(strstr(db.h->log, "ALTER TABLE t ADD COLUMN x int"));
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
 
 	/* Released after the first failure: the retry gets through. */
-	blocker_release_on_retry(&b, h);
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_msg(vt->apply(c, "migrations", alter, 1, &row, NULL) ==
-			  DBMIGRATE_OK, "%s", h->message);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	blocker_done(&b, h);
-	assert_sql(url, "SELECT count(*) FROM migrations", "1");
-	assert_sql(url, "SELECT count(*) FROM information_schema.columns "
+	blocker_release_on_retry(&b, db.h);
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply(db.c, "migrations", alter, 1, &row, NULL) ==
+			  DBMIGRATE_OK, "%s", db.h->message);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	blocker_done(&b, db.h);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "1");
+	assert_sql(db.url, "SELECT count(*) FROM information_schema.columns "
 			"WHERE table_name = 't' AND column_name = 'x'", "1");
 
 	/* Outside a transaction the failed statement alone runs again. */
-	blocker_take(&b, url);
-	blocker_release_on_retry(&b, h);
+	blocker_take(&b, db.url);
+	blocker_release_on_retry(&b, db.h);
 	row.id = "003";
-	ck_assert_msg(vt->apply(c, "migrations", outside, 2, &row, NULL) ==
-			  DBMIGRATE_OK, "%s", h->message);
-	blocker_done(&b, h);
-	ck_assert_ptr_nonnull(strstr(h->log, "CREATE INDEX CONCURRENTLY"));
-	assert_sql(url, "SELECT count(*) FROM migrations", "2");
-	assert_sql(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = "
+	ck_assert_msg(vt->apply(db.c, "migrations", outside, 2, &row, NULL) ==
+			  DBMIGRATE_OK, "%s", db.h->message);
+	blocker_done(&b, db.h);
+	ck_assert_ptr_nonnull(strstr(db.h->log, "CREATE INDEX CONCURRENTLY"));
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "2");
+	assert_sql(db.url, "SELECT indisvalid FROM pg_index WHERE indexrelid = "
 			"'t_x'::regclass", "t");
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 
@@ -1805,9 +1722,7 @@ END_TEST
  */
 START_TEST(batch_of_migrations)
 {
-	char *url = pgserver_new_database();
-	struct host *h = host_new();
-	dbmigrate_conn *c = open_url(h, url, NULL);
+	struct pgconn db = pgconn_open();
 	struct dbmigrate_stmt a[2] = {stmt("CREATE TABLE a (id int)"),
 				      stmt("INSERT INTO a VALUES (1)")};
 	struct dbmigrate_stmt b[1] = {stmt("CREATE TABLE b (id int)")};
@@ -1830,61 +1745,59 @@ START_TEST(batch_of_migrations)
 	size_t failed = 99;
 
 	ck_assert_ptr_nonnull(vt->apply_batch);
-	ck_assert_int_eq(vt->ensure_table(c, "migrations"), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->ensure_table(db.c, "migrations"), DBMIGRATE_OK);
 	/* The third fails at its statement 1: nothing of the three stays. */
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply_batch(c, "migrations", items, 3, &failed),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply_batch(db.c, "migrations", items, 3, &failed),
 			 DBMIGRATE_EMIGRATION);
 	ck_assert_uint_eq(failed, 2);
-	ck_assert_str_eq(h->sqlstate, "22012");
-	ck_assert_uint_eq(h->statement, 1);
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT count(*) FROM migrations", "0");
-	assert_sql(url, "SELECT to_regclass('a') IS NULL", "t");
+	ck_assert_str_eq(db.h->sqlstate, "22012");
+	ck_assert_uint_eq(db.h->statement, 1);
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "0");
+	assert_sql(db.url, "SELECT to_regclass('a') IS NULL", "t");
 	/* A syntax error in the second: placed by its position. */
-	host_reset(h);
+	host_reset(db.h);
 	items[1].stmts = syntax;
 	items[1].n = 2;
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_int_eq(vt->apply_batch(c, "migrations", items, 2, &failed),
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_int_eq(vt->apply_batch(db.c, "migrations", items, 2, &failed),
 			 DBMIGRATE_EMIGRATION);
 	ck_assert_uint_eq(failed, 1);
-	ck_assert_str_eq(h->sqlstate, "42601");
-	ck_assert_uint_eq(h->statement, 1);
-	ck_assert_uint_eq(h->position, 23); /* end of input, in characters */
-	ck_assert_int_eq(vt->rollback(c), DBMIGRATE_OK);
+	ck_assert_str_eq(db.h->sqlstate, "42601");
+	ck_assert_uint_eq(db.h->statement, 1);
+	ck_assert_uint_eq(db.h->position, 23); /* end of input, in characters */
+	ck_assert_int_eq(vt->rollback(db.c), DBMIGRATE_OK);
 	/* All good: one transaction, every row. */
-	host_reset(h);
+	host_reset(db.h);
 	items[1].stmts = b;
 	items[1].n = 1;
 	bad[1] = stmt("SELECT 1");
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_msg(vt->apply_batch(c, "migrations", items, 3, &failed) ==
-			  DBMIGRATE_OK, "%s", h->message);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	assert_sql(url, "SELECT string_agg(id || ' ' || name, ',' ORDER BY id) "
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply_batch(db.c, "migrations", items, 3, &failed) ==
+			  DBMIGRATE_OK, "%s", db.h->message);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	assert_sql(db.url, "SELECT string_agg(id || ' ' || name, ',' ORDER BY id) "
 			"FROM migrations", "001 a,002 b,003 c");
-	assert_sql(url, "SELECT count(*) FROM a", "1");
+	assert_sql(db.url, "SELECT count(*) FROM a", "1");
 	/* A lock wait in the second: retried from its savepoint only. */
-	free(pgserver_psql(url, "CREATE TABLE t (id int)"));
-	ck_assert_int_eq(vt->configure(c, &lim), DBMIGRATE_OK);
-	blocker_take(&bl, url);
-	blocker_release_on_retry(&bl, h);
+	free(pgserver_psql(db.url, "CREATE TABLE t (id int)"));
+	ck_assert_int_eq(vt->configure(db.c, &lim), DBMIGRATE_OK);
+	blocker_take(&bl, db.url);
+	blocker_release_on_retry(&bl, db.h);
 	r1.id = "004";
 	r2.id = "005";
 	items[0] = (struct dbmigrate_batch_item){u, 1, &r1, NULL};
 	items[1] = (struct dbmigrate_batch_item){alter, 1, &r2, NULL};
-	ck_assert_int_eq(vt->begin(c), DBMIGRATE_OK);
-	ck_assert_msg(vt->apply_batch(c, "migrations", items, 2, &failed) ==
-			  DBMIGRATE_OK, "%s", h->message);
-	ck_assert_int_eq(vt->commit(c), DBMIGRATE_OK);
-	blocker_done(&bl, h);
-	assert_sql(url, "SELECT count(*) FROM migrations", "5");
-	assert_sql(url, "SELECT count(*) FROM information_schema.columns "
+	ck_assert_int_eq(vt->begin(db.c), DBMIGRATE_OK);
+	ck_assert_msg(vt->apply_batch(db.c, "migrations", items, 2, &failed) ==
+			  DBMIGRATE_OK, "%s", db.h->message);
+	ck_assert_int_eq(vt->commit(db.c), DBMIGRATE_OK);
+	blocker_done(&bl, db.h);
+	assert_sql(db.url, "SELECT count(*) FROM migrations", "5");
+	assert_sql(db.url, "SELECT count(*) FROM information_schema.columns "
 			"WHERE table_name = 't' AND column_name = 'x'", "1");
-	vt->close(c);
-	free(url);
-	free(h);
+	pgconn_close(&db);
 }
 END_TEST
 

@@ -41,6 +41,7 @@
 
 /* Run dbmigrate in cwd with extra env and the given arguments. */
 #define RUN(cwd, env, ...) TU_RUN((cwd), (env), __VA_ARGS__)
+#define RUN_EXPECT TU_RUN_EXPECT
 
 /* A password no test ever uses for real: it must never be printed. */
 #define BAD_PW "Wr0ngPassw0rdXYZ"
@@ -315,9 +316,7 @@ START_TEST(seed_workflow)
 	char *line;
 
 	copy_seed(&p);
-	r = RUN(p.root, NULL, "init", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "init", "--url", p.url);
 	ck_assert_int_eq(tracking_rows(p.url), 0);
 	expect_sql(p.url,
 		   "SELECT string_agg(column_name || ' ' || data_type, ', ' "
@@ -327,9 +326,7 @@ START_TEST(seed_workflow)
 		   "executed_at timestamp with time zone, batch integer, "
 		   "checksum character varying, down_sql text");
 	/* init is idempotent. */
-	r = RUN(p.root, NULL, "init", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "init", "--url", p.url);
 
 	r = RUN(p.root, NULL, "status", "--url", p.url);
 	tu_expect_status(&r, 0);
@@ -367,14 +364,10 @@ START_TEST(seed_workflow)
 	expect_relation(p.url, "user_sessions", true);
 
 	/* A second up has nothing to do. */
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1 003:1");
 
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_relation(p.url, "idx_users_email_lower", false);
 	expect_relation(p.url, "user_sessions", false);
 	expect_relation(p.url, "users", false);
@@ -394,9 +387,7 @@ START_TEST(status_two_executed_one_pending)
 	struct tu_result r;
 
 	copy_seed(&p);
-	r = RUN(p.root, NULL, "up", "--to", "002", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--to", "002", "--url", p.url);
 	expect_relation(p.url, "user_sessions", true);
 	expect_relation(p.url, "idx_users_email_lower", false);
 
@@ -471,23 +462,17 @@ START_TEST(down_removes_last_batch_only)
 	tu_add(&p, "002_b.sql",
 	    "-- migrate:up\nCREATE TABLE b (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE b;\n");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	tu_add(&p, "003_c.sql",
 	    "-- migrate:up\nCREATE TABLE c (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE c;\n");
 	tu_add(&p, "004_d.sql",
 	    "-- migrate:up\nCREATE TABLE d (c_id int);\n\n"
 	    "-- migrate:down\nDROP TABLE d;\n");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1 003:2 004:2");
 
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "a", true);
 	expect_relation(p.url, "b", true);
@@ -508,9 +493,7 @@ START_TEST(down_removes_last_batch_only)
 	tu_result_free(&r);
 
 	/* The next up makes them batch 2 again. */
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1 003:2 004:2");
 	tu_project_free(&p);
 }
@@ -523,12 +506,8 @@ START_TEST(reset_force_and_refusal)
 
 	/* Two batches; the second's down is DROP INDEX CONCURRENTLY. */
 	copy_seed(&p);
-	r = RUN(p.root, NULL, "up", "--to", "002", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--to", "002", "--url", p.url);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1 003:2");
 
 	/* stdin is /dev/null: no terminal, no --force, no reset. */
@@ -540,9 +519,7 @@ START_TEST(reset_force_and_refusal)
 	expect_relation(p.url, "users", true);
 	expect_relation(p.url, "idx_users_email_lower", true);
 
-	r = RUN(p.root, NULL, "reset", "--force", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "reset", "--force", "--url", p.url);
 	expect_relation(p.url, "idx_users_email_lower", false);
 	expect_relation(p.url, "user_sessions", false);
 	expect_relation(p.url, "users", false);
@@ -553,9 +530,7 @@ START_TEST(reset_force_and_refusal)
 	tu_expect_status(&r, 0);
 	ck_assert_str_eq(r.out, status_all_pending);
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1 003:1");
 	tu_project_free(&p);
 }
@@ -640,14 +615,10 @@ START_TEST(seed_table_adopted)
 			 "Total: 3 | Executed: 3 | Pending: 0\n");
 	tu_result_free(&r);
 
-	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "validate", "--url", p.url);
 
 	/* down takes batch 2 only; the seed's rows stay. */
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "idx_users_email_lower", false);
 	expect_relation(p.url, "users", true);
@@ -703,12 +674,8 @@ START_TEST(drift_marks_and_validate)
 	char *path, *text, *e;
 
 	copy_seed(&p);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
-	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
+	RUN_EXPECT(0, p.root, NULL, "validate", "--url", p.url);
 
 	/* Same SQL, one more comment line: the checksum changes. */
 	ck_assert_int_ne(asprintf(&path, "%s/%s", p.dir, seed_files[1]), -1);
@@ -1081,7 +1048,6 @@ END_TEST
 START_TEST(second_runner_waits_then_sees_new_state)
 {
 	struct tu_project p = project_new();
-	struct tu_result r;
 	struct tu_bg b;
 
 	tu_add(&p, "001_slow.sql",
@@ -1092,9 +1058,7 @@ START_TEST(second_runner_waits_then_sees_new_state)
 	ck_assert_msg(sleeping_backend(p.url, 10) != 0,
 		      "the first run never reached pg_sleep");
 	/* Waits for the lock, then finds nothing left to apply. */
-	r = RUN(p.root, NULL, "up", "--lock-timeout", "20", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--lock-timeout", "20", "--url", p.url);
 	ck_assert_int_eq(tu_wait(&b, 15), 0);
 	expect_tracking(p.url, "001:1");
 	tu_bg_free(&b);
@@ -1107,7 +1071,6 @@ END_TEST
 START_TEST(dollar_quoted_function)
 {
 	struct tu_project p = project_new();
-	struct tu_result r;
 
 	tu_add(&p, "001_functions.sql",
 	    "-- migrate:up\n"
@@ -1134,17 +1097,13 @@ START_TEST(dollar_quoted_function)
 	    "  $fn$ LANGUAGE plpgsql;\n"
 	    "`;\n"
 	    "export const down = `DROP FUNCTION twice(integer);`;\n");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_sql(p.url, "SELECT add_one(41)", "42");
 	expect_sql(p.url, "SELECT tagged()", "x;y");
 	expect_sql(p.url, "SELECT twice(21)", "42");
 	expect_tracking(p.url, "001:1 002:1");
 
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_sql(p.url,
 		   "SELECT count(*) FROM pg_proc WHERE proname IN "
 		   "('add_one', 'tagged', 'twice')",
@@ -1190,9 +1149,7 @@ START_TEST(semicolons_in_strings_and_comments)
 	    "`;\n"
 	    "export const down = `DELETE FROM semi WHERE v IN "
 	    "('j;k', 'l;m');`;\n");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_sql(p.url, "SELECT string_agg(v, '|' ORDER BY v) FROM semi",
 		   "a;b|c';d|e;f|h;i|it's;g|j;k|l;m");
 	tu_project_free(&p);
@@ -1235,16 +1192,12 @@ START_TEST(wrapped_migration_then_failure_leaves_nothing)
 
 	/* Without the bad one the wrapped migrations apply, as one batch. */
 	drop(&p, "003_bad.sql");
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	expect_sql(p.url, "SELECT string_agg(id::text, ',' ORDER BY id) "
 			  "FROM wrapped", "1,2,3");
 	expect_tracking(p.url, "001:1 002:1");
 
-	r = RUN(p.root, NULL, "down", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url);
 	expect_relation(p.url, "wrapped", false);
 	ck_assert_int_eq(tracking_rows(p.url), 0);
 	tu_project_free(&p);
@@ -1415,7 +1368,6 @@ END_TEST
 static void interrupt_case(int sig, int expected)
 {
 	struct tu_project p = project_new();
-	struct tu_result r;
 	struct tu_bg b;
 	long backend;
 	double t0;
@@ -1452,9 +1404,7 @@ static void interrupt_case(int sig, int expected)
 	tu_add(&p, "001_fast.sql",
 	    "-- migrate:up\nCREATE TABLE fast (id int);\n\n"
 	    "-- migrate:down\nDROP TABLE fast;\n");
-	r = RUN(p.root, NULL, "up", "--lock-timeout", "1", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--lock-timeout", "1", "--url", p.url);
 	expect_tracking(p.url, "001:1");
 	expect_relation(p.url, "fast", true);
 	tu_bg_free(&b);
@@ -1483,9 +1433,7 @@ START_TEST(down_after_file_deleted)
 	struct tu_result r;
 
 	copy_seed(&p);
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	/* An older build, or a deploy that lost the file. */
 	drop(&p, "003_add_email_index_to_users.ts");
 	drop(&p, "002_create_user_sessions_table.ts");
@@ -1567,9 +1515,7 @@ START_TEST(lock_timeout_retries_then_fails)
 			     "-- migrate:down\nDROP TABLE t;\n");
 	tu_add(&p, "002_alter.sql", "-- migrate:up\nALTER TABLE t ADD COLUMN x int;\n"
 				 "-- migrate:down\nALTER TABLE t DROP COLUMN x;\n");
-	r = RUN(p.root, NULL, "up", "--url", p.url, "--step", "1");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url, "--step", "1");
 	/* Another session holds the table, as a long report would. */
 	blocker = PQconnectdb(p.url);
 	ck_assert_int_eq(PQstatus(blocker), CONNECTION_OK);
@@ -1617,13 +1563,9 @@ START_TEST(per_migration_keeps_earlier_ones)
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "b", true);
 	/* down of that batch, each in its own transaction */
-	r = RUN(p.root, NULL, "down", "--url", p.url, "--transaction", "per-migration");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "down", "--url", p.url, "--transaction", "per-migration");
 	expect_nothing_recorded(p.url);
-	r = RUN(p.root, NULL, "up", "--url", p.url, "--transaction", "nested");
-	tu_expect_status(&r, 2);
-	tu_result_free(&r);
+	RUN_EXPECT(2, p.root, NULL, "up", "--url", p.url, "--transaction", "nested");
 	tu_project_free(&p);
 }
 END_TEST
@@ -1634,9 +1576,7 @@ START_TEST(mark_repair_redo)
 	struct tu_result r;
 
 	copy_seed(&p);
-	r = RUN(p.root, NULL, "up", "--url", p.url, "--to", "002");
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url, "--to", "002");
 	/* mark: the index was made by hand; record it, run nothing */
 	free(pgserver_psql(p.url, "CREATE INDEX idx_users_email_lower ON users (lower(email))"));
 	r = RUN(p.root, NULL, "mark", "3", "--applied", "--url", p.url, "--dry-run");
@@ -1654,15 +1594,9 @@ START_TEST(mark_repair_redo)
 	tu_expect_status(&r, 2);
 	tu_expect_has("stderr", r.err, "already applied");
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "mark", "003", "--url", p.url);
-	tu_expect_status(&r, 2);
-	tu_result_free(&r);
-	r = RUN(p.root, NULL, "mark", "042", "--pending", "--url", p.url);
-	tu_expect_status(&r, 2);
-	tu_result_free(&r);
-	r = RUN(p.root, NULL, "mark", "003", "--pending", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(2, p.root, NULL, "mark", "003", "--url", p.url);
+	RUN_EXPECT(2, p.root, NULL, "mark", "042", "--pending", "--url", p.url);
+	RUN_EXPECT(0, p.root, NULL, "mark", "003", "--pending", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1");
 	expect_relation(p.url, "idx_users_email_lower", true);
 	free(pgserver_psql(p.url, "DROP INDEX idx_users_email_lower"));
@@ -1690,9 +1624,7 @@ START_TEST(mark_repair_redo)
 	tu_expect_status(&r, 0);
 	tu_expect_has("stdout", r.out, "002_create_user_sessions_table (batch 1)");
 	tu_result_free(&r);
-	r = RUN(p.root, NULL, "validate", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "validate", "--url", p.url);
 	expect_tracking(p.url, "001:1 002:1");
 
 	/* redo: both back as batch 1, in one transaction */
@@ -1706,9 +1638,7 @@ START_TEST(mark_repair_redo)
 	expect_sql(p.url, "SELECT count(*) FROM users", "0");
 	expect_relation(p.url, "user_sessions", true);
 	/* with 003 (CREATE INDEX CONCURRENTLY) it takes two steps */
-	r = RUN(p.root, NULL, "up", "--url", p.url);
-	tu_expect_status(&r, 0);
-	tu_result_free(&r);
+	RUN_EXPECT(0, p.root, NULL, "up", "--url", p.url);
 	r = RUN(p.root, NULL, "redo", "--url", p.url, "--step", "2");
 	tu_expect_status(&r, 0);
 	tu_expect_has("stderr", r.err, "two steps");

@@ -31,60 +31,34 @@
 #include "testutil.h"
 #include "tjson.h"
 
-#define RUN(cwd, env, ...) \
-	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
+#define RUN TU_RUN
 
 /* The schemas of the shared database, and the databases of their own. */
 #define NSCHEMAS 50
 #define NDBS 5
 #define BROKEN 3 /* the database (index) that already has a table b */
 
-/* A project: root (the cwd of every run) and root/migrations. */
-struct project {
-	char *root;
-	char *dir;
-};
-
 /* Three migrations with unqualified names: a, b, a row in a. */
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new(NULL);
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	free(tu_write(p.dir, "001_a.sql",
-		      "-- migrate:up\nCREATE TABLE a (id int);\n"
-		      "-- migrate:down\nDROP TABLE a;\n"));
-	free(tu_write(p.dir, "002_b.sql",
-		      "-- migrate:up\nCREATE TABLE b (id int);\n"
-		      "-- migrate:down\nDROP TABLE b;\n"));
-	free(tu_write(p.dir, "003_row.sql",
-		      "-- migrate:up\nINSERT INTO a VALUES (1);\n"
-		      "-- migrate:down\nDELETE FROM a;\n"));
+	tu_add(&p, "001_a.sql",
+	       "-- migrate:up\nCREATE TABLE a (id int);\n"
+	       "-- migrate:down\nDROP TABLE a;\n");
+	tu_add(&p, "002_b.sql",
+	       "-- migrate:up\nCREATE TABLE b (id int);\n"
+	       "-- migrate:down\nDROP TABLE b;\n");
+	tu_add(&p, "003_row.sql",
+	       "-- migrate:up\nINSERT INTO a VALUES (1);\n"
+	       "-- migrate:down\nDELETE FROM a;\n");
 	return p;
-}
-
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
 }
 
 /* Assert that sql on url returns expected (NULL: no row or NULL). */
 static void expect_sql(const char *url, const char *sql, const char *expected)
 {
-	char *got = pgserver_psql(url, sql);
-
-	if (expected == NULL)
-		ck_assert_msg(got == NULL, "%s returned %s, expected nothing",
-			      sql, got);
-	else
-		ck_assert_msg(got != NULL && strcmp(got, expected) == 0,
-			      "%s returned %s, expected %s", sql,
-			      got != NULL ? got : "(nothing)", expected);
-	free(got);
+	tu_expect_value(sql, pgserver_psql(url, sql), expected);
 }
 
 /* Rows of the tracking table qualified (e.g. "tenant_1.migrations"),
@@ -110,23 +84,6 @@ static int tracking_rows(const char *url, const char *qualified)
 	return n;
 }
 
-/* Seconds on the monotonic clock. */
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* The JSON path "targets.I.KEY". */
 static const char *at(char *buf, size_t n, size_t i, const char *key)
 {
@@ -147,7 +104,7 @@ static struct tjson *json_of(const struct tu_result *r)
 }
 
 /* The targets file: 50 schemas of shared, then the databases. */
-static void write_targets(const struct project *p, const char *shared,
+static void write_targets(const struct tu_project *p, const char *shared,
 			  char *const *dbs)
 {
 	size_t cap = 64 * 1024, len = 0;
@@ -170,7 +127,7 @@ static void write_targets(const struct project *p, const char *shared,
 
 START_TEST(schemas_and_databases_one_broken)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *shared = pgserver_new_database();
 	char *dbs[NDBS];
 	char key[128], *sql;
@@ -283,14 +240,14 @@ START_TEST(schemas_and_databases_one_broken)
 	for (int i = 0; i < NDBS; i++)
 		free(dbs[i]);
 	free(shared);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* A database that does not exist: exit 4, the others run, no password. */
 START_TEST(missing_database_alone_exits_4)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *good = pgserver_new_database();
 	char *text;
 	struct tu_result r;
@@ -311,14 +268,14 @@ START_TEST(missing_database_alone_exits_4)
 	tu_result_free(&r);
 	ck_assert_int_eq(tracking_rows(good, "public.migrations"), 3);
 	free(good);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* A schema that does not exist fails that target clearly. */
 START_TEST(missing_schema_and_single_schema_flag)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *db = pgserver_new_database();
 	char *text;
 	struct tu_result r;
@@ -369,72 +326,11 @@ START_TEST(missing_schema_and_single_schema_flag)
 	tu_expect_has("stderr", r.err, "names a schema");
 	tu_result_free(&r);
 	free(db);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* --- Ctrl-C --- */
-
-/* Variables a background run must not inherit. */
-static const char *const scrubbed[] = {
-	"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER",
-	"DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE", "DBMIGRATE_DRIVER",
-	"DBMIGRATE_SCHEMA", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
-	"PGPASSWORD", NULL
-};
-
-/* Start dbmigrate with args in cwd, output to cwd/bg.out and bg.err. */
-static pid_t bg_start(const char *cwd, const char *const *args)
-{
-	const char *argv[32];
-	size_t n = 0;
-	pid_t pid;
-
-	argv[n++] = tu_env("DBMIGRATE_BIN");
-	for (size_t i = 0; args[i] != NULL && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int out, err;
-
-		if (chdir(cwd) != 0)
-			_exit(126);
-		out = open("bg.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		err = open("bg.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (in < 0 || out < 0 || err < 0)
-			_exit(126);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
-		for (size_t i = 0; scrubbed[i] != NULL; i++)
-			unsetenv(scrubbed[i]);
-		setenv("NO_COLOR", "1", 1);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait up to timeout seconds; the exit status (128 + signal if killed). */
-static int bg_wait(pid_t pid, double timeout)
-{
-	double t0 = now();
-	pid_t got;
-	int st;
-
-	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now() - t0 < timeout)
-		nap(20);
-	if (got == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		ck_abort_msg("dbmigrate did not end within %.1f s", timeout);
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* How many sessions of the server run pg_sleep now (other than ours). */
 static int sleeping(const char *url)
@@ -449,17 +345,6 @@ static int sleeping(const char *url)
 	return v;
 }
 
-/* Read root/name (to free; "" when missing). */
-static char *read_in(const struct project *p, const char *name)
-{
-	char *path, *s;
-
-	ck_assert_int_ne(asprintf(&path, "%s/%s", p->root, name), -1);
-	s = tu_read(path);
-	free(path);
-	return s != NULL ? s : strdup("");
-}
-
 /*
  * Four targets, two at a time, each batch sleeping 30 s on the server:
  * signal sig once two sleep, and check the exit status expected, every
@@ -468,14 +353,14 @@ static char *read_in(const struct project *p, const char *name)
  */
 static void interrupt_targets(int sig, int expected)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	char *dbs[4], *text = NULL, *out, *err;
 	double t0;
 	int status;
 
-	free(tu_write(p.dir, "004_slow.sql",
-		      "-- migrate:up\nCREATE TABLE slow (id int);\n"
-		      "SELECT pg_sleep(30);\n-- migrate:down\nDROP TABLE slow;\n"));
+	tu_add(&p, "004_slow.sql",
+	       "-- migrate:up\nCREATE TABLE slow (id int);\n"
+	       "SELECT pg_sleep(30);\n-- migrate:down\nDROP TABLE slow;\n");
 	for (int i = 0; i < 4; i++) {
 		char *t;
 
@@ -487,25 +372,28 @@ static void interrupt_targets(int sig, int expected)
 	}
 	free(tu_write(p.root, "targets.txt", text));
 	free(text);
-	pid_t pid = bg_start(p.root, (const char *const[]){
+	struct tu_bg bg = tu_start(p.root, (const char *const[]){
 		"up", "--targets", "targets.txt", "--parallel", "2", NULL });
-	t0 = now();
-	while (sleeping(dbs[0]) < 2 && now() - t0 < 20)
-		nap(50);
+	t0 = tu_now();
+	while (sleeping(dbs[0]) < 2 && tu_now() - t0 < 20)
+		tu_nap(50);
 	ck_assert_msg(sleeping(dbs[0]) == 2, "two targets never reached pg_sleep");
-	nap(200);
-	t0 = now();
-	ck_assert_int_eq(kill(pid, sig), 0);
-	status = bg_wait(pid, 15);
-	out = read_in(&p, "bg.out");
-	err = read_in(&p, "bg.err");
+	tu_nap(200);
+	t0 = tu_now();
+	ck_assert_int_eq(kill(bg.pid, sig), 0);
+	status = tu_wait(&bg, 15);
+	out = tu_read(bg.out);
+	err = tu_read(bg.err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(err);
+	tu_bg_free(&bg);
 	ck_assert_msg(status == expected, "exit %d, expected %d:\n%s\n%s",
 		      status, expected, out, err);
-	ck_assert_msg(now() - t0 < 5.0, "took %.1f s to stop", now() - t0);
+	ck_assert_msg(tu_now() - t0 < 5.0, "took %.1f s to stop", tu_now() - t0);
 	/* Every statement was cancelled on the server, not left running. */
-	t0 = now();
-	while (sleeping(dbs[0]) > 0 && now() - t0 < 3.0)
-		nap(50);
+	t0 = tu_now();
+	while (sleeping(dbs[0]) > 0 && tu_now() - t0 < 3.0)
+		tu_nap(50);
 	ck_assert_int_eq(sleeping(dbs[0]), 0);
 	tu_expect_has("stdout", out, "Interrupted: 2");
 	tu_expect_has("stdout", out, "Not started: 2");
@@ -533,7 +421,7 @@ static void interrupt_targets(int sig, int expected)
 	}
 	for (int i = 0; i < 4; i++)
 		free(dbs[i]);
-	project_free(&p);
+	tu_project_free(&p);
 }
 
 START_TEST(ctrl_c_stops_every_target)

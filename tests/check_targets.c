@@ -23,50 +23,33 @@
 #include <sqlite3.h>
 #endif
 
-#define RUN(cwd, env, ...) \
-	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
-
-/* A project: root (the cwd of every run) with root/migrations. */
-struct project {
-	char *root;
-	char *dir;
-};
+#define RUN TU_RUN
 
 /* Three migrations; the second creates table b. */
-static struct project project_new(void)
+static struct tu_project project_new(void)
 {
-	struct project p;
+	struct tu_project p = tu_project_new(NULL);
 
-	p.root = tu_mkdtemp();
-	ck_assert_int_ne(asprintf(&p.dir, "%s/migrations", p.root), -1);
-	ck_assert_int_eq(mkdir(p.dir, 0755), 0);
-	free(tu_write(p.dir, "001_a.sql",
-		      "-- migrate:up\nCREATE TABLE a (id int);\n"
-		      "-- migrate:down\nDROP TABLE a;\n"));
-	free(tu_write(p.dir, "002_b.sql",
-		      "-- migrate:up\nCREATE TABLE b (id int);\n"
-		      "-- migrate:down\nDROP TABLE b;\n"));
-	free(tu_write(p.dir, "003_c.sql",
-		      "-- migrate:up\nCREATE TABLE c (id int);\n"
-		      "-- migrate:down\nDROP TABLE c;\n"));
+	tu_add(&p, "001_a.sql",
+	       "-- migrate:up\nCREATE TABLE a (id int);\n"
+	       "-- migrate:down\nDROP TABLE a;\n");
+	tu_add(&p, "002_b.sql",
+	       "-- migrate:up\nCREATE TABLE b (id int);\n"
+	       "-- migrate:down\nDROP TABLE b;\n");
+	tu_add(&p, "003_c.sql",
+	       "-- migrate:up\nCREATE TABLE c (id int);\n"
+	       "-- migrate:down\nDROP TABLE c;\n");
 	return p;
 }
 
-static void project_free(struct project *p)
-{
-	tu_rm_rf(p->root);
-	free(p->root);
-	free(p->dir);
-}
-
 /* Write the targets file root/targets.txt. */
-static void targets(const struct project *p, const char *text)
+static void targets(const struct tu_project *p, const char *text)
 {
 	free(tu_write(p->root, "targets.txt", text));
 }
 
 /* Assert a usage error naming targets.txt:line, with nothing run. */
-static void expect_mistake(const struct project *p, const char *text,
+static void expect_mistake(const struct tu_project *p, const char *text,
 			   unsigned line, const char *words)
 {
 	struct tu_result r;
@@ -86,7 +69,7 @@ static void expect_mistake(const struct project *p, const char *text,
 
 START_TEST(file_mistakes_name_the_line)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 
 	expect_mistake(&p, "# tenants\nsqlite:one.db\nsqlite:two.db schema\n",
 		       3, "unknown word 'schema'");
@@ -107,13 +90,13 @@ START_TEST(file_mistakes_name_the_line)
 		ck_assert(!tu_exists(db));
 		free(db);
 	}
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(file_empty_or_missing)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	targets(&p, "# nothing yet\n\n   \n");
@@ -126,13 +109,13 @@ START_TEST(file_empty_or_missing)
 	tu_expect_status(&r, 2);
 	tu_expect_has("stderr", r.err, "nosuch.txt: error: cannot read the targets file");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(options_that_go_with_targets)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	targets(&p, "mock:\n");
@@ -160,14 +143,14 @@ START_TEST(options_that_go_with_targets)
 	tu_expect_status(&r, 2);
 	tu_expect_has("stderr", r.err, "--targets does not apply to reset");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* Mock state files as targets (always built): counts, table, JSON. */
 START_TEST(mock_files_as_targets)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	struct tjson *j;
 
@@ -208,17 +191,17 @@ START_TEST(mock_files_as_targets)
 	tu_expect_has("stdout", r.out, "TARGET");
 	tu_expect_has("stdout", r.out, "Targets: 3 | OK: 3 | Failed: 0 | Applied: 0 migrations");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* Bad files fail every target the same way: exit 3, the error once. */
 START_TEST(bad_files_said_once)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
-	free(tu_write(p.dir, "004_bad.sql", "-- migrate:up\nSELECT $$x;\n"));
+	tu_add(&p, "004_bad.sql", "-- migrate:up\nSELECT $$x;\n");
 	targets(&p, "mock:t1.state\nmock:t2.state\nmock:t3.state\n");
 	r = RUN(p.root, NULL, "up", "--targets", "targets.txt", "--parallel", "1");
 	tu_expect_status(&r, 3);
@@ -226,14 +209,14 @@ START_TEST(bad_files_said_once)
 	ck_assert_int_eq(tu_count(r.err, "failed: the same error as line 1"), 2);
 	ck_assert_int_eq(tu_count(r.out, "(exit 3)"), 3);
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* --targets - reads the list from standard input. */
 START_TEST(targets_from_stdin)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	const char *argv[] = { tu_env("DBMIGRATE_BIN"), "up", "--targets", "-",
 			       "--format", "json", NULL };
 	const char *env[] = { "NO_COLOR=1", "DATABASE_URL", NULL };
@@ -249,13 +232,13 @@ START_TEST(targets_from_stdin)
 	ck_assert(tjson_num(j, "applied") == 6);
 	tjson_free(j);
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 START_TEST(schema_refused_without_schemas)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	targets(&p, "mock:t1.state schema=tenant_1\n");
@@ -277,13 +260,13 @@ START_TEST(schema_refused_without_schemas)
 	tu_expect_status(&r, 2);
 	tu_expect_has("stderr", r.err, "driver mock cannot run migrations in a schema");
 	tu_result_free(&r);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 #ifdef CHECK_TARGETS_SQLITE
 /* The row count of table migrations in an SQLite file, via a status run. */
-static int executed_in(const struct project *p, const char *file)
+static int executed_in(const struct tu_project *p, const char *file)
 {
 	struct tu_result r;
 	char *url;
@@ -303,7 +286,7 @@ static int executed_in(const struct project *p, const char *file)
 }
 
 /* Run sql on the SQLite file root/file (the test's own connection). */
-static void sqlite_exec(const struct project *p, const char *file,
+static void sqlite_exec(const struct tu_project *p, const char *file,
 			const char *sql)
 {
 	char *path;
@@ -325,7 +308,7 @@ static void sqlite_exec(const struct project *p, const char *file,
  */
 START_TEST(sqlite_files_one_broken)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 	struct tjson *j;
 
@@ -392,14 +375,14 @@ START_TEST(sqlite_files_one_broken)
 	tu_result_free(&r);
 	ck_assert_int_eq(executed_in(&p, "db1.db"), 0);
 	ck_assert_int_eq(executed_in(&p, "broken.db"), 0);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 
 /* A target that cannot be reached alone: its code (4), the others run. */
 START_TEST(sqlite_unreachable_target)
 {
-	struct project p = project_new();
+	struct tu_project p = project_new();
 	struct tu_result r;
 
 	targets(&p, "sqlite:ok.db\nsqlite:///nonexistent/dir/x.db\n");
@@ -409,7 +392,7 @@ START_TEST(sqlite_unreachable_target)
 	tu_expect_has("stdout", r.out, "(exit 4)");
 	tu_result_free(&r);
 	ck_assert_int_eq(executed_in(&p, "ok.db"), 3);
-	project_free(&p);
+	tu_project_free(&p);
 }
 END_TEST
 #endif

@@ -33,9 +33,7 @@
 static char *citus_dir;    /* scratch directory of the three clusters */
 static char *citus_bindir; /* initdb, pg_ctl, postgres */
 static int citus_ports[CITUS_NODES]; /* 0: the coordinator */
-static uid_t citus_uid;
-static gid_t citus_gid;
-static int citus_as_other; /* we are root: run as citus_uid */
+static struct tu_server_user citus_runas; /* who runs the servers */
 static pid_t citus_owner;  /* the process that started it */
 static pid_t citus_reaper;
 static int citus_reaper_fd = -1;
@@ -83,19 +81,8 @@ static int citus_run(char *const *argv)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		if (citus_as_other &&
-		    (setgroups(0, NULL) != 0 || setgid(citus_gid) != 0 ||
-		     setuid(citus_uid) != 0)) {
-			perror("citus: cannot switch to the servers' user");
-			_exit(126);
-		}
+		tu_server_child(log, &citus_runas,
+				"citus: cannot switch to the servers' user");
 		if (chdir(citus_dir) != 0) {
 			fprintf(stderr,
 				"citus: the servers' user cannot use %s; set "
@@ -117,41 +104,13 @@ static int citus_run(char *const *argv)
 /* Print the end of setup.log and of each server's log. */
 static void citus_show_logs(void)
 {
-	for (int i = -1; i < CITUS_NODES; i++) {
-		char *path, *text;
-		int rc = i < 0 ? asprintf(&path, "%s/setup.log", citus_dir)
-			       : asprintf(&path, "%s/node%d.log", citus_dir, i);
+	tu_show_log_end(citus_dir, "setup.log");
+	for (int i = 0; i < CITUS_NODES; i++) {
+		char name[32];
 
-		if (rc < 0)
-			continue;
-		text = tu_read(path);
-		if (text != NULL) {
-			size_t n = strlen(text);
-
-			fprintf(stderr, "--- %s (end) ---\n%s\n", path,
-				n > 3000 ? text + n - 3000 : text);
-		}
-		free(text);
-		free(path);
+		snprintf(name, sizeof name, "node%d.log", i);
+		tu_show_log_end(citus_dir, name);
 	}
-}
-
-/* A TCP port on 127.0.0.1 that nothing listens on right now. */
-static int citus_free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 /* A program of the bindir, to free(). */
@@ -383,6 +342,7 @@ static char *citus_exec(const char *url, const char *sql, char **value)
 /* Find the binaries, make the nodes and start them (see citus.h). */
 void citus_start(void)
 {
+	static const char *const names[] = {"dbmigrate", "nobody", NULL};
 	const char *forced = getenv("DBMIGRATE_CITUS_BINDIR");
 	char *initdb, *data0;
 
@@ -412,20 +372,11 @@ void citus_start(void)
 			citus_skip(why);
 		}
 	}
-	if (geteuid() == 0) {
-		struct passwd *pw = getpwnam("dbmigrate");
-
-		if (pw == NULL)
-			pw = getpwnam("nobody");
-		if (pw == NULL)
-			citus_skip("running as root and neither user dbmigrate "
-				   "nor nobody exists to run the servers");
-		citus_uid = pw->pw_uid;
-		citus_gid = pw->pw_gid;
-		citus_as_other = 1;
-	}
+	if (tu_server_user_pick(&citus_runas, names) != 0)
+		citus_skip("running as root and neither user dbmigrate "
+			   "nor nobody exists to run the servers");
 	citus_dir = tu_mkdtemp();
-	if (citus_as_other && chown(citus_dir, citus_uid, citus_gid) != 0)
+	if (citus_runas.as_other && chown(citus_dir, citus_runas.uid, citus_runas.gid) != 0)
 		citus_die("cannot chown", citus_dir);
 	citus_owner = getpid();
 	initdb = citus_prog("initdb");
@@ -460,7 +411,7 @@ void citus_start(void)
 
 		/* The free port can be taken before the server binds it. */
 		for (int attempt = 0; attempt < 3 && rc != 0; attempt++) {
-			citus_ports[i] = citus_free_port();
+			citus_ports[i] = tu_free_port();
 			if (citus_ports[i] < 0)
 				break;
 			citus_configure(i);

@@ -217,7 +217,7 @@ tests_check_pg_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
 
 check_PROGRAMS += tests/check_pg_import
 TESTS += tests/check_pg_import
-tests_check_pg_import_SOURCES = tests/check_pg_import.c tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
+tests_check_pg_import_SOURCES = tests/check_pg_import.c tests/import-cases.c tests/import-cases.h tests/testutil.c tests/testutil.h tests/pgserver.c tests/pgserver.h
 tests_check_pg_import_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pg_import_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
 tests_check_pg_import_LDADD = $(TEST_LDADD) $(LIBPQ_LIBS)
@@ -295,7 +295,7 @@ tests_check_sqlite_cli_LDADD = $(SQLITE_TEST_LDADD)
 
 check_PROGRAMS += tests/check_sqlite_import
 TESTS += tests/check_sqlite_import
-tests_check_sqlite_import_SOURCES = tests/check_sqlite_import.c $(SQLITE_TEST_SOURCES)
+tests_check_sqlite_import_SOURCES = tests/check_sqlite_import.c tests/import-cases.c tests/import-cases.h $(SQLITE_TEST_SOURCES)
 tests_check_sqlite_import_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_sqlite_import_CFLAGS = $(SQLITE_TEST_CFLAGS)
 tests_check_sqlite_import_LDADD = $(SQLITE_TEST_LDADD)

@@ -36,9 +36,7 @@ static char *myserver_install; /* mariadb-install-db or mysql_install_db */
 static char myserver_port_s[16];
 static char myserver_pw[33];
 static char *myserver_sock;
-static uid_t myserver_uid;
-static gid_t myserver_gid;
-static int myserver_as_other;
+static struct tu_server_user myserver_runas; /* who runs the server */
 static pid_t myserver_owner;
 static pid_t myserver_reaper;
 static int myserver_reaper_fd = -1;
@@ -121,44 +119,24 @@ static void myserver_find_binaries(void)
 /* Choose the unprivileged user that runs the server when we are root. */
 static void myserver_pick_user(void)
 {
-	struct passwd *pw;
+	static const char *const names[] = {"mysql", "dbmigrate", "nobody",
+					    NULL};
 
-	if (geteuid() != 0)
-		return;
-	pw = getpwnam("mysql");
-	if (pw == NULL)
-		pw = getpwnam("dbmigrate");
-	if (pw == NULL)
-		pw = getpwnam("nobody");
-	if (pw == NULL)
+	if (tu_server_user_pick(&myserver_runas, names) != 0)
 		myserver_die("running as root and no user (mysql, dbmigrate, "
 			     "nobody) exists to run the MariaDB server",
 			     NULL);
-	myserver_uid = pw->pw_uid;
-	myserver_gid = pw->pw_gid;
-	myserver_as_other = 1;
 }
 
 /* In a child: become the server's user, output to DIR/name. */
 static void myserver_child_setup(const char *name)
 {
 	char *log;
-	int fd;
 
 	if (asprintf(&log, "%s/%s", myserver_dir_s, name) < 0)
 		_exit(126);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
-	if (myserver_as_other &&
-	    (setgroups(0, NULL) != 0 || setgid(myserver_gid) != 0 ||
-	     setuid(myserver_uid) != 0)) {
-		perror("myserver: cannot switch to the server's user");
-		_exit(126);
-	}
+	tu_server_child(log, &myserver_runas,
+			"myserver: cannot switch to the server's user");
 }
 
 /* Run mariadb-install-db; its exit status. */
@@ -191,54 +169,8 @@ static int myserver_install_db(void)
 /* Print the end of the logs, to explain a failure. */
 static void myserver_show_logs(void)
 {
-	static const char *const names[] = {"setup.log", "server.log"};
-
-	for (size_t i = 0; i < 2; i++) {
-		char *path, *text;
-
-		if (asprintf(&path, "%s/%s", myserver_dir_s, names[i]) < 0)
-			continue;
-		text = tu_read(path);
-		if (text != NULL) {
-			size_t n = strlen(text);
-
-			fprintf(stderr, "--- %s (end) ---\n%s\n", path,
-				n > 3000 ? text + n - 3000 : text);
-		}
-		free(text);
-		free(path);
-	}
-}
-
-/* A TCP port on 127.0.0.1 that nothing listens on right now. */
-static int myserver_free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-/* 32 random hex digits. */
-static void myserver_random_hex(char *out, size_t size)
-{
-	unsigned char raw[16];
-	FILE *f = fopen("/dev/urandom", "rb");
-
-	if (f == NULL || fread(raw, 1, sizeof raw, f) != sizeof raw)
-		myserver_die("cannot read", "/dev/urandom");
-	fclose(f);
-	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	tu_show_log_end(myserver_dir_s, "setup.log");
+	tu_show_log_end(myserver_dir_s, "server.log");
 }
 
 /* Exec mariadbd in the reaper's child. */
@@ -405,7 +337,8 @@ static void myserver_set_password(void)
 	char *sql;
 	char *v;
 
-	myserver_random_hex(myserver_pw, sizeof myserver_pw);
+	if (tu_random_hex(myserver_pw, sizeof myserver_pw) != 0)
+		myserver_die("cannot read", "/dev/urandom");
 	if (asprintf(&sql, "ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '%s'",
 		     myserver_pw) < 0)
 		myserver_die("out of memory", NULL);
@@ -432,8 +365,8 @@ void myserver_start(void)
 	myserver_pick_user();
 	myserver_dir_s = tu_mkdtemp();
 	if (chmod(myserver_dir_s, 0711) != 0 ||
-	    (myserver_as_other &&
-	     chown(myserver_dir_s, myserver_uid, myserver_gid) != 0))
+	    (myserver_runas.as_other &&
+	     chown(myserver_dir_s, myserver_runas.uid, myserver_runas.gid) != 0))
 		myserver_die("cannot chown", myserver_dir_s);
 	if (asprintf(&myserver_sock, "%s/mysqld.sock", myserver_dir_s) < 0)
 		myserver_die("out of memory", NULL);
@@ -450,7 +383,7 @@ void myserver_start(void)
 	}
 	atexit(myserver_atexit);
 	for (int attempt = 0; attempt < 3 && rc != 0; attempt++) {
-		int port = myserver_free_port();
+		int port = tu_free_port();
 
 		if (port < 0)
 			break;

@@ -35,9 +35,7 @@ static char *pgserver_bindir; /* where initdb, pg_ctl, postgres are */
 static char pgserver_port_s[16];
 static char pgserver_pw[33];
 static char *pgserver_sockdir; /* NULL when the path would be too long */
-static uid_t pgserver_uid;     /* who runs the server (when root) */
-static gid_t pgserver_gid;
-static int pgserver_as_other; /* we are root: run as pgserver_uid */
+static struct tu_server_user pgserver_runas; /* who runs the server */
 static pid_t pgserver_owner;  /* the process that started it */
 static pid_t pgserver_reaper; /* the watchdog process */
 static int pgserver_reaper_fd = -1;
@@ -153,19 +151,11 @@ __attribute__((noreturn)) static void pgserver_skip(const char *why)
 /* Choose the unprivileged user that runs the server when we are root. */
 static void pgserver_pick_user(void)
 {
-	struct passwd *pw;
+	static const char *const names[] = {"dbmigrate", "nobody", NULL};
 
-	if (geteuid() != 0)
-		return;
-	pw = getpwnam("dbmigrate");
-	if (pw == NULL)
-		pw = getpwnam("nobody");
-	if (pw == NULL)
+	if (tu_server_user_pick(&pgserver_runas, names) != 0)
 		pgserver_skip("running as root and neither user dbmigrate nor "
 			      "nobody exists to run the PostgreSQL server");
-	pgserver_uid = pw->pw_uid;
-	pgserver_gid = pw->pw_gid;
-	pgserver_as_other = 1;
 }
 
 /*
@@ -183,19 +173,8 @@ static int pgserver_run(char *const *argv)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		if (pgserver_as_other &&
-		    (setgroups(0, NULL) != 0 || setgid(pgserver_gid) != 0 ||
-		     setuid(pgserver_uid) != 0)) {
-			perror("pgserver: cannot switch to the server's user");
-			_exit(126);
-		}
+		tu_server_child(log, &pgserver_runas,
+				"pgserver: cannot switch to the server's user");
 		if (access(pgserver_dir, W_OK | X_OK) != 0) {
 			fprintf(stderr,
 				"pgserver: the server's user cannot "
@@ -217,54 +196,8 @@ static int pgserver_run(char *const *argv)
 /* Print the end of setup.log and the server log, to explain a failure. */
 static void pgserver_show_logs(void)
 {
-	static const char *const names[] = {"setup.log", "server.log"};
-
-	for (size_t i = 0; i < 2; i++) {
-		char *path, *text;
-
-		if (asprintf(&path, "%s/%s", pgserver_dir, names[i]) < 0)
-			continue;
-		text = tu_read(path);
-		if (text != NULL) {
-			size_t n = strlen(text);
-
-			fprintf(stderr, "--- %s (end) ---\n%s\n", path,
-				n > 3000 ? text + n - 3000 : text);
-		}
-		free(text);
-		free(path);
-	}
-}
-
-/* A TCP port on 127.0.0.1 that nothing listens on right now. */
-static int pgserver_free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-/* 32 random hex digits. */
-static void pgserver_random_hex(char *out, size_t size)
-{
-	unsigned char raw[16];
-	FILE *f = fopen("/dev/urandom", "rb");
-
-	if (f == NULL || fread(raw, 1, sizeof raw, f) != sizeof raw)
-		pgserver_die("cannot read", "/dev/urandom");
-	fclose(f);
-	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	tu_show_log_end(pgserver_dir, "setup.log");
+	tu_show_log_end(pgserver_dir, "server.log");
 }
 
 /* Write a file the server's user owns. */
@@ -278,7 +211,8 @@ static void pgserver_write_owned(const char *name, const char *text, int append)
 	f = fopen(path, append ? "a" : "w");
 	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
 		pgserver_die("cannot write", path);
-	if (pgserver_as_other && chown(path, pgserver_uid, pgserver_gid) != 0)
+	if (pgserver_runas.as_other &&
+	    chown(path, pgserver_runas.uid, pgserver_runas.gid) != 0)
 		pgserver_die("cannot chown", path);
 	chmod(path, 0600);
 	free(path);
@@ -290,7 +224,8 @@ static int pgserver_initdb(void)
 	char *prog, *data, *pwopt;
 	int rc;
 
-	pgserver_random_hex(pgserver_pw, sizeof pgserver_pw);
+	if (tu_random_hex(pgserver_pw, sizeof pgserver_pw) != 0)
+		pgserver_die("cannot read", "/dev/urandom");
 	pgserver_write_owned("pwfile", pgserver_pw, 0);
 	if (asprintf(&prog, "%s/initdb", pgserver_bindir) < 0 ||
 	    asprintf(&data, "%s/data", pgserver_dir) < 0 ||
@@ -433,8 +368,8 @@ void pgserver_start(void)
 			      "postgresql");
 	pgserver_pick_user();
 	pgserver_dir = tu_mkdtemp();
-	if (pgserver_as_other &&
-	    chown(pgserver_dir, pgserver_uid, pgserver_gid) != 0)
+	if (pgserver_runas.as_other &&
+	    chown(pgserver_dir, pgserver_runas.uid, pgserver_runas.gid) != 0)
 		pgserver_die("cannot chown", pgserver_dir);
 	/* A unix socket path has room for about 107 bytes. */
 	if (strlen(pgserver_dir) + sizeof "/.s.PGSQL.65535.lock" < 100)
@@ -449,7 +384,7 @@ void pgserver_start(void)
 	atexit(pgserver_atexit);
 	/* The free port can be taken before the server binds it: retry. */
 	for (int attempt = 0; attempt < 3 && rc != 0; attempt++) {
-		int port = pgserver_free_port();
+		int port = tu_free_port();
 
 		if (port < 0)
 			break;

@@ -9,13 +9,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -244,23 +248,21 @@ struct tu_result tu_run(const char *const *argv, const char *cwd,
 static const char *const scrub[] = {
 	"NO_COLOR=1", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME",
 	"DB_USER", "DB_PASSWORD", "DBMIGRATE_DIR", "DBMIGRATE_TABLE",
-	"DBMIGRATE_DRIVER", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER",
-	"PGPASSWORD", NULL
+	"DBMIGRATE_DRIVER", "DBMIGRATE_SCHEMA", "PGHOST", "PGPORT",
+	"PGDATABASE", "PGUSER", "PGPASSWORD", NULL
 };
 
-struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
+static struct tu_result tu_vdbmigrate(const char *cwd, const char *const *env,
+				      va_list ap)
 {
 	const char *argv[64];
 	const char *allenv[128];
 	size_t n = 0, e = 0;
-	va_list ap;
 	const char *a;
 
 	argv[n++] = tu_env("DBMIGRATE_BIN");
-	va_start(ap, env);
 	while ((a = va_arg(ap, const char *)) != NULL && n < 63)
 		argv[n++] = a;
-	va_end(ap);
 	argv[n] = NULL;
 	for (size_t i = 0; scrub[i] != NULL; i++)
 		allenv[e++] = scrub[i];
@@ -268,6 +270,30 @@ struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
 		allenv[e++] = env[i];
 	allenv[e] = NULL;
 	return tu_run(argv, cwd, allenv, NULL);
+}
+
+struct tu_result tu_dbmigrate(const char *cwd, const char *const *env, ...)
+{
+	struct tu_result r;
+	va_list ap;
+
+	va_start(ap, env);
+	r = tu_vdbmigrate(cwd, env, ap);
+	va_end(ap);
+	return r;
+}
+
+void tu_dbmigrate_expect(int status, const char *cwd, const char *const *env,
+			 ...)
+{
+	struct tu_result r;
+	va_list ap;
+
+	va_start(ap, env);
+	r = tu_vdbmigrate(cwd, env, ap);
+	va_end(ap);
+	tu_expect_status(&r, status);
+	tu_result_free(&r);
 }
 
 dbmigrate *tu_migrator(const char *url, const char *dir)
@@ -522,4 +548,87 @@ dbmigrate_code tu_split_body(const struct migration *mig,
 	rc = split_body(&d, &h, mig, b, out, err);
 	free(d.path);
 	return rc;
+}
+
+int tu_server_user_pick(struct tu_server_user *u, const char *const *names)
+{
+	struct passwd *pw = NULL;
+
+	u->as_other = 0;
+	if (geteuid() != 0)
+		return 0;
+	for (size_t i = 0; pw == NULL && names[i] != NULL; i++)
+		pw = getpwnam(names[i]);
+	if (pw == NULL)
+		return -1;
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	u->as_other = 1;
+	return 0;
+}
+
+void tu_server_child(const char *log, const struct tu_server_user *u,
+		     const char *what)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	if (u->as_other && (setgroups(0, NULL) != 0 || setgid(u->gid) != 0 ||
+			    setuid(u->uid) != 0)) {
+		perror(what);
+		_exit(126);
+	}
+}
+
+void tu_show_log_end(const char *dir, const char *name)
+{
+	char *path, *text;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return;
+	text = tu_read(path);
+	if (text != NULL) {
+		size_t n = strlen(text);
+
+		fprintf(stderr, "--- %s (end) ---\n%s\n", path,
+			n > 3000 ? text + n - 3000 : text);
+	}
+	free(text);
+	free(path);
+}
+
+int tu_free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port = -1;
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+int tu_random_hex(char *out, size_t size)
+{
+	unsigned char raw[16];
+	FILE *f = fopen("/dev/urandom", "rb");
+	int ok = f != NULL && fread(raw, 1, sizeof raw, f) == sizeof raw;
+
+	if (f != NULL)
+		fclose(f);
+	if (!ok)
+		return -1;
+	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
 }

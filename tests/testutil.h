@@ -92,6 +92,14 @@ void tu_bg_free(struct tu_bg *b);
 #define TU_RUN(cwd, env, ...) \
 	tu_dbmigrate((cwd), (env), __VA_ARGS__, (const char *)NULL)
 
+/* As TU_RUN, and assert that the exit status is status (showing what
+   the command printed if not); the result is freed. */
+void tu_dbmigrate_expect(int status, const char *cwd, const char *const *env,
+			 ...);
+#define TU_RUN_EXPECT(status, cwd, env, ...)                                  \
+	tu_dbmigrate_expect((status), (cwd), (env), __VA_ARGS__,              \
+			    (const char *)NULL)
+
 /* A file of a test's migrations directory. */
 struct tu_file {
 	const char *name;
@@ -172,5 +180,35 @@ dbmigrate_code tu_split_body(const struct migration *mig,
    EXIT_SUCCESS when none failed, else EXIT_FAILURE. */
 struct Suite;
 int tu_run_suite(struct Suite *s);
+
+/* ---- for the test servers (pgserver.c, myserver.c, citus.c) ---- */
+
+#include <sys/types.h>
+
+/* Who runs a server: when we are root, another user (as_other). */
+struct tu_server_user {
+	int as_other;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Pick u: nobody else unless root, then the first of names (NULL-ended)
+   that exists. 0, or -1 when root and none exists. */
+int tu_server_user_pick(struct tu_server_user *u, const char *const *names);
+
+/* In a forked child: stdout and stderr appended to log, then become u's
+   user; on failure perror(what) and _exit(126). */
+void tu_server_child(const char *log, const struct tu_server_user *u,
+		     const char *what);
+
+/* Print the end of dir/name (its last 3000 bytes) to stderr, if any. */
+void tu_show_log_end(const char *dir, const char *name);
+
+/* A TCP port on 127.0.0.1 that nothing listens on right now, or -1. */
+int tu_free_port(void);
+
+/* 32 random hex digits into out (shorter if size < 33); 0, or -1 when
+   /dev/urandom cannot be read. */
+int tu_random_hex(char *out, size_t size);
 
 #endif
