@@ -1159,43 +1159,29 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("api");
-	TCase *tc = tcase_create("api");
-	int status;
+	const TTest *const tests[] = {
+		seed_workflow, batches_and_down_of_last_batch_only,
+		to_and_step, failure_rolls_back_the_whole_batch,
+		source_line_is_whole_after_a_failure,
+		wrapped_migration_rolls_back_with_the_batch,
+		commit_in_the_middle_is_refused, bad_files_apply_nothing,
+		down_needs_every_down_section, drift_is_reported,
+		reset_drops_everything, dry_run_changes_nothing,
+		options_are_validated, connection_refused_and_unknown_driver,
+		lock_held_by_another_runner, interrupt_rolls_back,
+		create_numbers_files, big_batch_warns,
+		down_after_file_deleted_uses_stored_sql,
+		stored_down_error_names_the_row,
+		statement_timeout_stops_a_slow_migration,
+		bad_directive_is_refused_with_its_line,
+		lock_not_available_is_retried,
+		per_migration_keeps_earlier_ones, mark_applied_and_pending,
+		repair_rerecords_checksums, redo_in_one_transaction,
+		redo_outside_a_transaction_runs_in_two_steps,
+		migration_that_cannot_roll_back_records_its_progress,
+		failed_progress_write_is_reported,
+		settings_around_a_transaction_of_its_own, NULL
+	};
 
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, seed_workflow);
-	tcase_add_test(tc, batches_and_down_of_last_batch_only);
-	tcase_add_test(tc, to_and_step);
-	tcase_add_test(tc, failure_rolls_back_the_whole_batch);
-	tcase_add_test(tc, source_line_is_whole_after_a_failure);
-	tcase_add_test(tc, wrapped_migration_rolls_back_with_the_batch);
-	tcase_add_test(tc, commit_in_the_middle_is_refused);
-	tcase_add_test(tc, bad_files_apply_nothing);
-	tcase_add_test(tc, down_needs_every_down_section);
-	tcase_add_test(tc, drift_is_reported);
-	tcase_add_test(tc, reset_drops_everything);
-	tcase_add_test(tc, dry_run_changes_nothing);
-	tcase_add_test(tc, options_are_validated);
-	tcase_add_test(tc, connection_refused_and_unknown_driver);
-	tcase_add_test(tc, lock_held_by_another_runner);
-	tcase_add_test(tc, interrupt_rolls_back);
-	tcase_add_test(tc, create_numbers_files);
-	tcase_add_test(tc, big_batch_warns);
-	tcase_add_test(tc, down_after_file_deleted_uses_stored_sql);
-	tcase_add_test(tc, stored_down_error_names_the_row);
-	tcase_add_test(tc, statement_timeout_stops_a_slow_migration);
-	tcase_add_test(tc, bad_directive_is_refused_with_its_line);
-	tcase_add_test(tc, lock_not_available_is_retried);
-	tcase_add_test(tc, per_migration_keeps_earlier_ones);
-	tcase_add_test(tc, mark_applied_and_pending);
-	tcase_add_test(tc, repair_rerecords_checksums);
-	tcase_add_test(tc, redo_in_one_transaction);
-	tcase_add_test(tc, redo_outside_a_transaction_runs_in_two_steps);
-	tcase_add_test(tc, migration_that_cannot_roll_back_records_its_progress);
-	tcase_add_test(tc, failed_progress_write_is_reported);
-	tcase_add_test(tc, settings_around_a_transaction_of_its_own);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("api", 30, tests));
 }

@@ -433,20 +433,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("cache");
-	TCase *tc = tcase_create("cache");
-	int status;
+	const TTest *const tests[] = {
+		remembers_checksum_and_flags, any_change_of_identity_misses,
+		rewritten_with_same_size_and_mtime_misses,
+		unsettled_files_are_not_stored,
+		damaged_cache_is_ignored_and_rewritten,
+		files_gone_are_forgotten, old_cache_files_are_pruned,
+		unwritable_cache_dir_is_quiet, load_status_matches_a_full_load,
+		NULL
+	};
 
-	tcase_add_test(tc, remembers_checksum_and_flags);
-	tcase_add_test(tc, any_change_of_identity_misses);
-	tcase_add_test(tc, rewritten_with_same_size_and_mtime_misses);
-	tcase_add_test(tc, unsettled_files_are_not_stored);
-	tcase_add_test(tc, damaged_cache_is_ignored_and_rewritten);
-	tcase_add_test(tc, files_gone_are_forgotten);
-	tcase_add_test(tc, old_cache_files_are_pruned);
-	tcase_add_test(tc, unwritable_cache_dir_is_quiet);
-	tcase_add_test(tc, load_status_matches_a_full_load);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("cache", 0, tests));
 }

@@ -174,18 +174,12 @@ END_TEST
 /* Run the suite; non-zero exit when a test failed. */
 int main(void)
 {
-	Suite *s = suite_create("checksum");
-	TCase *tc = tcase_create("checksum");
-	int status;
+	const TTest *const tests[] = {
+		known_vectors, crlf_reads_as_lf, lone_cr_is_content,
+		pair_is_up_then_down, long_text_with_many_lines,
+		file_and_its_crlf_copy_have_one_checksum,
+		pair_files_checksum_both, NULL
+	};
 
-	tcase_add_test(tc, known_vectors);
-	tcase_add_test(tc, crlf_reads_as_lf);
-	tcase_add_test(tc, lone_cr_is_content);
-	tcase_add_test(tc, pair_is_up_then_down);
-	tcase_add_test(tc, long_text_with_many_lines);
-	tcase_add_test(tc, file_and_its_crlf_copy_have_one_checksum);
-	tcase_add_test(tc, pair_files_checksum_both);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("checksum", 0, tests));
 }

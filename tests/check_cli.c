@@ -1481,37 +1481,22 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("cli");
-	TCase *tc = tcase_create("cli");
-	int status;
+	const TTest *const tests[] = {
+		help_and_version_exit_0, usage_errors_exit_2, seed_workflow,
+		status_json_is_valid_json, options_after_command_and_prefixes,
+		failing_migration_exit_1_names_file_and_line,
+		failed_part_way_is_shown_and_guarded,
+		bad_file_exit_3_nothing_applied,
+		control_characters_are_escaped, dry_run_changes_nothing,
+		step_and_to, reset_needs_force_without_a_terminal,
+		reset_prompt_on_a_terminal,
+		colors_only_on_a_terminal_without_no_color,
+		password_never_printed, driver_and_connection_errors,
+		database_url_precedence, down_refusal_says_why_per_migration,
+		notices_have_one_prefix, drift_is_shown_and_validate_fails,
+		status_cache_sees_a_file_changed_in_place, quiet_and_verbose,
+		big_directory_runs, sigint_exits_130, sigterm_exits_143, NULL
+	};
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, help_and_version_exit_0);
-	tcase_add_test(tc, usage_errors_exit_2);
-	tcase_add_test(tc, seed_workflow);
-	tcase_add_test(tc, status_json_is_valid_json);
-	tcase_add_test(tc, options_after_command_and_prefixes);
-	tcase_add_test(tc, failing_migration_exit_1_names_file_and_line);
-	tcase_add_test(tc, failed_part_way_is_shown_and_guarded);
-	tcase_add_test(tc, bad_file_exit_3_nothing_applied);
-	tcase_add_test(tc, control_characters_are_escaped);
-	tcase_add_test(tc, dry_run_changes_nothing);
-	tcase_add_test(tc, step_and_to);
-	tcase_add_test(tc, reset_needs_force_without_a_terminal);
-	tcase_add_test(tc, reset_prompt_on_a_terminal);
-	tcase_add_test(tc, colors_only_on_a_terminal_without_no_color);
-	tcase_add_test(tc, password_never_printed);
-	tcase_add_test(tc, driver_and_connection_errors);
-	tcase_add_test(tc, database_url_precedence);
-	tcase_add_test(tc, down_refusal_says_why_per_migration);
-	tcase_add_test(tc, notices_have_one_prefix);
-	tcase_add_test(tc, drift_is_shown_and_validate_fails);
-	tcase_add_test(tc, status_cache_sees_a_file_changed_in_place);
-	tcase_add_test(tc, quiet_and_verbose);
-	tcase_add_test(tc, big_directory_runs);
-	tcase_add_test(tc, sigint_exits_130);
-	tcase_add_test(tc, sigterm_exits_143);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("cli", 60, tests));
 }

@@ -651,32 +651,21 @@ END_TEST
 
 int main(void)
 {
+	const TTest *const config[] = {
+		key_names, values_are_validated, bad_value_keeps_the_old_one,
+		defaults, timeouts_are_numbers, durations_and_retries,
+		dir_falls_back_to_db_migrations, driver_from_key_then_url,
+		precedence_caller_env_dotenv_default, every_variable_is_read,
+		dotenv_never_reaches_the_environment, errors_name_the_source,
+		empty_variables_count_as_unset, later_dotenv_line_wins,
+		weaker_url_does_not_hide_stronger_parts,
+		missing_dotenv_is_fine_and_bad_dotenv_is_not,
+		schema_qualifies_the_table, url_driver_names,
+		url_passwords_are_masked, fuzz_found_password_leaks, NULL
+	};
 	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("config");
-	int status;
 
-	tcase_add_checked_fixture(tc, clean_env, NULL);
-	tcase_add_test(tc, key_names);
-	tcase_add_test(tc, values_are_validated);
-	tcase_add_test(tc, bad_value_keeps_the_old_one);
-	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, timeouts_are_numbers);
-	tcase_add_test(tc, durations_and_retries);
-	tcase_add_test(tc, dir_falls_back_to_db_migrations);
-	tcase_add_test(tc, driver_from_key_then_url);
-	tcase_add_test(tc, precedence_caller_env_dotenv_default);
-	tcase_add_test(tc, every_variable_is_read);
-	tcase_add_test(tc, dotenv_never_reaches_the_environment);
-	tcase_add_test(tc, errors_name_the_source);
-	tcase_add_test(tc, empty_variables_count_as_unset);
-	tcase_add_test(tc, later_dotenv_line_wins);
-	tcase_add_test(tc, weaker_url_does_not_hide_stronger_parts);
-	tcase_add_test(tc, missing_dotenv_is_fine_and_bad_dotenv_is_not);
-	tcase_add_test(tc, schema_qualifies_the_table);
-	tcase_add_test(tc, url_driver_names);
-	tcase_add_test(tc, url_passwords_are_masked);
-	tcase_add_test(tc, fuzz_found_password_leaks);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	tcase_add_checked_fixture(tu_tcase(s, "config", 0, config), clean_env,
+				  NULL);
+	return tu_run_suite(s);
 }

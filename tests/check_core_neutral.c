@@ -271,12 +271,10 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("core_neutral");
-	TCase *tc = tcase_create("core_neutral");
+	const TTest *const tests[] = {
+		the_rules_catch_a_backend, the_library_names_no_backend,
+		the_cli_tests_no_backend, NULL
+	};
 
-	tcase_add_test(tc, the_rules_catch_a_backend);
-	tcase_add_test(tc, the_library_names_no_backend);
-	tcase_add_test(tc, the_cli_tests_no_backend);
-	suite_add_tcase(s, tc);
-	return tu_run_suite(s);
+	return tu_run_suite(tu_suite("core_neutral", 0, tests));
 }

@@ -215,17 +215,11 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("create");
-	TCase *tc = tcase_create("create");
-	int status;
+	const TTest *const tests[] = {
+		snake_case, next_id, next_id_runs_out,
+		writes_new_file_and_parents, never_overwrites,
+		bad_names_and_dirs, NULL
+	};
 
-	tcase_add_test(tc, snake_case);
-	tcase_add_test(tc, next_id);
-	tcase_add_test(tc, next_id_runs_out);
-	tcase_add_test(tc, writes_new_file_and_parents);
-	tcase_add_test(tc, never_overwrites);
-	tcase_add_test(tc, bad_names_and_dirs);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("create", 0, tests));
 }

@@ -895,46 +895,33 @@ END_TEST
 /* Run the suite; non-zero exit when a test failed. */
 int main(void)
 {
+	const TTest *const discover[] = {
+		order_is_numeric, three_formats_in_one_directory,
+		same_number_with_zero_padding_is_a_duplicate,
+		same_migration_in_two_formats_is_a_duplicate,
+		pair_halves_must_match, down_without_up_is_an_error,
+		up_alone_cannot_roll_back, other_files_are_ignored,
+		malformed_name_is_an_error_not_skipped,
+		every_problem_is_listed, peer_names_in_one_directory,
+		peer_name_problems, long_problem_lists_are_cut,
+		directory_named_like_a_migration, symlinks,
+		fifo_is_refused_without_blocking, missing_directory,
+		unreadable_directory, trailing_slash_and_empty_directory,
+		find_by_number, NULL
+	};
+	const TTest *const load[] = {
+		load_refuses_nul_byte,
+		load_refuses_invalid_utf8_with_line_and_column,
+		load_refuses_invalid_utf8_in_down_file,
+		load_refuses_empty_file, load_reports_unreadable_file,
+		load_reports_file_gone_since_discovery, check_text_is_strict,
+		file_helpers, reading_a_big_file,
+		load_refuses_file_over_the_size_limit, NULL
+	};
 	Suite *s = suite_create("discover");
-	TCase *tc = tcase_create("discover");
-	TCase *tl = tcase_create("load");
-	int status;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, order_is_numeric);
-	tcase_add_test(tc, three_formats_in_one_directory);
-	tcase_add_test(tc, same_number_with_zero_padding_is_a_duplicate);
-	tcase_add_test(tc, same_migration_in_two_formats_is_a_duplicate);
-	tcase_add_test(tc, pair_halves_must_match);
-	tcase_add_test(tc, down_without_up_is_an_error);
-	tcase_add_test(tc, up_alone_cannot_roll_back);
-	tcase_add_test(tc, other_files_are_ignored);
-	tcase_add_test(tc, malformed_name_is_an_error_not_skipped);
-	tcase_add_test(tc, every_problem_is_listed);
-	tcase_add_test(tc, peer_names_in_one_directory);
-	tcase_add_test(tc, peer_name_problems);
-	tcase_add_test(tc, long_problem_lists_are_cut);
-	tcase_add_test(tc, directory_named_like_a_migration);
-	tcase_add_test(tc, symlinks);
-	tcase_add_test(tc, fifo_is_refused_without_blocking);
-	tcase_add_test(tc, missing_directory);
-	tcase_add_test(tc, unreadable_directory);
-	tcase_add_test(tc, trailing_slash_and_empty_directory);
-	tcase_add_test(tc, find_by_number);
-	suite_add_tcase(s, tc);
-
-	tcase_add_checked_fixture(tl, setup, teardown);
-	tcase_add_test(tl, load_refuses_nul_byte);
-	tcase_add_test(tl, load_refuses_invalid_utf8_with_line_and_column);
-	tcase_add_test(tl, load_refuses_invalid_utf8_in_down_file);
-	tcase_add_test(tl, load_refuses_empty_file);
-	tcase_add_test(tl, load_reports_unreadable_file);
-	tcase_add_test(tl, load_reports_file_gone_since_discovery);
-	tcase_add_test(tl, check_text_is_strict);
-	tcase_add_test(tl, file_helpers);
-	tcase_add_test(tl, reading_a_big_file);
-	tcase_add_test(tl, load_refuses_file_over_the_size_limit);
-	suite_add_tcase(s, tl);
-	status = tu_run_suite(s);
-	return status;
+	tcase_add_checked_fixture(tu_tcase(s, "discover", 0, discover), setup,
+				  teardown);
+	tcase_add_checked_fixture(tu_tcase(s, "load", 0, load), setup, teardown);
+	return tu_run_suite(s);
 }

@@ -247,19 +247,12 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dotenv");
-	TCase *tc = tcase_create("dotenv");
-	int status;
+	const TTest *const tests[] = {
+		syntax_users_write, crlf_and_bom, garbage_names_its_line,
+		callback_stops_parse, missing_file_is_fine,
+		directory_is_an_error, file_values_and_bad_line,
+		callback_error_is_returned, NULL
+	};
 
-	tcase_add_test(tc, syntax_users_write);
-	tcase_add_test(tc, crlf_and_bom);
-	tcase_add_test(tc, garbage_names_its_line);
-	tcase_add_test(tc, callback_stops_parse);
-	tcase_add_test(tc, missing_file_is_fine);
-	tcase_add_test(tc, directory_is_an_error);
-	tcase_add_test(tc, file_values_and_bad_line);
-	tcase_add_test(tc, callback_error_is_returned);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("dotenv", 0, tests));
 }

@@ -870,34 +870,23 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("driver");
-	TCase *tc = tcase_create("driver");
-	int status;
-
-	tcase_add_test(tc, invalid_names);
-	tcase_add_test(tc, unknown_driver_lists_where_it_looked);
-	tcase_add_test(tc, refuses_a_newer_abi);
-	tcase_add_test(tc, refuses_a_file_without_entry);
-	tcase_add_test(tc, refuses_a_truncated_vtable);
-	tcase_add_test(tc, refuses_a_misnamed_driver);
-	tcase_add_test(tc, refuses_an_unloadable_file);
-	tcase_add_test(tc, mock_loads_and_connects);
-	tcase_add_test(tc, symlinks_are_refused);
-	tcase_add_test(tc, first_directory_wins);
-	tcase_add_test(tc, never_the_current_directory);
-	tcase_add_test(tc, vtable_checks_in_order);
-	tcase_add_test(tc, refuses_drivers_before_abi4);
-	tcase_add_test(tc, capabilities_need_their_operations);
-	tcase_add_test(tc, refuses_an_abi3_driver);
-	tcase_add_test(tc, schemes_name_their_driver);
+	const TTest *const tests[] = {
+		invalid_names, unknown_driver_lists_where_it_looked,
+		refuses_a_newer_abi, refuses_a_file_without_entry,
+		refuses_a_truncated_vtable, refuses_a_misnamed_driver,
+		refuses_an_unloadable_file, mock_loads_and_connects,
+		symlinks_are_refused, first_directory_wins,
+		never_the_current_directory, vtable_checks_in_order,
+		refuses_drivers_before_abi4,
+		capabilities_need_their_operations, refuses_an_abi3_driver,
+		schemes_name_their_driver,
 #ifdef HAVE_POSTGRES_DRIVER
-	tcase_add_test(tc, postgresql_is_the_postgres_driver);
+		postgresql_is_the_postgres_driver,
 #endif
-	tcase_add_test(tc, open_reports_errors);
-	tcase_add_test(tc, optional_operations);
-	tcase_add_test(tc, list_reports_every_candidate);
-	tcase_add_test(tc, list_shows_the_build_tree_drivers);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+		open_reports_errors, optional_operations,
+		list_reports_every_candidate,
+		list_shows_the_build_tree_drivers, NULL
+	};
+
+	return tu_run_suite(tu_suite("driver", 0, tests));
 }

@@ -269,14 +269,13 @@ END_TEST
 /* The suite. */
 static Suite *import_suite(void)
 {
+	const TTest *const import[] = {
+		goose_rules, golang_migrate_rules, flyway_rules,
+		nothing_to_import_from, NULL
+	};
 	Suite *s = suite_create("import over the mock");
-	TCase *tc = tcase_create("import");
 
-	tcase_add_test(tc, goose_rules);
-	tcase_add_test(tc, golang_migrate_rules);
-	tcase_add_test(tc, flyway_rules);
-	tcase_add_test(tc, nothing_to_import_from);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "import", 0, import);
 	return s;
 }
 

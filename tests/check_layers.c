@@ -261,12 +261,12 @@ END_TEST
 
 int main(void)
 {
+	const TTest *const core[] = {
+		the_rules_catch_an_upward_include,
+		includes_run_down_the_layers, no_header_reaches_itself, NULL
+	};
 	Suite *s = suite_create("layers");
-	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, the_rules_catch_an_upward_include);
-	tcase_add_test(tc, includes_run_down_the_layers);
-	tcase_add_test(tc, no_header_reaches_itself);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "core", 0, core);
 	return tu_run_suite(s);
 }

@@ -1122,34 +1122,27 @@ END_TEST
 
 int main(void)
 {
+	const TTest *const tests[] = {
+		missing_down_fires_and_is_silenced, pairs_and_down_sections_count,
+		ids_limit_the_migrations, bad_files_are_errors_with_a_location,
+		cli_exit_codes, cli_json_is_every_finding,
+		cli_sarif_is_every_finding, cli_format_errors,
+#ifdef CHECK_LINT_POSTGRES
+		tables_created_in_the_migration_are_new,
+		lock_timeout_once_per_migration, lock_timeout_from_the_runner,
+		directives_apply_to_one_statement, locations_in_sql_and_ts,
+		concurrently_alone_is_fine, citus_rules_need_citus_tables,
+		cli_postgres_by_default, cli_sql_lock_timeout_option,
+		cli_json_and_sarif_postgres_rules,
+#endif
+		NULL
+	};
 	Suite *s = suite_create("lint");
-	TCase *tc = tcase_create("lint");
-	int status;
+	TCase *tc = tu_tcase(s, "lint", 60, tests);
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, missing_down_fires_and_is_silenced);
-	tcase_add_test(tc, pairs_and_down_sections_count);
-	tcase_add_test(tc, ids_limit_the_migrations);
-	tcase_add_test(tc, bad_files_are_errors_with_a_location);
-	tcase_add_test(tc, cli_exit_codes);
-	tcase_add_test(tc, cli_json_is_every_finding);
-	tcase_add_test(tc, cli_sarif_is_every_finding);
-	tcase_add_test(tc, cli_format_errors);
 #ifdef CHECK_LINT_POSTGRES
 	tcase_add_loop_test(tc, each_rule_fires_and_its_directive_silences_it, 0,
 			    (int)(sizeof samples / sizeof samples[0]));
-	tcase_add_test(tc, tables_created_in_the_migration_are_new);
-	tcase_add_test(tc, lock_timeout_once_per_migration);
-	tcase_add_test(tc, lock_timeout_from_the_runner);
-	tcase_add_test(tc, directives_apply_to_one_statement);
-	tcase_add_test(tc, locations_in_sql_and_ts);
-	tcase_add_test(tc, concurrently_alone_is_fine);
-	tcase_add_test(tc, citus_rules_need_citus_tables);
-	tcase_add_test(tc, cli_postgres_by_default);
-	tcase_add_test(tc, cli_sql_lock_timeout_option);
-	tcase_add_test(tc, cli_json_and_sarif_postgres_rules);
 #endif
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(s);
 }

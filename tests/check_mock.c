@@ -1307,37 +1307,22 @@ static const struct dbmigrate_driver *load_mock(void)
 
 int main(void)
 {
-	Suite *s = suite_create("mock");
-	TCase *tc = tcase_create("mock");
-	int status;
+	const TTest *const tests[] = {
+		identity_and_caps, in_memory_lives_for_one_connection,
+		file_state_persists_across_connections,
+		relative_path_and_no_temp_files_left, rollback_leaves_no_trace,
+		close_rolls_back_an_open_transaction, catalogue_errors,
+		failing_statement_index_and_autocommit, aborted_transaction,
+		caller_bugs_are_errors, refused_inside_a_transaction,
+		classify_statements, fail_parameter, bad_urls_are_refused,
+		lock_held_parameter, log_parameter, sleep_parameter_and_cancel,
+		two_connections_in_one_process_exclude,
+		lock_names_the_holding_process, corrupt_state_file_is_refused,
+		tracking_rows, executed_at_defaults_to_now_utc,
+		down_sql_is_kept_and_old_rows_load,
+		configure_limits_sleep_and_retries_busy, NULL
+	};
 
 	vt = load_mock();
-	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, identity_and_caps);
-	tcase_add_test(tc, in_memory_lives_for_one_connection);
-	tcase_add_test(tc, file_state_persists_across_connections);
-	tcase_add_test(tc, relative_path_and_no_temp_files_left);
-	tcase_add_test(tc, rollback_leaves_no_trace);
-	tcase_add_test(tc, close_rolls_back_an_open_transaction);
-	tcase_add_test(tc, catalogue_errors);
-	tcase_add_test(tc, failing_statement_index_and_autocommit);
-	tcase_add_test(tc, aborted_transaction);
-	tcase_add_test(tc, caller_bugs_are_errors);
-	tcase_add_test(tc, refused_inside_a_transaction);
-	tcase_add_test(tc, classify_statements);
-	tcase_add_test(tc, fail_parameter);
-	tcase_add_test(tc, bad_urls_are_refused);
-	tcase_add_test(tc, lock_held_parameter);
-	tcase_add_test(tc, log_parameter);
-	tcase_add_test(tc, sleep_parameter_and_cancel);
-	tcase_add_test(tc, two_connections_in_one_process_exclude);
-	tcase_add_test(tc, lock_names_the_holding_process);
-	tcase_add_test(tc, corrupt_state_file_is_refused);
-	tcase_add_test(tc, tracking_rows);
-	tcase_add_test(tc, executed_at_defaults_to_now_utc);
-	tcase_add_test(tc, down_sql_is_kept_and_old_rows_load);
-	tcase_add_test(tc, configure_limits_sleep_and_retries_busy);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("mock", 20, tests));
 }

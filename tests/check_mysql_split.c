@@ -241,18 +241,14 @@ END_TEST
 
 static Suite *split_suite(void)
 {
+	const TTest *const dialect[] = {
+		plain_statements, quotes_and_escapes, comments,
+		executable_comments, delimiter_lines, stored_program_bodies,
+		unterminated, classification, NULL
+	};
 	Suite *s = suite_create("mysql_split");
-	TCase *tc = tcase_create("dialect");
 
-	tcase_add_test(tc, plain_statements);
-	tcase_add_test(tc, quotes_and_escapes);
-	tcase_add_test(tc, comments);
-	tcase_add_test(tc, executable_comments);
-	tcase_add_test(tc, delimiter_lines);
-	tcase_add_test(tc, stored_program_bodies);
-	tcase_add_test(tc, unterminated);
-	tcase_add_test(tc, classification);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "dialect", 0, dialect);
 	return s;
 }
 

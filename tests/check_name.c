@@ -276,20 +276,13 @@ END_TEST
 /* Run the suite; non-zero exit when a test failed. */
 int main(void)
 {
-	Suite *s = suite_create("name");
-	TCase *tc = tcase_create("name");
-	int status;
+	const TTest *const tests[] = {
+		good_names, malformed_names_say_what_a_valid_name_is,
+		specific_reasons, long_names_are_refused_in_every_format,
+		ids_are_at_most_18_digits, other_files_are_ignored,
+		versions_compare_part_by_part, numbers_order_numerically,
+		parse_id, NULL
+	};
 
-	tcase_add_test(tc, good_names);
-	tcase_add_test(tc, malformed_names_say_what_a_valid_name_is);
-	tcase_add_test(tc, specific_reasons);
-	tcase_add_test(tc, long_names_are_refused_in_every_format);
-	tcase_add_test(tc, ids_are_at_most_18_digits);
-	tcase_add_test(tc, other_files_are_ignored);
-	tcase_add_test(tc, versions_compare_part_by_part);
-	tcase_add_test(tc, numbers_order_numerically);
-	tcase_add_test(tc, parse_id);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("name", 0, tests));
 }

@@ -703,44 +703,28 @@ END_TEST
 /* Run the suite; non-zero exit when a test failed. */
 int main(void)
 {
+	const TTest *const sql[] = {
+		sql_up_and_down, sql_comments_before_up_and_no_down,
+		sql_transaction_option, sql_markers_tolerate_white_space,
+		sql_crlf, sql_byte_order_mark,
+		sql_empty_or_missing_down_cannot_roll_back, sql_no_up_marker,
+		sql_before_up_marker, sql_duplicate_and_misordered_markers,
+		sql_bad_options, sql_empty_up_section,
+		sql_pair_bodies_are_whole_files, NULL
+	};
+	const TTest *const js[] = {
+		js_seed_migrations_read_exactly, js_seed_migrations_from_disk,
+		js_quoted_strings_and_semicolons, js_escapes_are_decoded,
+		js_crlf_in_template_reads_as_lf, js_bad_escapes,
+		js_interpolation_is_refused_at_its_place,
+		js_non_literal_values, js_annotations_and_transaction,
+		js_missing_or_empty_up, js_duplicates,
+		js_unterminated_literals, js_other_code_is_skipped,
+		js_deep_nesting_is_refused, js_through_migration_load, NULL
+	};
 	Suite *s = suite_create("parse");
-	TCase *ts = tcase_create("sql");
-	TCase *tj = tcase_create("js");
-	int status;
 
-	tcase_add_checked_fixture(ts, NULL, teardown);
-	tcase_add_test(ts, sql_up_and_down);
-	tcase_add_test(ts, sql_comments_before_up_and_no_down);
-	tcase_add_test(ts, sql_transaction_option);
-	tcase_add_test(ts, sql_markers_tolerate_white_space);
-	tcase_add_test(ts, sql_crlf);
-	tcase_add_test(ts, sql_byte_order_mark);
-	tcase_add_test(ts, sql_empty_or_missing_down_cannot_roll_back);
-	tcase_add_test(ts, sql_no_up_marker);
-	tcase_add_test(ts, sql_before_up_marker);
-	tcase_add_test(ts, sql_duplicate_and_misordered_markers);
-	tcase_add_test(ts, sql_bad_options);
-	tcase_add_test(ts, sql_empty_up_section);
-	tcase_add_test(ts, sql_pair_bodies_are_whole_files);
-	suite_add_tcase(s, ts);
-
-	tcase_add_checked_fixture(tj, NULL, teardown);
-	tcase_add_test(tj, js_seed_migrations_read_exactly);
-	tcase_add_test(tj, js_seed_migrations_from_disk);
-	tcase_add_test(tj, js_quoted_strings_and_semicolons);
-	tcase_add_test(tj, js_escapes_are_decoded);
-	tcase_add_test(tj, js_crlf_in_template_reads_as_lf);
-	tcase_add_test(tj, js_bad_escapes);
-	tcase_add_test(tj, js_interpolation_is_refused_at_its_place);
-	tcase_add_test(tj, js_non_literal_values);
-	tcase_add_test(tj, js_annotations_and_transaction);
-	tcase_add_test(tj, js_missing_or_empty_up);
-	tcase_add_test(tj, js_duplicates);
-	tcase_add_test(tj, js_unterminated_literals);
-	tcase_add_test(tj, js_other_code_is_skipped);
-	tcase_add_test(tj, js_deep_nesting_is_refused);
-	tcase_add_test(tj, js_through_migration_load);
-	suite_add_tcase(s, tj);
-	status = tu_run_suite(s);
-	return status;
+	tcase_add_checked_fixture(tu_tcase(s, "sql", 0, sql), NULL, teardown);
+	tcase_add_checked_fixture(tu_tcase(s, "js", 0, js), NULL, teardown);
+	return tu_run_suite(s);
 }

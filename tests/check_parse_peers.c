@@ -250,18 +250,17 @@ END_TEST
 /* The suite. */
 static Suite *peers_suite(void)
 {
+	const TTest *const goose[] = {
+		goose_sections, goose_no_transaction,
+		goose_statement_blocks_go_whole, goose_refusals, NULL
+	};
+	const TTest *const flyway[] = {
+		flyway_files, flyway_checksums, NULL
+	};
 	Suite *s = suite_create("parse-goose, parse-flyway");
-	TCase *tc = tcase_create("goose");
 
-	tcase_add_test(tc, goose_sections);
-	tcase_add_test(tc, goose_no_transaction);
-	tcase_add_test(tc, goose_statement_blocks_go_whole);
-	tcase_add_test(tc, goose_refusals);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("flyway");
-	tcase_add_test(tc, flyway_files);
-	tcase_add_test(tc, flyway_checksums);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "goose", 0, goose);
+	tu_tcase(s, "flyway", 0, flyway);
 	return s;
 }
 

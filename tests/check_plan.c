@@ -291,19 +291,12 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("plan");
-	TCase *tc = tcase_create("plan");
-	int status;
+	const TTest *const tests[] = {
+		states_and_marks, seed_ids_match_by_number,
+		rows_without_checksum_are_not_modified,
+		duplicate_rows_are_an_error, up_selection, down_selection,
+		empty_everything, versions_and_repeatables, NULL
+	};
 
-	tcase_add_test(tc, states_and_marks);
-	tcase_add_test(tc, seed_ids_match_by_number);
-	tcase_add_test(tc, rows_without_checksum_are_not_modified);
-	tcase_add_test(tc, duplicate_rows_are_an_error);
-	tcase_add_test(tc, up_selection);
-	tcase_add_test(tc, down_selection);
-	tcase_add_test(tc, empty_everything);
-	tcase_add_test(tc, versions_and_repeatables);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("plan", 0, tests));
 }

@@ -399,25 +399,22 @@ END_TEST
 
 static Suite *targets_suite(void)
 {
-	Suite *s = suite_create("targets");
-	TCase *tc = tcase_create("file");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, file_mistakes_name_the_line);
-	tcase_add_test(tc, file_empty_or_missing);
-	tcase_add_test(tc, options_that_go_with_targets);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("run");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, mock_files_as_targets);
-	tcase_add_test(tc, schema_refused_without_schemas);
-	tcase_add_test(tc, bad_files_said_once);
-	tcase_add_test(tc, targets_from_stdin);
+	const TTest *const file[] = {
+		file_mistakes_name_the_line, file_empty_or_missing,
+		options_that_go_with_targets, NULL
+	};
+	const TTest *const run[] = {
+		mock_files_as_targets, schema_refused_without_schemas,
+		bad_files_said_once, targets_from_stdin,
 #ifdef CHECK_TARGETS_SQLITE
-	tcase_add_test(tc, sqlite_files_one_broken);
-	tcase_add_test(tc, sqlite_unreachable_target);
+		sqlite_files_one_broken, sqlite_unreachable_target,
 #endif
-	suite_add_tcase(s, tc);
+		NULL
+	};
+	Suite *s = suite_create("targets");
+
+	tu_tcase(s, "file", 120, file);
+	tu_tcase(s, "run", 120, run);
 	return s;
 }
 

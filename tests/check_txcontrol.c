@@ -280,15 +280,10 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("txcontrol");
-	TCase *tc = tcase_create("txcontrol");
-	int status;
+	const TTest *const tests[] = {
+		classify, no_transaction_control, wrappers_are_unwrapped,
+		refusals, NULL
+	};
 
-	tcase_add_test(tc, classify);
-	tcase_add_test(tc, no_transaction_control);
-	tcase_add_test(tc, wrappers_are_unwrapped);
-	tcase_add_test(tc, refusals);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("txcontrol", 0, tests));
 }

@@ -533,6 +533,28 @@ int tu_run_suite(struct Suite *s)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+struct TCase *tu_tcase(struct Suite *s, const char *name, double timeout,
+		       const struct TTest *const tests[])
+{
+	TCase *tc = tcase_create(name);
+
+	if (timeout > 0)
+		tcase_set_timeout(tc, timeout);
+	for (size_t i = 0; tests[i] != NULL; i++)
+		tcase_add_test(tc, tests[i]);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+struct Suite *tu_suite(const char *name, double timeout,
+		       const struct TTest *const tests[])
+{
+	Suite *s = suite_create(name);
+
+	tu_tcase(s, name, timeout, tests);
+	return s;
+}
+
 dbmigrate_code tu_split_body(const struct migration *mig,
 			     const struct migration_body *b,
 			     struct split_result *out, dbmigrate_error *err)

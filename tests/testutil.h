@@ -181,6 +181,25 @@ dbmigrate_code tu_split_body(const struct migration *mig,
 struct Suite;
 int tu_run_suite(struct Suite *s);
 
+/*
+ * Suites from tables. tests is a NULL-terminated array of the names
+ * START_TEST defined (each a `const TTest *`), e.g.
+ *
+ *	const TTest *const tests[] = { first, second, NULL };
+ *	return tu_run_suite(tu_suite("name", 60, tests));
+ *
+ * tu_tcase() adds a test case named name to s holding tests, with a
+ * timeout of timeout seconds (0: Check's default, CK_DEFAULT_TIMEOUT),
+ * and returns it for fixtures or loop tests. tu_suite() is a new suite
+ * with one such case of its own name.
+ */
+struct TCase;
+struct TTest;
+struct TCase *tu_tcase(struct Suite *s, const char *name, double timeout,
+		       const struct TTest *const tests[]);
+struct Suite *tu_suite(const char *name, double timeout,
+		       const struct TTest *const tests[]);
+
 /* ---- for the test servers (pgserver.c, myserver.c, citus.c) ---- */
 
 #include <sys/types.h>
