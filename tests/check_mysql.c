@@ -23,6 +23,8 @@
 #define _GNU_SOURCE /* asprintf in test code */
 #include <check.h>
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -34,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "driver.h"
 #include "myserver.h"
 #include "testutil.h"
 
@@ -1129,6 +1132,94 @@ START_TEST(drivers_lists_mysql)
 }
 END_TEST
 
+/* The driver's configure() called as the core calls it: the last error
+   it reported, for cfg_host. */
+static dbmigrate_code cfg_code;
+static char cfg_message[256];
+
+static void cfg_error(void *ctx, const struct dbmigrate_driver_error *e)
+{
+	(void)ctx;
+	cfg_code = e->code;
+	snprintf(cfg_message, sizeof cfg_message, "%s", e->message);
+}
+
+static void cfg_log(void *ctx, enum dbmigrate_log_level level,
+		    const char *msg)
+{
+	(void)ctx, (void)level, (void)msg;
+}
+
+static int cfg_interrupted(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* The session's lock_wait_timeout after apply() sent the limits. */
+static char *cfg_lock_wait(const struct driver *d, const char *db,
+			   const char *table)
+{
+	char sql[128];
+	struct dbmigrate_stmt st;
+
+	snprintf(sql, sizeof sql, "CREATE TABLE %s AS SELECT "
+		 "@@SESSION.lock_wait_timeout AS v", table);
+	st.sql = sql;
+	st.len = strlen(sql);
+	ck_assert_msg(d->vt->apply(d->conn, "migrations", &st, 1, NULL, NULL) ==
+		      DBMIGRATE_OK, "apply: %s", cfg_message);
+	return myserver_queryf(db, "SELECT v FROM %s", table);
+}
+
+/* Negative and NaN limits are refused (usage error), and a host's older
+   struct, which ends before lock_retries, sets no limits at all. */
+START_TEST(configure_checks_the_limits)
+{
+	struct driver d = {0};
+	struct dbmigrate_host h = {.abi_version = DBMIGRATE_DRIVER_ABI_VERSION,
+				   .struct_size = sizeof h,
+				   .error = cfg_error,
+				   .log = cfg_log,
+				   .interrupted = cfg_interrupted};
+	dbmigrate_error e = {0};
+	char *url = myserver_new_database();
+	struct dbmigrate_params p = {.struct_size = sizeof p, .url = url};
+	struct dbmigrate_settings s = {.struct_size = sizeof s};
+	char *server = myserver_query(NULL, "SELECT @@GLOBAL.lock_wait_timeout");
+	char *v;
+
+	driver_host_services(&h);
+	ck_assert_int_eq(driver_load("mysql", &d, &e), DBMIGRATE_OK);
+	ck_assert_int_eq(driver_open(&d, &h, &p, &e), DBMIGRATE_OK);
+	s.lock_timeout = -1;
+	ck_assert_int_eq(d.vt->configure(d.conn, &s), DBMIGRATE_EUSAGE);
+	ck_assert_int_eq(cfg_code, DBMIGRATE_EUSAGE);
+	ck_assert_ptr_nonnull(strstr(cfg_message, "invalid limits"));
+	s.lock_timeout = 0;
+	s.statement_timeout = NAN;
+	ck_assert_int_eq(d.vt->configure(d.conn, &s), DBMIGRATE_EUSAGE);
+	/* A whole struct's limits are sent... */
+	s.statement_timeout = 0;
+	s.lock_timeout = 7;
+	ck_assert_int_eq(d.vt->configure(d.conn, &s), DBMIGRATE_OK);
+	v = cfg_lock_wait(&d, myserver_dbname(url), "whole");
+	ck_assert_str_eq(v, "7");
+	free(v);
+	/* ...an older one's are not: the server's own again. */
+	s.struct_size = offsetof(struct dbmigrate_settings, lock_retries);
+	s.lock_timeout = 9;
+	ck_assert_int_eq(d.vt->configure(d.conn, &s), DBMIGRATE_OK);
+	v = cfg_lock_wait(&d, myserver_dbname(url), "older");
+	ck_assert_str_eq(v, server);
+	free(v);
+	driver_close(&d);
+	free(d.path);
+	free(server);
+	free(url);
+}
+END_TEST
+
 static Suite *mysql_suite(void)
 {
 	Suite *s = suite_create("mysql");
@@ -1170,6 +1261,7 @@ static Suite *mysql_suite(void)
 	tcase_add_test(more, import_dbmate);
 	tcase_add_test(more, import_flyway);
 	tcase_add_test(more, peer_table_as_tracking_table_is_refused);
+	tcase_add_test(more, configure_checks_the_limits);
 	suite_add_tcase(s, more);
 	return s;
 }

@@ -124,6 +124,22 @@ dbmigrate_code drvkit_error(const struct dbmigrate_host *host,
 	return code;
 }
 
+dbmigrate_code drvkit_nomem(const struct dbmigrate_host *host)
+{
+	return drvkit_error(host, DBMIGRATE_ENOMEM, NULL, NULL,
+			    "out of memory");
+}
+
+void drvkit_log(const struct dbmigrate_host *host,
+		enum dbmigrate_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	drvkit_vlog(host, level, fmt, ap);
+	va_end(ap);
+}
+
 void drvkit_vlog(const struct dbmigrate_host *host,
 		 enum dbmigrate_log_level level, const char *fmt, va_list ap)
 {

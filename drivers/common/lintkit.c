@@ -79,3 +79,31 @@ void lintkit_report(struct lintkit *l, enum dbmigrate_lint_kind kind,
 	lintkit_vemit(l, &r, i, fmt, ap);
 	va_end(ap);
 }
+
+void lintkit_rename(struct lintkit *l, const char *table, size_t i,
+		    size_t end,
+		    int (*name)(const struct lintkit *l, size_t i,
+				struct lintkit_name *nm),
+		    const char *table_hint, const char *column_hint)
+{
+	struct lintkit_name col;
+	size_t k = i + 1;
+
+	if (lintkit_is(l, k, "TO")) {
+		lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+			       DBMIGRATE_LINT_EXISTING_TABLE, table_hint,
+			       "renaming table %s breaks the running code that "
+			       "still uses the old name",
+			       table);
+		return;
+	}
+	if (lintkit_is(l, k, "COLUMN"))
+		k++;
+	if (k >= end || !name(l, k, &col))
+		return;
+	lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
+		       DBMIGRATE_LINT_EXISTING_TABLE, column_hint,
+		       "renaming column %s.%s breaks the running code that "
+		       "still uses the old name",
+		       table, col.s);
+}

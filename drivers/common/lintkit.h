@@ -58,6 +58,19 @@ int lintkit_name(const struct lintkit *l, size_t i,
 		 void (*copy)(const struct lintkit *l, size_t i, char *out),
 		 struct lintkit_name *nm);
 
+/*
+ * The rule "rename", for ALTER TABLE t RENAME TO u | RENAME [COLUMN] a
+ * TO b with RENAME at word i and the action's words ending at end: a
+ * warning on the existing table, with table_hint for a table's rename
+ * and column_hint for a column's, whose name name() reads as the
+ * dialect does (nothing when it reads none).
+ */
+void lintkit_rename(struct lintkit *l, const char *table, size_t i,
+		    size_t end,
+		    int (*name)(const struct lintkit *l, size_t i,
+				struct lintkit_name *nm),
+		    const char *table_hint, const char *column_hint);
+
 /* Report r, pointing at word i, its message made from fmt (NULL: r's
    own); nothing once fn asked to stop. */
 void lintkit_emit(struct lintkit *l, struct dbmigrate_lint_report *r,

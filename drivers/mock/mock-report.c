@@ -148,13 +148,3 @@ dbmigrate_code mock_nomem(dbmigrate_conn *c)
 	return mock_report(c, DBMIGRATE_ENOMEM, NULL, NULL, "out of memory");
 }
 
-/* Send a message to the host's log. */
-void mock_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-	      const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	drvkit_vlog(c->host, level, fmt, ap);
-	va_end(ap);
-}

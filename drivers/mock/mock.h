@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <dbmigrate/driver.h>
+#include "../common/drvkit.h"
 
 /* Shared between the driver's files, hidden from everyone else: the
    driver exports dbmigrate_driver_entry only, even when built without
@@ -156,9 +157,8 @@ dbmigrate_code mock_cancelled(dbmigrate_conn *c);
 /* Report the error apply() held back for a retry, if any; stop holding. */
 void mock_release_held(dbmigrate_conn *c);
 
-/* Send a message to the host's log. */
-void mock_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Send a message to the host's log (drvkit's). */
+#define mock_log(c, ...) drvkit_log((c)->host, __VA_ARGS__)
 
 /* mock-state.c: the emulated database. Functions returning int give
    -1 when out of memory, leaving the state as it was. */

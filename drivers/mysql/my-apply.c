@@ -23,13 +23,15 @@
 
 #define MY_ER_LOCK_WAIT_TIMEOUT 1205
 
-/* Keep the limits for the next apply(); see driver.h. */
+/* Keep the limits for the next apply(); see driver.h. A host's older,
+   shorter struct sets none; a negative or NaN timeout is refused. */
 dbmigrate_code my_apply_configure(dbmigrate_conn *c,
 				  const struct dbmigrate_settings *s)
 {
-	c->limits.lock_timeout = s->lock_timeout;
-	c->limits.statement_timeout = s->statement_timeout;
-	c->limits.lock_retries = s->lock_retries;
+	if (drvkit_settings(s, &c->limits) != 0)
+		return my_exec_error(c, DBMIGRATE_EUSAGE, NULL, NULL,
+				     "mysql: invalid limits (negative or not "
+				     "a number)");
 	c->limits_dirty = 1;
 	return DBMIGRATE_OK;
 }

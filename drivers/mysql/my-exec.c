@@ -203,36 +203,6 @@ dbmigrate_code my_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
 	return e.code;
 }
 
-/* Report an error the driver found; see my.h. */
-dbmigrate_code my_exec_error(dbmigrate_conn *c, dbmigrate_code code,
-			     const char *detail, const char *hint,
-			     const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	code = drvkit_verror(c->host, code, detail, hint, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-/* Report running out of memory. */
-dbmigrate_code my_exec_nomem(dbmigrate_conn *c)
-{
-	return my_exec_error(c, DBMIGRATE_ENOMEM, NULL, NULL, "out of memory");
-}
-
-/* Log through the host. */
-void my_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-		 const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	drvkit_vlog(c->host, level, fmt, ap);
-	va_end(ap);
-}
-
 /* Append a formatted string. */
 void my_text_printf(struct drvkit_text *t, const char *fmt, ...)
 {

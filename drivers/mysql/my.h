@@ -119,17 +119,11 @@ dbmigrate_code my_exec_fail(dbmigrate_conn *c, dbmigrate_code code,
    points at ("near 'x' at line 3"), or 0. For tests too. */
 unsigned my_exec_position(const char *msg, const char *stmt, size_t len);
 
-/* Report an error the driver itself found. Returns code. */
-dbmigrate_code my_exec_error(dbmigrate_conn *c, dbmigrate_code code,
-			     const char *detail, const char *hint,
-			     const char *fmt, ...) MY_PRINTF(5, 6);
-
-/* Report running out of memory. Returns DBMIGRATE_ENOMEM. */
-dbmigrate_code my_exec_nomem(dbmigrate_conn *c);
-
-/* Log a formatted message through host->log(). */
-void my_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-		 const char *fmt, ...) MY_PRINTF(3, 4);
+/* Report an error the driver itself found (returns code), running out
+   of memory (DBMIGRATE_ENOMEM), log a formatted message: drvkit's. */
+#define my_exec_error(c, ...) drvkit_error((c)->host, __VA_ARGS__)
+#define my_exec_nomem(c) drvkit_nomem((c)->host)
+#define my_exec_log(c, ...) drvkit_log((c)->host, __VA_ARGS__)
 
 /* Append a formatted string. */
 void my_text_printf(struct drvkit_text *t, const char *fmt, ...) MY_PRINTF(2, 3);

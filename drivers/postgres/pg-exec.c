@@ -353,36 +353,6 @@ dbmigrate_code pg_exec_fail_in(dbmigrate_conn *c, dbmigrate_code code,
 	return e.code;
 }
 
-/* Report an error with a formatted message. */
-dbmigrate_code pg_exec_error(dbmigrate_conn *c, dbmigrate_code code,
-			     const char *detail, const char *hint,
-			     const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	code = drvkit_verror(c->host, code, detail, hint, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-/* Report running out of memory. */
-dbmigrate_code pg_exec_nomem(dbmigrate_conn *c)
-{
-	return pg_exec_error(c, DBMIGRATE_ENOMEM, NULL, NULL, "out of memory");
-}
-
-/* Log a formatted message through the host. */
-void pg_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-		 const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	drvkit_vlog(c->host, level, fmt, ap);
-	va_end(ap);
-}
-
 /* Ask the server to cancel what runs on c; async-signal-safe. */
 void pg_exec_cancel(dbmigrate_conn *c)
 {

@@ -400,36 +400,16 @@ static void pg_lint_drop_column(struct lintkit *l, const char *table,
 static void pg_lint_rename(struct lintkit *l, const char *table, size_t i,
 			   size_t end)
 {
-	struct lintkit_name col;
-	size_t k = i + 1;
-
-	if (lintkit_is(l, k, "CONSTRAINT"))
+	if (lintkit_is(l, i + 1, "CONSTRAINT"))
 		return;
-	if (lintkit_is(l, k, "TO")) {
-		lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
-			       DBMIGRATE_LINT_EXISTING_TABLE,
-			       "Leave a view under the old name (CREATE VIEW "
-			       "old AS SELECT * FROM new) in the same "
-			       "migration and drop it once no running code "
-			       "uses the old name; or copy to a new table and "
-			       "move the code over first.",
-			       "renaming table %s breaks the running code that "
-			       "still uses the old name",
-			       table);
-		return;
-	}
-	if (lintkit_is(l, k, "COLUMN"))
-		k++;
-	if (k >= end || !pg_lint_name(l, k, &col))
-		return;
-	lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
-		       DBMIGRATE_LINT_EXISTING_TABLE,
+	lintkit_rename(l, table, i, end, pg_lint_name,
+		       "Leave a view under the old name (CREATE VIEW old AS "
+		       "SELECT * FROM new) in the same migration and drop it "
+		       "once no running code uses the old name; or copy to a "
+		       "new table and move the code over first.",
 		       "Add the new column, write to both and fill it in "
 		       "batches, move reads over, then drop the old column in "
-		       "a later migration.",
-		       "renaming column %s.%s breaks the running code that "
-		       "still uses the old name",
-		       table, col.s);
+		       "a later migration.");
 }
 
 /* ALTER TABLE [IF EXISTS] [ONLY] t [*] action [, action ...] */

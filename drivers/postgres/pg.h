@@ -104,17 +104,11 @@ dbmigrate_code pg_exec_fail_in(dbmigrate_conn *c, dbmigrate_code code,
 			       unsigned skip, const char *what);
 
 
-/* Report an error the driver itself found. Returns code. */
-dbmigrate_code pg_exec_error(dbmigrate_conn *c, dbmigrate_code code,
-			     const char *detail, const char *hint,
-			     const char *fmt, ...) PG_PRINTF(5, 6);
-
-/* Report running out of memory. Returns DBMIGRATE_ENOMEM. */
-dbmigrate_code pg_exec_nomem(dbmigrate_conn *c);
-
-/* Log a formatted message through host->log(). */
-void pg_exec_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-		 const char *fmt, ...) PG_PRINTF(3, 4);
+/* Report an error the driver itself found (returns code), running out
+   of memory (DBMIGRATE_ENOMEM), log a formatted message: drvkit's. */
+#define pg_exec_error(c, ...) drvkit_error((c)->host, __VA_ARGS__)
+#define pg_exec_nomem(c) drvkit_nomem((c)->host)
+#define pg_exec_log(c, ...) drvkit_log((c)->host, __VA_ARGS__)
 
 /* Send a cancel request for what c runs now; async-signal-safe. */
 void pg_exec_cancel(dbmigrate_conn *c);

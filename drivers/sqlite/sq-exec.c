@@ -154,34 +154,6 @@ static dbmigrate_code sq_report(const struct dbmigrate_host *host,
 	return e->code;
 }
 
-dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
-			const char *detail, const char *hint, const char *fmt,
-			...)
-{
-	va_list ap;
-	dbmigrate_code rc;
-
-	va_start(ap, fmt);
-	rc = drvkit_verror(c->host, code, detail, hint, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-dbmigrate_code sq_nomem(dbmigrate_conn *c)
-{
-	return sq_error(c, DBMIGRATE_ENOMEM, NULL, NULL, "out of memory");
-}
-
-void sq_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-	    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	drvkit_vlog(c->host, level, fmt, ap);
-	va_end(ap);
-}
-
 /* The 1-based character position of byte offset off in sql (UTF-8). */
 static unsigned sq_exec_position(const char *sql, size_t off)
 {

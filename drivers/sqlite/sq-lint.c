@@ -221,32 +221,13 @@ static void sq_lint_drop_column(struct lintkit *l, const char *table,
 static void sq_lint_rename(struct lintkit *l, const char *table, size_t i,
 			   size_t end)
 {
-	struct lintkit_name col;
-	size_t k = i + 1;
-
-	if (lintkit_is(l, k, "TO")) {
-		lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
-			       DBMIGRATE_LINT_EXISTING_TABLE,
-			       "Leave a view under the old name (CREATE VIEW "
-			       "old AS SELECT * FROM new) and drop it once no "
-			       "running code uses the old name.",
-			       "renaming table %s breaks the running code that "
-			       "still uses the old name",
-			       table);
-		return;
-	}
-	if (lintkit_is(l, k, "COLUMN"))
-		k++;
-	if (k >= end || !sq_lint_name(l, k, &col))
-		return;
-	lintkit_report(l, DBMIGRATE_LINT_WARNING, "rename", i, table,
-		       DBMIGRATE_LINT_EXISTING_TABLE,
+	lintkit_rename(l, table, i, end, sq_lint_name,
+		       "Leave a view under the old name (CREATE VIEW old AS "
+		       "SELECT * FROM new) and drop it once no running code "
+		       "uses the old name.",
 		       "Add the new column, write to both and fill it, move "
 		       "reads over, then drop the old column in a later "
-		       "migration.",
-		       "renaming column %s.%s breaks the running code that "
-		       "still uses the old name",
-		       table, col.s);
+		       "migration.");
 }
 
 /* ALTER TABLE t action: SQLite has RENAME TO, RENAME [COLUMN], ADD

@@ -67,17 +67,11 @@ void sq_close(dbmigrate_conn *c);
 
 /* sq-exec.c: running statements and reporting errors. */
 
-/* Report an error the driver itself found. Returns code. */
-dbmigrate_code sq_error(dbmigrate_conn *c, dbmigrate_code code,
-			const char *detail, const char *hint, const char *fmt,
-			...) SQ_PRINTF(5, 6);
-
-/* Report running out of memory. Returns DBMIGRATE_ENOMEM. */
-dbmigrate_code sq_nomem(dbmigrate_conn *c);
-
-/* Log a formatted message through host->log(). */
-void sq_log(dbmigrate_conn *c, enum dbmigrate_log_level level,
-	    const char *fmt, ...) SQ_PRINTF(3, 4);
+/* Report an error the driver itself found (returns code), running out
+   of memory (DBMIGRATE_ENOMEM), log a formatted message: drvkit's. */
+#define sq_error(c, ...) drvkit_error((c)->host, __VA_ARGS__)
+#define sq_nomem(c) drvkit_nomem((c)->host)
+#define sq_log(c, ...) drvkit_log((c)->host, __VA_ARGS__)
 
 /* The name of an extended result code ("SQLITE_CONSTRAINT_FOREIGNKEY"). */
 const char *sq_code_name(int code);
