@@ -72,33 +72,7 @@ __attribute__((noreturn)) static void citus_skip(const char *why)
    the exit status, or -1. */
 static int citus_run(char *const *argv)
 {
-	char *log;
-	pid_t pid;
-	int st;
-
-	if (asprintf(&log, "%s/setup.log", citus_dir) < 0)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		tu_server_child(log, &citus_runas,
-				"citus: cannot switch to the servers' user");
-		if (chdir(citus_dir) != 0) {
-			fprintf(stderr,
-				"citus: the servers' user cannot use %s; set "
-				"TMPDIR to a directory every user can "
-				"traverse\n",
-				citus_dir);
-			_exit(126);
-		}
-		execv(argv[0], argv);
-		perror(argv[0]);
-		_exit(127);
-	}
-	free(log);
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return tu_server_run(argv, citus_dir, &citus_runas, "citus");
 }
 
 /* Print the end of setup.log and of each server's log. */

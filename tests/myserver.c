@@ -143,27 +143,17 @@ static void myserver_child_setup(const char *name)
 static int myserver_install_db(void)
 {
 	char *datadir;
-	pid_t pid;
-	int st;
+	int rc;
 
 	if (asprintf(&datadir, "--datadir=%s/data", myserver_dir_s) < 0)
 		myserver_die("out of memory", NULL);
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		char *argv[] = {myserver_install, "--no-defaults", datadir,
-				"--auth-root-authentication-method=normal",
-				"--skip-test-db", "--skip-name-resolve", NULL};
+	char *argv[] = {myserver_install, "--no-defaults", datadir,
+			"--auth-root-authentication-method=normal",
+			"--skip-test-db", "--skip-name-resolve", NULL};
 
-		myserver_child_setup("setup.log");
-		execv(argv[0], argv);
-		perror(argv[0]);
-		_exit(127);
-	}
+	rc = tu_server_run(argv, myserver_dir_s, &myserver_runas, "myserver");
 	free(datadir);
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return rc;
 }
 
 /* Print the end of the logs, to explain a failure. */

@@ -164,33 +164,7 @@ static void pgserver_pick_user(void)
  */
 static int pgserver_run(char *const *argv)
 {
-	char *log;
-	pid_t pid;
-	int st;
-
-	if (asprintf(&log, "%s/setup.log", pgserver_dir) < 0)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		tu_server_child(log, &pgserver_runas,
-				"pgserver: cannot switch to the server's user");
-		if (access(pgserver_dir, W_OK | X_OK) != 0) {
-			fprintf(stderr,
-				"pgserver: the server's user cannot "
-				"use %s; set TMPDIR to a directory "
-				"every user can traverse\n",
-				pgserver_dir);
-			_exit(126);
-		}
-		execv(argv[0], argv);
-		perror(argv[0]);
-		_exit(127);
-	}
-	free(log);
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return tu_server_run(argv, pgserver_dir, &pgserver_runas, "pgserver");
 }
 
 /* Print the end of setup.log and the server log, to explain a failure. */

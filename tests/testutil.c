@@ -654,3 +654,36 @@ int tu_random_hex(char *out, size_t size)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 	return 0;
 }
+
+/* --- server-test helpers (h-srv) --- */
+
+int tu_server_run(char *const *argv, const char *dir,
+		  const struct tu_server_user *u, const char *who)
+{
+	char *log;
+	pid_t pid;
+	int st;
+
+	if (asprintf(&log, "%s/setup.log", dir) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		tu_server_child(log, u, who);
+		if (chdir(dir) != 0 || access(dir, W_OK | X_OK) != 0) {
+			fprintf(stderr,
+				"%s: the server's user cannot use %s; set "
+				"TMPDIR to a directory every user can "
+				"traverse\n",
+				who, dir);
+			_exit(126);
+		}
+		execv(argv[0], argv);
+		perror(argv[0]);
+		_exit(127);
+	}
+	free(log);
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
