@@ -967,20 +967,19 @@ END_TEST
 
 static Suite *citus_suite(void)
 {
-	Suite *s = suite_create("citus");
-	TCase *tc = tcase_create("cluster");
+	const TTest *const cluster[] = {
+		distributed_and_reference_tables_in_a_batch,
+		ddl_reaches_every_shard, more_alter_forms_reach_every_shard,
+		what_citus_accepts_in_one_string,
+		failed_batch_leaves_no_shard_changed,
+		add_and_drop_column_up_and_down,
+		concurrently_on_a_distributed_table,
+		two_runners_on_the_coordinator, lint_and_verify, NULL
+	};
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, distributed_and_reference_tables_in_a_batch);
-	tcase_add_test(tc, ddl_reaches_every_shard);
-	tcase_add_test(tc, more_alter_forms_reach_every_shard);
-	tcase_add_test(tc, what_citus_accepts_in_one_string);
-	tcase_add_test(tc, failed_batch_leaves_no_shard_changed);
-	tcase_add_test(tc, add_and_drop_column_up_and_down);
-	tcase_add_test(tc, concurrently_on_a_distributed_table);
-	tcase_add_test(tc, two_runners_on_the_coordinator);
-	tcase_add_test(tc, lint_and_verify);
-	suite_add_tcase(s, tc);
+	Suite *s = suite_create("citus");
+
+	tu_tcase(s, "cluster", 120, cluster);
 	return s;
 }
 

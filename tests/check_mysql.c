@@ -1222,47 +1222,37 @@ END_TEST
 
 static Suite *mysql_suite(void)
 {
+	const TTest *const commands[] = {
+		dialect_and_commands, mark_and_repair, drivers_lists_mysql, NULL
+	};
+	const TTest *const failures[] = {
+		failed_part_way_is_shown_and_guarded,
+		failed_data_migration_leaves_nothing, syntax_error_line,
+		server_notes_are_shown, NULL
+	};
+	const TTest *const runners[] = {
+		two_runners_and_lock_timeout, sigint_kills_the_query,
+		sigterm_kills_the_query, kill9_mid_migration,
+		long_lock_name_is_hashed, NULL
+	};
+	const TTest *const connections[] = {
+		wrong_password_never_printed, my_cnf_password,
+		socket_and_mariadb_scheme, connection_from_db_variables,
+		statement_timeout, NULL
+	};
+	const TTest *const verify_lint_import[] = {
+		verify_on_a_scratch_database, lint_mysql_rules,
+		import_from_peers, import_dbmate, import_flyway,
+		peer_table_as_tracking_table_is_refused,
+		configure_checks_the_limits, NULL
+	};
 	Suite *s = suite_create("mysql");
-	TCase *cmd = tcase_create("commands");
-	TCase *fail = tcase_create("failures");
-	TCase *run = tcase_create("runners");
-	TCase *conn = tcase_create("connections");
-	TCase *more = tcase_create("verify-lint-import");
 
-	tcase_set_timeout(cmd, 120);
-	tcase_add_test(cmd, dialect_and_commands);
-	tcase_add_test(cmd, mark_and_repair);
-	tcase_add_test(cmd, drivers_lists_mysql);
-	suite_add_tcase(s, cmd);
-	tcase_set_timeout(fail, 120);
-	tcase_add_test(fail, failed_part_way_is_shown_and_guarded);
-	tcase_add_test(fail, failed_data_migration_leaves_nothing);
-	tcase_add_test(fail, syntax_error_line);
-	tcase_add_test(fail, server_notes_are_shown);
-	suite_add_tcase(s, fail);
-	tcase_set_timeout(run, 120);
-	tcase_add_test(run, two_runners_and_lock_timeout);
-	tcase_add_test(run, sigint_kills_the_query);
-	tcase_add_test(run, sigterm_kills_the_query);
-	tcase_add_test(run, kill9_mid_migration);
-	tcase_add_test(run, long_lock_name_is_hashed);
-	suite_add_tcase(s, run);
-	tcase_set_timeout(conn, 60);
-	tcase_add_test(conn, wrong_password_never_printed);
-	tcase_add_test(conn, my_cnf_password);
-	tcase_add_test(conn, socket_and_mariadb_scheme);
-	tcase_add_test(conn, connection_from_db_variables);
-	tcase_add_test(conn, statement_timeout);
-	suite_add_tcase(s, conn);
-	tcase_set_timeout(more, 120);
-	tcase_add_test(more, verify_on_a_scratch_database);
-	tcase_add_test(more, lint_mysql_rules);
-	tcase_add_test(more, import_from_peers);
-	tcase_add_test(more, import_dbmate);
-	tcase_add_test(more, import_flyway);
-	tcase_add_test(more, peer_table_as_tracking_table_is_refused);
-	tcase_add_test(more, configure_checks_the_limits);
-	suite_add_tcase(s, more);
+	tu_tcase(s, "commands", 120, commands);
+	tu_tcase(s, "failures", 120, failures);
+	tu_tcase(s, "runners", 120, runners);
+	tu_tcase(s, "connections", 60, connections);
+	tu_tcase(s, "verify-lint-import", 120, verify_lint_import);
 	return s;
 }
 

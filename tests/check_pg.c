@@ -1854,54 +1854,37 @@ END_TEST
 
 static Suite *pg_driver_suite(void)
 {
-	Suite *s = suite_create("postgres driver");
-	TCase *tc = tcase_create("driver");
+	const TTest *const driver[] = {
+		connect_by_url, connect_by_parts, url_application_name_wins,
+		wrong_password, malformed_url_hides_password,
+		refused_port_fails_fast, silent_server_times_out,
+		ensure_table_fresh, seed_table_is_adopted,
+		schema_qualified_table, table_name_needing_quotes,
+		bad_table_names, read_rows_without_table_and_stopping,
+		older_table_is_read_as_it_is, apply_in_transaction_second_fails,
+		apply_records_and_unrecords, apply_keeps_given_time,
+		error_position_in_characters, tracking_failure_has_no_statement,
+		syntax_error_names_its_statement,
+		error_without_position_names_its_statement,
+		statement_ending_in_a_comment,
+		long_migration_is_cut_between_statements,
+		tracking_values_arrive_exactly,
+		apply_outside_transaction_concurrently,
+		apply_outside_transaction_stops_at_failure,
+		copy_is_refused_cleanly, commit_after_failure_fails,
+		notices_are_forwarded, lock_timeout_names_holder,
+		lock_waits_for_release, lock_released_by_close,
+		lock_wait_is_interruptible, cancel_from_thread,
+		cancel_from_signal_handler,
+		interrupt_without_cancel_still_stops, connect_is_interruptible,
+		classify_statements, previous_table_gets_down_sql,
+		statement_timeout_stops_pg_sleep, lock_timeout_is_retried,
+		batch_of_migrations, plain_server_keeps_ddl_joined, NULL
+	};
 
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, connect_by_url);
-	tcase_add_test(tc, connect_by_parts);
-	tcase_add_test(tc, url_application_name_wins);
-	tcase_add_test(tc, wrong_password);
-	tcase_add_test(tc, malformed_url_hides_password);
-	tcase_add_test(tc, refused_port_fails_fast);
-	tcase_add_test(tc, silent_server_times_out);
-	tcase_add_test(tc, ensure_table_fresh);
-	tcase_add_test(tc, seed_table_is_adopted);
-	tcase_add_test(tc, schema_qualified_table);
-	tcase_add_test(tc, table_name_needing_quotes);
-	tcase_add_test(tc, bad_table_names);
-	tcase_add_test(tc, read_rows_without_table_and_stopping);
-	tcase_add_test(tc, older_table_is_read_as_it_is);
-	tcase_add_test(tc, apply_in_transaction_second_fails);
-	tcase_add_test(tc, apply_records_and_unrecords);
-	tcase_add_test(tc, apply_keeps_given_time);
-	tcase_add_test(tc, error_position_in_characters);
-	tcase_add_test(tc, tracking_failure_has_no_statement);
-	tcase_add_test(tc, syntax_error_names_its_statement);
-	tcase_add_test(tc, error_without_position_names_its_statement);
-	tcase_add_test(tc, statement_ending_in_a_comment);
-	tcase_add_test(tc, long_migration_is_cut_between_statements);
-	tcase_add_test(tc, tracking_values_arrive_exactly);
-	tcase_add_test(tc, apply_outside_transaction_concurrently);
-	tcase_add_test(tc, apply_outside_transaction_stops_at_failure);
-	tcase_add_test(tc, copy_is_refused_cleanly);
-	tcase_add_test(tc, commit_after_failure_fails);
-	tcase_add_test(tc, notices_are_forwarded);
-	tcase_add_test(tc, lock_timeout_names_holder);
-	tcase_add_test(tc, lock_waits_for_release);
-	tcase_add_test(tc, lock_released_by_close);
-	tcase_add_test(tc, lock_wait_is_interruptible);
-	tcase_add_test(tc, cancel_from_thread);
-	tcase_add_test(tc, cancel_from_signal_handler);
-	tcase_add_test(tc, interrupt_without_cancel_still_stops);
-	tcase_add_test(tc, connect_is_interruptible);
-	tcase_add_test(tc, classify_statements);
-	tcase_add_test(tc, previous_table_gets_down_sql);
-	tcase_add_test(tc, statement_timeout_stops_pg_sleep);
-	tcase_add_test(tc, lock_timeout_is_retried);
-	tcase_add_test(tc, batch_of_migrations);
-	tcase_add_test(tc, plain_server_keeps_ddl_joined);
-	suite_add_tcase(s, tc);
+	Suite *s = suite_create("postgres driver");
+
+	tu_tcase(s, "driver", 30, driver);
 	return s;
 }
 

@@ -101,12 +101,13 @@ END_TEST
 
 static Suite *bigbatch_suite(void)
 {
-	Suite *s = suite_create("big batches");
-	TCase *tc = tcase_create("locks");
+	const TTest *const locks[] = {
+		too_many_locks_for_one_transaction, NULL
+	};
 
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, too_many_locks_for_one_transaction);
-	suite_add_tcase(s, tc);
+	Suite *s = suite_create("big batches");
+
+	tu_tcase(s, "locks", 600, locks);
 	return s;
 }
 

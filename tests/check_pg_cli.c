@@ -1707,59 +1707,42 @@ END_TEST
 
 static Suite *pg_cli_suite(void)
 {
+	const TTest *const workflow[] = {
+		seed_workflow, status_two_executed_one_pending,
+		failed_batch_leaves_nothing, down_removes_last_batch_only,
+		reset_force_and_refusal, seed_table_adopted,
+		seed_table_status_before_up, drift_marks_and_validate,
+		server_notices_one_prefix, NULL
+	};
+	const TTest *const configuration[] = {
+		config_url_flag_and_env, config_dotenv, config_db_variables,
+		config_libpq_defaults, wrong_password_never_printed,
+		unreachable_server_exit_4, NULL
+	};
+	const TTest *const transactions[] = {
+		dollar_quoted_function, semicolons_in_strings_and_comments,
+		wrapped_migration_then_failure_leaves_nothing,
+		commit_in_the_middle_refused,
+		outside_transaction_partial_failure, error_position_sql,
+		error_position_ts, NULL
+	};
+	const TTest *const concurrency[] = {
+		lock_timeout_names_holder,
+		second_runner_waits_then_sees_new_state,
+		sigint_cancels_and_releases, sigterm_cancels_and_releases, NULL
+	};
+	const TTest *const safety[] = {
+		down_after_file_deleted, statement_timeout_stops_slow_migration,
+		lock_timeout_retries_then_fails,
+		per_migration_keeps_earlier_ones, mark_repair_redo, NULL
+	};
 	Suite *s = suite_create("dbmigrate on PostgreSQL");
-	TCase *tc;
 
-	tc = tcase_create("workflow");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, seed_workflow);
-	tcase_add_test(tc, status_two_executed_one_pending);
-	tcase_add_test(tc, failed_batch_leaves_nothing);
-	tcase_add_test(tc, down_removes_last_batch_only);
-	tcase_add_test(tc, reset_force_and_refusal);
-	tcase_add_test(tc, seed_table_adopted);
-	tcase_add_test(tc, seed_table_status_before_up);
-	tcase_add_test(tc, drift_marks_and_validate);
-	tcase_add_test(tc, server_notices_one_prefix);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("configuration");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, config_url_flag_and_env);
-	tcase_add_test(tc, config_dotenv);
-	tcase_add_test(tc, config_db_variables);
-	tcase_add_test(tc, config_libpq_defaults);
-	tcase_add_test(tc, wrong_password_never_printed);
-	tcase_add_test(tc, unreachable_server_exit_4);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("transactions");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, dollar_quoted_function);
-	tcase_add_test(tc, semicolons_in_strings_and_comments);
-	tcase_add_test(tc, wrapped_migration_then_failure_leaves_nothing);
-	tcase_add_test(tc, commit_in_the_middle_refused);
-	tcase_add_test(tc, outside_transaction_partial_failure);
-	tcase_add_test(tc, error_position_sql);
-	tcase_add_test(tc, error_position_ts);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("concurrency");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, lock_timeout_names_holder);
-	tcase_add_test(tc, second_runner_waits_then_sees_new_state);
-	tcase_add_test(tc, sigint_cancels_and_releases);
-	tcase_add_test(tc, sigterm_cancels_and_releases);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("safety");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, down_after_file_deleted);
-	tcase_add_test(tc, statement_timeout_stops_slow_migration);
-	tcase_add_test(tc, lock_timeout_retries_then_fails);
-	tcase_add_test(tc, per_migration_keeps_earlier_ones);
-	tcase_add_test(tc, mark_repair_redo);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "workflow", 60, workflow);
+	tu_tcase(s, "configuration", 60, configuration);
+	tu_tcase(s, "transactions", 60, transactions);
+	tu_tcase(s, "concurrency", 60, concurrency);
+	tu_tcase(s, "safety", 60, safety);
 	return s;
 }
 

@@ -184,15 +184,15 @@ END_TEST
 
 static Suite *connect_suite(void)
 {
-	Suite *s = suite_create("connecting");
-	TCase *tc = tcase_create("retry");
+	const TTest *const retry[] = {
+		waits_for_a_server_starting_up,
+		refused_is_retried_until_the_timeout, no_timeout_no_retry,
+		refusals_are_not_retried, NULL
+	};
 
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, waits_for_a_server_starting_up);
-	tcase_add_test(tc, refused_is_retried_until_the_timeout);
-	tcase_add_test(tc, no_timeout_no_retry);
-	tcase_add_test(tc, refusals_are_not_retried);
-	suite_add_tcase(s, tc);
+	Suite *s = suite_create("connecting");
+
+	tu_tcase(s, "retry", 90, retry);
 	return s;
 }
 

@@ -438,16 +438,16 @@ END_TEST
 
 static Suite *pg_targets_suite(void)
 {
-	Suite *s = suite_create("pg_targets");
-	TCase *tc = tcase_create("targets");
+	const TTest *const targets[] = {
+		schemas_and_databases_one_broken,
+		missing_database_alone_exits_4,
+		missing_schema_and_single_schema_flag,
+		ctrl_c_stops_every_target, sigterm_stops_every_target, NULL
+	};
 
-	tcase_set_timeout(tc, 240);
-	tcase_add_test(tc, schemas_and_databases_one_broken);
-	tcase_add_test(tc, missing_database_alone_exits_4);
-	tcase_add_test(tc, missing_schema_and_single_schema_flag);
-	tcase_add_test(tc, ctrl_c_stops_every_target);
-	tcase_add_test(tc, sigterm_stops_every_target);
-	suite_add_tcase(s, tc);
+	Suite *s = suite_create("pg_targets");
+
+	tu_tcase(s, "targets", 240, targets);
 	return s;
 }
 

@@ -763,32 +763,29 @@ END_TEST
 
 static Suite *sqlite_suite(void)
 {
+	const TTest *const dialect[] = {
+		split_statements_and_offsets,
+		split_trigger_body_is_one_statement, split_quotes_and_comments,
+		split_refuses_unterminated, classify_outside_transaction,
+		dialect_identity, NULL
+	};
+	const TTest *const api[] = {
+		up_and_down_with_a_trigger, failed_batch_leaves_nothing,
+		foreign_keys_are_enforced, table_rebuild_keeps_child_rows,
+		table_rebuild_without_pragmas_loses_rows,
+		table_rebuild_that_breaks_a_key_rolls_back,
+		another_connection_is_waited_for,
+		a_lock_held_too_long_fails_with_sqlite_busy,
+		runner_lock_excludes_a_second_handle_and_names_the_pid,
+		interrupt_stops_the_statement_and_rolls_back,
+		statement_timeout_stops_the_statement,
+		verify_never_touches_the_users_file, NULL
+	};
 	Suite *s = suite_create("sqlite driver");
-	TCase *tc = tcase_create("dialect");
 
-	tcase_add_checked_fixture(tc, dialect_setup, dialect_teardown);
-	tcase_add_test(tc, split_statements_and_offsets);
-	tcase_add_test(tc, split_trigger_body_is_one_statement);
-	tcase_add_test(tc, split_quotes_and_comments);
-	tcase_add_test(tc, split_refuses_unterminated);
-	tcase_add_test(tc, classify_outside_transaction);
-	tcase_add_test(tc, dialect_identity);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("api");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, up_and_down_with_a_trigger);
-	tcase_add_test(tc, failed_batch_leaves_nothing);
-	tcase_add_test(tc, foreign_keys_are_enforced);
-	tcase_add_test(tc, table_rebuild_keeps_child_rows);
-	tcase_add_test(tc, table_rebuild_without_pragmas_loses_rows);
-	tcase_add_test(tc, table_rebuild_that_breaks_a_key_rolls_back);
-	tcase_add_test(tc, another_connection_is_waited_for);
-	tcase_add_test(tc, a_lock_held_too_long_fails_with_sqlite_busy);
-	tcase_add_test(tc, runner_lock_excludes_a_second_handle_and_names_the_pid);
-	tcase_add_test(tc, interrupt_stops_the_statement_and_rolls_back);
-	tcase_add_test(tc, statement_timeout_stops_the_statement);
-	tcase_add_test(tc, verify_never_touches_the_users_file);
-	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tu_tcase(s, "dialect", 0, dialect),
+				  dialect_setup, dialect_teardown);
+	tu_tcase(s, "api", 60, api);
 	return s;
 }
 

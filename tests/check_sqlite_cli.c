@@ -560,24 +560,19 @@ END_TEST
 
 static Suite *sqlite_cli_suite(void)
 {
+	const TTest *const commands[] = {
+		url_forms, every_command, plan_says_what_runs_outside,
+		table_rebuild, errors_carry_position_and_code, NULL
+	};
+	const TTest *const processes[] = {
+		two_runners_at_once, kill_9_mid_batch_leaves_all_or_nothing,
+		ctrl_c_rolls_back_and_exits_130, lock_timeout_names_the_holder,
+		ctrl_c_ends_the_wait_for_an_applications_lock, NULL
+	};
 	Suite *s = suite_create("dbmigrate on SQLite files");
-	TCase *tc = tcase_create("commands");
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, url_forms);
-	tcase_add_test(tc, every_command);
-	tcase_add_test(tc, plan_says_what_runs_outside);
-	tcase_add_test(tc, table_rebuild);
-	tcase_add_test(tc, errors_carry_position_and_code);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("processes");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, two_runners_at_once);
-	tcase_add_test(tc, kill_9_mid_batch_leaves_all_or_nothing);
-	tcase_add_test(tc, ctrl_c_rolls_back_and_exits_130);
-	tcase_add_test(tc, lock_timeout_names_the_holder);
-	tcase_add_test(tc, ctrl_c_ends_the_wait_for_an_applications_lock);
-	suite_add_tcase(s, tc);
+	tu_tcase(s, "commands", 120, commands);
+	tu_tcase(s, "processes", 120, processes);
 	return s;
 }
 

@@ -422,22 +422,20 @@ END_TEST
 /* The suite. */
 static Suite *verify_suite(void)
 {
+	const TTest *const postgres[] = {
+		pg_demo_verifies_clean, pg_down_forgetting_a_column,
+		pg_down_forgetting_an_index, pg_second_up_differs,
+		pg_given_scratch_must_be_empty,
+		pg_given_empty_scratch_is_used_and_emptied, pg_without_createdb,
+		NULL
+	};
+	const TTest *const mock[] = {
+		mock_verdicts, mock_without_down_and_file_state, NULL
+	};
 	Suite *s = suite_create("verify");
-	TCase *pg = tcase_create("postgres");
-	TCase *mock = tcase_create("mock");
 
-	tcase_set_timeout(pg, 120);
-	tcase_add_test(pg, pg_demo_verifies_clean);
-	tcase_add_test(pg, pg_down_forgetting_a_column);
-	tcase_add_test(pg, pg_down_forgetting_an_index);
-	tcase_add_test(pg, pg_second_up_differs);
-	tcase_add_test(pg, pg_given_scratch_must_be_empty);
-	tcase_add_test(pg, pg_given_empty_scratch_is_used_and_emptied);
-	tcase_add_test(pg, pg_without_createdb);
-	suite_add_tcase(s, pg);
-	tcase_add_test(mock, mock_verdicts);
-	tcase_add_test(mock, mock_without_down_and_file_state);
-	suite_add_tcase(s, mock);
+	tu_tcase(s, "postgres", 120, postgres);
+	tu_tcase(s, "mock", 0, mock);
 	return s;
 }
 
