@@ -23,6 +23,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort(); \
 	} while (0)
 
+/* The statements of one split, as a driver's split() reports them
+   (fuzz_span() is its callback); more than FUZZ_SPANS stops the split,
+   as out of memory would. */
+#define FUZZ_SPANS 512
+
+struct fuzz_spans {
+	size_t off[FUZZ_SPANS];
+	size_t len[FUZZ_SPANS];
+	size_t n;
+};
+
+static inline int fuzz_span(void *ctx, size_t off, size_t len)
+{
+	struct fuzz_spans *s = ctx;
+
+	if (s->n == FUZZ_SPANS)
+		return 1;
+	s->off[s->n] = off;
+	s->len[s->n++] = len;
+	return 0;
+}
+
 /* A copy of a string that must not fail. */
 static inline char *fuzz_strdup(const char *s)
 {

@@ -24,25 +24,6 @@
 #include "fuzz.h"
 
 #define FUZZ_MAX 4096
-#define FUZZ_SPANS 512
-
-/* The statements of one split. */
-struct fuzz_spans {
-	size_t off[FUZZ_SPANS];
-	size_t len[FUZZ_SPANS];
-	size_t n;
-};
-
-static int fuzz_span(void *ctx, size_t off, size_t len)
-{
-	struct fuzz_spans *s = ctx;
-
-	if (s->n == FUZZ_SPANS)
-		return 1; /* stops the split, as out of memory would */
-	s->off[s->n] = off;
-	s->len[s->n++] = len;
-	return 0;
-}
 
 /* The white space the splitter skips between statements. */
 static int fuzz_space(char c)
