@@ -549,31 +549,14 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("lexer");
-	TCase *tc = tcase_create("lexer");
-	int status;
+	const TTest *const tests[] = {
+		plain_statements, semicolons_in_strings, escape_strings,
+		prefixed_literals, dollar_quotes, comments, quoted_identifiers,
+		parentheses, begin_atomic, positions, empty_statements,
+		trailing_blanks_and_comments, unterminated, lone_slash_is_fine,
+		no_terminating_nul, appends_to_result, many_statements, words,
+		words_under_other_rules, word_is, NULL
+	};
 
-	tcase_add_test(tc, plain_statements);
-	tcase_add_test(tc, semicolons_in_strings);
-	tcase_add_test(tc, escape_strings);
-	tcase_add_test(tc, prefixed_literals);
-	tcase_add_test(tc, dollar_quotes);
-	tcase_add_test(tc, comments);
-	tcase_add_test(tc, quoted_identifiers);
-	tcase_add_test(tc, parentheses);
-	tcase_add_test(tc, begin_atomic);
-	tcase_add_test(tc, positions);
-	tcase_add_test(tc, empty_statements);
-	tcase_add_test(tc, trailing_blanks_and_comments);
-	tcase_add_test(tc, unterminated);
-	tcase_add_test(tc, lone_slash_is_fine);
-	tcase_add_test(tc, no_terminating_nul);
-	tcase_add_test(tc, appends_to_result);
-	tcase_add_test(tc, many_statements);
-	tcase_add_test(tc, words);
-	tcase_add_test(tc, words_under_other_rules);
-	tcase_add_test(tc, word_is);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("lexer", 0, tests));
 }

@@ -139,17 +139,11 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("util");
-	TCase *tc = tcase_create("util");
-	int status;
+	const TTest *const tests[] = {
+		error_fields, error_errno_and_nomem, error_location_from_offset,
+		error_move, strbuf_grows, directives_are_found_line_by_line,
+		NULL
+	};
 
-	tcase_add_test(tc, error_fields);
-	tcase_add_test(tc, error_errno_and_nomem);
-	tcase_add_test(tc, error_location_from_offset);
-	tcase_add_test(tc, error_move);
-	tcase_add_test(tc, strbuf_grows);
-	tcase_add_test(tc, directives_are_found_line_by_line);
-	suite_add_tcase(s, tc);
-	status = tu_run_suite(s);
-	return status;
+	return tu_run_suite(tu_suite("util", 0, tests));
 }
