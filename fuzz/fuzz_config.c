@@ -19,7 +19,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
  *       -Iinclude -Isrc -Isrc/cli $(pkg-config --cflags libpq) \
  *       fuzz/fuzz_config.c src/[a-z]*.c src/cli/output.c src/cli/xalloc.c \
- *       -lnettle -ldl $(pkg-config --libs libpq) -o fuzz_config
+ *       -lcrypto -ldl $(pkg-config --libs libpq) -o fuzz_config
  *   mkdir -p corpus && ./fuzz_config -max_total_time=60 corpus \
  *       tests/data/fuzz/config
  */

@@ -13,7 +13,7 @@
  * tests/fuzz-smoke.sh builds it (make check, make fuzz); by hand:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *       fuzz/fuzz_name.c src/*.c -lnettle -ldl -lpq -o fuzz_name
+ *       fuzz/fuzz_name.c src/*.c -lcrypto -ldl -lpq -o fuzz_name
  *   mkdir -p corpus && ./fuzz_name -max_total_time=60 corpus \
  *       tests/data/fuzz/name
  *

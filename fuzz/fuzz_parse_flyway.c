@@ -11,7 +11,7 @@
  * tests/fuzz-smoke.sh builds it (make check, make fuzz); by hand:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *       fuzz/fuzz_parse_flyway.c src/*.c -lnettle -ldl -lpq \
+ *       fuzz/fuzz_parse_flyway.c src/*.c -lcrypto -ldl -lpq \
  *       -o fuzz_parse_flyway
  *   mkdir -p corpus && ./fuzz_parse_flyway -max_total_time=60 corpus \
  *       tests/data/fuzz/parse_flyway

@@ -9,7 +9,7 @@
  * tests/fuzz-smoke.sh builds it (make check, make fuzz); by hand:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *       fuzz/fuzz_parse_goose.c src/*.c -lnettle -ldl -lpq \
+ *       fuzz/fuzz_parse_goose.c src/*.c -lcrypto -ldl -lpq \
  *       -o fuzz_parse_goose
  *   mkdir -p corpus && ./fuzz_parse_goose -max_total_time=60 corpus \
  *       tests/data/fuzz/parse_goose

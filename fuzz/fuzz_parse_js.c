@@ -17,7 +17,7 @@
  *       fuzz/fuzz_parse_js.c src/files/parse-js.c src/files/parse-sql.c \
  *       src/files/migration.c src/util/checksum.c src/util/fsutil.c src/util/errors.c \
  *       src/util/strbuf.c src/host/lexer.c src/host/txcontrol.c src/plan/split.c \
- *       src/host/driver.c -ldl -lnettle -o fuzz_parse_js
+ *       src/host/driver.c -ldl -lcrypto -o fuzz_parse_js
  *   mkdir -p corpus && ./fuzz_parse_js -max_total_time=60 corpus \
  *       tests/data/fuzz/parse_js
  *

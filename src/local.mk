@@ -51,13 +51,13 @@ src_libdbmigrate_core_la_CPPFLAGS = $(AM_CPPFLAGS) $(CORE_INCLUDES) \
 	-DDBMIGRATE_DRIVER_DIR='"$(driverdir)"' \
 	-DDBMIGRATE_DEFAULT_DRIVER='"$(DEFAULT_DRIVER)"' \
 	-DDBMIGRATE_VERSION='"$(PACKAGE_VERSION)"'
-src_libdbmigrate_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(NETTLE_CFLAGS)
-src_libdbmigrate_core_la_LIBADD = $(NETTLE_LIBS)
+src_libdbmigrate_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBCRYPTO_CFLAGS)
+src_libdbmigrate_core_la_LIBADD = $(LIBCRYPTO_LIBS)
 
 lib_LTLIBRARIES += src/libdbmigrate.la
 src_libdbmigrate_la_SOURCES =
 # A C source the linker can be told about (the library has none of its own).
 nodist_EXTRA_src_libdbmigrate_la_SOURCES = dummy.c
-src_libdbmigrate_la_LIBADD = src/libdbmigrate-core.la $(NETTLE_LIBS)
+src_libdbmigrate_la_LIBADD = src/libdbmigrate-core.la $(LIBCRYPTO_LIBS)
 src_libdbmigrate_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBDBMIGRATE_LT_VERSION) \
 	-export-symbols-regex '^dbmigrate_'

@@ -18,7 +18,7 @@ runs=${FUZZ_SMOKE_RUNS:-100000}
 seed=${FUZZ_SMOKE_SEED:-1}
 CLANG=${CLANG:-clang}
 flags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -fsanitize=fuzzer-no-link,address,undefined -I$srcdir/include -I$srcdir/src/util -I$srcdir/src/host -I$srcdir/src/files -I$srcdir/src/plan -I$srcdir/src/api $(pkg-config --cflags libpq 2>/dev/null)"
-libs="-lnettle -ldl $(pkg-config --libs libpq 2>/dev/null)"
+libs="-lcrypto -ldl $(pkg-config --libs libpq 2>/dev/null)"
 
 skip() {
 	echo "SKIP: $1"

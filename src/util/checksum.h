@@ -1,6 +1,6 @@
 /*
  * checksum.h - the checksum recorded for each applied migration: SHA-256
- * (Nettle) of the file's content with CRLF line endings normalised to
+ * (libcrypto) of the file's content with CRLF line endings normalised to
  * LF, as 64 lowercase hex digits. The algorithm is frozen: changing it
  * would flag every applied migration as modified.
  */
@@ -11,12 +11,14 @@
 #include <stddef.h>
 
 /*
- * A reusable hashing context (Nettle's SHA-256 state): loading many
- * files, take one rather than a context per file.
+ * A reusable hashing context. Loading many files, take one: with
+ * OpenSSL 3, a digest named at every initialisation is looked up by name
+ * in the provider tables each time, which costs more than hashing a
+ * small migration; the context fetches SHA-256 once.
  */
 struct checksum;
 
-/* A new context; NULL when out of memory. */
+/* A new context; NULL when libcrypto fails (or out of memory). */
 struct checksum *checksum_new(void);
 
 /* Free a context (NULL is fine). */
@@ -25,8 +27,8 @@ void checksum_free(struct checksum *ck);
 /*
  * Checksum of a (alen bytes) followed by b (blen bytes; b may be NULL),
  * each normalised separately, with context ck. For a .up.sql/.down.sql
- * pair, a is the up file and b the down file. Returns true (it cannot
- * fail; the bool is kept for callers written for a library that could).
+ * pair, a is the up file and b the down file. Returns false when
+ * libcrypto fails.
  */
 bool checksum_run(struct checksum *ck, const char *a, size_t alen,
 		  const char *b, size_t blen, char out[65]);
