@@ -23,7 +23,6 @@
 /* Inputs longer than this are cut: the oracle is quadratic. */
 #define FUZZ_MAX 2048
 
-
 /* True for the white space SQLite skips between tokens. */
 static int fuzz_space(char c)
 {

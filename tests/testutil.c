@@ -655,8 +655,7 @@ int tu_random_hex(char *out, size_t size)
 	return 0;
 }
 
-/* --- server-test helpers (h-srv) --- */
-
+/* Run a test server's setup program as its user; see testutil.h. */
 int tu_server_run(char *const *argv, const char *dir,
 		  const struct tu_server_user *u, const char *who)
 {

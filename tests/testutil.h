@@ -230,8 +230,6 @@ int tu_free_port(void);
    /dev/urandom cannot be read. */
 int tu_random_hex(char *out, size_t size);
 
-/* --- server-test helpers (h-srv) --- */
-
 /* Run argv (argv[0] a path) as u, its output appended to dir/setup.log,
    in dir (who, e.g. "pgserver", names it in messages when u cannot
    switch or use dir); the exit status, or -1. */

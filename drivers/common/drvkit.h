@@ -71,16 +71,16 @@ dbmigrate_code drvkit_verror(const struct dbmigrate_host *host,
 			     const char *hint, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
 
-/* Report running out of memory; returns DBMIGRATE_ENOMEM. */
-dbmigrate_code drvkit_nomem(const struct dbmigrate_host *host);
-
 /*
  * Every driver's three reporters, on its connection c (whose host
  * field is the host it was opened with): PREFIX_error(c, code, detail,
  * hint, fmt, ...) as drvkit_error(), PREFIX_nomem(c) and
  * PREFIX_log(c, level, fmt, ...). Declared by each driver's header as
- * macros on these, so that the code is written once.
+ * macros on these and the two below, so that the code is written once.
  */
+
+/* Report running out of memory; returns DBMIGRATE_ENOMEM. */
+dbmigrate_code drvkit_nomem(const struct dbmigrate_host *host);
 
 /* Send a line made from fmt to the host's log at level. */
 void drvkit_log(const struct dbmigrate_host *host,

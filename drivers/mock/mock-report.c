@@ -147,4 +147,3 @@ dbmigrate_code mock_nomem(dbmigrate_conn *c)
 {
 	return mock_report(c, DBMIGRATE_ENOMEM, NULL, NULL, "out of memory");
 }
-
